@@ -1,0 +1,1 @@
+"""The conformance suite that provider plugins run against the mock server."""

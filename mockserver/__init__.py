@@ -1,0 +1,1 @@
+"""An aiohttp server that emulates the providers offline."""

@@ -1,0 +1,1 @@
+"""Built-in provider plugins: Novita, StableDiffusionAPI and ModelsLab."""
