@@ -1,0 +1,218 @@
+"""One typed error hierarchy for everything that can go wrong with an inpainting job.
+
+Every job ends in a result or one of these errors.  Each error says what happened, carries the
+provider's raw response body where there was one (with secrets redacted), and says what the user
+can do next (:attr:`InpaintError.hint`).  Callers catch the class that matches their recovery:
+fix the job (:class:`ValidationError`), fix the key (:class:`AuthenticationError`), wait
+(:class:`RateLimitedError`), pay (:class:`InsufficientCreditsError`), try again
+(:class:`TaskFailedError`, :class:`ProviderError`), or look before resubmitting
+(:class:`SubmitOutcomeUnknownError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "AuthenticationError",
+    "FieldError",
+    "InpaintError",
+    "InpaintTimeoutError",
+    "InsufficientCreditsError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "RateLimitedError",
+    "SubmitOutcomeUnknownError",
+    "TaskFailedError",
+    "UnsupportedFieldError",
+    "ValidationError",
+]
+
+_MAX_VALUE_REPR = 80
+
+
+def _short_repr(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    text = repr(value)
+    if len(text) > _MAX_VALUE_REPR:
+        text = text[: _MAX_VALUE_REPR - 3] + "..."
+    return text
+
+
+@attrs.frozen
+class FieldError:
+    """One failing field: where it is, what it held, and the rule it broke.
+
+    ``path`` is a JSON-path-like location such as ``$.steps`` or ``$.loras[2].strength``.
+    ``value`` is :data:`MISSING` when the field was absent.
+    """
+
+    path: str
+    rule: str
+    value: Any = attrs.field(default=None, eq=False)
+    has_value: bool = True
+
+    def __str__(self) -> str:
+        if not self.has_value:
+            return f"{self.path}: {self.rule}"
+        return f"{self.path}: {self.rule}, got {_short_repr(self.value)}"
+
+    @classmethod
+    def missing(cls, path: str, rule: str = "is required") -> FieldError:
+        """A field that should be present and is not."""
+        return cls(path=path, rule=rule, value=None, has_value=False)
+
+
+class InpaintError(Exception):
+    """Base of every error inpaintkit raises about a job.
+
+    ``provider`` is the provider id (or ``None`` before one was involved), ``raw_body`` the
+    provider's response body as parsed JSON or text (never the request, which may hold a key),
+    ``status`` the HTTP status, and ``hint`` a sentence on what to do next.
+    """
+
+    default_hint = "See the error message and the provider's raw response body."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        raw_body: Any = None,
+        status: int | None = None,
+        hint: str | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.raw_body = raw_body
+        self.status = status
+        self.hint = hint if hint is not None else self.default_hint
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        prefix = f"[{self.provider}] " if self.provider else ""
+        status = f" (HTTP {self.status})" if self.status is not None else ""
+        return f"{prefix}{self.message}{status}. {self.hint}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, provider={self.provider!r}, status={self.status!r})"
+
+
+class ValidationError(InpaintError, ValueError):
+    """The job is invalid: every failing field is listed in :attr:`errors`, not only the first."""
+
+    default_hint = "Fix the fields listed above and submit again."
+
+    def __init__(
+        self,
+        errors: Iterable[FieldError],
+        *,
+        provider: str | None = None,
+        raw_body: Any = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        if not self.errors:
+            raise ValueError("ValidationError needs at least one FieldError")
+        count = len(self.errors)
+        head = "invalid job" if provider is None else f"job rejected for {provider}"
+        lines = "\n".join(f"  {e}" for e in self.errors)
+        message = f"{head}: {count} field error{'s' if count != 1 else ''}\n{lines}"
+        super().__init__(message, provider=provider, raw_body=raw_body, status=status, hint=hint)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The paths of the failing fields, in order."""
+        return tuple(e.path for e in self.errors)
+
+
+class UnsupportedFieldError(ValidationError):
+    """The job uses fields the provider cannot honour, natively or by emulation.
+
+    Raised under the default ``strict`` unsupported-field policy.  Pass
+    ``unsupported="warn"`` or ``unsupported="drop"`` to the client to drop them instead (the
+    result then records what was dropped).
+    """
+
+    default_hint = (
+        "Remove these fields, choose a provider that supports them, or pass "
+        "unsupported='warn' or 'drop' to drop them explicitly."
+    )
+
+
+class AuthenticationError(InpaintError):
+    """The provider rejected the API key, or none was given."""
+
+    default_hint = (
+        "Check the API key: pass api_keys={provider: key} or set the provider's environment variable."
+    )
+
+
+class RateLimitedError(InpaintError):
+    """The provider is rate limiting this account; :attr:`retry_after` says how long to wait."""
+
+    default_hint = "Wait and try again, or lower the client's concurrency."
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        if self.retry_after is not None:
+            return f"{base} Retry after {self.retry_after:g} s."
+        return base
+
+
+class InsufficientCreditsError(InpaintError):
+    """The account has no balance left for this job."""
+
+    default_hint = "Add credits to the provider account."
+
+
+class TaskFailedError(InpaintError):
+    """The provider accepted the job but the task failed while running."""
+
+    default_hint = "The job may succeed if submitted again; check the provider's reason."
+
+
+class InpaintTimeoutError(InpaintError):
+    """The job did not finish before the client's deadline.
+
+    The task may still be running at the provider (and be billed); :attr:`task_id` identifies it
+    so that it can be checked later with ``client.status``.
+    """
+
+    default_hint = "Raise the deadline, or check the task later with client.status(handle)."
+
+
+class SubmitOutcomeUnknownError(InpaintTimeoutError):
+    """A submit may have reached the provider, but no answer came back.
+
+    inpaintkit never resends such a submit blindly: the first one may already be running and
+    billed.  Check the provider's dashboard or webhook before submitting again.
+    """
+
+    default_hint = (
+        "The job may be running and billed already; it was not resent. Check the provider "
+        "(dashboard, webhook) before submitting again."
+    )
+
+
+class ProviderError(InpaintError):
+    """The provider answered with an error that fits no more specific class (often a 5xx)."""
+
+    default_hint = "This is likely a problem at the provider; try again later."
+
+
+class ProviderUnavailableError(ProviderError):
+    """The provider could not be reached at all (connection refused, DNS failure, reset)."""
+
+    default_hint = "Check the base URL and network, then try again."

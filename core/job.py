@@ -1,0 +1,517 @@
+"""The neutral inpainting job: one vocabulary for every provider.
+
+Field names follow the diffusers vocabulary.  Every field has one meaning everywhere, written in
+its docstring; ranges that are true of the concept (strength in [0, 1], steps >= 1) are declared
+here, while a provider's own limits live in that provider's capability table.  ``None`` means
+"not set": the provider's default applies, and an unset field never counts as used, so it can
+never be rejected as unsupported.
+
+Mask polarity is fixed: WHITE pixels are repainted, black pixels are kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import io
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import FieldError, ValidationError
+from .schema import Rule, field, raise_if_invalid
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+__all__ = [
+    "Embedding",
+    "ImageInput",
+    "InpaintJob",
+    "Lora",
+    "MaskOptions",
+    "OutputFormat",
+    "S3Storage",
+    "SafetyCheck",
+    "Sampler",
+    "Webhook",
+]
+
+MAX_SEED = 2**32 - 1
+
+
+class Sampler(enum.StrEnum):
+    """Samplers by their AUTOMATIC1111 names, including the Karras-sigma variants.
+
+    Providers that speak diffusers scheduler names (ModelsLab) map these in their plugin; a name
+    a provider cannot express is an error, never a silent substitution.
+    """
+
+    EULER_A = "Euler a"
+    EULER = "Euler"
+    LMS = "LMS"
+    HEUN = "Heun"
+    DPM2 = "DPM2"
+    DPM2_A = "DPM2 a"
+    DPMPP_2S_A = "DPM++ 2S a"
+    DPMPP_2M = "DPM++ 2M"
+    DPMPP_SDE = "DPM++ SDE"
+    DPMPP_2M_SDE = "DPM++ 2M SDE"
+    DPM_FAST = "DPM fast"
+    DPM_ADAPTIVE = "DPM adaptive"
+    LMS_KARRAS = "LMS Karras"
+    DPM2_KARRAS = "DPM2 Karras"
+    DPM2_A_KARRAS = "DPM2 a Karras"
+    DPMPP_2S_A_KARRAS = "DPM++ 2S a Karras"
+    DPMPP_2M_KARRAS = "DPM++ 2M Karras"
+    DPMPP_SDE_KARRAS = "DPM++ SDE Karras"
+    DPMPP_2M_SDE_KARRAS = "DPM++ 2M SDE Karras"
+    DDIM = "DDIM"
+    PLMS = "PLMS"
+    UNIPC = "UniPC"
+
+    @property
+    def karras(self) -> bool:
+        """Whether this is a Karras-sigma variant."""
+        return self.value.endswith(" Karras")
+
+    @property
+    def base(self) -> Sampler:
+        """The sampler without its Karras schedule (``DPM++ 2M Karras`` -> ``DPM++ 2M``)."""
+        if not self.karras:
+            return self
+        return Sampler(self.value.removesuffix(" Karras"))
+
+
+class OutputFormat(enum.StrEnum):
+    """Encoding of the returned images."""
+
+    PNG = "png"
+    JPEG = "jpeg"
+    WEBP = "webp"
+
+
+# --- images -----------------------------------------------------------------------------------
+
+ImageLike = "bytes | str | Path | PIL.Image.Image | ImageInput"
+
+
+@attrs.frozen(repr=False)
+class ImageInput:
+    """An input image: exactly one of encoded bytes, a local file path, or a URL.
+
+    Construct with :meth:`of`, which accepts bytes, a :class:`~pathlib.Path`, a string (an
+    ``http(s)://`` or ``data:`` URL, otherwise a path), a PIL image (encoded as PNG), or another
+    ``ImageInput``.  In JSON job files an image is a string (path or URL) or an object with one
+    of ``path``, ``url`` or ``base64``.
+    """
+
+    data: bytes | None = None
+    path: Path | None = None
+    url: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        given = [n for n in ("data", "path", "url") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValidationError(
+                [FieldError("$", "an image needs exactly one of data, path or url", given)]
+            )
+
+    @classmethod
+    def of(cls, value: Any) -> Any:
+        """Convert an image-like value; anything unrecognised is returned unchanged (and then
+        reported by the job's validation with its path)."""
+        if isinstance(value, ImageInput):
+            return value
+        if isinstance(value, bytes | bytearray | memoryview):
+            return cls(data=bytes(value))
+        if isinstance(value, Path):
+            return cls(path=value)
+        if isinstance(value, str):
+            if value.startswith(("http://", "https://", "data:")):
+                return cls(url=value)
+            return cls(path=Path(value))
+        if _is_pil_image(value):
+            buffer = io.BytesIO()
+            value.save(buffer, format="PNG")
+            return cls(data=buffer.getvalue())
+        return value
+
+    @classmethod
+    def from_json(cls, value: Any, path: str) -> ImageInput:
+        """Build from a JSON job file's value (see class docstring)."""
+        if isinstance(value, str) and value:
+            result = cls.of(value)
+            assert isinstance(result, ImageInput)
+            return result
+        if isinstance(value, Mapping):
+            keys = set(value) & {"path", "url", "base64"}
+            extra = set(value) - {"path", "url", "base64"}
+            if extra:
+                raise ValidationError(
+                    [FieldError(f"{path}.{k}", "is not a field of an image", value[k]) for k in sorted(extra)]
+                )
+            if len(keys) != 1 or not isinstance(value[next(iter(keys))], str):
+                raise ValidationError(
+                    [FieldError(path, "must have exactly one string of path, url or base64", value)]
+                )
+            key = keys.pop()
+            text = value[key]
+            if key == "path":
+                return cls(path=Path(text))
+            if key == "url":
+                return cls(url=text)
+            try:
+                return cls(data=base64.b64decode(text, validate=True))
+            except (binascii.Error, ValueError):
+                raise ValidationError(
+                    [FieldError(f"{path}.base64", "must be valid base64", text)]
+                ) from None
+        raise ValidationError(
+            [FieldError(path, "must be a path or URL string, or an object with path, url or base64", value)]
+        )
+
+    def to_json(self) -> Any:
+        """The JSON form used in job files (inverse of :meth:`from_json`)."""
+        if self.path is not None:
+            return {"path": str(self.path)}
+        if self.url is not None:
+            return {"url": self.url}
+        assert self.data is not None
+        return {"base64": base64.b64encode(self.data).decode("ascii")}
+
+    @property
+    def kind(self) -> str:
+        """``"data"``, ``"path"`` or ``"url"``."""
+        if self.data is not None:
+            return "data"
+        return "path" if self.path is not None else "url"
+
+    def __repr__(self) -> str:
+        if self.data is not None:
+            return f"ImageInput(<{len(self.data)} bytes>)"
+        if self.path is not None:
+            return f"ImageInput(path={str(self.path)!r})"
+        url = self.url or ""
+        shown = url if len(url) <= 60 else url[:57] + "..."
+        return f"ImageInput(url={shown!r})"
+
+
+def _is_pil_image(value: Any) -> bool:
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - pillow is a dependency
+        return False
+    return isinstance(value, Image.Image)
+
+
+def _image_rule(doc: str) -> Rule:
+    return Rule(kind="object", item=ImageInput, loader=ImageInput.from_json, doc=doc)
+
+
+def _tuple(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+# --- small value objects --------------------------------------------------------------------
+
+
+@attrs.frozen
+class MaskOptions:
+    """How the mask is applied (AUTOMATIC1111's inpainting options)."""
+
+    blur: int | None = field(
+        Rule("int", optional=True, minimum=0),
+        default=None,
+        doc="Gaussian blur radius in pixels applied to the mask before inpainting, softening "
+        "the seam. None: the provider's default.",
+    )
+    invert: bool = field(
+        Rule("bool"),
+        default=False,
+        doc="Repaint the BLACK area of the mask instead of the white one.",
+    )
+    masked_only: bool = field(
+        Rule("bool"),
+        default=False,
+        doc="Inpaint only the masked region at full resolution: the image is cropped to the "
+        "mask's bounding box plus padding, inpainted, and pasted back.",
+    )
+    padding: int | None = field(
+        Rule("int", optional=True, minimum=0),
+        default=None,
+        doc="Pixels of context around the mask's bounding box when masked_only is set. "
+        "None: the provider's default (32 when emulated).",
+    )
+
+    def __attrs_post_init__(self) -> None:
+        raise_if_invalid(self)
+
+
+@attrs.frozen
+class Lora:
+    """A LoRA adapter applied to the model."""
+
+    name: str = field(Rule("str", min_length=1), doc="The provider's name or id of the LoRA.")
+    strength: float = field(
+        Rule("float"), default=1.0, doc="How strongly the LoRA applies (provider ranges vary)."
+    )
+
+    def __attrs_post_init__(self) -> None:
+        raise_if_invalid(self)
+
+
+@attrs.frozen
+class Embedding:
+    """A textual-inversion embedding."""
+
+    name: str = field(Rule("str", min_length=1), doc="The provider's name of the embedding.")
+
+    def __attrs_post_init__(self) -> None:
+        raise_if_invalid(self)
+
+
+@attrs.frozen
+class SafetyCheck:
+    """NSFW detection on the outputs."""
+
+    enabled: bool = field(Rule("bool"), doc="Whether the provider checks outputs for NSFW content.")
+    level: int | None = field(
+        Rule("int", optional=True, minimum=0, maximum=2),
+        default=None,
+        doc="Strictness from 0 (explicit content only) to 2 (also swimwear and underwear), as "
+        "Novita defines its nsfw_detection_level. None: the provider's default.",
+    )
+
+    def __attrs_post_init__(self) -> None:
+        raise_if_invalid(self)
+
+
+@attrs.frozen
+class Webhook:
+    """Where the provider posts the result when the task finishes."""
+
+    url: str = field(Rule("str", min_length=1), doc="An http(s) URL that receives the result.")
+    track_id: str | None = field(
+        Rule("str", optional=True),
+        default=None,
+        doc="An id echoed back in the webhook call to match it to this job.",
+    )
+
+    def __attrs_post_init__(self) -> None:
+        raise_if_invalid(self)
+        if not self.url.startswith(("http://", "https://")):
+            raise ValidationError([FieldError("$.url", "must be an http(s) URL", self.url)])
+
+
+@attrs.frozen
+class S3Storage:
+    """Save outputs to the caller's own S3 bucket instead of the provider's storage."""
+
+    region: str = field(Rule("str", min_length=1), doc="AWS region of the bucket.")
+    bucket: str = field(Rule("str", min_length=1), doc="Bucket name.")
+    path: str = field(Rule("str", min_length=1), doc="Key prefix for the outputs.")
+    save_to_path_directly: bool = field(
+        Rule("bool"),
+        default=False,
+        doc="Write directly under path instead of a provider-created subdirectory.",
+    )
+
+    def __attrs_post_init__(self) -> None:
+        raise_if_invalid(self)
+
+
+# --- the job --------------------------------------------------------------------------------
+
+
+@attrs.frozen(repr=False)
+class InpaintJob:
+    """One inpainting request, independent of any provider.
+
+    Construction validates every field and raises one :class:`~inpaintkit.errors.ValidationError`
+    that lists all broken rules with their paths.
+    """
+
+    image: ImageInput = field(
+        _image_rule("The image to inpaint: bytes, a path, a URL or a PIL image."),
+        doc="The image to inpaint: bytes, a path, a URL or a PIL image.",
+    )
+    mask: ImageInput = field(
+        _image_rule("The mask, same resolution as the image. WHITE = repaint, black = keep."),
+        doc="The mask, same resolution as the image. WHITE = repaint, black = keep.",
+    )
+    prompt: str = field(Rule("str"), doc="What the repainted area should show.")
+    negative_prompt: str | None = field(
+        Rule("str", optional=True), default=None, doc="What the output should not show."
+    )
+    model: str | None = field(
+        Rule("str", optional=True, min_length=1),
+        default=None,
+        doc="The provider's model (checkpoint) name or id. None: the provider's default.",
+    )
+    num_images: int = field(
+        Rule("int", minimum=1), default=1, doc="How many images to generate."
+    )
+    steps: int | None = field(
+        Rule("int", optional=True, minimum=1), default=None, doc="Number of denoising steps."
+    )
+    guidance_scale: float | None = field(
+        Rule("float", optional=True, minimum=0),
+        default=None,
+        doc="Classifier-free guidance scale: how closely to follow the prompt.",
+    )
+    strength: float | None = field(
+        Rule("float", optional=True, minimum=0, maximum=1),
+        default=None,
+        doc="How much of the masked area's original content to destroy: 0 keeps it, 1 ignores it.",
+    )
+    seed: int | None = field(
+        Rule("int", optional=True, minimum=0, maximum=MAX_SEED),
+        default=None,
+        doc="Random seed for reproducible results. None: random.",
+    )
+    sampler: Sampler | None = field(
+        Rule("enum", optional=True, enum_type=Sampler),
+        default=None,
+        doc="The sampler, by its AUTOMATIC1111 name.",
+    )
+    clip_skip: int | None = field(
+        Rule("int", optional=True, minimum=1),
+        default=None,
+        doc="Number of final CLIP layers to skip (1 = use all layers).",
+    )
+    mask_options: MaskOptions = field(
+        Rule("object", item=MaskOptions), factory=MaskOptions, doc="How the mask is applied."
+    )
+    initial_noise_multiplier: float | None = field(
+        Rule("float", optional=True, minimum=0),
+        default=None,
+        doc="Scale of the initial latent noise (A1111 img2img setting).",
+    )
+    loras: tuple[Lora, ...] = field(
+        Rule("tuple", item=Lora), default=(), doc="LoRA adapters to apply."
+    )
+    embeddings: tuple[Embedding, ...] = field(
+        Rule("tuple", item=Embedding), default=(), doc="Textual-inversion embeddings to load."
+    )
+    vae: str | None = field(
+        Rule("str", optional=True, min_length=1), default=None, doc="The provider's VAE name."
+    )
+    width: int | None = field(
+        Rule("int", optional=True, minimum=1),
+        default=None,
+        doc="Output width in pixels. None: the input image's width.",
+    )
+    height: int | None = field(
+        Rule("int", optional=True, minimum=1),
+        default=None,
+        doc="Output height in pixels. None: the input image's height.",
+    )
+    output_format: OutputFormat | None = field(
+        Rule("enum", optional=True, enum_type=OutputFormat),
+        default=None,
+        doc="Encoding of the returned images. None: the provider's default.",
+    )
+    safety: SafetyCheck | None = field(
+        Rule("object", optional=True, item=SafetyCheck),
+        default=None,
+        doc="NSFW checking of the outputs. None: the provider's default.",
+    )
+    webhook: Webhook | None = field(
+        Rule("object", optional=True, item=Webhook),
+        default=None,
+        doc="Ask the provider to post the result to a URL.",
+    )
+    storage: S3Storage | None = field(
+        Rule("object", optional=True, item=S3Storage),
+        default=None,
+        doc="Save outputs to the caller's S3 bucket.",
+    )
+    enhance_prompt: bool | None = field(
+        Rule("bool", optional=True),
+        default=None,
+        doc="Let the provider rewrite the prompt for better results. None: the provider's default.",
+    )
+    extras: Mapping[str, Mapping[str, Any]] = field(
+        Rule("mapping"),
+        factory=dict,
+        doc="Provider-only wire fields, namespaced by provider id, e.g. "
+        "{'novita': {'enterprise_plan': {'enabled': True}}}. Passed through unvalidated by the "
+        "neutral schema; each plugin documents what it accepts.",
+    )
+
+    def __attrs_post_init__(self) -> None:
+        # Normalise the convenient Python forms before validation.
+        object.__setattr__(self, "image", ImageInput.of(self.image))
+        object.__setattr__(self, "mask", ImageInput.of(self.mask))
+        object.__setattr__(self, "loras", _tuple(self.loras))
+        object.__setattr__(self, "embeddings", _tuple(self.embeddings))
+        raise_if_invalid(self)
+
+    def _cross_field_errors(self, path: str) -> list[FieldError]:
+        errors: list[FieldError] = []
+        if (self.width is None) != (self.height is None):
+            which = "width" if self.width is None else "height"
+            errors.append(
+                FieldError.missing(f"{path}.{which}", "width and height must be given together")
+            )
+        extras = self.extras if isinstance(self.extras, Mapping) else {}
+        for name, value in extras.items():
+            if not isinstance(name, str) or not isinstance(value, Mapping):
+                errors.append(
+                    FieldError(f"{path}.extras.{name}", "must map a provider id to an object", value)
+                )
+        return errors
+
+    def used_fields(self) -> tuple[str, ...]:
+        """The neutral field paths this job sets to something other than "not set".
+
+        These are what a provider must honour natively, emulate, or reject; fields left at their
+        defaults are never counted as used.
+        """
+        used: list[str] = []
+        for a in attrs.fields(InpaintJob):
+            if a.name in ("image", "mask", "prompt", "mask_options", "extras"):
+                continue
+            value = getattr(self, a.name)
+            default = a.default
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                default = default.factory()  # type: ignore[attr-defined]
+            if value != default:
+                used.append(a.name)
+        mo = self.mask_options
+        if mo.blur is not None:
+            used.append("mask_options.blur")
+        if mo.invert:
+            used.append("mask_options.invert")
+        if mo.masked_only:
+            used.append("mask_options.masked_only")
+            if mo.padding is not None:
+                used.append("mask_options.padding")
+        return tuple(used)
+
+    def with_changes(self, **changes: Any) -> InpaintJob:
+        """A copy with some fields replaced (validated like a new job)."""
+        return attrs.evolve(self, **changes)
+
+    def __repr__(self) -> str:
+        parts = [f"image={self.image!r}", f"mask={self.mask!r}", f"prompt={self.prompt!r}"]
+        for name in self.used_fields():
+            if "." in name:
+                continue
+            parts.append(f"{name}={getattr(self, name)!r}")
+        return f"InpaintJob({', '.join(parts)})"
+
+
+def iter_schema_classes() -> Iterable[type]:
+    """Every class of the neutral schema, for the converter and the docs."""
+    return (InpaintJob, ImageInput, MaskOptions, Lora, Embedding, SafetyCheck, Webhook, S3Storage)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    _unused: PILImage.Image

@@ -1,0 +1,126 @@
+"""Building the plugin manager and the registry of providers.
+
+There is no module-global plugin manager: :func:`make_plugin_manager` builds a fresh one each
+time, so tests and embedding applications get isolated registries without monkeypatching.
+The built-in providers are loaded through the same hooks (and, in an installed package, the
+same ``inpaintkit`` entry-point group) as third-party plugins.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Mapping
+
+import pluggy
+
+from . import hookspecs
+from .errors import InpaintError
+from .provider import ImageHost, ProviderAdapter
+
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "ProviderRegistry",
+    "UnknownProviderError",
+    "make_plugin_manager",
+]
+
+BUILTIN_PLUGINS: Mapping[str, str] = {
+    "novita": "inpaintkit.providers.novita",
+    "stablediffusionapi": "inpaintkit.providers.stablediffusionapi",
+    "modelslab": "inpaintkit.providers.modelslab",
+    "mockserver": "inpaintkit.mockserver.builtin",
+}
+"""Plugin name -> module of the built-in plugins.  The names match the entry points declared in
+pyproject.toml, so loading entry points afterwards does not register them twice."""
+
+
+class UnknownProviderError(InpaintError, LookupError):
+    """A provider id that no installed plugin registered."""
+
+    default_hint = "Run `inpaintkit providers` to list the installed providers."
+
+
+def make_plugin_manager(
+    *,
+    entry_points: bool = True,
+    builtins: bool = True,
+    plugins: Iterable[object] = (),
+) -> pluggy.PluginManager:
+    """A fresh plugin manager with the hookspecs, built-ins, ``plugins`` and entry points loaded.
+
+    ``check_pending()`` runs last, so a plugin implementing a hook that does not exist (a typo
+    such as ``register_provider``) fails here with :class:`pluggy.PluginValidationError` instead
+    of being silently ignored.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    if builtins:
+        for name, module_name in BUILTIN_PLUGINS.items():
+            module = _import_builtin(module_name)
+            if module is not None:
+                pm.register(module, name=name)
+    for plugin in plugins:
+        pm.register(plugin)
+    if entry_points:
+        pm.load_setuptools_entrypoints(hookspecs.PROJECT_NAME)
+    pm.check_pending()
+    return pm
+
+
+def _import_builtin(module_name: str) -> object | None:
+    """Import a built-in plugin module; ``None`` if that module does not exist in this build."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+
+
+class ProviderRegistry(Mapping[str, ProviderAdapter]):
+    """The provider adapters registered through ``register_providers``, by id."""
+
+    def __init__(self, adapters: Iterable[ProviderAdapter], pm: pluggy.PluginManager | None = None):
+        self._adapters: dict[str, ProviderAdapter] = {}
+        self._pm = pm
+        for adapter in adapters:
+            if not isinstance(adapter, ProviderAdapter):
+                raise TypeError(f"{adapter!r} does not satisfy inpaintkit.provider.ProviderAdapter")
+            pid = adapter.spec.id
+            if pid in self._adapters:
+                raise ValueError(f"provider id {pid!r} is registered by two plugins")
+            self._adapters[pid] = adapter
+
+    @classmethod
+    def from_plugin_manager(cls, pm: pluggy.PluginManager) -> ProviderRegistry:
+        """Collect every adapter the plugins register."""
+        collected: list[ProviderAdapter] = []
+        pm.hook.register_providers(register=collected.append)
+        return cls(collected, pm)
+
+    @classmethod
+    def default(cls) -> ProviderRegistry:
+        """The registry of a fresh default plugin manager."""
+        return cls.from_plugin_manager(make_plugin_manager())
+
+    def __getitem__(self, provider_id: str) -> ProviderAdapter:
+        try:
+            return self._adapters[provider_id]
+        except KeyError:
+            known = ", ".join(sorted(self._adapters)) or "none"
+            raise UnknownProviderError(
+                f"no provider {provider_id!r} is installed (installed: {known})"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._adapters)
+
+    def __len__(self) -> int:
+        return len(self._adapters)
+
+    def image_host(self, provider_id: str) -> ImageHost | None:
+        """The first image host a plugin offers for ``provider_id`` (``None`` if none does)."""
+        if self._pm is None:
+            return None
+        host = self._pm.hook.image_host(provider_id=provider_id)
+        return host if host is None or isinstance(host, ImageHost) else None

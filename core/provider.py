@@ -1,0 +1,464 @@
+"""The sans-I/O provider contract.
+
+A provider plugin is data plus pure functions.  Its :class:`ProviderSpec` declares the id, base
+URL, authentication, capability table and polling policy; its :class:`ProviderAdapter` turns a
+prepared job into an :class:`HttpRequest` description and an :class:`HttpResponse` into a
+:data:`TaskState`, and never opens a socket.  The runtime (:mod:`inpaintkit.client`) owns all
+I/O, once, for every provider: sending, retrying, polling, downloading, and applying the API key
+(adapters never see the key, so it cannot leak into what they build).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlencode, urljoin
+
+import attrs
+
+from .errors import InpaintError
+from .job import InpaintJob
+
+__all__ = [
+    "Auth",
+    "BearerAuth",
+    "BodyKeyAuth",
+    "Capability",
+    "CapabilityTable",
+    "Done",
+    "Failed",
+    "HostContext",
+    "HttpRequest",
+    "HttpResponse",
+    "ImageHost",
+    "ImageTransport",
+    "Pending",
+    "PollPolicy",
+    "PreparedImage",
+    "PreparedRequest",
+    "ProviderAdapter",
+    "ProviderSpec",
+    "RemoteImage",
+    "Support",
+    "TaskHandle",
+    "TaskState",
+]
+
+
+# --- capabilities ---------------------------------------------------------------------------
+
+
+class Support(enum.StrEnum):
+    """How a provider honours a neutral field."""
+
+    NATIVE = "native"
+    """The provider has a wire field with this meaning."""
+    EMULATED = "emulated"
+    """The client reproduces the effect faithfully (for example inverting the mask itself)."""
+    UNSUPPORTED = "unsupported"
+    """Neither: a job that sets the field is rejected (strict) or the field is dropped."""
+
+
+EMULATABLE_FIELDS = frozenset(
+    {
+        "mask_options.invert",
+        "mask_options.blur",
+        "mask_options.masked_only",
+        "mask_options.padding",
+        "output_format",
+        "width",
+        "height",
+    }
+)
+"""Fields the core knows how to emulate on the client (num_images splitting is declared with
+:attr:`Capability.split_above_maximum`)."""
+
+
+@attrs.frozen
+class Capability:
+    """One row of a provider's capability table: a neutral field and what the provider does with it.
+
+    ``field`` is a neutral path: a job field (``"steps"``), a nested one
+    (``"mask_options.blur"``), or an item field of a list (``"loras[].strength"``).  The range
+    (``minimum``/``maximum``, inclusive), ``choices`` and ``multiple_of`` are the provider's own
+    limits in NEUTRAL terms; they are checked before anything is sent.  ``required`` means the
+    provider cannot run without the field and has no default.  ``source`` cites where the row was
+    transcribed from (a seed document or a section of the wire-facts reference).
+    """
+
+    field: str
+    support: Support
+    wire: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    multiple_of: int | None = None
+    max_items: int | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    required: bool = False
+    split_above_maximum: bool = False
+    default: Any = None
+    source: str = ""
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.support is Support.EMULATED and self.field not in EMULATABLE_FIELDS:
+            raise ValueError(
+                f"{self.field}: the core cannot emulate this field; mark it native or unsupported"
+            )
+
+    def describe_range(self) -> str:
+        """The limits as text, for error messages and the capability matrix."""
+        from .schema import fmt_number
+
+        parts: list[str] = []
+        if self.choices is not None:
+            parts.append("one of " + ", ".join(str(getattr(c, "value", c)) for c in self.choices))
+        if self.minimum is not None and self.maximum is not None:
+            parts.append(f"[{fmt_number(self.minimum)}, {fmt_number(self.maximum)}]")
+        elif self.minimum is not None:
+            parts.append(f">= {fmt_number(self.minimum)}")
+        elif self.maximum is not None:
+            parts.append(f"<= {fmt_number(self.maximum)}")
+        if self.multiple_of is not None:
+            parts.append(f"multiple of {self.multiple_of}")
+        if self.min_length is not None or self.max_length is not None:
+            lo = self.min_length if self.min_length is not None else 0
+            hi = self.max_length if self.max_length is not None else "..."
+            parts.append(f"length [{lo}, {hi}]")
+        if self.max_items is not None:
+            parts.append(f"at most {self.max_items} items")
+        if self.split_above_maximum:
+            parts.append("more split over several requests")
+        return "; ".join(parts)
+
+
+@attrs.frozen
+class CapabilityTable:
+    """A provider's capabilities as data; fields without a row are unsupported."""
+
+    rows: tuple[Capability, ...]
+
+    def __attrs_post_init__(self) -> None:
+        seen: set[str] = set()
+        for row in self.rows:
+            if row.field in seen:
+                raise ValueError(f"capability table lists {row.field!r} twice")
+            seen.add(row.field)
+
+    def get(self, field: str) -> Capability | None:
+        """The row for ``field``, or ``None``."""
+        for row in self.rows:
+            if row.field == field:
+                return row
+        return None
+
+    def support(self, field: str) -> Support:
+        """How the provider honours ``field`` (``UNSUPPORTED`` when it has no row)."""
+        row = self.get(field)
+        return row.support if row is not None else Support.UNSUPPORTED
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+
+# --- spec -----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class BearerAuth:
+    """The key goes in a header, e.g. ``Authorization: Bearer <key>``."""
+
+    header: str = "Authorization"
+    prefix: str = "Bearer "
+
+
+@attrs.frozen
+class BodyKeyAuth:
+    """The key goes in the JSON body of every request under ``field`` (StableDiffusionAPI, ModelsLab)."""
+
+    field: str = "key"
+
+
+Auth = BearerAuth | BodyKeyAuth
+
+
+class ImageTransport(enum.StrEnum):
+    """How a provider takes input images."""
+
+    BASE64 = "base64"
+    URL = "url"
+    URL_OR_BASE64 = "url_or_base64"
+
+
+@attrs.frozen
+class PollPolicy:
+    """How to wait for an asynchronous result, as data.
+
+    The first poll waits for the provider's ``eta`` if it gave one (capped at ``max_eta_wait``),
+    else ``initial_delay``; later polls wait ``interval`` growing by ``backoff`` up to
+    ``max_interval``.  A Retry-After from the provider always wins.  ``deadline`` bounds the whole
+    job from submit to result.  ``max_poll_errors`` consecutive transient poll failures are
+    tolerated (polls are idempotent).  ``submit_retries`` bounds retries of a submit that provably
+    never reached the provider (connection refused, 429).
+    """
+
+    initial_delay: float = 1.0
+    interval: float = 2.0
+    backoff: float = 1.5
+    max_interval: float = 15.0
+    honour_eta: bool = True
+    max_eta_wait: float = 60.0
+    deadline: float = 600.0
+    max_poll_errors: int = 5
+    submit_retries: int = 3
+    retry_base_delay: float = 1.0
+
+    def poll_delay(self, attempt: int, *, eta: float | None = None) -> float:
+        """Seconds to wait before poll number ``attempt`` (0-based)."""
+        if self.honour_eta and eta is not None and eta > 0:
+            return min(eta, self.max_eta_wait)
+        if attempt == 0:
+            return self.initial_delay
+        return min(self.interval * self.backoff ** (attempt - 1), self.max_interval)
+
+    def retry_delay(self, attempt: int, *, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based) of a failed request."""
+        if retry_after is not None and retry_after >= 0:
+            return retry_after
+        return min(self.retry_base_delay * 2**attempt, self.max_interval)
+
+
+@attrs.frozen
+class ProviderSpec:
+    """Everything about a provider that is data rather than behaviour."""
+
+    id: str
+    name: str
+    base_url: str
+    auth: Auth
+    env_var: str
+    capabilities: CapabilityTable
+    polling: PollPolicy = PollPolicy()
+    image_transport: ImageTransport = ImageTransport.BASE64
+    mode: str = "async"
+    """``"async"`` (submit, then poll a task) or ``"sync"`` (an answer, or processing + fetch)."""
+    max_image_pixels: int = 16_000_000
+    max_image_bytes: int = 30 * 1024 * 1024
+    docs_url: str = ""
+
+
+# --- HTTP descriptions -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class HttpRequest:
+    """A request description built by an adapter; the runtime sends it.
+
+    ``path`` is relative to the provider's base URL (``/v3/async/inpainting``).  The runtime adds
+    the API key according to the spec's :data:`Auth`; adapters never include it.
+    """
+
+    method: str
+    path: str
+    json: Any = None
+    query: Mapping[str, str] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+    def url(self, base_url: str) -> str:
+        """The absolute URL of this request against ``base_url``."""
+        url = urljoin(base_url.rstrip("/") + "/", self.path.lstrip("/"))
+        if self.query:
+            url += "?" + urlencode(self.query)
+        return url
+
+
+@attrs.frozen(repr=False)
+class HttpResponse:
+    """A response as the runtime received it (status, lower-cased headers, body bytes)."""
+
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` if it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def text(self) -> str:
+        """The body as text (undecodable bytes replaced)."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def header(self, name: str) -> str | None:
+        """A header by case-insensitive name."""
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    def __repr__(self) -> str:
+        return f"HttpResponse(status={self.status}, body=<{len(self.body)} bytes>)"
+
+
+# --- prepared jobs ---------------------------------------------------------------------------
+
+
+@attrs.frozen(repr=False)
+class PreparedImage:
+    """An input image ready for the wire: its bytes, and a URL where it can be fetched.
+
+    ``data`` is ``None`` only when the job gave a URL that is passed through untouched;
+    ``url`` is set for URL-taking providers (the job's own URL, or one from an image host).
+    """
+
+    data: bytes | None
+    format: str | None
+    width: int | None
+    height: int | None
+    url: str | None = None
+
+    def __repr__(self) -> str:
+        size = f"{self.width}x{self.height}" if self.width else "?"
+        body = f"<{len(self.data)} bytes>" if self.data is not None else "no data"
+        return f"PreparedImage({size}, {self.format}, {body}, url={self.url!r})"
+
+
+@attrs.frozen
+class PreparedRequest:
+    """What an adapter translates: the job as the provider should see it, and its images.
+
+    ``job`` has emulated and dropped fields already cleared (for example ``mask_options.invert``
+    is False when the client inverted the mask itself), and ``num_images`` is this request's
+    share when a job was split over several requests (``batch_index`` of ``batch_count``).
+    """
+
+    job: InpaintJob
+    image: PreparedImage
+    mask: PreparedImage
+    batch_index: int = 0
+    batch_count: int = 1
+
+
+# --- task states -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class TaskHandle:
+    """A reference to a running task, enough to poll it later (it is plain data, serialisable)."""
+
+    provider: str
+    task_id: str
+    data: Mapping[str, Any] = attrs.field(factory=dict)
+    """Adapter-specific facts needed to poll or finish (for example ``future_links``)."""
+
+
+@attrs.frozen(repr=False)
+class RemoteImage:
+    """A result image as the provider reported it: a URL to download, or inline bytes."""
+
+    url: str | None = None
+    data: bytes | None = None
+    format: str | None = None
+    ttl: float | None = None
+    nsfw: bool | None = None
+
+    def __repr__(self) -> str:
+        body = f"<{len(self.data)} bytes>" if self.data is not None else None
+        return f"RemoteImage(url={self.url!r}, data={body}, format={self.format!r}, ttl={self.ttl!r})"
+
+
+@attrs.frozen
+class Pending:
+    """The task is queued or running; ``eta`` in seconds and ``progress`` in [0, 1] when known."""
+
+    handle: TaskHandle
+    eta: float | None = None
+    progress: float | None = None
+    raw: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Done:
+    """The task succeeded."""
+
+    images: tuple[RemoteImage, ...]
+    task_id: str | None = None
+    seed: int | None = None
+    generation_time: float | None = None
+    raw: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Failed:
+    """The request or task failed with a typed error."""
+
+    error: InpaintError
+    raw: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+TaskState = Pending | Done | Failed
+
+
+# --- the adapter -----------------------------------------------------------------------------
+
+
+@runtime_checkable
+class ProviderAdapter(Protocol):
+    """The pure translation layer of one provider. It never performs I/O.
+
+    Error mapping is part of parsing: a response that carries an error becomes
+    :class:`Failed` with the matching :mod:`inpaintkit.errors` class and the raw body.
+    """
+
+    @property
+    def spec(self) -> ProviderSpec:
+        """The provider's data."""
+        ...
+
+    def build_submit(self, request: PreparedRequest) -> HttpRequest:
+        """The wire request that submits ``request``."""
+        ...
+
+    def parse_submit(self, request: PreparedRequest, response: HttpResponse) -> TaskState:
+        """Interpret the submit response: a finished result, a handle to poll, or a failure."""
+        ...
+
+    def build_poll(self, handle: TaskHandle) -> HttpRequest:
+        """The wire request that asks for the state of a task."""
+        ...
+
+    def parse_poll(self, handle: TaskHandle, response: HttpResponse) -> TaskState:
+        """Interpret a poll response."""
+        ...
+
+    def parse_webhook(self, body: Any) -> TaskState:
+        """Interpret a webhook payload (already JSON-decoded) as the same states as a poll."""
+        ...
+
+
+# --- image hosting ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class HostContext:
+    """What an :class:`ImageHost` may use: the provider and a way to send authenticated requests."""
+
+    provider: ProviderSpec
+    send: Callable[[HttpRequest], Awaitable[HttpResponse]]
+    base_url: str
+
+
+@runtime_checkable
+class ImageHost(Protocol):
+    """Uploads image bytes somewhere a URL-only provider can fetch them."""
+
+    async def upload(self, data: bytes, media_type: str, context: HostContext) -> str:
+        """Upload ``data`` and return its URL."""
+        ...

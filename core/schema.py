@@ -1,0 +1,169 @@
+"""Field rules declared as data, checked the same way on construction and on JSON input.
+
+Each attrs field of a neutral schema class carries a :class:`Rule` in its metadata (what type it
+takes, its range or choices).  :func:`check_fields` collects *every* broken rule of an instance,
+with its path, so a job with five bad fields reports five errors.  The strict cattrs converter in
+:mod:`inpaintkit.convert` generates its per-field structure hooks from the same rules, so the
+ranges are written once.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from .errors import FieldError, ValidationError
+
+__all__ = ["Rule", "check_fields", "check_value", "field", "raise_if_invalid", "rule_of"]
+
+_RULE_KEY = "inpaintkit.rule"
+
+
+@attrs.frozen
+class Rule:
+    """What one field accepts.
+
+    ``kind`` is one of ``"str"``, ``"int"``, ``"float"``, ``"bool"``, ``"enum"``, ``"bytes"``,
+    ``"object"`` (a nested schema class), ``"tuple"`` (of ``item`` schema class),
+    ``"mapping"`` (JSON object) or ``"any"`` (validated by a custom loader).  ``minimum`` and
+    ``maximum`` are inclusive.  ``loader`` converts a JSON value for kinds that need it (for
+    example an image given as a path, a URL or base64).
+    """
+
+    kind: str
+    optional: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    enum_type: type[enum.Enum] | None = None
+    item: type | None = None
+    loader: Callable[[Any, str], Any] | None = None
+    doc: str = ""
+
+    def describe(self) -> str:
+        """A short human description of the rule, used in error messages and docs."""
+        if self.minimum is not None and self.maximum is not None:
+            return f"must be in [{fmt_number(self.minimum)}, {fmt_number(self.maximum)}]"
+        if self.minimum is not None:
+            return f"must be >= {fmt_number(self.minimum)}"
+        if self.maximum is not None:
+            return f"must be <= {fmt_number(self.maximum)}"
+        return ""
+
+
+def fmt_number(value: float) -> str:
+    """Render a bound without float noise: 1 not 1.0, 4294967295 not 4.29497e+09."""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def field(rule: Rule, *, default: Any = attrs.NOTHING, factory: Any = None, doc: str = "") -> Any:
+    """An attrs field carrying ``rule``; ``doc`` is the field's one meaning, shown in docs."""
+    metadata = {_RULE_KEY: attrs.evolve(rule, doc=doc or rule.doc)}
+    if factory is not None:
+        return attrs.field(factory=factory, metadata=metadata)
+    return attrs.field(default=default, metadata=metadata)
+
+
+def rule_of(a: attrs.Attribute[Any]) -> Rule | None:
+    """The :class:`Rule` attached to an attrs attribute, if any."""
+    rule = a.metadata.get(_RULE_KEY)
+    return rule if isinstance(rule, Rule) else None
+
+
+_TYPE_WORDS = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "bytes": "bytes",
+    "mapping": "an object",
+    "tuple": "a list",
+}
+
+
+def check_value(rule: Rule, value: Any, path: str) -> list[FieldError]:
+    """Type and range errors of one already-typed value (construction path)."""
+    if value is None:
+        return [] if rule.optional else [FieldError.missing(path)]
+    kind = rule.kind
+    if kind == "str":
+        if not isinstance(value, str):
+            return [FieldError(path, "must be a string", value)]
+        if rule.min_length is not None and len(value) < rule.min_length:
+            return [FieldError(path, f"must have at least {rule.min_length} character(s)", value)]
+        return []
+    if kind == "bool":
+        return [] if isinstance(value, bool) else [FieldError(path, "must be a boolean", value)]
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [FieldError(path, f"must be {_TYPE_WORDS[kind]}", value)]
+        if kind == "int" and not isinstance(value, int):
+            return [FieldError(path, "must be an integer", value)]
+        if isinstance(value, float) and not math.isfinite(value):
+            return [FieldError(path, "must be a finite number", value)]
+        if (rule.minimum is not None and value < rule.minimum) or (
+            rule.maximum is not None and value > rule.maximum
+        ):
+            return [FieldError(path, rule.describe(), value)]
+        return []
+    if kind == "enum":
+        assert rule.enum_type is not None
+        if not isinstance(value, rule.enum_type):
+            return [FieldError(path, f"must be one of {_choices(rule.enum_type)}", value)]
+        return []
+    if kind == "object":
+        if rule.item is not None and not isinstance(value, rule.item):
+            return [FieldError(path, f"must be a {rule.item.__name__}", value)]
+        return check_fields(value, path)
+    if kind == "tuple":
+        if not isinstance(value, tuple):
+            return [FieldError(path, "must be a tuple", value)]
+        errors: list[FieldError] = []
+        for i, item in enumerate(value):
+            item_path = f"{path}[{i}]"
+            if rule.item is not None and not isinstance(item, rule.item):
+                errors.append(FieldError(item_path, f"must be a {rule.item.__name__}", item))
+            elif attrs.has(type(item)):
+                errors.extend(check_fields(item, item_path))
+        if rule.maximum is not None and len(value) > rule.maximum:
+            errors.append(FieldError(path, f"must have at most {fmt_number(rule.maximum)} items", value))
+        return errors
+    if kind == "mapping":
+        return [] if isinstance(value, Mapping) else [FieldError(path, "must be a mapping", value)]
+    return []
+
+
+def _choices(enum_type: type[enum.Enum]) -> str:
+    return ", ".join(repr(m.value) for m in enum_type)
+
+
+def check_fields(instance: Any, path: str = "$") -> list[FieldError]:
+    """Every broken field rule of an attrs instance (recursively), plus its cross-field checks.
+
+    A class may define ``_cross_field_errors(self, path) -> list[FieldError]`` for rules that
+    involve several fields (for example width and height given together).
+    """
+    errors: list[FieldError] = []
+    for a in attrs.fields(type(instance)):
+        rule = rule_of(a)
+        if rule is None:
+            continue
+        errors.extend(check_value(rule, getattr(instance, a.name), f"{path}.{a.name}"))
+    cross = getattr(instance, "_cross_field_errors", None)
+    if cross is not None:
+        known_bad = {e.path for e in errors}
+        errors.extend(e for e in cross(path) if e.path not in known_bad)
+    return errors
+
+
+def raise_if_invalid(instance: Any) -> None:
+    """Raise one :class:`ValidationError` listing every broken rule of ``instance``."""
+    errors = check_fields(instance)
+    if errors:
+        raise ValidationError(errors)

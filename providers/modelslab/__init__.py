@@ -1,0 +1,1 @@
+"""The modelslab provider plugin (being written)."""

@@ -1,0 +1,1 @@
+"""The novita provider plugin (being written)."""

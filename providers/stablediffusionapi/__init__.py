@@ -1,0 +1,1 @@
+"""The stablediffusionapi provider plugin (being written)."""
