@@ -59,6 +59,9 @@ def make_plugin_manager(
             module = _import_builtin(module_name)
             if module is not None:
                 pm.register(module, name=name)
+            else:
+                # Absent from this build: block the name so its entry point is not loaded either.
+                pm.set_blocked(name)
     for plugin in plugins:
         pm.register(plugin)
     if entry_points:
