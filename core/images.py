@@ -245,7 +245,10 @@ def _probe(
 
 
 def load_image(
-    data: bytes, *, path: str = "$.image", limits: ImageLimits = DEFAULT_LIMITS
+    data: bytes | bytearray | memoryview,
+    *,
+    path: str = "$.image",
+    limits: ImageLimits = DEFAULT_LIMITS,
 ) -> LoadedImage:
     """Check that ``data`` is a complete image file within ``limits`` and describe it.
 
@@ -266,8 +269,8 @@ def load_image(
 
 
 def load_pair(
-    image: bytes,
-    mask: bytes,
+    image: bytes | bytearray | memoryview,
+    mask: bytes | bytearray | memoryview,
     *,
     limits: ImageLimits = DEFAULT_LIMITS,
     image_path: str = "$.image",
