@@ -1,0 +1,292 @@
+"""ModelsLab v6: ``POST /api/v6/images/inpaint``, ``/images/fetch[/{id}]``, ``/base64_to_url``.
+
+Transcribed from seed 003 (the Pony-model inpainting page) and reference sections 3.1-3.4 and 3.6.
+The seed is the contract where it gives a rule; the other ModelsLab pages fill the gaps, and each
+row notes where they disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, ClassVar
+
+from ._fields import Field, ImageLimits, ImageMode, Kind
+from ._model import Base64Upload, ErrorKind, Rejection, SubmitRequest
+from ._platform import (
+    CREDITS_MESSAGE,
+    FETCH_FAILED_MESSAGE,
+    INVALID_KEY_TIP,
+    SERVER_ERROR_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    PlatformContract,
+    decode_upload,
+    defaults_of,
+    wire_image,
+)
+
+__all__ = [
+    "MODELSLAB_BASE64_TO_URL",
+    "MODELSLAB_FETCH",
+    "MODELSLAB_SUBMIT",
+    "SCHEDULERS",
+    "ModelsLabContract",
+]
+
+S003 = "seed 003"
+R32 = "reference 3.2"
+MB = 1024 * 1024
+
+SCHEDULERS = (
+    "DDPMScheduler",
+    "DDIMScheduler",
+    "PNDMScheduler",
+    "LMSDiscreteScheduler",
+    "EulerDiscreteScheduler",
+    "EulerAncestralDiscreteScheduler",
+    "DPMSolverMultistepScheduler",
+    "HeunDiscreteScheduler",
+    "KDPM2DiscreteScheduler",
+    "DPMSolverSinglestepScheduler",
+    "KDPM2AncestralDiscreteScheduler",
+    "UniPCMultistepScheduler",
+    "DDIMInverseScheduler",
+    "DEISMultistepScheduler",
+    "IPNDMScheduler",
+    "KarrasVeScheduler",
+    "ScoreSdeVeScheduler",
+    "LCMScheduler",
+)
+
+_IMAGE = ImageLimits(ImageMode.URL_OR_INLINE, inline_flag="base64")
+_IMAGE_NOTE = (
+    "seed: string<uri>.  With base64 yes/true the value may be inline base64 (reference 3.2, OLD "
+    "docs: 'Pass init_image and mask_image as base64 strings'); plain base64 and data: URLs are "
+    "both accepted (whether the prefix is required is unverified)."
+)
+_SIZE_NOTE = (
+    "seed: 512..1024, divisible by 8; the other ModelsLab docs say 256..1024 (reference 3.2, "
+    "section 5). The seed wins."
+)
+
+MODELSLAB_SUBMIT: tuple[Field, ...] = (
+    Field("key", Kind.STRING, S003, required=True),
+    Field("model_id", Kind.STRING, S003, required=True),
+    Field("init_image", Kind.STRING, S003, required=True, image=_IMAGE, note=_IMAGE_NOTE),
+    Field("mask_image", Kind.STRING, S003, required=True, image=_IMAGE, note=_IMAGE_NOTE),
+    Field(
+        "prompt",
+        Kind.STRING,
+        S003,
+        note="optional in the seed; the error-codes page's '400 prompt is required' and "
+        "modelslab_py's schema say required (reference 3.4, 3.6). The seed wins.",
+    ),
+    Field("negative_prompt", Kind.STRING, S003),
+    Field(
+        "width",
+        Kind.INTEGER,
+        S003,
+        minimum=512,
+        maximum=1024,
+        multiple_of=8,
+        default=512,
+        note=_SIZE_NOTE,
+    ),
+    Field(
+        "height",
+        Kind.INTEGER,
+        S003,
+        minimum=512,
+        maximum=1024,
+        multiple_of=8,
+        default=512,
+        note=_SIZE_NOTE,
+    ),
+    Field(
+        "samples",
+        Kind.INTEGER,
+        S003,
+        minimum=1,
+        maximum=4,
+        default=1,
+        note="seed: 'x <= 4'; minimum 1 from the error-codes page (reference 3.2).",
+    ),
+    Field(
+        "steps",
+        Kind.INTEGER,
+        S003 + "; " + R32,
+        minimum=1,
+        maximum=50,
+        default=21,
+        aliases=("num_inference_steps",),
+        note="the seed gives no range (default 21). The OpenAPI says min 1, max 20 with values "
+        "above 20 capped (so accepted); llms.txt says 20..50; enterprise 21/31/41. Accepted: "
+        "[1, 50]. num_inference_steps (OpenAPI, modelslab_py) is the same value; if both are "
+        "sent, steps (the seed's name) wins.",
+    ),
+    Field("guidance_scale", Kind.NUMBER, S003, minimum=1, maximum=20, default=7.5),
+    Field("strength", Kind.NUMBER, S003, minimum=0, maximum=1, default=0.7),
+    Field(
+        "scheduler",
+        Kind.STRING,
+        S003 + "; " + R32,
+        enum=SCHEDULERS,
+        default="DPMSolverMultistepScheduler",
+        note="the seed says only 'string'; the enum is the OpenAPI SchedulerEnum.",
+    ),
+    Field("use_karras_sigmas", Kind.BOOLEAN, S003, default=True),
+    Field(
+        "algorithm_type",
+        Kind.STRING,
+        S003 + "; " + R32,
+        enum=("sde-dpmsolver++", "none", "dpmsolver+++"),
+        default="sde-dpmsolver++",
+        note="the seed's example sends 'sde-dpmsolver++'; the OpenAPI enum is none/dpmsolver+++.",
+    ),
+    Field(
+        "clip_skip",
+        Kind.INTEGER,
+        S003,
+        minimum=1,
+        maximum=4,
+        default=2,
+        note="seed: 1..4; the OpenAPI says max 8 (reference 3.2). The seed wins.",
+    ),
+    Field(
+        "safety_checker",
+        Kind.BOOLEAN,
+        S003,
+        default=True,
+        note="seed default yes; the OpenAPI says default false.",
+    ),
+    Field(
+        "safety_checker_type",
+        Kind.STRING,
+        R32,
+        enum=("blur", "sensitive_content_text", "pixelate", "black"),
+    ),
+    Field("enhance_prompt", Kind.BOOLEAN, R32, default=True),
+    Field(
+        "base64",
+        Kind.BOOLEAN,
+        R32,
+        default=False,
+        note="also permits inline base64 in init_image/mask_image.",
+    ),
+    Field("temp", Kind.BOOLEAN, R32, default=False),
+    Field("seed", Kind.INTEGER, S003, note="null = random; no range documented."),
+    Field("webhook", Kind.STRING, S003, uri=True),
+    Field("track_id", Kind.STRING, S003),
+    Field("lora_model", Kind.STRING, R32, note="comma-separated LoRA ids."),
+    Field(
+        "lora_strength",
+        Kind.NUMBER_LIST,
+        R32,
+        minimum=0.1,
+        maximum=1,
+        note="one number, or comma-separated numbers each in [0.1, 1].",
+    ),
+    Field("vae", Kind.STRING, R32),
+)
+
+MODELSLAB_FETCH: tuple[Field, ...] = (
+    Field("key", Kind.STRING, "reference 3.1", required=True),
+    Field(
+        "request_id",
+        Kind.STRING,
+        "reference 3.1",
+        required=True,
+        note="the body form /images/fetch; integers are accepted as the submit response's id.",
+    ),
+)
+
+MODELSLAB_BASE64_TO_URL: tuple[Field, ...] = (
+    Field("key", Kind.STRING, "reference 3.1", required=True),
+    Field(
+        "base64_string",
+        Kind.STRING,
+        "reference 3.1",
+        required=True,
+        image=ImageLimits(ImageMode.BASE64, max_bytes=5 * MB),
+        note="'maximum file size for upload is 5MB' read as 5 * 2**20 decoded bytes; the docs send "
+        "a data: URL, plain base64 is accepted too.",
+    ),
+)
+
+_INVALID_KEY: dict[str, Any] = {"status": "error", "message": "Invalid API key"}
+
+
+class ModelsLabContract(PlatformContract):
+    """ModelsLab v6's server-side rules (see the module docstring)."""
+
+    provider_id = "modelslab"
+    fields: ClassVar[tuple[Field, ...]] = MODELSLAB_SUBMIT
+    fetch_fields: ClassVar[tuple[Field, ...]] = MODELSLAB_FETCH
+    errors: ClassVar[dict[ErrorKind, tuple[int, dict[str, Any]]]] = {
+        # Reference 3.4 (error-codes.mdx), statuses and messages as documented.
+        ErrorKind.MISSING_KEY: (401, {"status": "error", "message": "API key required"}),
+        ErrorKind.INVALID_KEY: (401, _INVALID_KEY),
+        ErrorKind.BODY_NOT_JSON: (
+            401,
+            {"status": "error", "message": "Invalid Api Key", "tip": INVALID_KEY_TIP},
+        ),
+        ErrorKind.RATE_LIMITED: (
+            429,
+            {
+                "status": "error",
+                "message": "Rate limit exceeded. Maximum 5 queued requests allowed.",
+                "retry_after": 30,
+            },
+        ),
+        ErrorKind.INSUFFICIENT_CREDITS: (402, {"status": "error", "message": CREDITS_MESSAGE}),
+        ErrorKind.TASK_NOT_FOUND: (404, {"status": "error", "message": "Request not found"}),
+        ErrorKind.SERVER_ERROR: (500, {"status": "error", "message": SERVER_ERROR_MESSAGE}),
+        ErrorKind.SERVICE_UNAVAILABLE: (503, {"status": "error", "message": UNAVAILABLE_MESSAGE}),
+        ErrorKind.IMAGE_FETCH_FAILED: (400, {"status": "error", "message": FETCH_FAILED_MESSAGE}),
+        ErrorKind.MODEL_NOT_FOUND: (400, {"status": "error", "message": "Model not found"}),
+        ErrorKind.TASK_FAILED: (
+            200,
+            {"status": "failed", "id": "", "message": "Failed, Try Again", "output": ""},
+        ),
+    }
+
+    def build(
+        self, params: dict[str, Any], api_key: str, ignored: tuple[str, ...]
+    ) -> SubmitRequest:
+        value = {**defaults_of(self.fields), **params}
+        steps = params.get("steps", params.get("num_inference_steps", value["steps"]))
+        return SubmitRequest(
+            provider=self.provider_id,
+            api_key=api_key,
+            image=wire_image(params["init_image"]),
+            mask=wire_image(params["mask_image"]),
+            prompt=params.get("prompt"),
+            negative_prompt=params.get("negative_prompt"),
+            model=params["model_id"],
+            width=value["width"],
+            height=value["height"],
+            num_images=value["samples"],
+            seed=params.get("seed"),
+            steps=steps,
+            guidance_scale=value["guidance_scale"],
+            strength=value["strength"],
+            sampler=value["scheduler"],
+            output_format="png",
+            base64_output=value["base64"],
+            mask_invert=False,
+            mask_blur=0,
+            masked_only=False,
+            masked_only_padding=0,
+            webhook_url=params.get("webhook"),
+            track_id=params.get("track_id"),
+            webhook_test_status=None,
+            custom_storage=None,
+            nsfw_detection=value["safety_checker"],
+            params=params,
+            ignored=ignored,
+        )
+
+    def validate_base64_to_url(
+        self, body: Any, *, valid_keys: Collection[str] | None = None
+    ) -> Base64Upload | Rejection:
+        """``POST /api/v6/base64_to_url`` ``{key, base64_string}``: decoded data, 5 MB at most."""
+        return decode_upload(self, MODELSLAB_BASE64_TO_URL, body, valid_keys)
