@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import re
 import warnings
@@ -160,6 +161,13 @@ class LoadedImage:
         return image
 
 
+@functools.cache
+def _available_formats() -> tuple[str, ...]:
+    """The allowed Pillow formats this Pillow build can open (e.g. WebP may be compiled out)."""
+    Image.init()  # loads Pillow's plugins, as Image.open does; changes no setting
+    return tuple(name for name in _PIL_FORMATS if name in Image.OPEN)
+
+
 def _detail(exc: BaseException) -> str:
     message = str(exc)
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
@@ -180,10 +188,12 @@ def _decode(
         return None, None, FieldError(path, f"must be at most {limits.max_bytes} bytes", data)
     # DecompressionBombWarning is raised as an error inside this block only, so that an image
     # Pillow considers a bomb is rejected instead of decoded; the filter is restored on exit.
+    # (Before Python 3.14 warning filters are process-wide, so a thread decoding at the same
+    # moment also sees this filter; that only makes it stricter about bombs.)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            opened = Image.open(io.BytesIO(data), formats=_PIL_FORMATS)
+            opened = Image.open(io.BytesIO(data), formats=_available_formats())
         except UnidentifiedImageError:
             supported = ", ".join(DECODABLE_FORMATS)
             return None, None, FieldError(path, f"must be an image file ({supported})", data)

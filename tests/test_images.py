@@ -102,6 +102,16 @@ def test_load_image_keeps_mode_and_accepts_bytearray() -> None:
     assert loaded.data == data
 
 
+def test_load_image_accepts_a_memoryview() -> None:
+    data = png_bytes(gradient_image(5, 3))
+    assert load_image(memoryview(data)).data == data
+
+
+def test_resolution_prints_as_width_x_height() -> None:
+    assert repr(Resolution(640, 480)) == str(Resolution(640, 480)) == "640x480"
+    assert Resolution(640, 480).pixels == 307_200
+
+
 def test_loaded_image_repr_does_not_dump_bytes() -> None:
     data = png_bytes(gradient_image(64, 64))
     text = repr(load_image(data))
@@ -366,6 +376,11 @@ def test_invert_twice_is_identity_and_swaps_values() -> None:
     assert inverted.getpixel((5, 5)) == 0
     assert inverted.getpixel((0, 0)) == 255
     assert same_pixels(invert_mask(inverted), mask)
+
+
+def test_invert_keeps_a_soft_mask_soft() -> None:
+    soft = blur_mask(rect_mask(30, 30, (10, 10, 20, 20)), 2)
+    assert same_pixels(invert_mask(soft), Image.eval(soft, lambda v: 255 - v))
 
 
 def test_invert_normalizes_other_modes_first() -> None:
