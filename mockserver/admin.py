@@ -1,0 +1,227 @@
+"""The admin API under ``/__mock/``: reset, journal, clock, faults, config, OpenAPI documents.
+
+Everything a test or a demo needs to steer the mock from outside the process.  Bad input is
+answered with 400 and a message naming the field, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .config import ConfigError, FaultRule, MockConfig
+from .faults import FAULTS, rule_from_spec
+
+__all__ = ["ADMIN_PREFIX", "setup_admin"]
+
+ADMIN_PREFIX = "/__mock"
+
+
+def setup_admin(app: web.Application, ctx: Any) -> None:
+    from .app import CONTEXT  # noqa: F401  (the handlers look the context up on the app)
+
+    r = app.router
+    r.add_get(ADMIN_PREFIX + "/health", _health)
+    r.add_post(ADMIN_PREFIX + "/reset", _reset)
+    r.add_get(ADMIN_PREFIX + "/journal", _journal)
+    r.add_delete(ADMIN_PREFIX + "/journal", _journal_clear)
+    r.add_get(ADMIN_PREFIX + "/clock", _clock_get)
+    r.add_post(ADMIN_PREFIX + "/clock", _clock_post)
+    r.add_get(ADMIN_PREFIX + "/faults", _faults_get)
+    r.add_post(ADMIN_PREFIX + "/faults", _faults_add)
+    r.add_put(ADMIN_PREFIX + "/faults", _faults_put)
+    r.add_delete(ADMIN_PREFIX + "/faults", _faults_clear)
+    r.add_get(ADMIN_PREFIX + "/config", _config_get)
+    r.add_patch(ADMIN_PREFIX + "/config", _config_patch)
+    r.add_post(ADMIN_PREFIX + "/run-due", _run_due)
+    r.add_get(ADMIN_PREFIX + "/tasks/{task_id}", _task_get)
+    r.add_get(ADMIN_PREFIX + "/openapi/", _openapi_index)
+    r.add_get(ADMIN_PREFIX + "/openapi/{provider}.json", _openapi_doc)
+
+
+def _ctx(request: web.Request) -> Any:
+    from .app import CONTEXT
+
+    return request.app[CONTEXT]
+
+
+def _bad(message: str) -> web.Response:
+    return web.json_response({"error": "bad request", "message": message}, status=400)
+
+
+async def _body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "bad request", "message": f"body: not JSON ({exc})"}),
+            content_type="application/json",
+        ) from exc
+
+
+async def _health(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    return web.json_response({"status": "ok", "providers": sorted(ctx.providers)})
+
+
+async def _reset(request: web.Request) -> web.Response:
+    _ctx(request).reset()
+    return web.json_response({"status": "reset"})
+
+
+async def _journal(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    match = {k: v for k, v in request.query.items() if k in ("provider", "path", "method")}
+    entries = ctx.journal.entries(request.query.get("kind"), **match)
+    return web.json_response({"entries": entries})
+
+
+async def _journal_clear(request: web.Request) -> web.Response:
+    _ctx(request).journal.clear()
+    return web.json_response({"status": "cleared"})
+
+
+async def _clock_get(request: web.Request) -> web.Response:
+    return web.json_response(_ctx(request).clock.describe())
+
+
+async def _clock_post(request: web.Request) -> web.Response:
+    """``{"advance": seconds}`` and/or ``{"mode": "real"|"manual", "time_scale": x}``."""
+    ctx = _ctx(request)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        return _bad(f"body: must be an object, got {body!r}")
+    unknown = set(body) - {"advance", "mode", "time_scale"}
+    if unknown:
+        return _bad(f"{sorted(unknown)[0]}: unknown option")
+    if "mode" in body or "time_scale" in body:
+        changes = {k: body[k] for k in ("mode", "time_scale") if k in body}
+        if "mode" in changes:
+            changes["clock"] = changes.pop("mode")
+        try:
+            ctx.apply_config(MockConfig.from_dict(changes, base=ctx.config))
+        except ConfigError as exc:
+            return _bad(str(exc))
+    if "advance" in body:
+        seconds = body["advance"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            return _bad(f"advance: must be a number >= 0, got {seconds!r}")
+        ctx.clock.advance(float(seconds))
+        await ctx.scheduler.run_due()
+    return web.json_response(ctx.clock.describe())
+
+
+async def _faults_get(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    return web.json_response(
+        {"faults": [r.to_dict() for r in ctx.faults.rules], "catalogue": FAULTS}
+    )
+
+
+def _parse_rule(data: Any, where: str) -> FaultRule:
+    if isinstance(data, str):
+        return rule_from_spec(data)
+    if isinstance(data, dict) and "spec" in data:
+        return rule_from_spec(data["spec"], provider=data.get("provider"), path=data.get("path"))
+    return FaultRule.from_dict(data, where=where)
+
+
+async def _faults_add(request: web.Request) -> web.Response:
+    """Add one rule: ``{"fault": ..., "arg": ..., "probability": ..., "first": ...}`` or
+    ``{"spec": "server_error:503:first=2", "provider": "novita"}``."""
+    ctx = _ctx(request)
+    try:
+        rule = _parse_rule(await _body(request), "fault")
+    except ConfigError as exc:
+        return _bad(str(exc))
+    ctx.faults.add_rule(rule)
+    return web.json_response({"faults": [r.to_dict() for r in ctx.faults.rules]})
+
+
+async def _faults_put(request: web.Request) -> web.Response:
+    """Replace all rules: ``{"faults": [rule, ...]}``."""
+    ctx = _ctx(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("faults"), list):
+        return _bad(f"faults: must be a list of fault rules, got {body!r}")
+    try:
+        rules = [_parse_rule(item, f"faults[{i}]") for i, item in enumerate(body["faults"])]
+    except ConfigError as exc:
+        return _bad(str(exc))
+    ctx.faults.set_rules(rules)
+    return web.json_response({"faults": [r.to_dict() for r in rules]})
+
+
+async def _faults_clear(request: web.Request) -> web.Response:
+    _ctx(request).faults.set_rules([])
+    return web.json_response({"faults": []})
+
+
+async def _config_get(request: web.Request) -> web.Response:
+    return web.json_response(_ctx(request).config.to_dict())
+
+
+async def _config_patch(request: web.Request) -> web.Response:
+    """Change options at run time.  ``host``, ``port`` and the store sizes only take effect at
+    start-up; everything else applies to the next request."""
+    ctx = _ctx(request)
+    body = await _body(request)
+    try:
+        config = MockConfig.from_dict(body, base=ctx.config)
+    except ConfigError as exc:
+        return _bad(str(exc))
+    ctx.apply_config(config)
+    return web.json_response(config.to_dict())
+
+
+async def _run_due(request: web.Request) -> web.Response:
+    ran = await _ctx(request).scheduler.run_due()
+    return web.json_response({"ran": ran})
+
+
+async def _task_get(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    task = ctx.tasks.get(request.match_info["task_id"])
+    if task is None:
+        return web.json_response({"error": "not found"}, status=404)
+    now = ctx.now()
+    return web.json_response(
+        {
+            "id": task.id,
+            "provider": task.provider,
+            "state": task.state(now),
+            "eta": task.eta(now),
+            "progress_percent": task.progress_percent(now),
+            "polls": task.polls,
+            "created_at": task.created_at,
+            "queued_until": task.queued_until,
+            "finish_at": task.finish_at,
+            "fail_reason": task.fail_reason,
+        }
+    )
+
+
+async def _openapi_index(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    base = f"{request.scheme}://{request.host}{ADMIN_PREFIX}/openapi/"
+    return web.json_response({p: f"{base}{p}.json" for p in sorted(ctx.providers)})
+
+
+async def _openapi_doc(request: web.Request) -> web.Response:
+    provider = request.match_info["provider"]
+    try:
+        from .openapi import openapi_document
+    except ImportError:
+        return web.json_response({"error": "OpenAPI documents are not available"}, status=501)
+    try:
+        document = openapi_document(provider)
+    except (KeyError, LookupError, ValueError):
+        return web.json_response(
+            {"error": f"provider: no OpenAPI document for {provider!r}"}, status=404
+        )
+    return web.json_response(document)

@@ -1,0 +1,406 @@
+"""The shared facilities every mock provider uses, and the plugin seam's two types.
+
+A :class:`MockProvider` (built-in or third-party, registered through the ``register_mocks``
+hook) adds its routes in :meth:`MockProvider.setup` and receives a :class:`MockContext`: the
+configuration, the clock, seeded randomness and ids, the task store, the file store with expiring
+URLs, image synthesis and fill, the journal, fault injection and the webhook dispatcher.  Routes
+added through :meth:`MockContext.add_route` get the journal and transport faults for free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import aiohttp
+import attrs
+from aiohttp import web
+from PIL import Image
+
+from . import imaging
+from .config import MockConfig
+from .contracts import ErrorKind, Rejection, WireImage
+from .faults import ActiveFault, FaultInjector
+from .files import FILES_PREFIX, FileStore, StoredFile, file_path, presigned_query
+from .journal import Journal
+from .outbound import FetchError, host_allowed, is_loopback, read_limited
+from .scheduler import Scheduler
+from .seeding import IdFactory, SeededStreams, derive_seed
+from .tasks import Task, TaskStore
+from .timesource import MockClock
+from .webhooks import WebhookDispatcher
+
+__all__ = [
+    "ErrorSource",
+    "GeneratedImage",
+    "MockContext",
+    "MockProvider",
+    "ResolvedImage",
+    "RouteInfo",
+]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+REQUEST_NOTES = "inpaintkit.mock.notes"
+REQUEST_FAULTS = "inpaintkit.mock.faults"
+REQUEST_SECRETS = "inpaintkit.mock.secrets"
+
+_MAX_FETCH_BYTES = 30 * 1024 * 1024
+
+
+class ErrorSource(Protocol):
+    """Something that words server-side errors the provider's way (a contract, for built-ins)."""
+
+    def error(
+        self, kind: ErrorKind, message: str | None = None, *, retry_after: float | None = None
+    ) -> Rejection: ...
+
+
+@runtime_checkable
+class MockProvider(Protocol):
+    """A provider emulated by the mock: an id and a ``setup`` that adds its routes.
+
+    Register one from a plugin with::
+
+        @inpaintkit.hookspecs.hookimpl
+        def register_mocks(register):
+            register(MyMock())
+    """
+
+    id: str
+
+    def setup(self, app: web.Application, ctx: MockContext) -> None: ...
+
+
+@attrs.frozen
+class RouteInfo:
+    provider_id: str
+    errors: ErrorSource | None
+
+
+@attrs.frozen
+class ResolvedImage:
+    """An input image after the allow-list: decoded (or not), and where it came from."""
+
+    decoded: imaging.DecodedImage
+    source: str  # "inline", "data-url", "file-store", "fetched", "synthetic"
+
+
+@attrs.frozen
+class GeneratedImage:
+    data: bytes
+    fmt: str
+    width: int
+    height: int
+    seed: int
+
+    @property
+    def content_type(self) -> str:
+        return imaging.CONTENT_TYPES[self.fmt]
+
+
+class MockContext:
+    """Facilities shared by every mock provider of one app.  One per :func:`create_app` call."""
+
+    def __init__(self, config: MockConfig, clock: MockClock) -> None:
+        self.config = config
+        self.clock = clock
+        self.streams = SeededStreams(config.seed)
+        self.ids = IdFactory(self.streams)
+        self.tasks = TaskStore(config.max_tasks, config.task_max_age)
+        self.files = FileStore(clock.time, config.max_file_bytes)
+        self.journal = Journal(config.journal_size)
+        self.faults = FaultInjector(self.streams, config.faults)
+        self.scheduler = Scheduler(clock.time, config.max_pending_actions)
+        self._session: aiohttp.ClientSession | None = None
+        self.webhooks = WebhookDispatcher(
+            scheduler=self.scheduler,
+            journal=self.journal,
+            now=clock.time,
+            session=self.http,
+            allowed_hosts=config.webhook_allowed_hosts,
+            timeout=config.webhook_timeout,
+            retry_delays=config.webhook_retry_delays,
+        )
+        self.routes: dict[tuple[str, str], RouteInfo] = {}
+        self.providers: dict[str, MockProvider] = {}
+        self.shutdown = asyncio.Event()
+        self.state: dict[str, Any] = {}
+        """Free space for providers' own state (rate-limit windows...), cleared by reset."""
+        self.url_secret = derive_seed(config.seed, "url-signing").to_bytes(8, "big")
+
+    # -- time and randomness -------------------------------------------------------------
+
+    def now(self) -> float:
+        """Mock time in seconds, read afresh (never cache it across awaits)."""
+        return self.clock.time()
+
+    def rng(self, stream: str) -> random.Random:
+        """The seeded random stream ``stream`` (independent of every other stream)."""
+        return self.streams.stream(stream)
+
+    # -- configuration and reset ---------------------------------------------------------
+
+    def apply_config(self, config: MockConfig) -> None:
+        """Take a new configuration at run time (clock mode, faults, limits, behaviours)."""
+        old = self.config
+        self.config = config
+        if (config.clock, config.time_scale) != (old.clock, old.time_scale):
+            self.clock.set_source(MockClock.for_mode(config.clock, time_scale=config.time_scale))
+        if config.faults != old.faults:
+            self.faults.set_rules(config.faults)
+        if config.seed != old.seed:
+            self.streams.reset(config.seed)
+            self.ids.reset()
+        self.webhooks.allowed_hosts = config.webhook_allowed_hosts
+        self.webhooks.timeout = config.webhook_timeout
+        self.webhooks.retry_delays = config.webhook_retry_delays
+
+    def reset(self) -> None:
+        """Forget every task, file, journal entry, pending action, counter and fault rule
+        added at run time; rewind the random streams.  The clock keeps its time."""
+        self.tasks.clear()
+        self.files.clear()
+        self.journal.clear()
+        self.scheduler.clear()
+        self.streams.reset()
+        self.ids.reset()
+        self.faults.reset(self.config.faults)
+        self.state.clear()
+
+    # -- routes --------------------------------------------------------------------------
+
+    def add_route(
+        self,
+        app: web.Application,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        provider_id: str,
+        errors: ErrorSource | None = None,
+    ) -> None:
+        """Add a provider route; it is journaled and subject to transport faults, which are
+        worded by ``errors`` (the provider's contract) or a generic JSON body if ``None``."""
+        route = app.router.add_route(method, path, handler)
+        self.routes[(route.method, route.resource.canonical if route.resource else path)] = (
+            RouteInfo(provider_id, errors)
+        )
+
+    def route_info(self, request: web.Request) -> RouteInfo | None:
+        route = request.match_info.route
+        resource = route.resource
+        if resource is None:
+            return None
+        return self.routes.get((route.method, resource.canonical))
+
+    # -- request helpers for handlers -----------------------------------------------------
+
+    @staticmethod
+    def base_url(request: web.Request) -> str:
+        """The mock's own base URL as the client reached it (for fetch_result, future_links)."""
+        return f"{request.scheme}://{request.host}"
+
+    @staticmethod
+    def note(request: web.Request, text: str) -> None:
+        """Add a line to this request's journal entry."""
+        request[REQUEST_NOTES].append(text)
+
+    @staticmethod
+    def request_faults(request: web.Request) -> list[ActiveFault]:
+        """The task faults (task_failed, task_stuck, expired_url) chosen for this request."""
+        faults: list[ActiveFault] = request.get(REQUEST_FAULTS, [])
+        return [f for f in faults if f.is_task_fault]
+
+    @staticmethod
+    def add_secret(request: web.Request, secret: str) -> None:
+        """Scrub ``secret`` from this request's journal entry (keys found by a handler)."""
+        request[REQUEST_SECRETS].append(secret)
+
+    def valid_keys_for(self, api_key: str | None) -> tuple[str, ...] | None:
+        """``MockConfig.valid_keys``, except that magic fault keys are always accepted."""
+        if api_key and api_key.startswith("mock-fault:"):
+            return None
+        return self.config.valid_keys
+
+    @staticmethod
+    def owner_of(api_key: str) -> str:
+        """A stable, non-reversible owner id for a key (tasks are private to their key)."""
+        return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+    # -- files ---------------------------------------------------------------------------
+
+    def file_url(
+        self, request: web.Request, stored: StoredFile, *, presigned_ttl: int | None = None
+    ) -> str:
+        """The URL of a stored file as reached through ``request``'s host."""
+        return self.file_url_for(self.base_url(request), stored, presigned_ttl=presigned_ttl)
+
+    def file_url_for(
+        self, base: str, stored: StoredFile, *, presigned_ttl: int | None = None
+    ) -> str:
+        """The URL of a stored file under ``base`` (presigned-S3-looking if ``presigned_ttl``)."""
+        url = base + file_path(stored)
+        if presigned_ttl is not None:
+            url += "?" + presigned_query(stored, secret=self.url_secret, ttl=presigned_ttl)
+        return url
+
+    # -- input images through the allow-list ---------------------------------------------
+
+    def http(self) -> aiohttp.ClientSession:
+        """The one outbound client session (created lazily, closed with the app)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        self.shutdown.set()
+        if self._session is not None:
+            await self._session.close()
+
+    async def resolve_image(
+        self,
+        request: web.Request,
+        wire: WireImage,
+        *,
+        role: str,
+        size: tuple[int, int],
+        errors: ErrorSource,
+    ) -> ResolvedImage | Rejection:
+        """Decode an inline image or fetch a URL, honouring the allow-list.
+
+        Own file-store URLs are read directly; ``fetch_allowed_hosts`` are fetched (no
+        redirects, 30 MB cap); any other URL is never contacted: a synthetic image of ``size``
+        stands in (journaled), or in ``strict_urls`` mode the provider's fetch error answers.
+        """
+        if wire.base64 is not None:
+            source = "data-url" if wire.base64.startswith("data:") else "inline"
+            return ResolvedImage(imaging.decode_base64_image(wire.base64), source)
+        url = wire.url or ""
+        own = self._own_file_key(request, url)
+        if own is not None:
+            status, stored = self.files.lookup(own)
+            if status != "ok" or stored is None:
+                self.note(request, f"{role}: own file-store URL is {status}")
+                return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
+            return ResolvedImage(imaging.decode_image(stored.data), "file-store")
+        if host_allowed(url, self.config.fetch_allowed_hosts, loopback=False):
+            try:
+                raw = await read_limited(self.http(), url, max_bytes=_MAX_FETCH_BYTES, timeout=30)
+            except FetchError as exc:
+                self.journal.record("fetch", role=role, url=url, outcome=str(exc))
+                return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
+            self.journal.record("fetch", role=role, url=url, outcome="fetched", bytes=len(raw))
+            return ResolvedImage(imaging.decode_image(raw), "fetched")
+        if self.config.strict_urls:
+            self.journal.record("fetch", role=role, url=url, outcome="refused (strict)")
+            self.note(request, f"{role}: URL not in the allow-list, refused (strict mode)")
+            return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
+        self.journal.record("fetch", role=role, url=url, outcome="replaced by synthetic image")
+        self.note(request, f"{role}: URL not in the allow-list, replaced by a synthetic image")
+        seed = derive_seed(self.streams.seed, "synthetic", url)
+        if role == "mask":
+            image = imaging.synthetic_mask(*size)
+        else:
+            image = imaging.synthetic_image(*size, seed)
+        raw = imaging.encode_image(image, "png")
+        return ResolvedImage(imaging.DecodedImage(raw, image, "png"), "synthetic")
+
+    def _own_file_key(self, request: web.Request, url: str) -> str | None:
+        from yarl import URL
+
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            return None
+        if not parsed.path.startswith(FILES_PREFIX + "/"):
+            return None
+        if parsed.host is None or not (
+            is_loopback(parsed.host) or parsed.raw_authority == request.host
+        ):
+            return None
+        parts = parsed.path[len(FILES_PREFIX) + 1 :].split("/")
+        return parts[0] or None
+
+    def poll(self, task: Task) -> None:
+        """Count a poll of ``task``; in finish-after-N-polls mode the N-th poll finishes it,
+        making its files available and its webhooks due at once."""
+        now = self.now()
+        if self.tasks.poll(task, now):
+            for key in task.file_keys:
+                self.files.set_available(key, now)
+            self.scheduler.reschedule(task.id, now)
+
+    # -- output images -------------------------------------------------------------------
+
+    def draw_seed(self, requested: int | None) -> int:
+        """The seed a task uses: the requested one, or a fresh draw for "random" (None or < 0)."""
+        if requested is not None and requested >= 0:
+            return requested
+        return self.rng("seeds").randint(0, 2**32 - 1)
+
+    async def generate(
+        self,
+        image: Image.Image | None,
+        mask: Image.Image | None,
+        *,
+        count: int,
+        seed: int,
+        fmt: str,
+        size: tuple[int, int] | None = None,
+        prompt: str = "",
+        mask_invert: bool = False,
+        mask_blur: int = 0,
+    ) -> list[GeneratedImage]:
+        """``count`` deterministic inpainting outputs (image ``i`` uses ``seed + i``), made in a
+        worker thread so a big batch does not stall the event loop."""
+
+        def work() -> list[GeneratedImage]:
+            base = image
+            if base is None:
+                w, h = size or (512, 512)
+                base = imaging.synthetic_image(w, h, seed)
+            hole = mask if mask is not None else imaging.synthetic_mask(*base.size)
+            out: list[GeneratedImage] = []
+            for index in range(count):
+                image_seed = (seed + index) % 2**32
+                filled = imaging.inpaint_fill(
+                    base,
+                    hole,
+                    seed=derive_seed(image_seed, "fill"),
+                    prompt=prompt,
+                    size=size,
+                    mask_invert=mask_invert,
+                    mask_blur=mask_blur,
+                )
+                data = imaging.encode_image(filled, fmt)
+                out.append(GeneratedImage(data, fmt, filled.width, filled.height, image_seed))
+            return out
+
+        return await asyncio.get_running_loop().run_in_executor(None, work)
+
+    def store_outputs(
+        self,
+        images: Sequence[GeneratedImage],
+        *,
+        names: Sequence[str],
+        ttl: float | None,
+        available_at: float,
+        expired: bool = False,
+    ) -> list[StoredFile]:
+        """Put outputs in the file store (``expired`` = the expired_url fault: TTL zero)."""
+        stored = []
+        for image, name in zip(images, names, strict=True):
+            stored.append(
+                self.files.put(
+                    image.data,
+                    name=name,
+                    content_type=image.content_type,
+                    ttl=0.0 if expired else ttl,
+                    available_at=available_at,
+                )
+            )
+        return stored

@@ -1,0 +1,102 @@
+"""The request journal: what the mock received, did and sent, for tests to assert on.
+
+Entries are plain JSON-ready dicts in a bounded deque.  API keys never reach it: known key
+fields and auth headers are replaced by ``<redacted>``, any further occurrence of the request's
+key in any string is scrubbed, and large base64 payloads are summarised by length and digest so
+the journal stays small and readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["REDACTED", "Journal", "redact"]
+
+REDACTED = "<redacted>"
+SECRET_FIELDS = frozenset({"key", "api_key", "apikey", "api-key", "token", "secret"})
+SECRET_HEADERS = frozenset({"authorization", "key", "x-api-key", "api-key", "proxy-authorization"})
+_LONG_STRING = 512
+
+
+def _summarise(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+    return f"<{len(text)} chars sha256:{digest}>"
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A copy of ``value`` with secret fields, the given secret strings and long blobs replaced."""
+    secret_list = [s for s in secrets if s]
+    return _redact(value, secret_list)
+
+
+def _redact(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = str(k)
+            if key.lower() in SECRET_FIELDS and v not in (None, ""):
+                out[key] = REDACTED
+            else:
+                out[key] = _redact(v, secrets)
+        return out
+    if isinstance(value, list | tuple):
+        return [_redact(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        if len(value) > _LONG_STRING:
+            return _summarise(value)
+        return value
+    return value
+
+
+def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
+    """Headers with auth-bearing ones replaced; only the first value of a repeated header kept."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            out[name] = REDACTED
+        elif name not in out:
+            out[name] = _redact(value, [s for s in secrets if s])
+    return out
+
+
+class Journal:
+    """A bounded, thread-safe list of journal entries with increasing sequence numbers."""
+
+    def __init__(self, maxlen: int) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self._seq = 0
+
+    def record(self, kind: str, *, secrets: Iterable[str] = (), **fields: Any) -> dict[str, Any]:
+        """Append an entry of ``kind`` (``request``, ``webhook``, ``fetch``, ``upload``, ...)."""
+        entry = _redact(dict(fields), [s for s in secrets if s])
+        with self._lock:
+            self._seq += 1
+            entry = {"seq": self._seq, "kind": kind, **entry}
+            self._entries.append(entry)
+        return entry
+
+    def entries(self, kind: str | None = None, **match: Any) -> list[dict[str, Any]]:
+        """Entries, oldest first; only those of ``kind`` whose fields equal ``match``, if given."""
+        with self._lock:
+            items = list(self._entries)
+        return [
+            e
+            for e in items
+            if (kind is None or e["kind"] == kind) and all(e.get(k) == v for k, v in match.items())
+        ]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
