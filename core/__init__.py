@@ -1,8 +1,96 @@
 """inpaintkit: provider-agnostic image inpainting.
 
-The public API lives at the package root; see README.md for a tour.
+One neutral :class:`InpaintJob`, any provider::
+
+    import inpaintkit
+
+    job = inpaintkit.InpaintJob(image="photo.png", mask="mask.png", prompt="a red bench")
+    result = inpaintkit.inpaint(job, "novita")          # or: async with InpaintClient() ...
+    result.images[0].save("out.png")
+
+Mask polarity everywhere: white = repaint, black = keep.
 """
 
 from __future__ import annotations
 
+from .client import InpaintClient, JobHandle
+from .clock import Clock, SystemClock, VirtualClock
+from .convert import dump_job, job_from_dict, job_to_dict, load_job
+from .errors import (
+    AuthenticationError,
+    FieldError,
+    InpaintError,
+    InpaintTimeoutError,
+    InsufficientCreditsError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    SubmitOutcomeUnknownError,
+    TaskFailedError,
+    UnsupportedFieldError,
+    ValidationError,
+)
+from .hookspecs import hookimpl
+from .job import (
+    Embedding,
+    ImageInput,
+    InpaintJob,
+    Lora,
+    MaskOptions,
+    OutputFormat,
+    S3Storage,
+    SafetyCheck,
+    Sampler,
+    Webhook,
+)
+from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
+from .plugins import ProviderRegistry, make_plugin_manager
+from .result import InpaintResult, ResultImage, Timings
+from .sync import inpaint
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError",
+    "Clock",
+    "Disposition",
+    "Embedding",
+    "FieldError",
+    "FieldOutcome",
+    "ImageInput",
+    "InpaintClient",
+    "InpaintError",
+    "InpaintJob",
+    "InpaintResult",
+    "InpaintTimeoutError",
+    "InsufficientCreditsError",
+    "JobHandle",
+    "Lora",
+    "MaskOptions",
+    "OutputFormat",
+    "Plan",
+    "ProviderError",
+    "ProviderRegistry",
+    "ProviderUnavailableError",
+    "RateLimitedError",
+    "ResultImage",
+    "S3Storage",
+    "SafetyCheck",
+    "Sampler",
+    "SubmitOutcomeUnknownError",
+    "SystemClock",
+    "TaskFailedError",
+    "Timings",
+    "UnsupportedFieldError",
+    "UnsupportedPolicy",
+    "ValidationError",
+    "VirtualClock",
+    "Webhook",
+    "dump_job",
+    "hookimpl",
+    "inpaint",
+    "job_from_dict",
+    "job_to_dict",
+    "load_job",
+    "make_plugin_manager",
+]

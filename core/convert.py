@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 import cattrs
@@ -62,7 +62,9 @@ def _field_hook(conv: cattrs.Converter, rule: Rule) -> Callable[[Any, Any], Any]
                 return rule.enum_type(value)
             except ValueError:
                 choices = ", ".join(repr(m.value) for m in rule.enum_type)
-                raise _RuleViolation([FieldError("$", f"must be one of {choices}", value)]) from None
+                raise _RuleViolation(
+                    [FieldError("$", f"must be one of {choices}", value)]
+                ) from None
         if rule.kind == "object":
             assert rule.item is not None
             return conv.structure(value, rule.item)
@@ -72,7 +74,9 @@ def _field_hook(conv: cattrs.Converter, rule: Rule) -> Callable[[Any, Any], Any]
                 raise _RuleViolation([FieldError("$", "must be a list", value)])
             structured = conv.structure(value, tuple[rule.item, ...])  # type: ignore[name-defined]
             if rule.maximum is not None and len(structured) > rule.maximum:
-                raise _RuleViolation([FieldError("$", f"must have at most {rule.maximum} items", value)])
+                raise _RuleViolation(
+                    [FieldError("$", f"must have at most {rule.maximum} items", value)]
+                )
             return structured
         if rule.kind == "mapping":
             if not isinstance(value, dict):
@@ -94,7 +98,10 @@ def _class_hook(conv: cattrs.Converter, cls: type) -> Callable[[Any, Any], Any]:
         for a in attrs.fields(cls)
         if (rule := rule_of(a)) is not None
     }
-    inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)
+    make_fn = cast(Any, make_dict_structure_fn)
+    inner: Callable[[Any, Any], Any] = make_fn(
+        cls, conv, _cattrs_forbid_extra_keys=True, **overrides
+    )
 
     def hook(value: Any, _type: Any) -> Any:
         if not isinstance(value, dict):
@@ -130,7 +137,10 @@ def make_converter() -> cattrs.Converter:
             if (rule := rule_of(a)) is not None and rule.kind == "enum"
         }
         conv.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **enum_fields)
+            cls,
+            cast(Any, make_dict_unstructure_fn)(
+                cls, conv, _cattrs_omit_if_default=True, **enum_fields
+            ),
         )
     return conv
 
@@ -210,7 +220,14 @@ def load_job(path: str | Path) -> InpaintJob:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValidationError(
-            [FieldError("$", f"is not valid JSON ({exc.msg} at line {exc.lineno})", None, has_value=False)]
+            [
+                FieldError(
+                    "$",
+                    f"is not valid JSON ({exc.msg} at line {exc.lineno})",
+                    None,
+                    has_value=False,
+                )
+            ]
         ) from None
     return job_from_dict(data, base_dir=path.parent)
 

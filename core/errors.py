@@ -101,7 +101,8 @@ class InpaintError(Exception):
         return f"{prefix}{self.message}{status}. {self.hint}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, provider={self.provider!r}, status={self.status!r})"
+        name = type(self).__name__
+        return f"{name}({self.message!r}, provider={self.provider!r}, status={self.status!r})"
 
 
 class ValidationError(InpaintError, ValueError):
@@ -151,7 +152,8 @@ class AuthenticationError(InpaintError):
     """The provider rejected the API key, or none was given."""
 
     default_hint = (
-        "Check the API key: pass api_keys={provider: key} or set the provider's environment variable."
+        "Check the API key: pass api_keys={provider: key} or set the provider's "
+        "environment variable."
     )
 
 

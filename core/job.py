@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import FieldError, ValidationError
-from .schema import Rule, field, raise_if_invalid
+from .schema import Rule, default_of, field, raise_if_invalid
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -152,7 +152,10 @@ class ImageInput:
             extra = set(value) - {"path", "url", "base64"}
             if extra:
                 raise ValidationError(
-                    [FieldError(f"{path}.{k}", "is not a field of an image", value[k]) for k in sorted(extra)]
+                    [
+                        FieldError(f"{path}.{k}", "is not a field of an image", value[k])
+                        for k in sorted(extra)
+                    ]
                 )
             if len(keys) != 1 or not isinstance(value[next(iter(keys))], str):
                 raise ValidationError(
@@ -171,7 +174,13 @@ class ImageInput:
                     [FieldError(f"{path}.base64", "must be valid base64", text)]
                 ) from None
         raise ValidationError(
-            [FieldError(path, "must be a path or URL string, or an object with path, url or base64", value)]
+            [
+                FieldError(
+                    path,
+                    "must be a path or URL string, or an object with path, url or base64",
+                    value,
+                )
+            ]
         )
 
     def to_json(self) -> Any:
@@ -354,9 +363,7 @@ class InpaintJob:
         default=None,
         doc="The provider's model (checkpoint) name or id. None: the provider's default.",
     )
-    num_images: int = field(
-        Rule("int", minimum=1), default=1, doc="How many images to generate."
-    )
+    num_images: int = field(Rule("int", minimum=1), default=1, doc="How many images to generate.")
     steps: int | None = field(
         Rule("int", optional=True, minimum=1), default=None, doc="Number of denoising steps."
     )
@@ -464,7 +471,9 @@ class InpaintJob:
         for name, value in extras.items():
             if not isinstance(name, str) or not isinstance(value, Mapping):
                 errors.append(
-                    FieldError(f"{path}.extras.{name}", "must map a provider id to an object", value)
+                    FieldError(
+                        f"{path}.extras.{name}", "must map a provider id to an object", value
+                    )
                 )
         return errors
 
@@ -479,9 +488,7 @@ class InpaintJob:
             if a.name in ("image", "mask", "prompt", "mask_options", "extras"):
                 continue
             value = getattr(self, a.name)
-            default = a.default
-            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                default = default.factory()  # type: ignore[attr-defined]
+            default = default_of(a)
             if value != default:
                 used.append(a.name)
         mo = self.mask_options

@@ -178,7 +178,7 @@ class BearerAuth:
 
 @attrs.frozen
 class BodyKeyAuth:
-    """The key goes in the JSON body of every request under ``field`` (StableDiffusionAPI, ModelsLab)."""
+    """The key goes in the JSON body of every request under ``field`` (SDAPI, ModelsLab)."""
 
     field: str = "key"
 
@@ -223,13 +223,13 @@ class PollPolicy:
             return min(eta, self.max_eta_wait)
         if attempt == 0:
             return self.initial_delay
-        return min(self.interval * self.backoff ** (attempt - 1), self.max_interval)
+        return min(self.interval * float(self.backoff ** (attempt - 1)), self.max_interval)
 
     def retry_delay(self, attempt: int, *, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based) of a failed request."""
         if retry_after is not None and retry_after >= 0:
             return retry_after
-        return min(self.retry_base_delay * 2**attempt, self.max_interval)
+        return min(self.retry_base_delay * float(2**attempt), self.max_interval)
 
 
 @attrs.frozen
@@ -371,7 +371,9 @@ class RemoteImage:
 
     def __repr__(self) -> str:
         body = f"<{len(self.data)} bytes>" if self.data is not None else None
-        return f"RemoteImage(url={self.url!r}, data={body}, format={self.format!r}, ttl={self.ttl!r})"
+        return (
+            f"RemoteImage(url={self.url!r}, data={body}, format={self.format!r}, ttl={self.ttl!r})"
+        )
 
 
 @attrs.frozen

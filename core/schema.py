@@ -18,7 +18,15 @@ import attrs
 
 from .errors import FieldError, ValidationError
 
-__all__ = ["Rule", "check_fields", "check_value", "field", "raise_if_invalid", "rule_of"]
+__all__ = [
+    "Rule",
+    "check_fields",
+    "check_value",
+    "default_of",
+    "field",
+    "raise_if_invalid",
+    "rule_of",
+]
 
 _RULE_KEY = "inpaintkit.rule"
 
@@ -68,6 +76,15 @@ def field(rule: Rule, *, default: Any = attrs.NOTHING, factory: Any = None, doc:
     if factory is not None:
         return attrs.field(factory=factory, metadata=metadata)
     return attrs.field(default=default, metadata=metadata)
+
+
+def default_of(a: attrs.Attribute[Any]) -> Any:
+    """The default value of an attrs attribute, calling its factory if it has one."""
+    default = a.default
+    factory = getattr(default, "factory", None)
+    if callable(factory) and hasattr(default, "takes_self"):
+        return factory()
+    return default
 
 
 def rule_of(a: attrs.Attribute[Any]) -> Rule | None:
@@ -132,7 +149,9 @@ def check_value(rule: Rule, value: Any, path: str) -> list[FieldError]:
             elif attrs.has(type(item)):
                 errors.extend(check_fields(item, item_path))
         if rule.maximum is not None and len(value) > rule.maximum:
-            errors.append(FieldError(path, f"must have at most {fmt_number(rule.maximum)} items", value))
+            errors.append(
+                FieldError(path, f"must have at most {fmt_number(rule.maximum)} items", value)
+            )
         return errors
     if kind == "mapping":
         return [] if isinstance(value, Mapping) else [FieldError(path, "must be a mapping", value)]

@@ -1,0 +1,367 @@
+"""Checking a job against a provider's capability table, and planning the emulations.
+
+This is where the design's "never drop silently" rule lives.  Every field a job uses is
+classified for the chosen provider as native (checked against the provider's own limits),
+emulated (the client reproduces it, recorded on the result) or unsupported (an error under the
+default strict policy; dropped and recorded under ``warn`` or ``drop``).  The output is a
+:class:`Plan`: the job as the provider should see it, the emulations to apply, how to split
+``num_images``, and the outcome of every field.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from .errors import FieldError, UnsupportedFieldError, ValidationError
+from .job import InpaintJob, MaskOptions, OutputFormat
+from .provider import Capability, ProviderSpec, Support
+from .schema import default_of
+
+__all__ = [
+    "Disposition",
+    "Emulation",
+    "FieldOutcome",
+    "Plan",
+    "UnsupportedFieldWarning",
+    "UnsupportedPolicy",
+    "check_native",
+    "get_path",
+    "plan_job",
+]
+
+DEFAULT_EMULATED_PADDING = 32
+"""Padding around the mask when masked-only inpainting is emulated (AUTOMATIC1111's default)."""
+
+
+class UnsupportedPolicy(enum.StrEnum):
+    """What to do with fields the provider cannot honour."""
+
+    STRICT = "strict"
+    """Raise :class:`~inpaintkit.errors.UnsupportedFieldError` (the default)."""
+    WARN = "warn"
+    """Drop them, record them on the result, and emit :class:`UnsupportedFieldWarning`."""
+    DROP = "drop"
+    """Drop them and record them on the result."""
+
+
+class UnsupportedFieldWarning(UserWarning):
+    """A field was dropped because the provider does not support it (policy ``warn``)."""
+
+
+class Disposition(enum.StrEnum):
+    """What happened to a field on its way to the provider."""
+
+    NATIVE = "native"
+    EMULATED = "emulated"
+    DROPPED = "dropped"
+    DEFAULTED = "defaulted"
+
+
+@attrs.frozen
+class FieldOutcome:
+    """The fate of one neutral field for one provider, recorded on the result."""
+
+    field: str
+    disposition: Disposition
+    note: str = ""
+
+
+@attrs.frozen
+class Emulation:
+    """Client-side work that stands in for features the provider lacks."""
+
+    invert_mask: bool = False
+    blur_radius: int | None = None
+    masked_only: bool = False
+    padding: int = DEFAULT_EMULATED_PADDING
+    resize_to: tuple[int, int] | None = None
+    output_format: OutputFormat | None = None
+
+    @property
+    def touches_images(self) -> bool:
+        """Whether the input image or mask must be processed locally before sending."""
+        return (
+            self.invert_mask
+            or self.blur_radius is not None
+            or self.masked_only
+            or self.resize_to is not None
+        )
+
+
+@attrs.frozen
+class Plan:
+    """The result of :func:`plan_job`."""
+
+    provider: str
+    job: InpaintJob
+    """The job as the adapter should see it: emulated and dropped fields cleared."""
+    emulation: Emulation
+    batches: tuple[int, ...]
+    """``num_images`` per request; more than one entry when a job is split."""
+    outcomes: tuple[FieldOutcome, ...]
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """The fields dropped under the warn/drop policy."""
+        return tuple(o.field for o in self.outcomes if o.disposition is Disposition.DROPPED)
+
+    @property
+    def emulated(self) -> tuple[str, ...]:
+        """The fields the client emulates."""
+        return tuple(o.field for o in self.outcomes if o.disposition is Disposition.EMULATED)
+
+
+_MISSING = object()
+
+
+def get_path(job: InpaintJob, path: str) -> Any:
+    """The value at a neutral field path such as ``"mask_options.blur"`` (``None`` if absent)."""
+    value: Any = job
+    for part in path.split("."):
+        if value is None:
+            return None
+        value = getattr(value, part, None)
+    return value
+
+
+def check_native(row: Capability, value: Any, path: str, provider: str) -> list[FieldError]:
+    """The provider's own limits on one native value."""
+    suffix = f" for {provider}"
+    if value is None:
+        return []
+    if isinstance(value, str):
+        if row.min_length is not None and len(value) < row.min_length:
+            return [
+                FieldError(path, f"must have at least {row.min_length} character(s){suffix}", value)
+            ]
+        if row.max_length is not None and len(value) > row.max_length:
+            return [
+                FieldError(path, f"must have at most {row.max_length} characters{suffix}", value)
+            ]
+    if row.choices is not None and value not in row.choices:
+        shown = ", ".join(repr(getattr(c, "value", c)) for c in row.choices)
+        return [FieldError(path, f"must be one of {shown}{suffix}", getattr(value, "value", value))]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        too_low = row.minimum is not None and value < row.minimum
+        too_high = row.maximum is not None and value > row.maximum and not row.split_above_maximum
+        if too_low or too_high:
+            return [
+                FieldError(path, f"must be in {row.describe_range() or 'range'}{suffix}", value)
+            ]
+        if row.multiple_of is not None and (
+            not float(value).is_integer() or int(value) % row.multiple_of != 0
+        ):
+            return [FieldError(path, f"must be a multiple of {row.multiple_of}{suffix}", value)]
+    if isinstance(value, tuple) and row.max_items is not None and len(value) > row.max_items:
+        return [FieldError(path, f"must have at most {row.max_items} items{suffix}", value)]
+    return []
+
+
+def _split(total: int, maximum: int) -> tuple[int, ...]:
+    full, rest = divmod(total, maximum)
+    return (maximum,) * full + ((rest,) if rest else ())
+
+
+def _checked_fields(job: InpaintJob) -> list[str]:
+    fields = ["prompt", "num_images", *job.used_fields()]
+    for name, values in (("loras", job.loras), ("embeddings", job.embeddings)):
+        if values:
+            fields.extend(f"{name}[].{a.name}" for a in attrs.fields(type(values[0])))
+    for name in ("safety", "webhook", "storage"):
+        obj = getattr(job, name)
+        if obj is not None:
+            fields.extend(
+                f"{name}.{a.name}"
+                for a in attrs.fields(type(obj))
+                if getattr(obj, a.name) is not None
+            )
+    return list(dict.fromkeys(fields))
+
+
+def _values(job: InpaintJob, field: str) -> list[tuple[str, Any]]:
+    """(path, value) pairs for a field, expanding ``list[].item`` paths per element."""
+    if "[]." in field:
+        list_name, item = field.split("[].", 1)
+        return [
+            (f"$.{list_name}[{i}].{item}", getattr(element, item))
+            for i, element in enumerate(getattr(job, list_name))
+        ]
+    return [(f"$.{field}", get_path(job, field))]
+
+
+def plan_job(
+    job: InpaintJob,
+    spec: ProviderSpec,
+    *,
+    unsupported: UnsupportedPolicy | str = UnsupportedPolicy.STRICT,
+) -> Plan:
+    """Check ``job`` against ``spec``'s capability table and plan how to run it.
+
+    Raises :class:`~inpaintkit.errors.ValidationError` listing every value outside the
+    provider's limits and every missing required field, or
+    :class:`~inpaintkit.errors.UnsupportedFieldError` (a subclass) when, under the strict policy,
+    the job also uses fields the provider cannot honour.
+    """
+    policy = UnsupportedPolicy(unsupported)
+    table = spec.capabilities
+    errors: list[FieldError] = []
+    unsupported_errors: list[FieldError] = []
+    outcomes: list[FieldOutcome] = []
+    dropped: list[str] = []
+    emulation = Emulation()
+    batches: tuple[int, ...] = (job.num_images,)
+
+    for row in table:
+        if row.required and get_path(job, row.field.split("[]")[0]) in (None, ()):
+            errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}"))
+
+    for field in _checked_fields(job):
+        row = table.get(field)
+        support = row.support if row is not None else Support.UNSUPPORTED
+        pairs = _values(job, field)
+        if support is Support.UNSUPPORTED:
+            if field == "prompt" or (field == "num_images" and job.num_images == 1):
+                continue  # always present; a provider without a row simply has no limits here
+            for path, value in pairs:
+                unsupported_errors.append(FieldError(path, f"is not supported by {spec.id}", value))
+            dropped.append(field)
+            continue
+        assert row is not None
+        if support is Support.EMULATED:
+            emulation = _add_emulation(emulation, field, job)
+            outcomes.append(FieldOutcome(field, Disposition.EMULATED, _emulation_note(field, job)))
+            continue
+        for path, value in pairs:
+            errors.extend(check_native(row, value, path, spec.id))
+        splits = field == "num_images" and row.split_above_maximum and row.maximum is not None
+        if splits and row.maximum is not None and job.num_images > row.maximum:
+            batches = _split(job.num_images, int(row.maximum))
+            note = f"split over {len(batches)} requests of at most {int(row.maximum)}"
+            outcomes.append(FieldOutcome(field, Disposition.EMULATED, note))
+            continue
+        if field in ("prompt",) or (field == "num_images" and job.num_images == 1):
+            continue
+        outcomes.append(FieldOutcome(field, Disposition.NATIVE, row.wire))
+
+    if policy is UnsupportedPolicy.STRICT and unsupported_errors:
+        raise UnsupportedFieldError([*errors, *unsupported_errors], provider=spec.id)
+    if errors:
+        raise ValidationError(errors, provider=spec.id)
+    for field in dropped:
+        note = f"{spec.id} does not support it"
+        outcomes.append(FieldOutcome(field, Disposition.DROPPED, note))
+        if policy is UnsupportedPolicy.WARN:
+            warnings.warn(
+                f"{field} dropped: {note} (unsupported='warn')",
+                UnsupportedFieldWarning,
+                stacklevel=3,
+            )
+    wire_job = _wire_job(job, emulation, dropped, outcomes)
+    return Plan(
+        provider=spec.id,
+        job=wire_job,
+        emulation=emulation,
+        batches=batches,
+        outcomes=tuple(outcomes),
+    )
+
+
+def _add_emulation(emulation: Emulation, field: str, job: InpaintJob) -> Emulation:
+    mo = job.mask_options
+    if field == "mask_options.invert":
+        return attrs.evolve(emulation, invert_mask=True)
+    if field == "mask_options.blur":
+        return attrs.evolve(emulation, blur_radius=mo.blur)
+    if field == "mask_options.masked_only":
+        return attrs.evolve(
+            emulation,
+            masked_only=True,
+            padding=mo.padding if mo.padding is not None else DEFAULT_EMULATED_PADDING,
+        )
+    if field == "mask_options.padding":
+        return emulation
+    if field in ("width", "height"):
+        assert job.width is not None
+        assert job.height is not None
+        return attrs.evolve(emulation, resize_to=(job.width, job.height))
+    if field == "output_format":
+        return attrs.evolve(emulation, output_format=job.output_format)
+    raise AssertionError(f"no emulation for {field}")  # pragma: no cover - Capability forbids it
+
+
+def _emulation_note(field: str, job: InpaintJob) -> str:
+    return {
+        "mask_options.invert": "mask inverted on the client",
+        "mask_options.blur": f"mask blurred on the client (radius {job.mask_options.blur})",
+        "mask_options.masked_only": "cropped to the mask plus padding, result pasted back",
+        "mask_options.padding": "padding of the client-side crop",
+        "width": "input resized on the client",
+        "height": "input resized on the client",
+        "output_format": f"converted to {job.output_format} on the client",
+    }.get(field, "emulated on the client")
+
+
+def _wire_job(
+    job: InpaintJob, emulation: Emulation, dropped: Sequence[str], outcomes: list[FieldOutcome]
+) -> InpaintJob:
+    """The job with emulated and dropped fields cleared, as the adapter must see it."""
+    changes: dict[str, Any] = {}
+    mo = job.mask_options
+    mask_changes: dict[str, Any] = {}
+    if emulation.invert_mask:
+        mask_changes["invert"] = False
+    if emulation.blur_radius is not None:
+        mask_changes["blur"] = None
+    if emulation.masked_only:
+        mask_changes["masked_only"] = False
+        mask_changes["padding"] = None
+    if emulation.resize_to is not None:
+        changes["width"] = None
+        changes["height"] = None
+    if emulation.output_format is not None:
+        changes["output_format"] = None
+    for field in dropped:
+        head, _, rest = field.partition(".")
+        if head == "mask_options":
+            mask_changes[rest] = MaskOptions().__getattribute__(rest)
+        elif "[]" in head or "[]" in field:
+            list_name = field.split("[]")[0]
+            changes[list_name] = ()
+        elif rest:
+            obj = getattr(job, head)
+            if obj is not None:
+                a = attrs.fields_dict(type(obj))[rest]
+                if a.default is not attrs.NOTHING:
+                    changes[head] = attrs.evolve(obj, **{rest: a.default})
+                else:
+                    changes[head] = None
+        else:
+            a = attrs.fields_dict(InpaintJob)[head]
+            default = default_of(a)
+            changes[head] = default
+    if mask_changes:
+        changes["mask_options"] = attrs.evolve(mo, **mask_changes)
+    return attrs.evolve(job, **changes) if changes else job
+
+
+def seeds_for_batches(seed: int | None, batches: Sequence[int]) -> list[int | None]:
+    """Seeds for split requests: consecutive offsets so images differ yet stay reproducible."""
+    if seed is None:
+        return [None] * len(batches)
+    out: list[int | None] = []
+    offset = 0
+    for count in batches:
+        out.append((seed + offset) % (2**32))
+        offset += count
+    return out
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for real numbers that are not NaN or infinite (bools excluded)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

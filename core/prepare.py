@@ -1,0 +1,134 @@
+"""Turning a job's images into what the provider receives, applying client-side emulations.
+
+The order follows AUTOMATIC1111: normalise the mask (white = repaint), invert it if asked,
+resize both to the requested size, crop to the mask plus padding for masked-only inpainting, and
+blur the mask last so the soft edge is in the pixels actually sent.  What is needed to undo the
+crop afterwards (the original image, the crop box, the mask to paste through) is kept in
+:class:`PreparedInputs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import attrs
+from PIL import Image
+
+from . import images
+from .errors import FieldError, ValidationError
+from .job import ImageInput, InpaintJob
+from .planning import Plan
+from .provider import ImageTransport, PreparedImage, ProviderSpec
+
+__all__ = ["PreparedInputs", "finish_image", "prepare_inputs"]
+
+ReadImage = Callable[[ImageInput, str], Awaitable[bytes]]
+HostImage = Callable[[bytes, str], Awaitable[str]]
+
+
+@attrs.frozen(eq=False)
+class PreparedInputs:
+    """The images to send, and what post-processing needs to put results back together."""
+
+    image: PreparedImage
+    mask: PreparedImage
+    original: Image.Image | None = None
+    crop: images.CropPlan | None = None
+    paste_mask: Image.Image | None = None
+
+
+def _is_remote_url(image: ImageInput) -> bool:
+    return image.url is not None and image.url.startswith(("http://", "https://"))
+
+
+async def prepare_inputs(
+    job: InpaintJob,
+    plan: Plan,
+    spec: ProviderSpec,
+    *,
+    read: ReadImage,
+    host: HostImage | None,
+) -> PreparedInputs:
+    """Load, check and transform the job's image and mask for ``spec``."""
+    emulation = plan.emulation
+    takes_urls = spec.image_transport in (ImageTransport.URL, ImageTransport.URL_OR_BASE64)
+    if (
+        takes_urls
+        and _is_remote_url(job.image)
+        and _is_remote_url(job.mask)
+        and not emulation.touches_images
+    ):
+        # Nothing to change locally: let the provider fetch the caller's URLs itself.
+        return PreparedInputs(
+            image=PreparedImage(data=None, format=None, width=None, height=None, url=job.image.url),
+            mask=PreparedImage(data=None, format=None, width=None, height=None, url=job.mask.url),
+        )
+
+    image_bytes = await read(job.image, "$.image")
+    mask_bytes = await read(job.mask, "$.mask")
+    limits = images.ImageLimits(max_pixels=spec.max_image_pixels, max_bytes=spec.max_image_bytes)
+    loaded_image, loaded_mask = images.load_pair(image_bytes, mask_bytes, limits=limits)
+
+    mask = images.normalize_mask(loaded_mask.to_pil())
+    if emulation.invert_mask:
+        mask = images.invert_mask(mask)
+    working: Image.Image | None = None
+    if emulation.resize_to is not None:
+        working = loaded_image.to_pil().resize(emulation.resize_to, Image.Resampling.LANCZOS)
+        mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
+    crop: images.CropPlan | None = None
+    original: Image.Image | None = None
+    if emulation.masked_only:
+        original = working if working is not None else loaded_image.to_pil()
+        crop = images.crop_to_mask(original, mask, padding=emulation.padding)
+        working = crop.image
+        mask = crop.mask
+    if emulation.blur_radius is not None:
+        mask = images.blur_mask(mask, emulation.blur_radius)
+
+    if working is None:
+        data, fmt = loaded_image.data, loaded_image.format
+        width, height = loaded_image.width, loaded_image.height
+    else:
+        data, fmt = images.encode_image(working, "png"), "png"
+        width, height = working.size
+    mask_data = images.encode_image(mask, "png")
+
+    image_url = mask_url = None
+    if spec.image_transport is ImageTransport.URL:
+        if host is None:
+            raise ValidationError(
+                [
+                    FieldError(
+                        "$.image",
+                        f"{spec.id} takes images only as URLs and no image host "
+                        "is installed; pass http(s) URLs or install an image_host plugin",
+                        job.image,
+                    )
+                ],
+                provider=spec.id,
+            )
+        image_url = await host(data, images.MIME_TYPES.get(fmt, "image/png"))
+        mask_url = await host(mask_data, "image/png")
+
+    return PreparedInputs(
+        image=PreparedImage(data=data, format=fmt, width=width, height=height, url=image_url),
+        mask=PreparedImage(
+            data=mask_data, format="png", width=mask.width, height=mask.height, url=mask_url
+        ),
+        original=original,
+        crop=crop,
+        paste_mask=crop.mask if crop is not None else None,
+    )
+
+
+def finish_image(data: bytes, inputs: PreparedInputs, output_format: str | None) -> bytes:
+    """Post-process one generated image: paste a masked-only crop back, convert the format."""
+    if inputs.crop is not None and inputs.original is not None:
+        generated = images.load_image(data, path="$.result").to_pil()
+        pasted = images.paste_back(inputs.original, generated, inputs.crop, mask=inputs.paste_mask)
+        fmt = output_format or images.sniff_format(data) or "png"
+        return images.encode_image(pasted, fmt)
+    if output_format is not None:
+        return images.convert_format(data, output_format)
+    return data
