@@ -28,13 +28,14 @@ __all__ = [
     "Kind",
     "Rule",
     "Violation",
+    "in_range",
     "rule_text",
     "short_value",
     "validate_object",
 ]
 
 INT_STRING = re.compile(r"-?\d+")
-NUMBER_STRING = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+NUMBER_STRING = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 INLINE_PREFIX = "data:"
 URL_SCHEMES = ("http://", "https://")
 
@@ -259,7 +260,7 @@ def check_value(
         number = _to_number(field, value, dialect)
         if number is None:
             return Violation(path, field, Rule.TYPE, value)
-        if dialect.zero_is_unset and number == 0 and not field.required and not _in_range(field, 0):
+        if dialect.zero_is_unset and number == 0 and not field.required and not in_range(field, 0):
             return UNSET
         return _check_number(field, number, path, value)
     if kind is Kind.BOOLEAN:
@@ -318,7 +319,10 @@ def _to_number(field: Field, value: Any, dialect: Dialect) -> float | int | None
         pattern = INT_STRING if field.kind is Kind.INTEGER else NUMBER_STRING
         if not pattern.fullmatch(value):
             return None
-        return int(value) if field.kind is Kind.INTEGER else float(value)
+        if field.kind is Kind.INTEGER:
+            return int(value)
+        number = float(value)
+        return number if math.isfinite(number) else None
     if isinstance(value, int):
         return value if field.kind is Kind.INTEGER else float(value)
     if isinstance(value, float):
@@ -330,7 +334,7 @@ def _to_number(field: Field, value: Any, dialect: Dialect) -> float | int | None
     return None
 
 
-def _in_range(field: Field, number: float) -> bool:
+def in_range(field: Field, number: float) -> bool:
     lo, hi = field.minimum, field.maximum
     if lo is not None and (number <= lo if field.exclusive_minimum else number < lo):
         return False
@@ -342,7 +346,7 @@ def _check_number(field: Field, number: float, path: str, raw: Any) -> Any:
         if number not in field.enum:
             return Violation(path, field, Rule.ENUM, raw)
         return number
-    if not _in_range(field, number):
+    if not in_range(field, number):
         return Violation(path, field, Rule.RANGE, raw)
     if field.multiple_of is not None and number % field.multiple_of != 0:
         return Violation(path, field, Rule.MULTIPLE, raw)
@@ -379,7 +383,7 @@ def _check_number_list(field: Field, value: Any, path: str, dialect: Dialect) ->
         number = _to_number(as_number, part, LIST_DIALECT)
         if number is None:
             return Violation(path, field, Rule.TYPE, value)
-        if not _in_range(field, number):
+        if not in_range(field, number):
             return Violation(path, field, Rule.RANGE, value)
         numbers.append(float(number))
     return numbers

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from ._fields import Field
+from ._fields import Dialect, Field
 
 __all__ = [
     "Base64Upload",
@@ -194,6 +194,7 @@ class ProviderContract(Protocol):
     """One provider's request contract: auth, submit validation, image rules and error bodies."""
 
     provider_id: str
+    dialect: Dialect  # how the provider's server reads JSON types
 
     def authenticate(
         self, body: Any, headers: Mapping[str, str], *, valid_keys: Collection[str] | None

@@ -109,7 +109,7 @@ class PlatformContract:
     """Shared behaviour; subclasses give the table, the error wording and the normalisation."""
 
     provider_id: str
-    dialect: ClassVar[Dialect] = DIALECT
+    dialect: Dialect = DIALECT
     fields: ClassVar[tuple[Field, ...]]
     fetch_fields: ClassVar[tuple[Field, ...]]
     # (status, body) per error kind; "{retry_after}" in a string value is filled in.
