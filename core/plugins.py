@@ -115,6 +115,9 @@ class ProviderRegistry(Mapping[str, ProviderAdapter]):
                 f"no provider {provider_id!r} is installed (installed: {known})"
             ) from None
 
+    def __contains__(self, provider_id: object) -> bool:
+        return provider_id in self._adapters
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._adapters)
 

@@ -1,0 +1,165 @@
+"""Planning: a job checked against a capability table, emulations and drops recorded."""
+
+from __future__ import annotations
+
+import pytest
+from inpaintkit import (
+    Embedding,
+    InpaintJob,
+    Lora,
+    MaskOptions,
+    OutputFormat,
+    SafetyCheck,
+    Sampler,
+    UnsupportedFieldError,
+    ValidationError,
+)
+from inpaintkit.planning import (
+    Disposition,
+    UnsupportedFieldWarning,
+    plan_job,
+    seeds_for_batches,
+)
+from inpaintkit.provider import (
+    BearerAuth,
+    Capability,
+    CapabilityTable,
+    ProviderSpec,
+    Support,
+)
+
+N, E = Support.NATIVE, Support.EMULATED
+
+SPEC = ProviderSpec(
+    id="acme",
+    name="Acme",
+    base_url="http://acme.invalid",
+    auth=BearerAuth(),
+    env_var="ACME_KEY",
+    capabilities=CapabilityTable(
+        rows=(
+            Capability("prompt", N, min_length=1, max_length=10),
+            Capability("model", N, required=True),
+            Capability("num_images", N, minimum=1, maximum=4, split_above_maximum=True),
+            Capability("steps", N, minimum=1, maximum=100),
+            Capability("seed", N),
+            Capability("width", N, minimum=256, maximum=1024, multiple_of=8),
+            Capability("height", N, minimum=256, maximum=1024, multiple_of=8),
+            Capability("sampler", N, choices=(Sampler.EULER_A, Sampler.DDIM)),
+            Capability("loras", N, max_items=2),
+            Capability("loras[].name", N),
+            Capability("loras[].strength", N, minimum=0, maximum=1),
+            Capability("safety", N),
+            Capability("safety.enabled", N),
+            Capability("mask_options.invert", E),
+            Capability("mask_options.blur", E),
+            Capability("output_format", E),
+        )
+    ),
+)
+
+
+def job(**changes: object) -> InpaintJob:
+    return InpaintJob(image=b"i", mask=b"m", prompt="cat", model="m1", **changes)  # type: ignore[arg-type]
+
+
+def test_provider_limits_are_all_reported() -> None:
+    with pytest.raises(ValidationError) as info:
+        plan_job(
+            job(
+                steps=101,
+                width=1001,
+                height=100,
+                sampler=Sampler.LMS,
+                loras=(Lora("a", 2.0), Lora("b"), Lora("c")),
+            ),
+            SPEC,
+        )
+    assert info.value.paths == (
+        "$.steps",
+        "$.sampler",
+        "$.loras",
+        "$.width",
+        "$.height",
+        "$.loras[0].strength",
+    )
+    text = str(info.value)
+    assert "$.steps: must be in [1, 100] for acme, got 101" in text
+    assert "$.width: must be a multiple of 8 for acme, got 1001" in text
+    assert "$.sampler: must be one of 'Euler a', 'DDIM' for acme, got 'LMS'" in text
+
+
+def test_required_field_and_prompt_length() -> None:
+    with pytest.raises(ValidationError) as info:
+        plan_job(InpaintJob(image=b"i", mask=b"m", prompt=""), SPEC)
+    assert info.value.paths == ("$.model", "$.prompt")
+    assert "is required by acme" in str(info.value)
+
+
+def test_strict_policy_rejects_unsupported_fields_with_other_errors() -> None:
+    with pytest.raises(UnsupportedFieldError) as info:
+        plan_job(job(clip_skip=2, embeddings=(Embedding("e"),), steps=200), SPEC)
+    assert set(info.value.paths) == {
+        "$.steps",
+        "$.clip_skip",
+        "$.embeddings",
+        "$.embeddings[0].name",
+    }
+
+
+def test_drop_policy_clears_and_records() -> None:
+    plan = plan_job(
+        job(clip_skip=2, safety=SafetyCheck(enabled=True, level=2)), SPEC, unsupported="drop"
+    )
+    assert set(plan.dropped) == {"clip_skip", "safety.level"}
+    assert plan.job.clip_skip is None
+    assert plan.job.safety == SafetyCheck(enabled=True, level=None)
+
+
+def test_warn_policy_warns() -> None:
+    with pytest.warns(UnsupportedFieldWarning, match="clip_skip dropped"):
+        plan = plan_job(job(clip_skip=2), SPEC, unsupported="warn")
+    assert plan.dropped == ("clip_skip",)
+
+
+def test_emulated_fields_are_cleared_for_the_adapter() -> None:
+    plan = plan_job(
+        job(mask_options=MaskOptions(invert=True, blur=4), output_format=OutputFormat.JPEG), SPEC
+    )
+    assert plan.emulation.invert_mask
+    assert plan.emulation.blur_radius == 4
+    assert plan.emulation.output_format is OutputFormat.JPEG
+    assert plan.job.mask_options == MaskOptions()
+    assert plan.job.output_format is None
+    dispositions = {o.field: o.disposition for o in plan.outcomes}
+    assert dispositions["mask_options.invert"] is Disposition.EMULATED
+    assert dispositions["output_format"] is Disposition.EMULATED
+
+
+def test_masked_only_without_a_row_is_unsupported() -> None:
+    with pytest.raises(UnsupportedFieldError, match=r"mask_options\.masked_only"):
+        plan_job(job(mask_options=MaskOptions(masked_only=True)), SPEC)
+
+
+def test_num_images_split_and_seeds() -> None:
+    plan = plan_job(job(num_images=10, seed=5), SPEC)
+    assert plan.batches == (4, 4, 2)
+    assert seeds_for_batches(5, plan.batches) == [5, 9, 13]
+    assert seeds_for_batches(None, plan.batches) == [None, None, None]
+    assert seeds_for_batches(2**32 - 1, (1, 1)) == [2**32 - 1, 0]
+
+
+def test_native_fields_are_recorded() -> None:
+    plan = plan_job(job(steps=30), SPEC)
+    assert {o.field: o.disposition for o in plan.outcomes} == {
+        "model": Disposition.NATIVE,
+        "steps": Disposition.NATIVE,
+    }
+    assert plan.job.steps == 30
+
+
+def test_capability_table_rejects_impossible_emulation() -> None:
+    with pytest.raises(ValueError, match="cannot emulate"):
+        Capability("clip_skip", E)
+    with pytest.raises(ValueError, match="twice"):
+        CapabilityTable(rows=(Capability("steps", N), Capability("steps", N)))
