@@ -1,0 +1,330 @@
+"""Golden tests of the StableDiffusionAPI v3 wire requests: exact bodies, paths and methods."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from imagegen import gradient_image, png_bytes, rect_mask
+from inpaintkit.errors import UnsupportedFieldError, ValidationError
+from inpaintkit.job import (
+    InpaintJob,
+    Lora,
+    MaskOptions,
+    OutputFormat,
+    SafetyCheck,
+    Sampler,
+    S3Storage,
+    Webhook,
+)
+from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
+from inpaintkit.providers.stablediffusionapi import CAPABILITIES, StableDiffusionApiAdapter
+from inpaintkit.providers.stablediffusionapi.wire import WIRE_ORDER, default_size
+
+# The seed's image URLs (seed 002); in these tests they stand for URLs returned by an image host.
+SEED_IMAGE_URL = (
+    "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/inpainting_examples/"
+    "overture-creations-5sI6fQgYIuo.png"
+)
+SEED_MASK_URL = (
+    "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/inpainting_examples/"
+    "overture-creations-5sI6fQgYIuo_mask.png"
+)
+
+# Seed 002's request example, verbatim except "key" (the runtime adds it) and the docs' trailing
+# comma (an artefact of the page: the body is JSON).
+SEED_EXAMPLE_BODY = json.loads(
+    """{
+  "prompt": "a cat sitting on a bench",
+  "negative_prompt": null,
+  "init_image": "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/inpainting_examples/overture-creations-5sI6fQgYIuo.png",
+  "mask_image": "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/inpainting_examples/overture-creations-5sI6fQgYIuo_mask.png",
+  "width": "512",
+  "height": "512",
+  "samples": "1",
+  "num_inference_steps": "30",
+  "safety_checker": "no",
+  "enhance_prompt": "yes",
+  "guidance_scale": 7.5,
+  "strength": 0.7,
+  "base64": "no",
+  "seed": null,
+  "webhook": null,
+  "track_id": null
+}"""
+)
+
+ADAPTER = StableDiffusionApiAdapter()
+
+
+def prepared(
+    job: InpaintJob,
+    *,
+    size: tuple[int, int] = (512, 512),
+    image_url: str | None = SEED_IMAGE_URL,
+    mask_url: str | None = SEED_MASK_URL,
+) -> PreparedRequest:
+    w, h = size
+    image = png_bytes(gradient_image(w, h))
+    mask = png_bytes(rect_mask(w, h, (w // 4, h // 4, w // 2, h // 2)))
+    return PreparedRequest(
+        job=job,
+        image=PreparedImage(image, "png", w, h, url=image_url),
+        mask=PreparedImage(mask, "png", w, h, url=mask_url),
+    )
+
+
+def make_job(**fields: Any) -> InpaintJob:
+    w, h = fields.pop("size", (512, 512))
+    return InpaintJob(
+        image=png_bytes(gradient_image(w, h)),
+        mask=png_bytes(rect_mask(w, h, (0, 0, w // 2, h // 2))),
+        prompt=fields.pop("prompt", "a cat sitting on a bench"),
+        **fields,
+    )
+
+
+def seed_example_job() -> InpaintJob:
+    return make_job(
+        num_images=1,
+        steps=30,
+        safety=SafetyCheck(enabled=False),
+        enhance_prompt=True,
+        guidance_scale=7.5,
+        strength=0.7,
+    )
+
+
+def accepted_by_table(job: InpaintJob) -> list[str]:
+    """The table's verdict on a job's native values (what the planner checks), as problems."""
+    problems = []
+    for path in job.used_fields():
+        row = CAPABILITIES.get(path)
+        assert row is not None, path
+        value = getattr(job, path)
+        if row.minimum is not None and value < row.minimum:
+            problems.append(path)
+        if row.maximum is not None and value > row.maximum and not row.split_above_maximum:
+            problems.append(path)
+    return problems
+
+
+# --- the seed example ------------------------------------------------------------------------
+
+
+def test_seed_example_reproduced_field_by_field() -> None:
+    request = ADAPTER.build_submit(prepared(seed_example_job()))
+    assert request.method == "POST"
+    assert request.path == "/api/v3/inpaint"
+    assert dict(request.query) == {}
+    assert request.json == SEED_EXAMPLE_BODY
+    # Same keys in the same order as the documentation, and the same JSON types.
+    assert list(request.json) == list(SEED_EXAMPLE_BODY)
+    for name, value in SEED_EXAMPLE_BODY.items():
+        assert type(request.json[name]) is type(value), name
+
+
+def test_seed_example_is_accepted_by_the_capability_table() -> None:
+    assert accepted_by_table(seed_example_job()) == []
+
+
+def test_key_is_never_in_the_body() -> None:
+    body = ADAPTER.build_submit(prepared(seed_example_job())).json
+    assert "key" not in body
+
+
+def test_url_against_base() -> None:
+    request = ADAPTER.build_submit(prepared(seed_example_job()))
+    assert request.url(ADAPTER.spec.base_url) == "https://stablediffusionapi.com/api/v3/inpaint"
+
+
+# --- other golden bodies ----------------------------------------------------------------------
+
+
+def test_minimal_job_sends_nulls_for_nullable_fields_and_omits_the_rest() -> None:
+    body = ADAPTER.build_submit(prepared(make_job(prompt="a red door"))).json
+    assert body == {
+        "prompt": "a red door",
+        "negative_prompt": None,
+        "init_image": SEED_IMAGE_URL,
+        "mask_image": SEED_MASK_URL,
+        "width": "512",
+        "height": "512",
+        "samples": "1",
+        "base64": "no",
+        "seed": None,
+        "webhook": None,
+        "track_id": None,
+    }
+
+
+def test_every_native_field_set() -> None:
+    job = make_job(
+        prompt="a lighthouse at dusk",
+        negative_prompt="blurry, low quality",
+        num_images=4,
+        steps=51,
+        guidance_scale=20,
+        strength=1.0,
+        seed=4294967295,
+        width=768,
+        height=1024,
+        safety=SafetyCheck(enabled=True),
+        enhance_prompt=False,
+        webhook=Webhook(url="https://hooks.example/sd", track_id="job-42"),
+        extras={"stablediffusionapi": {"base64": True}},
+    )
+    body = ADAPTER.build_submit(prepared(job)).json
+    assert body == {
+        "prompt": "a lighthouse at dusk",
+        "negative_prompt": "blurry, low quality",
+        "init_image": SEED_IMAGE_URL,
+        "mask_image": SEED_MASK_URL,
+        "width": "768",
+        "height": "1024",
+        "samples": "4",
+        "num_inference_steps": "51",
+        "safety_checker": "yes",
+        "enhance_prompt": "no",
+        "guidance_scale": 20.0,
+        "strength": 1.0,
+        "base64": "yes",
+        "seed": 4294967295,
+        "webhook": "https://hooks.example/sd",
+        "track_id": "job-42",
+    }
+    assert list(body) == list(WIRE_ORDER)
+    assert isinstance(body["guidance_scale"], float)
+
+
+def test_webhook_without_track_id_sends_null_track_id() -> None:
+    job = make_job(webhook=Webhook(url="https://hooks.example/x"))
+    body = ADAPTER.build_submit(prepared(job)).json
+    assert body["webhook"] == "https://hooks.example/x"
+    assert body["track_id"] is None
+
+
+def test_seed_zero_is_sent_not_nulled() -> None:
+    body = ADAPTER.build_submit(prepared(make_job(seed=0))).json
+    assert body["seed"] == 0
+
+
+def test_num_images_share_of_a_split_is_what_is_sent() -> None:
+    # The runtime splits 6 over two requests (4 + 2) and hands each share to the adapter.
+    body = ADAPTER.build_submit(prepared(make_job(num_images=2))).json
+    assert body["samples"] == "2"
+
+
+def test_emulated_fields_never_reach_the_wire() -> None:
+    job = make_job(
+        mask_options=MaskOptions(blur=4, invert=True, masked_only=True, padding=16),
+        output_format=OutputFormat.WEBP,
+    )
+    body = ADAPTER.build_submit(prepared(job)).json
+    assert body == ADAPTER.build_submit(prepared(make_job())).json
+
+
+# --- width and height -------------------------------------------------------------------------
+
+
+def test_unset_size_is_the_image_size() -> None:
+    body = ADAPTER.build_submit(prepared(make_job(size=(640, 384)), size=(640, 384))).json
+    assert (body["width"], body["height"]) == ("640", "384")
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((2048, 1536), (1024, 768)),
+        ((1536, 2048), (768, 1024)),
+        ((3000, 1000), (1024, 341)),
+        ((1024, 1024), (1024, 1024)),
+        ((1025, 10), (1024, 9)),
+    ],
+)
+def test_unset_size_of_a_large_image_fits_the_maximum(
+    size: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    w, h = size
+    image = PreparedImage(None, "png", w, h, url=SEED_IMAGE_URL)
+    assert default_size(image) == expected
+
+
+def test_unknown_image_size_omits_width_and_height() -> None:
+    job = InpaintJob(image=SEED_IMAGE_URL, mask=SEED_MASK_URL, prompt="x")
+    request = PreparedRequest(
+        job=job,
+        image=PreparedImage(None, None, None, None, url=SEED_IMAGE_URL),
+        mask=PreparedImage(None, None, None, None, url=SEED_MASK_URL),
+    )
+    body = ADAPTER.build_submit(request).json
+    assert "width" not in body
+    assert "height" not in body
+    assert body["init_image"] == SEED_IMAGE_URL
+
+
+def test_explicit_size_wins_over_the_image_size() -> None:
+    body = ADAPTER.build_submit(prepared(make_job(width=256, height=320))).json
+    assert (body["width"], body["height"]) == ("256", "320")
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+def test_unplanned_unsupported_fields_are_refused_with_their_paths() -> None:
+    job = make_job(
+        model="some-model",
+        sampler=Sampler.EULER_A,
+        loras=[Lora(name="x", strength=0.5)],
+        storage=S3Storage(region="eu-west-1", bucket="b", path="p"),
+        safety=SafetyCheck(enabled=True, level=2),
+    )
+    with pytest.raises(UnsupportedFieldError) as info:
+        ADAPTER.build_submit(prepared(job))
+    assert set(info.value.paths) == {
+        "$.model",
+        "$.sampler",
+        "$.loras",
+        "$.storage",
+        "$.safety.level",
+    }
+    assert "some-model" in str(info.value)
+
+
+def test_missing_image_url_is_a_clear_error() -> None:
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(prepared(make_job(), image_url=None))
+    assert info.value.paths == ("$.image",)
+    assert "image_host" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("extras", "path"),
+    [
+        ({"base64": "yes"}, "$.extras.stablediffusionapi.base64"),
+        ({"model_id": "x"}, "$.extras.stablediffusionapi.model_id"),
+    ],
+)
+def test_bad_extras_name_their_path(extras: dict[str, Any], path: str) -> None:
+    job = make_job(extras={"stablediffusionapi": extras})
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(prepared(job))
+    assert info.value.paths == (path,)
+
+
+def test_other_providers_extras_are_ignored() -> None:
+    job = make_job(extras={"novita": {"enterprise_plan": {"enabled": True}}})
+    assert ADAPTER.build_submit(prepared(job)).json == ADAPTER.build_submit(prepared(make_job())).json
+
+
+# --- polling ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task_id", "path"),
+    [("12384052", "/api/v3/fetch/12384052"), ("abc/def 1", "/api/v3/fetch/abc%2Fdef%201")],
+)
+def test_poll_request_is_built_from_the_id(task_id: str, path: str) -> None:
+    request = ADAPTER.build_poll(TaskHandle("stablediffusionapi", task_id))
+    assert request == HttpRequest("POST", path, json={})
