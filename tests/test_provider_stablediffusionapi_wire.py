@@ -13,9 +13,9 @@ from inpaintkit.job import (
     Lora,
     MaskOptions,
     OutputFormat,
+    S3Storage,
     SafetyCheck,
     Sampler,
-    S3Storage,
     Webhook,
 )
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
@@ -315,7 +315,9 @@ def test_bad_extras_name_their_path(extras: dict[str, Any], path: str) -> None:
 
 def test_other_providers_extras_are_ignored() -> None:
     job = make_job(extras={"novita": {"enterprise_plan": {"enabled": True}}})
-    assert ADAPTER.build_submit(prepared(job)).json == ADAPTER.build_submit(prepared(make_job())).json
+    assert (
+        ADAPTER.build_submit(prepared(job)).json == ADAPTER.build_submit(prepared(make_job())).json
+    )
 
 
 # --- polling ----------------------------------------------------------------------------------
