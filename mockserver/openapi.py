@@ -32,8 +32,9 @@ __all__ = ["field_schema", "object_schema", "openapi_document"]
 
 OPENAPI_VERSION = "3.1.0"
 INT_STRING_PATTERN = r"^-?\d+$"
-NUMBER_STRING_PATTERN = r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
-NUMBER_LIST_PATTERN = r"^\s*-?(\d+(\.\d*)?|\.\d+)\s*(,\s*-?(\d+(\.\d*)?|\.\d+)\s*)*$"
+_NUMBER = r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
+NUMBER_STRING_PATTERN = rf"^{_NUMBER}$"
+NUMBER_LIST_PATTERN = rf"^\s*{_NUMBER}\s*(,\s*{_NUMBER}\s*)*$"
 
 REAL_SERVERS = {
     "novita": "https://api.novita.ai",
