@@ -218,7 +218,8 @@ def plan_job(
     batches: tuple[int, ...] = (job.num_images,)
 
     for row in table:
-        if row.required and get_path(job, row.field.split("[]")[0]) in (None, ()):
+        unset = get_path(job, row.field.split("[]")[0]) in (None, ())
+        if row.required and row.default is None and unset:
             errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}"))
 
     for field in _checked_fields(job):
