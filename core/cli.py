@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import InpaintError, ValidationError
+from .result import InpaintResult
 
 __all__ = ["main"]
 
@@ -74,27 +75,28 @@ def _run(args: argparse.Namespace) -> int:
     job = load_job(args.job)
     out = Path(args.out)
 
-    async def go(base_url: str | None, keys: dict[str, str] | None) -> int:
+    async def go(base_url: str | None, keys: dict[str, str] | None) -> InpaintResult:
         async with InpaintClient(
             base_url=base_url, api_keys=keys, unsupported=args.unsupported
         ) as client:
-            result = await client.inpaint(job, args.provider)
-        out.mkdir(parents=True, exist_ok=True)
-        for i, image in enumerate(result.images):
-            path = out / f"{args.provider}-{i}.{image.format}"
-            image.save(path)
-            print(path)
-        for outcome in result.outcomes:
-            if outcome.disposition.value != "native":
-                print(f"  {outcome.field}: {outcome.disposition.value} ({outcome.note})")
-        return 0
+            return await client.inpaint(job, args.provider)
 
     if args.mock:
         from inpaintkit.mockserver import MockConfig, MockServer
 
         with MockServer(MockConfig(seed=args.seed)) as mock:
-            return asyncio.run(go(mock.url, {args.provider: "mock-key"}))
-    return asyncio.run(go(args.base_url, None))
+            result = asyncio.run(go(mock.url, {args.provider: "mock-key"}))
+    else:
+        result = asyncio.run(go(args.base_url, None))
+    out.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(result.images):
+        path = out / f"{args.provider}-{i}.{image.format}"
+        image.save(path)
+        print(path)
+    for outcome in result.outcomes:
+        if outcome.disposition.value != "native":
+            print(f"  {outcome.field}: {outcome.disposition.value} ({outcome.note})")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

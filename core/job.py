@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import FieldError, ValidationError
-from .schema import Rule, default_of, field, raise_if_invalid
+from .schema import Rule, default_of, field, raise_if_invalid, rule_metadata
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -217,14 +217,27 @@ def _is_pil_image(value: Any) -> bool:
     return isinstance(value, Image.Image)
 
 
-def _image_rule(doc: str) -> Rule:
-    return Rule(kind="object", item=ImageInput, loader=ImageInput.from_json, doc=doc)
+def to_image_input(value: bytes | str | Path | PILImage.Image | ImageInput) -> ImageInput:
+    """attrs converter for image fields (its parameter type is what ``InpaintJob()`` accepts).
+
+    Values of other types are passed through unchanged so that validation can report them with
+    their path instead of failing inside the converter.
+    """
+    converted: ImageInput = ImageInput.of(value)
+    return converted
 
 
-def _tuple(value: Any) -> Any:
+def to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter for list fields: accept any iterable, store a tuple."""
+    if isinstance(value, tuple):
+        return value
     if isinstance(value, list):
         return tuple(value)
-    return value
+    return value  # type: ignore[return-value]  # reported by validation with its path
+
+
+def _image_rule(doc: str) -> Rule:
+    return Rule(kind="object", item=ImageInput, loader=ImageInput.from_json, doc=doc)
 
 
 # --- small value objects --------------------------------------------------------------------
@@ -346,13 +359,17 @@ class InpaintJob:
     that lists all broken rules with their paths.
     """
 
-    image: ImageInput = field(
-        _image_rule("The image to inpaint: bytes, a path, a URL or a PIL image."),
-        doc="The image to inpaint: bytes, a path, a URL or a PIL image.",
+    image: ImageInput = attrs.field(
+        converter=to_image_input,
+        metadata=rule_metadata(
+            _image_rule("The image to inpaint: bytes, a path, a URL or a PIL image.")
+        ),
     )
-    mask: ImageInput = field(
-        _image_rule("The mask, same resolution as the image. WHITE = repaint, black = keep."),
-        doc="The mask, same resolution as the image. WHITE = repaint, black = keep.",
+    mask: ImageInput = attrs.field(
+        converter=to_image_input,
+        metadata=rule_metadata(
+            _image_rule("The mask, same resolution as the image. WHITE = repaint, black = keep.")
+        ),
     )
     prompt: str = field(Rule("str"), doc="What the repainted area should show.")
     negative_prompt: str | None = field(
@@ -400,11 +417,17 @@ class InpaintJob:
         default=None,
         doc="Scale of the initial latent noise (A1111 img2img setting).",
     )
-    loras: tuple[Lora, ...] = field(
-        Rule("tuple", item=Lora), default=(), doc="LoRA adapters to apply."
+    loras: tuple[Lora, ...] = attrs.field(
+        default=(),
+        converter=to_tuple,
+        metadata=rule_metadata(Rule("tuple", item=Lora), "LoRA adapters to apply."),
     )
-    embeddings: tuple[Embedding, ...] = field(
-        Rule("tuple", item=Embedding), default=(), doc="Textual-inversion embeddings to load."
+    embeddings: tuple[Embedding, ...] = attrs.field(
+        default=(),
+        converter=to_tuple,
+        metadata=rule_metadata(
+            Rule("tuple", item=Embedding), "Textual-inversion embeddings to load."
+        ),
     )
     vae: str | None = field(
         Rule("str", optional=True, min_length=1), default=None, doc="The provider's VAE name."
@@ -453,11 +476,6 @@ class InpaintJob:
     )
 
     def __attrs_post_init__(self) -> None:
-        # Normalise the convenient Python forms before validation.
-        object.__setattr__(self, "image", ImageInput.of(self.image))
-        object.__setattr__(self, "mask", ImageInput.of(self.mask))
-        object.__setattr__(self, "loras", _tuple(self.loras))
-        object.__setattr__(self, "embeddings", _tuple(self.embeddings))
         raise_if_invalid(self)
 
     def _cross_field_errors(self, path: str) -> list[FieldError]:

@@ -25,6 +25,7 @@ __all__ = [
     "default_of",
     "field",
     "raise_if_invalid",
+    "rule_metadata",
     "rule_of",
 ]
 
@@ -70,12 +71,25 @@ def fmt_number(value: float) -> str:
     return repr(float(value))
 
 
-def field(rule: Rule, *, default: Any = attrs.NOTHING, factory: Any = None, doc: str = "") -> Any:
+def field(
+    rule: Rule,
+    *,
+    default: Any = attrs.NOTHING,
+    factory: Any = None,
+    doc: str = "",
+    converter: Any = None,
+) -> Any:
     """An attrs field carrying ``rule``; ``doc`` is the field's one meaning, shown in docs."""
     metadata = {_RULE_KEY: attrs.evolve(rule, doc=doc or rule.doc)}
     if factory is not None:
-        return attrs.field(factory=factory, metadata=metadata)
-    return attrs.field(default=default, metadata=metadata)
+        return attrs.field(factory=factory, metadata=metadata, converter=converter)
+    return attrs.field(default=default, metadata=metadata, converter=converter)
+
+
+def rule_metadata(rule: Rule, doc: str = "") -> dict[str, Rule]:
+    """attrs metadata carrying ``rule``, for fields declared with ``attrs.field`` directly
+    (needed where mypy must see a converter's parameter type)."""
+    return {_RULE_KEY: attrs.evolve(rule, doc=doc or rule.doc)}
 
 
 def default_of(a: attrs.Attribute[Any]) -> Any:
