@@ -1,0 +1,70 @@
+"""The Novita adapter: pure translation between neutral jobs and Novita's async task API.
+
+Submit is ``POST /v3/async/inpainting`` with ``{"extra": ..., "request": ...}``; Novita answers
+with a task id, which is polled with ``GET /v3/async/task-result?task_id=<id>`` until it
+succeeds or fails; a webhook, if asked for, posts the same task result.  The adapter never sees
+the API key (the runtime adds the Bearer header from the spec) and never performs I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import attrs
+from inpaintkit.provider import (
+    HttpRequest,
+    HttpResponse,
+    PreparedRequest,
+    ProviderSpec,
+    TaskHandle,
+    TaskState,
+)
+
+from .results import parse_submit_response, parse_task_result_response, parse_webhook_event
+from .spec import POLL_PATH, SPEC, SUBMIT_PATH
+from .validate import check_prepared
+from .wire import build_body
+
+__all__ = ["NovitaAdapter"]
+
+_JSON_HEADERS: Final = {"Content-Type": "application/json", "Accept": "application/json"}
+"""Novita marks ``Content-Type: application/json`` as required on every call (seed 001)."""
+
+
+@attrs.frozen
+class NovitaAdapter:
+    """:class:`inpaintkit.provider.ProviderAdapter` for Novita AI."""
+
+    spec: ProviderSpec = SPEC
+
+    def build_submit(self, request: PreparedRequest) -> HttpRequest:
+        """The submit request; raises a typed validation error for a job Novita would reject."""
+        check_prepared(request, self.spec.capabilities)
+        return HttpRequest(
+            method="POST",
+            path=SUBMIT_PATH,
+            json=build_body(request, self.spec.capabilities),
+            headers=dict(_JSON_HEADERS),
+        )
+
+    def parse_submit(self, request: PreparedRequest, response: HttpResponse) -> TaskState:
+        """Novita is asynchronous: a success is always a handle to poll."""
+        return parse_submit_response(response)
+
+    def build_poll(self, handle: TaskHandle) -> HttpRequest:
+        """The task-result request, built from the task id alone."""
+        return HttpRequest(
+            method="GET",
+            path=POLL_PATH,
+            query={"task_id": handle.task_id},
+            headers=dict(_JSON_HEADERS),
+        )
+
+    def parse_poll(self, handle: TaskHandle, response: HttpResponse) -> TaskState:
+        """Pending (with eta and progress), done (with image URLs), or failed."""
+        return parse_task_result_response(handle, response)
+
+    def parse_webhook(self, body: Any) -> TaskState:
+        """An ``ASYNC_TASK_RESULT`` event as the same states as a poll; other events raise
+        :class:`~inpaintkit.providers.novita.results.IgnoredWebhookEvent`."""
+        return parse_webhook_event(body)

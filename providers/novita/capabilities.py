@@ -1,0 +1,490 @@
+"""Novita's inpainting capabilities, as data.
+
+Every neutral field of :class:`inpaintkit.job.InpaintJob` (and every nested path such as
+``mask_options.blur`` or ``loras[].strength``) has exactly one row here, saying whether Novita
+honours it natively, whether the client emulates it, or whether it is unsupported; with
+Novita's own limits in neutral terms, the wire field it becomes, and the source it was
+transcribed from.  Validation (:mod:`.validate`), wire defaults (:mod:`.wire`) and the docs'
+capability matrix are all derived from this one table, so a range is written exactly once.
+
+Sources:
+
+- ``seed 001``: /work/shared/seeds/001_8d69d61f3a902227.txt, Novita's full Inpainting reference
+  (the contract; it wins any disagreement);
+- ``seed 004``: the older Inpainting page with a complete request example;
+- ``seed 000``: a short capture of the same page;
+- ``ref 1.x``: /work/shared/reference/provider-wire-facts.md, section 1.x.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+from inpaintkit.errors import FieldError
+from inpaintkit.job import MAX_SEED, OutputFormat, Sampler
+from inpaintkit.provider import Capability, CapabilityTable, Support
+
+__all__ = [
+    "CAPABILITIES",
+    "EXTRA_KEYS",
+    "NOVITA_SAMPLERS",
+    "ExtraKey",
+]
+
+NATIVE = Support.NATIVE
+EMULATED = Support.EMULATED
+UNSUPPORTED = Support.UNSUPPORTED
+
+NOVITA_SAMPLERS: Final[tuple[Sampler, ...]] = (
+    Sampler.EULER_A,
+    Sampler.EULER,
+    Sampler.LMS,
+    Sampler.HEUN,
+    Sampler.DPM2,
+    Sampler.DPM2_A,
+    Sampler.DPMPP_2S_A,
+    Sampler.DPMPP_2M,
+    Sampler.DPMPP_SDE,
+    Sampler.DPM_FAST,
+    Sampler.DPM_ADAPTIVE,
+    Sampler.LMS_KARRAS,
+    Sampler.DPM2_KARRAS,
+    Sampler.DPM2_A_KARRAS,
+    Sampler.DPMPP_2S_A_KARRAS,
+    Sampler.DPMPP_2M_KARRAS,
+    Sampler.DPMPP_SDE_KARRAS,
+    Sampler.DDIM,
+    Sampler.PLMS,
+    Sampler.UNIPC,
+)
+"""The ``sampler_name`` enum of seed 001, in the seed's order.  Novita spells them exactly as
+AUTOMATIC1111 does, so the neutral value is the wire value; ``DPM++ 2M SDE`` and
+``DPM++ 2M SDE Karras`` are absent from Novita's enum and are rejected locally."""
+
+_SEED = "seed 001"
+_CONTAINER = "container: its sub-fields have their own rows"
+
+CAPABILITIES: Final = CapabilityTable(
+    rows=(
+        # --- images --------------------------------------------------------------------------
+        Capability(
+            "image",
+            NATIVE,
+            wire="request.image_base64",
+            required=True,
+            source=f"{_SEED} request.image_base64 (required)",
+            note="plain base64 of the image bytes, no data: prefix (seed 001 example code); "
+            "max 16 megapixels and 30 Mb (the spec's image limits)",
+        ),
+        Capability(
+            "mask",
+            NATIVE,
+            wire="request.mask_image_base64",
+            required=True,
+            source=f"{_SEED} request.mask_image_base64 (required)",
+            note="same resolution as the image; Novita does not state the polarity, white = "
+            "repaint is inferred from its AUTOMATIC1111 field names (ref 1.2)",
+        ),
+        # --- text and model ------------------------------------------------------------------
+        Capability(
+            "prompt",
+            NATIVE,
+            wire="request.prompt",
+            required=True,
+            min_length=1,
+            max_length=1024,
+            source=f"{_SEED} request.prompt: required, Range [1, 1024]",
+        ),
+        Capability(
+            "negative_prompt",
+            NATIVE,
+            wire="request.negative_prompt",
+            min_length=1,
+            max_length=1024,
+            source=f"{_SEED} request.negative_prompt: Range [1, 1024]",
+        ),
+        Capability(
+            "model",
+            NATIVE,
+            wire="request.model_name",
+            required=True,
+            source=f"{_SEED} request.model_name (required)",
+            note="set it to an inpainting checkpoint's sd_name, found with "
+            "GET /v3/model?filter.types=checkpoint&filter.is_inpainting=true (ref 1.8)",
+        ),
+        # --- generation ----------------------------------------------------------------------
+        Capability(
+            "num_images",
+            NATIVE,
+            wire="request.image_num",
+            minimum=1,
+            maximum=8,
+            split_above_maximum=True,
+            required=True,
+            default=1,
+            source=f"{_SEED} request.image_num: required, Range [1, 8]",
+            note="more than 8 images are split over several requests by the client",
+        ),
+        Capability(
+            "steps",
+            NATIVE,
+            wire="request.steps",
+            minimum=1,
+            maximum=100,
+            required=True,
+            default=20,
+            source=f"{_SEED} request.steps: required, Range [1, 100]; default 20 as the "
+            "official Python SDK sends it (ref 1.9 capture)",
+            note="Novita requires steps and documents no default; the seed example uses 25",
+        ),
+        Capability(
+            "guidance_scale",
+            NATIVE,
+            wire="request.guidance_scale",
+            minimum=1,
+            maximum=30,
+            required=True,
+            default=7.5,
+            source=f"{_SEED} request.guidance_scale: required, Range [1, 30]; default 7.5 from "
+            "the seed 001 example and the SDK capture (ref 1.9)",
+        ),
+        Capability(
+            "strength",
+            NATIVE,
+            wire="request.strength",
+            minimum=0,
+            maximum=1,
+            source=f"{_SEED} request.strength: number(float)|null, between 0 and 1",
+        ),
+        Capability(
+            "seed",
+            NATIVE,
+            wire="request.seed",
+            minimum=0,
+            maximum=MAX_SEED,
+            default=-1,
+            source=f"{_SEED} request.seed: minimum -1, defaults to -1",
+            note="the neutral range [0, 2^32-1] is kept (Novita documents no maximum); an unset "
+            "seed is sent as -1, Novita's 'random' (the default is a wire value)",
+        ),
+        Capability(
+            "sampler",
+            NATIVE,
+            wire="request.sampler_name",
+            choices=NOVITA_SAMPLERS,
+            required=True,
+            default=Sampler.EULER_A,
+            source=f"{_SEED} request.sampler_name: required, enum of 20 A1111 names",
+            note="DPM++ 2M SDE and DPM++ 2M SDE Karras are not in Novita's enum; default "
+            "'Euler a' from the seed 001 example and the SDK capture (ref 1.9)",
+        ),
+        Capability(
+            "clip_skip",
+            NATIVE,
+            wire="request.clip_skip",
+            minimum=1,
+            maximum=12,
+            source=f"{_SEED} request.clip_skip: Range [1, 12]",
+        ),
+        Capability(
+            "initial_noise_multiplier",
+            NATIVE,
+            wire="request.initial_noise_multiplier",
+            minimum=0,
+            maximum=1.5,
+            source=f"{_SEED} request.initial_noise_multiplier: Range [0, 1.5], default 0.5",
+        ),
+        # --- mask options --------------------------------------------------------------------
+        Capability(
+            "mask_options",
+            NATIVE,
+            wire="request",
+            source=_SEED,
+            note=_CONTAINER,
+        ),
+        Capability(
+            "mask_options.blur",
+            NATIVE,
+            wire="request.mask_blur",
+            minimum=0,
+            maximum=64,
+            source=f"{_SEED} request.mask_blur: Range [0, 64]",
+        ),
+        Capability(
+            "mask_options.invert",
+            NATIVE,
+            wire="request.inpainting_mask_invert",
+            source=f"{_SEED} request.inpainting_mask_invert: enum 0, 1, default 0",
+            note="always sent as 0 or 1 (the neutral flag is never unset)",
+        ),
+        Capability(
+            "mask_options.masked_only",
+            NATIVE,
+            wire="request.inpainting_full_res",
+            source=f"{_SEED} request.inpainting_full_res: enum 0, 1, default 0",
+            note="always sent as 0 or 1; the SDK's raw path sends booleans instead (ref 1.9)",
+        ),
+        Capability(
+            "mask_options.padding",
+            NATIVE,
+            wire="request.inpainting_full_res_padding",
+            minimum=0,
+            maximum=256,
+            source=f"{_SEED} request.inpainting_full_res_padding: Range [0, 256], default 8",
+            note="sent only with masked_only, where it has a meaning",
+        ),
+        # --- add-ons -------------------------------------------------------------------------
+        Capability(
+            "loras",
+            NATIVE,
+            wire="request.loras",
+            max_items=5,
+            source=f"{_SEED} request.loras: up to 5 LoRAs",
+        ),
+        Capability(
+            "loras[].name",
+            NATIVE,
+            wire="request.loras[].model_name",
+            min_length=1,
+            source=f"{_SEED} request.loras[].model_name (required, sd_name_in_api)",
+        ),
+        Capability(
+            "loras[].strength",
+            NATIVE,
+            wire="request.loras[].strength",
+            minimum=0,
+            maximum=1,
+            source=f"{_SEED} request.loras[].strength: required, Range [0, 1]",
+        ),
+        Capability(
+            "embeddings",
+            NATIVE,
+            wire="request.embeddings",
+            max_items=5,
+            source=f"{_SEED} request.embeddings: up to 5 embeddings",
+        ),
+        Capability(
+            "embeddings[].name",
+            NATIVE,
+            wire="request.embeddings[].model_name",
+            min_length=1,
+            source=f"{_SEED} request.embeddings[].model_name (required)",
+        ),
+        Capability(
+            "vae",
+            NATIVE,
+            wire="request.sd_vae",
+            source=f"{_SEED} request.sd_vae (a VAE sd_name, e.g. customVAE.safetensors)",
+        ),
+        # --- geometry and output -------------------------------------------------------------
+        Capability(
+            "width",
+            EMULATED,
+            source=f"{_SEED} (no width or height field; the output has the input's size)",
+            note="the client resizes the input image and mask to width x height",
+        ),
+        Capability(
+            "height",
+            EMULATED,
+            source=f"{_SEED} (no width or height field; the output has the input's size)",
+            note="the client resizes the input image and mask to width x height",
+        ),
+        Capability(
+            "output_format",
+            NATIVE,
+            wire="extra.response_image_type",
+            choices=(OutputFormat.PNG, OutputFormat.WEBP, OutputFormat.JPEG),
+            source=f"{_SEED} extra.response_image_type: enum png, webp, jpeg; default png",
+            note="the official Python SDK defaults to jpeg instead (ref 1.9); unset sends "
+            "nothing, so Novita's png applies",
+        ),
+        # --- safety, delivery ----------------------------------------------------------------
+        Capability(
+            "safety",
+            NATIVE,
+            wire="extra",
+            source=_SEED,
+            note=_CONTAINER,
+        ),
+        Capability(
+            "safety.enabled",
+            NATIVE,
+            wire="extra.enable_nsfw_detection",
+            source=f"{_SEED} extra.enable_nsfw_detection (boolean, $0.0015 per image)",
+        ),
+        Capability(
+            "safety.level",
+            NATIVE,
+            wire="extra.nsfw_detection_level",
+            choices=(0, 1, 2),
+            source=f"{_SEED} extra.nsfw_detection_level: enum 0, 1, 2",
+        ),
+        Capability(
+            "webhook",
+            NATIVE,
+            wire="extra.webhook",
+            source=f"{_SEED} extra.webhook",
+            note=_CONTAINER,
+        ),
+        Capability(
+            "webhook.url",
+            NATIVE,
+            wire="extra.webhook.url",
+            source=f"{_SEED} extra.webhook.url (required in webhook)",
+        ),
+        Capability(
+            "webhook.track_id",
+            UNSUPPORTED,
+            source=f"{_SEED} extra.webhook has only url and test_mode; ref 1.5",
+            note="Novita echoes no caller id; match webhook calls by payload.task.task_id",
+        ),
+        Capability(
+            "storage",
+            NATIVE,
+            wire="extra.custom_storage.aws_s3",
+            source=f"{_SEED} extra.custom_storage.aws_s3",
+            note=_CONTAINER,
+        ),
+        Capability(
+            "storage.region",
+            NATIVE,
+            wire="extra.custom_storage.aws_s3.region",
+            min_length=1,
+            source=f"{_SEED} extra.custom_storage.aws_s3.region (required)",
+        ),
+        Capability(
+            "storage.bucket",
+            NATIVE,
+            wire="extra.custom_storage.aws_s3.bucket",
+            min_length=1,
+            source=f"{_SEED} extra.custom_storage.aws_s3.bucket (required)",
+        ),
+        Capability(
+            "storage.path",
+            NATIVE,
+            wire="extra.custom_storage.aws_s3.path",
+            min_length=1,
+            source=f"{_SEED} extra.custom_storage.aws_s3.path (required)",
+        ),
+        Capability(
+            "storage.save_to_path_directly",
+            NATIVE,
+            wire="extra.custom_storage.aws_s3.save_to_path_directly",
+            source=f"{_SEED} extra.custom_storage.aws_s3.save_to_path_directly (default false)",
+            note="always sent (the neutral flag is never unset)",
+        ),
+        Capability(
+            "enhance_prompt",
+            UNSUPPORTED,
+            source=f"{_SEED} (no prompt enhancement field)",
+        ),
+        Capability(
+            "extras",
+            NATIVE,
+            wire="extra / request",
+            source="seed 001, seed 004",
+            note="extras['novita'] accepts only: enterprise_plan, webhook_test_mode, "
+            "inpainting_fill (see EXTRA_KEYS); other providers' namespaces are ignored",
+        ),
+    )
+)
+"""Novita's capability table (one row per neutral field path)."""
+
+
+# --- extras["novita"] --------------------------------------------------------------------------
+
+Checker = Callable[[Any, str], list[FieldError]]
+
+
+def _object(fields: Mapping[str, tuple[Checker, bool]]) -> Checker:
+    """A checker for a JSON object with exactly ``fields`` (name -> (checker, required))."""
+
+    def check(value: Any, path: str) -> list[FieldError]:
+        if not isinstance(value, Mapping):
+            return [FieldError(path, "must be an object", value)]
+        errors: list[FieldError] = []
+        for name in value:
+            if name not in fields:
+                allowed = ", ".join(sorted(fields))
+                errors.append(
+                    FieldError(
+                        f"{path}.{name}", f"is not allowed (allowed: {allowed})", value[name]
+                    )
+                )
+        for name, (checker, required) in fields.items():
+            if name in value:
+                errors.extend(checker(value[name], f"{path}.{name}"))
+            elif required:
+                errors.append(FieldError.missing(f"{path}.{name}"))
+        return errors
+
+    return check
+
+
+def _boolean(value: Any, path: str) -> list[FieldError]:
+    return [] if isinstance(value, bool) else [FieldError(path, "must be a boolean", value)]
+
+
+def _one_of(*choices: Any) -> Checker:
+    def check(value: Any, path: str) -> list[FieldError]:
+        ok = any(value == c and type(value) is type(c) for c in choices)
+        text = ", ".join(repr(c) for c in choices)
+        return [] if ok else [FieldError(path, f"must be one of {text}", value)]
+
+    return check
+
+
+@attrs.frozen
+class ExtraKey:
+    """One key that ``extras["novita"]`` may carry, and where it lands on the wire.
+
+    ``target`` is a dotted wire path (``extra.enterprise_plan``); ``check`` validates the value
+    and returns every :class:`FieldError`; ``needs`` names a neutral field that must be set for
+    the key to mean anything (the webhook test mode needs a webhook).
+    """
+
+    name: str
+    target: str
+    check: Checker
+    source: str
+    doc: str
+    needs: str | None = None
+
+
+EXTRA_KEYS: Final[tuple[ExtraKey, ...]] = (
+    ExtraKey(
+        name="enterprise_plan",
+        target="extra.enterprise_plan",
+        check=_object({"enabled": (_boolean, False)}),
+        source=f"{_SEED} extra.enterprise_plan.enabled (boolean, default false)",
+        doc="Run on your Dedicated Endpoints, e.g. {'enabled': True}.",
+    ),
+    ExtraKey(
+        name="webhook_test_mode",
+        target="extra.webhook.test_mode",
+        check=_object(
+            {
+                "enabled": (_boolean, True),
+                "return_task_status": (
+                    _one_of("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED"),
+                    True,
+                ),
+            }
+        ),
+        source=f"{_SEED} extra.webhook.test_mode.{{enabled, return_task_status}}",
+        doc="Ask Novita to send a mock webhook event, e.g. {'enabled': True, "
+        "'return_task_status': 'TASK_STATUS_SUCCEED'}.",
+        needs="webhook",
+    ),
+    ExtraKey(
+        name="inpainting_fill",
+        target="request.inpainting_fill",
+        check=_one_of(0, 1, 2, 3),
+        source="seed 004 and seed 000 request example (inpainting_fill: 1)",
+        doc="AUTOMATIC1111's masked-content fill (0 fill, 1 original, 2 latent noise, "
+        "3 latent nothing).  Only in the older example: seed 001 does not document it.",
+    ),
+)
+"""The keys ``extras["novita"]`` accepts; anything else is rejected with the allowed list."""

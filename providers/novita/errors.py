@@ -1,0 +1,298 @@
+"""Novita's error bodies and status codes, mapped onto inpaintkit's typed errors.
+
+Novita answers HTTP-level errors with ``{"code": <status>, "reason": "<NAME>", "message":
+"<text>", "metadata": {...}}`` (ref 1.6).  The ``reason`` decides the error class through the
+:data:`REASONS` table, transcribed from Novita's "API Error Codes" page; when a body has no
+known reason, the HTTP status decides.  Every error keeps the parsed raw body and the status.
+
+Decisions where the sources leave room:
+
+- ``TASK_NOT_FOUND`` (404 on a poll) is a :class:`TaskFailedError` carrying the task id: the task
+  expired or never existed, so waiting cannot help but submitting again can.
+- The 403 permission reasons (``API_NOT_ALLOWED``, ``FEATURE_NOT_ALLOWED``,
+  ``NEED_REAL_NAME_VERIFY``, ``BILLING_AUTH_FAILED``) and ``ANONYMOUS_ACCESS_QUOTA_EXCEEDS`` are
+  :class:`AuthenticationError`: the fix is on the account or key, with a hint saying which.
+- ``BILLING_BALANCE_NOT_ENOUGH`` is documented as 400 (one third-party note says 403); either way
+  the reason wins and it is :class:`InsufficientCreditsError`.
+- 401 is never documented by the error table (the live probe saw 403) but the guide lists it for a
+  missing or wrong key, so it is an :class:`AuthenticationError` too.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+import attrs
+from inpaintkit.errors import (
+    AuthenticationError,
+    FieldError,
+    InpaintError,
+    InsufficientCreditsError,
+    ProviderError,
+    RateLimitedError,
+    TaskFailedError,
+    ValidationError,
+)
+from inpaintkit.provider import HttpResponse
+
+from .capabilities import CAPABILITIES
+
+__all__ = ["REASONS", "ReasonRule", "error_from_body", "error_from_response", "raw_body_of"]
+
+PROVIDER_ID = "novita"
+_MAX_TEXT_BODY = 4096
+
+
+@attrs.frozen
+class ReasonRule:
+    """What one Novita ``reason`` means: the error class, a hint, and the wire field it concerns
+    when the message names none (``$.request.image_base64`` for the image errors)."""
+
+    error: type[InpaintError]
+    hint: str | None = None
+    field: str | None = None
+
+
+_IMAGE = "$.request.image_base64"
+_PERMISSION = "The account lacks permission for this; check it in the Novita dashboard."
+
+REASONS: Final[Mapping[str, ReasonRule]] = {
+    # ref 1.6 (NV-ERR): 400 validation reasons
+    "INVALID_REQUEST_BODY": ReasonRule(ValidationError),
+    "IMAGE_FILE_EXCEEDS_MAX_SIZE": ReasonRule(ValidationError, field=_IMAGE),
+    "INVALID_IMAGE_FORMAT": ReasonRule(ValidationError, field=_IMAGE),
+    "IMAGE_EXCEEDS_MAX_RESOLUTION": ReasonRule(ValidationError, field=_IMAGE),
+    "INVALID_IMAGE_SIZE": ReasonRule(ValidationError, field=_IMAGE),
+    "IMAGE_NO_FACE_DETECTED": ReasonRule(ValidationError, field=_IMAGE),
+    "INVALID_CUSTOM_OUTPUT_PATH": ReasonRule(
+        ValidationError, field="$.extra.custom_storage.aws_s3.path"
+    ),
+    "ILLEGAL_PROMPT": ReasonRule(ValidationError, field="$.request.prompt"),
+    "ILLEGAL_IMAGE_CONTENT": ReasonRule(ValidationError, field=_IMAGE),
+    "INVALID_AUDIO_FILE": ReasonRule(ValidationError),
+    # keys and permissions
+    "MISSING_API_KEY": ReasonRule(AuthenticationError),
+    "INVALID_API_KEY": ReasonRule(AuthenticationError),
+    "BILLING_AUTH_FAILED": ReasonRule(AuthenticationError, hint=_PERMISSION),
+    "FEATURE_NOT_ALLOWED": ReasonRule(AuthenticationError, hint=_PERMISSION),
+    "API_NOT_ALLOWED": ReasonRule(AuthenticationError, hint=_PERMISSION),
+    "NEED_REAL_NAME_VERIFY": ReasonRule(
+        AuthenticationError, hint="Complete Novita's enterprise verification for this account."
+    ),
+    "ANONYMOUS_ACCESS_QUOTA_EXCEEDS": ReasonRule(  # NV-JS APIErrReason only
+        AuthenticationError, hint="Set NOVITA_API_KEY: anonymous access is exhausted."
+    ),
+    # money, rate, tasks, server
+    "BILLING_BALANCE_NOT_ENOUGH": ReasonRule(InsufficientCreditsError),
+    "RATE_LIMIT_EXCEEDED": ReasonRule(RateLimitedError),
+    "TASK_NOT_FOUND": ReasonRule(
+        TaskFailedError,
+        hint="Novita does not know this task id (expired or never created); submit the job again.",
+    ),
+    "API_NOT_FOUND": ReasonRule(
+        ProviderError, hint="Check the base URL: Novita does not serve this path."
+    ),
+    "BILLING_FAILED": ReasonRule(ProviderError),
+    "CREATE_TASK_FAILED": ReasonRule(ProviderError),
+    "GET_RESULT_FAILED": ReasonRule(ProviderError),
+    "TASK_FAILED": ReasonRule(ProviderError),
+}
+"""Novita ``reason`` -> error class (ref 1.6, NV-ERR table, plus NV-JS's extra reason)."""
+
+
+def _status_class(status: int) -> type[InpaintError]:
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 402:
+        return InsufficientCreditsError
+    if status == 429:
+        return RateLimitedError
+    if status in (400, 422):
+        return ValidationError
+    return ProviderError
+
+
+def raw_body_of(response: HttpResponse) -> Any:
+    """The body as parsed JSON, else as (capped) text, for ``raw_body``."""
+    parsed = response.json()
+    if parsed is not None:
+        return parsed
+    text = response.text()
+    return text if len(text) <= _MAX_TEXT_BODY else text[:_MAX_TEXT_BODY] + "..."
+
+
+def error_from_response(response: HttpResponse, *, task_id: str | None = None) -> InpaintError:
+    """The typed error for an error response (any status; the body decides when it can)."""
+    return error_from_body(
+        response.status, raw_body_of(response), response.headers, task_id=task_id
+    )
+
+
+def error_from_body(
+    status: int,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+    *,
+    task_id: str | None = None,
+) -> InpaintError:
+    """The typed error for ``body`` received with HTTP ``status``.
+
+    A 200 carrying an error body (``{"code": 400, "reason": ...}``) is judged by its ``code``.
+    """
+    fields = body if isinstance(body, Mapping) else {}
+    code = _int_or_none(fields.get("code"))
+    effective = code if status < 400 and code is not None and code >= 400 else status
+    reason = fields.get("reason") if isinstance(fields.get("reason"), str) else None
+    rule = REASONS.get(reason) if reason else None
+    cls = rule.error if rule is not None else _status_class(effective)
+    hint = rule.hint if rule is not None else None
+    message = _message(fields, body)
+    label = f"Novita {reason}" if reason else f"Novita error (HTTP {effective})"
+    text = f"{label}: {_text(message)}" if message else label
+    common: dict[str, Any] = {"provider": PROVIDER_ID, "raw_body": body, "status": effective}
+    if hint is not None:
+        common["hint"] = hint
+    if issubclass(cls, ValidationError):
+        default_field = rule.field if rule is not None else None
+        return cls(_field_errors(label, message, default_field), **common)
+    if issubclass(cls, RateLimitedError):
+        return cls(text, retry_after=_retry_after(fields, headers or {}), **common)
+    if issubclass(cls, TaskFailedError):
+        return cls(text, task_id=task_id, **common)
+    return cls(text, **common)
+
+
+def _message(fields: Mapping[str, Any], body: Any) -> Any:
+    for key in ("message", "messege", "msg", "error"):
+        value = fields.get(key)
+        if value not in (None, "", {}, []):
+            return value
+    if isinstance(body, str) and body.strip():
+        return body.strip()
+    return None
+
+
+def _text(message: Any) -> str:
+    if isinstance(message, Mapping):
+        return "; ".join(f"{k}: {_text(v)}" for k, v in message.items())
+    if isinstance(message, list | tuple):
+        return "; ".join(_text(v) for v in message)
+    return str(message)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+# --- validation errors naming wire fields ------------------------------------------------------
+
+
+def _wire_paths() -> dict[str, str]:
+    """Wire field name -> full wire path, for the fields the capability table sends."""
+    names: dict[str, str] = {}
+    for row in CAPABILITIES:
+        wire = row.wire
+        if "[]" in wire or " " in wire or "." not in wire:
+            continue
+        leaf = wire.rsplit(".", 1)[-1]
+        # Deep leaves with plain-English names (url, path, region) would match ordinary words.
+        if wire.count(".") == 1 or "_" in leaf:
+            names.setdefault(leaf, wire)
+    return names
+
+
+_WIRE_PATHS: Final = _wire_paths()
+_NEUTRAL_OF_WIRE: Final = {row.wire: row.field for row in CAPABILITIES if row.wire}
+_FIELD_PATTERN: Final = re.compile(
+    r"(?<![A-Za-z0-9_.])(?:(?:request|extra)\.)?("
+    + "|".join(sorted((re.escape(n) for n in _WIRE_PATHS), key=len, reverse=True))
+    + r")(?![A-Za-z0-9_])",
+    re.IGNORECASE,
+)
+
+
+def _wire_path_of(name: str) -> str | None:
+    """The full wire path for a field name as a message spells it (``steps``, ``request.steps``)."""
+    bare = name.split(".")[-1].strip().lower()
+    return _WIRE_PATHS.get(bare)
+
+
+def _field_error(wire: str | None, rule: str) -> FieldError:
+    if wire is None:
+        return FieldError.missing("$", rule)
+    path = wire if wire.startswith("$") else f"$.{wire}"
+    neutral = _NEUTRAL_OF_WIRE.get(path.removeprefix("$."))
+    suffix = f" (neutral field $.{neutral})" if neutral else ""
+    return FieldError.missing(path, f"{rule}{suffix}")
+
+
+def _field_errors(label: str, message: Any, default_field: str | None) -> list[FieldError]:
+    """One :class:`FieldError` per wire field the message names (all of them, not the first)."""
+    if isinstance(message, Mapping) and message:
+        errors = []
+        for key, value in message.items():
+            wire = _wire_path_of(str(key))
+            rule = f"{label}: {_text(value)}"
+            errors.append(_field_error(wire or f"request.{key}", rule))
+        return errors
+    text = _text(message) if message else "request rejected"
+    rule = f"{label}: {text}"
+    found: list[str] = []
+    for match in _FIELD_PATTERN.finditer(text):
+        wire = _WIRE_PATHS[match.group(1).lower()]
+        if wire not in found:
+            found.append(wire)
+    if found:
+        return [_field_error(wire, rule) for wire in found]
+    if default_field is not None:
+        # The mask shares the image rules; say which one when the message does.
+        if default_field == _IMAGE and "mask" in text.lower():
+            default_field = "$.request.mask_image_base64"
+        return [_field_error(default_field, rule)]
+    return [_field_error(None, rule)]
+
+
+# --- retry-after -------------------------------------------------------------------------------
+
+
+def _retry_after(fields: Mapping[str, Any], headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait, from a ``Retry-After`` header (seconds or HTTP date, measured against
+    the response's ``Date`` so no clock is needed) or a ``retry_after`` body field."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    header = lowered.get("retry-after")
+    if header is not None:
+        seconds = _seconds(header)
+        if seconds is not None:
+            return seconds
+        return _date_delta(header, lowered.get("date"))
+    return _seconds(fields.get("retry_after"))
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _date_delta(when: str, now: str | None) -> float | None:
+    if now is None:
+        return None
+    try:
+        delta = (parsedate_to_datetime(when) - parsedate_to_datetime(now)).total_seconds()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(delta, 0.0)
