@@ -122,11 +122,14 @@ CAPABILITIES: Final = CapabilityTable(
             minimum=1,
             maximum=51,
             source=SEED + " ('Available values: 21, 31, 41, 51'; example '30'); reference 2.2",
-            note="Sources disagree: the seed's table lists only 21, 31, 41 and 51 but its own "
-            "example sends '30', and the landing page says 1..50.  Accepted: any integer in "
-            "[1, 51], which holds every listed value and the example (a choice list would "
-            "reject the seed's own example).  The server may cap what it runs: the seed's "
-            "response shows meta.steps 20 for a request of 30.  Sent as a numeric string.",
+            note=(
+                "Sources disagree: the seed's table says 'Available values: 21, 31, 41, 51' "
+                "but its own example sends '30', and the landing page says 1..50.  Accepted: "
+                "any integer in [1, 51], which holds every listed value and the example (a "
+                "choice list would reject the seed's own example).  The server may cap what "
+                "it runs: the seed's response shows meta.steps 20 for a request of 30.  Sent "
+                "as a numeric string."
+            ),
         ),
         Capability(
             "guidance_scale",
