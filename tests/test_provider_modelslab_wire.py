@@ -1,0 +1,457 @@
+"""Golden wire tests: the exact request the ModelsLab adapter builds for fixed neutral jobs.
+
+The first two reproduce seed 003's request example field by field (without ``key``, which the
+runtime adds): once with the seed's own image URLs passed through, once with generated images
+sent inline.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from imagegen import gradient_image, png_bytes, rect_mask
+from inpaintkit import images
+from inpaintkit.errors import ValidationError
+from inpaintkit.job import InpaintJob, Lora, MaskOptions, SafetyCheck, Sampler, Webhook
+from inpaintkit.planning import plan_job
+from inpaintkit.prepare import prepare_inputs
+from inpaintkit.provider import PreparedImage, PreparedRequest, TaskHandle
+from inpaintkit.providers.modelslab import SPEC, SUPPORTED_SAMPLERS, ModelsLabAdapter
+from PIL import Image, ImageOps
+
+SEED_IMAGE = (
+    "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/"
+    "inpainting_examples/overture-creations-5sI6fQgYIuo.png"
+)
+SEED_MASK = (
+    "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/"
+    "inpainting_examples/overture-creations-5sI6fQgYIuo_mask.png"
+)
+
+# seed 003, "Body" example, verbatim except "key" (added by the runtime, never by the adapter)
+SEED_BODY: dict[str, Any] = {
+    "model_id": "pony_realism",
+    "prompt": "a cat sitting on a bench",
+    "negative_prompt": None,
+    "init_image": SEED_IMAGE,
+    "mask_image": SEED_MASK,
+    "width": "512",
+    "height": "512",
+    "samples": "1",
+    "steps": "21",
+    "safety_checker": "no",
+    "guidance_scale": 7.5,
+    "strength": 0.7,
+    "scheduler": "DPMSolverMultistepScheduler",
+    "use_karras_sigmas": "yes",
+    "algorithm_type": "sde-dpmsolver++",
+    "clip_skip": "2",
+    "seed": None,
+    "webhook": None,
+    "track_id": None,
+}
+
+IMAGE_PNG = png_bytes(gradient_image(512, 512))
+MASK_PNG = png_bytes(rect_mask(512, 512, (128, 128, 384, 384)))
+ADAPTER = ModelsLabAdapter()
+
+
+def seed_job(image: Any = SEED_IMAGE, mask: Any = SEED_MASK, **changes: Any) -> InpaintJob:
+    """The neutral job that stands for seed 003's example.
+
+    The seed's scheduler triple (DPMSolverMultistepScheduler, use_karras_sigmas yes,
+    algorithm_type sde-dpmsolver++) is exactly DPM++ 2M SDE Karras under our mapping.
+    """
+    fields: dict[str, Any] = {
+        "image": image,
+        "mask": mask,
+        "prompt": "a cat sitting on a bench",
+        "model": "pony_realism",
+        "width": 512,
+        "height": 512,
+        "num_images": 1,
+        "steps": 21,
+        "safety": SafetyCheck(enabled=False),
+        "guidance_scale": 7.5,
+        "strength": 0.7,
+        "sampler": Sampler.DPMPP_2M_SDE_KARRAS,
+        "clip_skip": 2,
+    }
+    fields.update(changes)
+    return InpaintJob(**fields)
+
+
+def url_request(job: InpaintJob) -> PreparedRequest:
+    """As the runtime prepares a job whose images are URLs and need no local change."""
+    assert job.image.url is not None
+    assert job.mask.url is not None
+    return PreparedRequest(
+        job=job,
+        image=PreparedImage(None, None, None, None, url=job.image.url),
+        mask=PreparedImage(None, None, None, None, url=job.mask.url),
+    )
+
+
+def bytes_request(
+    job: InpaintJob, image: bytes = IMAGE_PNG, mask: bytes = MASK_PNG
+) -> PreparedRequest:
+    w, h = Image.open(io.BytesIO(image)).size
+    return PreparedRequest(
+        job=job,
+        image=PreparedImage(image, "png", w, h),
+        mask=PreparedImage(mask, "png", w, h),
+    )
+
+
+def data_url(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+# --- the seed example -----------------------------------------------------------------------
+
+
+def test_seed_example_with_its_urls_field_by_field() -> None:
+    request = ADAPTER.build_submit(url_request(seed_job()))
+    assert request.method == "POST"
+    assert request.path == "/api/v6/images/inpaint"
+    assert dict(request.query) == {}
+    assert dict(request.headers) == {}
+    assert request.json == SEED_BODY
+    assert list(request.json) == list(SEED_BODY)  # even the seed's field order
+    assert request.url(SPEC.base_url) == "https://modelslab.com/api/v6/images/inpaint"
+
+
+def test_seed_example_with_generated_images_sent_inline() -> None:
+    request = ADAPTER.build_submit(bytes_request(seed_job(IMAGE_PNG, MASK_PNG)))
+    expected = {
+        **SEED_BODY,
+        "init_image": data_url(IMAGE_PNG),
+        "mask_image": data_url(MASK_PNG),
+        # the one difference from the seed: inline images need the documented base64 switch
+        "base64": "yes",
+    }
+    assert request.json == expected
+
+
+def test_bare_base64_when_the_prefix_is_switched_off() -> None:
+    adapter = ModelsLabAdapter(data_url_prefix=False)
+    body = adapter.build_submit(bytes_request(seed_job(IMAGE_PNG, MASK_PNG))).json
+    assert base64.b64decode(body["init_image"], validate=True) == IMAGE_PNG
+    assert base64.b64decode(body["mask_image"], validate=True) == MASK_PNG
+    assert body["base64"] == "yes"
+
+
+def test_jpeg_input_gets_its_own_mime_type() -> None:
+    jpeg = images.encode_image(gradient_image(512, 512), "jpeg")
+    request = PreparedRequest(
+        job=seed_job(jpeg, MASK_PNG),
+        image=PreparedImage(jpeg, "jpeg", 512, 512),
+        mask=PreparedImage(MASK_PNG, "png", 512, 512),
+    )
+    body = ADAPTER.build_submit(request).json
+    assert body["init_image"].startswith("data:image/jpeg;base64,")
+
+
+# --- other fixed jobs -----------------------------------------------------------------------
+
+
+def test_minimal_job_sends_the_image_size_and_the_seed_nulls_only() -> None:
+    image = png_bytes(gradient_image(768, 512))
+    mask = png_bytes(rect_mask(768, 512, (0, 0, 100, 100)))
+    job = InpaintJob(image=image, mask=mask, prompt="a red door", model="lazymixv4-inpaint")
+    body = ADAPTER.build_submit(bytes_request(job, image, mask)).json
+    assert body == {
+        "model_id": "lazymixv4-inpaint",
+        "prompt": "a red door",
+        "negative_prompt": None,
+        "init_image": data_url(image),
+        "mask_image": data_url(mask),
+        "width": "768",  # unset size = the image's own (ModelsLab's default would be 512x512)
+        "height": "512",
+        "samples": "1",
+        "seed": None,
+        "webhook": None,
+        "track_id": None,
+        "base64": "yes",
+    }
+
+
+def test_url_images_of_unknown_size_leave_the_size_to_the_provider() -> None:
+    job = InpaintJob(image=SEED_IMAGE, mask=SEED_MASK, prompt="x", model="m")
+    body = ADAPTER.build_submit(url_request(job)).json
+    assert "width" not in body
+    assert "height" not in body
+    assert "base64" not in body
+
+
+def test_every_native_field() -> None:
+    job = seed_job(
+        IMAGE_PNG,
+        MASK_PNG,
+        negative_prompt="blurry",
+        num_images=3,
+        steps=30,
+        guidance_scale=8,
+        strength=1.0,
+        seed=1343687916,
+        sampler=Sampler.EULER_A,
+        clip_skip=1,
+        loras=(Lora("more_details", 0.6), Lora("add-detail-xl", 1.0)),
+        vae="sdxl-vae",
+        safety=SafetyCheck(enabled=True),
+        enhance_prompt=False,
+        webhook=Webhook("https://example.com/hook", track_id="job-42"),
+        width=1024,
+        height=768,
+    )
+    body = ADAPTER.build_submit(bytes_request(job)).json
+    assert body == {
+        "model_id": "pony_realism",
+        "prompt": "a cat sitting on a bench",
+        "negative_prompt": "blurry",
+        "init_image": data_url(IMAGE_PNG),
+        "mask_image": data_url(MASK_PNG),
+        "width": "1024",
+        "height": "768",
+        "samples": "3",
+        "steps": "30",
+        "safety_checker": "yes",
+        "guidance_scale": 8,
+        "strength": 1.0,
+        "scheduler": "EulerAncestralDiscreteScheduler",
+        "use_karras_sigmas": "no",  # explicit: the seed's default is "yes"
+        "clip_skip": "1",
+        "lora_model": "more_details,add-detail-xl",
+        "lora_strength": "0.6,1",
+        "vae": "sdxl-vae",
+        "enhance_prompt": "no",
+        "seed": 1343687916,
+        "webhook": "https://example.com/hook",
+        "track_id": "job-42",
+        "base64": "yes",
+    }
+
+
+def test_plain_dpmpp_2m_overrides_the_seed_default_algorithm() -> None:
+    body = ADAPTER.build_submit(url_request(seed_job(sampler=Sampler.DPMPP_2M))).json
+    assert body["scheduler"] == "DPMSolverMultistepScheduler"
+    assert body["use_karras_sigmas"] == "no"
+    assert body["algorithm_type"] == "dpmsolver++"
+
+
+def test_one_lora_is_still_a_string() -> None:
+    body = ADAPTER.build_submit(url_request(seed_job(loras=(Lora("x", 0.75),)))).json
+    assert (body["lora_model"], body["lora_strength"]) == ("x", "0.75")
+
+
+def test_webhook_without_track_id_sends_null_track_id() -> None:
+    body = ADAPTER.build_submit(url_request(seed_job(webhook=Webhook("https://h.example/")))).json
+    assert (body["webhook"], body["track_id"]) == ("https://h.example/", None)
+
+
+def test_split_share_goes_into_samples() -> None:
+    request = url_request(seed_job(num_images=2))
+    request = PreparedRequest(
+        request.job, request.image, request.mask, batch_index=1, batch_count=2
+    )
+    assert ADAPTER.build_submit(request).json["samples"] == "2"
+
+
+# --- local errors -----------------------------------------------------------------------------
+
+
+def test_job_without_model_is_rejected_locally() -> None:
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(url_request(seed_job(model=None)))
+    assert info.value.paths == ("$.model",)
+    assert "model_id" in str(info.value)
+
+
+def test_unmappable_sampler_is_rejected_locally() -> None:
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(url_request(seed_job(sampler=Sampler.DPMPP_2S_A)))
+    assert info.value.paths == ("$.sampler",)
+    assert "'DPM++ 2S a'" in str(info.value)
+
+
+def test_lora_name_with_comma_is_rejected() -> None:
+    job = seed_job(loras=(Lora("ok", 0.5), Lora("a,b", 0.5)))
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(url_request(job))
+    assert info.value.paths == ("$.loras[1].name",)
+
+
+def test_image_without_bytes_or_url_is_rejected() -> None:
+    job = seed_job()
+    request = PreparedRequest(
+        job=job,
+        image=PreparedImage(None, None, None, None),
+        mask=PreparedImage(None, None, None, None, url=SEED_MASK),
+    )
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(request)
+    assert info.value.paths == ("$.image",)
+
+
+# --- extras -----------------------------------------------------------------------------------
+
+
+def test_extras_are_merged_for_modelslab_only() -> None:
+    job = seed_job(
+        extras={
+            "modelslab": {"temp": "yes", "safety_checker_type": "blur"},
+            "novita": {"enterprise_plan": {"enabled": True}},
+        }
+    )
+    body = ADAPTER.build_submit(url_request(job)).json
+    assert body == {**SEED_BODY, "temp": "yes", "safety_checker_type": "blur"}
+
+
+def test_extras_may_not_carry_the_key() -> None:
+    job = seed_job(extras={"modelslab": {"key": "sk-secret-value"}})
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(url_request(job))
+    assert info.value.paths == ("$.extras.modelslab.key",)
+    assert "sk-secret-value" not in str(info.value)
+    assert "sk-secret-value" not in repr(info.value.errors)
+
+
+@pytest.mark.parametrize("name", ["steps", "num_inference_steps", "model_id", "seed"])
+def test_extras_may_not_override_translated_fields(name: str) -> None:
+    job = seed_job(extras={"modelslab": {name: 5}})
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(url_request(job))
+    assert info.value.paths == (f"$.extras.modelslab.{name}",)
+
+
+# --- polling ---------------------------------------------------------------------------------
+
+
+def test_fetch_request_is_built_from_the_task_id() -> None:
+    request = ADAPTER.build_poll(TaskHandle("modelslab", "134712448"))
+    assert request.method == "POST"
+    assert request.path == "/api/v6/images/fetch/134712448"
+    assert request.json == {}  # only the key, which the runtime adds
+    assert (
+        request.url("http://127.0.0.1:8080")
+        == "http://127.0.0.1:8080/api/v6/images/fetch/134712448"
+    )
+
+
+def test_fetch_path_cannot_be_escaped_by_a_hostile_id() -> None:
+    request = ADAPTER.build_poll(TaskHandle("modelslab", "../../v3/x?y=1"))
+    assert request.path == "/api/v6/images/fetch/..%2F..%2Fv3%2Fx%3Fy%3D1"
+
+
+def test_empty_task_id_is_an_error() -> None:
+    with pytest.raises(ValidationError):
+        ADAPTER.build_poll(TaskHandle("modelslab", "  "))
+
+
+# --- properties over many jobs ------------------------------------------------------------------
+
+_sizes = st.integers(64, 128).map(lambda n: n * 8)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    width=_sizes,
+    height=_sizes,
+    steps=st.none() | st.integers(1, 50),
+    samples=st.integers(1, 4),
+    clip_skip=st.none() | st.integers(1, 4),
+    seed=st.none() | st.integers(0, 2**32 - 1),
+    sampler=st.none() | st.sampled_from(SUPPORTED_SAMPLERS),
+    guidance=st.none() | st.floats(1, 20),
+)
+def test_numbers_round_trip_and_no_key_is_ever_sent(
+    width: int,
+    height: int,
+    steps: int | None,
+    samples: int,
+    clip_skip: int | None,
+    seed: int | None,
+    sampler: Sampler | None,
+    guidance: float | None,
+) -> None:
+    job = seed_job(
+        width=width,
+        height=height,
+        steps=steps,
+        num_images=samples,
+        clip_skip=clip_skip,
+        seed=seed,
+        sampler=sampler,
+        guidance_scale=guidance,
+    )
+    body = ADAPTER.build_submit(url_request(job)).json
+    assert "key" not in body
+    assert (int(body["width"]), int(body["height"]), int(body["samples"])) == (
+        width,
+        height,
+        samples,
+    )
+    assert body.get("steps") == (None if steps is None else str(steps))
+    assert body.get("clip_skip") == (None if clip_skip is None else str(clip_skip))
+    assert body["seed"] == seed
+    assert body.get("guidance_scale") == guidance
+    assert ("scheduler" in body) is (sampler is not None)
+    assert ("use_karras_sigmas" in body) is (sampler is not None)
+
+
+# --- emulations through the real core preparation --------------------------------------------
+
+
+async def _read(image: Any, path: str) -> bytes:
+    assert image.data is not None, path
+    return bytes(image.data)
+
+
+async def _body_via_core(job: InpaintJob) -> dict[str, Any]:
+    plan = plan_job(job, SPEC)
+    inputs = await prepare_inputs(plan.job, plan, SPEC, read=_read, host=None)
+    request = PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask)
+    return dict(ADAPTER.build_submit(request).json)
+
+
+async def test_emulated_invert_sends_the_same_request_as_a_hand_inverted_mask() -> None:
+    mask_img = rect_mask(512, 512, (100, 120, 300, 360))
+    emulated = await _body_via_core(
+        seed_job(IMAGE_PNG, png_bytes(mask_img), mask_options=MaskOptions(invert=True))
+    )
+    by_hand = await _body_via_core(seed_job(IMAGE_PNG, png_bytes(ImageOps.invert(mask_img))))
+    assert emulated == by_hand
+    assert "invert" not in str(sorted(emulated))  # no wire field for it
+
+
+async def test_emulated_blur_sends_a_soft_mask_and_no_wire_field() -> None:
+    mask_img = rect_mask(512, 512, (100, 120, 300, 360))
+    body = await _body_via_core(
+        seed_job(IMAGE_PNG, png_bytes(mask_img), mask_options=MaskOptions(blur=6))
+    )
+    sent = images.from_base64(body["mask_image"], path="$.mask")
+    levels = [count for count in Image.open(io.BytesIO(sent)).convert("L").histogram() if count]
+    assert len(levels) > 2  # intermediate grey levels: the blur happened on the client
+    assert set(body) == set(SEED_BODY) | {"base64"}
+
+
+async def test_emulated_masked_only_sends_the_padded_crop_at_its_own_size() -> None:
+    job = seed_job(
+        IMAGE_PNG,
+        png_bytes(rect_mask(512, 512, (200, 200, 264, 264))),
+        mask_options=MaskOptions(masked_only=True, padding=16),
+        width=None,
+        height=None,
+    )
+    body = await _body_via_core(job)
+    sent = images.from_base64(body["init_image"], path="$.image")
+    crop = Image.open(io.BytesIO(sent))
+    # The crop's own size is what goes out.  Note: a crop this small is below ModelsLab's 512
+    # minimum; bringing crops up to the provider's minimum is the runtime's job (reported).
+    assert (body["width"], body["height"]) == (str(crop.width), str(crop.height))
+    assert crop.width < 512
