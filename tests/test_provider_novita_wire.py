@@ -258,6 +258,10 @@ def test_safety_disabled_and_level_unset_send_only_the_flag() -> None:
     assert extra == {"enable_nsfw_detection": False}
 
 
+def test_an_empty_negative_prompt_means_none_and_is_not_sent() -> None:
+    assert "negative_prompt" not in submit_body(job(negative_prompt=""))["request"]
+
+
 def test_padding_without_masked_only_is_not_sent() -> None:
     wire = submit_body(job(mask_options=MaskOptions(padding=40)))["request"]
     assert wire["inpainting_full_res"] == 0
@@ -340,7 +344,7 @@ def test_samplers_novita_lacks_are_rejected(sampler: Sampler) -> None:
         ),
         ({"prompt": ""}, "$.prompt", "[1, 1024]"),
         ({"prompt": "x" * 1025}, "$.prompt", "length 1025"),
-        ({"negative_prompt": "n" * 1025}, "$.negative_prompt", "[1, 1024]"),
+        ({"negative_prompt": "n" * 1025}, "$.negative_prompt", "length 1025"),
         ({"loras": (Lora("a", 1.5),)}, "$.loras[0].strength", "[0, 1]"),
         ({"loras": tuple(Lora(f"l{i}", 0.5) for i in range(6))}, "$.loras", "at most 5"),
         ({"embeddings": tuple(Embedding(f"e{i}") for i in range(6))}, "$.embeddings", "at most 5"),

@@ -101,9 +101,10 @@ CAPABILITIES: Final = CapabilityTable(
             "negative_prompt",
             NATIVE,
             wire="request.negative_prompt",
-            min_length=1,
             max_length=1024,
             source=f"{_SEED} request.negative_prompt: Range [1, 1024]",
+            note="an empty neutral negative prompt means 'none' and is not sent, so Novita's "
+            "minimum length 1 can never be violated (Novita's server also reads '' as unset)",
         ),
         Capability(
             "model",

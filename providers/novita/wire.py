@@ -71,7 +71,7 @@ def _request(prepared: PreparedRequest, table: CapabilityTable) -> dict[str, Any
         "seed": _or_default(table, "seed", job.seed),
     }
     optional = {
-        "negative_prompt": job.negative_prompt,
+        "negative_prompt": job.negative_prompt or None,
         "sd_vae": job.vae,
         "clip_skip": job.clip_skip,
         "strength": job.strength,
