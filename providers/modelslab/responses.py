@@ -239,6 +239,9 @@ def state_from_body(
         return Failed(_provider_error("ModelsLab answered without a JSON object", body, status))
     value = body.get("status")
     state = value.strip().lower() if isinstance(value, str) else None
+    if value is None and _links(body.get("output")):
+        # Seed 003's own response example has no "status" at all, only the success fields.
+        state = "success"
     if state == "success":
         return _done(body, handle, status)
     if state in PENDING_STATUSES:
