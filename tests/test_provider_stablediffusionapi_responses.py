@@ -33,6 +33,7 @@ from inpaintkit.provider import (
     TaskState,
 )
 from inpaintkit.providers.stablediffusionapi import StableDiffusionApiAdapter
+from inpaintkit.providers.stablediffusionapi.errors import retry_after_of
 
 ADAPTER = StableDiffusionApiAdapter()
 SEED_OUTPUT = (
@@ -567,3 +568,9 @@ def test_webhook_and_fetch_agree() -> None:
     from_webhook = ADAPTER.parse_webhook(body)
     from_fetch = poll(body, TaskHandle("stablediffusionapi", "12202888"))
     assert from_webhook == from_fetch
+
+
+def test_retry_after_header_as_http_date() -> None:
+    headers = {"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"}
+    assert retry_after_of({}, headers, now=1445412480.0) == 30.0
+    assert retry_after_of({}, headers, now=1445412600.0) == 0.0

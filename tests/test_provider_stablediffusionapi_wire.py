@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.job import (
@@ -330,3 +332,60 @@ def test_other_providers_extras_are_ignored() -> None:
 def test_poll_request_is_built_from_the_id(task_id: str, path: str) -> None:
     request = ADAPTER.build_poll(TaskHandle("stablediffusionapi", task_id))
     assert request == HttpRequest("POST", path, json={})
+
+
+# --- property: every value the table accepts round-trips through the wire format ---------------
+
+
+def _bounds(field: str) -> tuple[float, float]:
+    row = CAPABILITIES.get(field)
+    assert row is not None
+    assert row.maximum is not None
+    return (row.minimum if row.minimum is not None else 1), row.maximum
+
+
+_JOB = make_job()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    steps=st.integers(*map(int, _bounds("steps"))),
+    samples=st.integers(*map(int, _bounds("num_images"))),
+    width=st.integers(*map(int, _bounds("width"))),
+    height=st.integers(*map(int, _bounds("height"))),
+    guidance=st.floats(*_bounds("guidance_scale")),
+    strength=st.floats(*_bounds("strength")),
+    seed=st.none() | st.integers(0, 2**32 - 1),
+    enhance=st.none() | st.booleans(),
+)
+def test_values_in_the_table_round_trip_through_the_wire(
+    steps: int,
+    samples: int,
+    width: int,
+    height: int,
+    guidance: float,
+    strength: float,
+    seed: int | None,
+    enhance: bool | None,
+) -> None:
+    job = _JOB.with_changes(
+        steps=steps,
+        num_images=samples,
+        width=width,
+        height=height,
+        guidance_scale=guidance,
+        strength=strength,
+        seed=seed,
+        enhance_prompt=enhance,
+    )
+    body = json.loads(json.dumps(ADAPTER.build_submit(prepared(job)).json))
+    assert int(body["num_inference_steps"]) == steps
+    assert int(body["samples"]) == samples
+    assert (int(body["width"]), int(body["height"])) == (width, height)
+    assert body["guidance_scale"] == guidance
+    assert body["strength"] == strength
+    assert body["seed"] == seed
+    assert body.get("enhance_prompt") == (None if enhance is None else "yes" if enhance else "no")
+    for name in ("width", "height", "samples", "num_inference_steps"):
+        assert isinstance(body[name], str)
+    assert list(body) == [name for name in WIRE_ORDER if name in body]

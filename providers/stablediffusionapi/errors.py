@@ -208,7 +208,7 @@ def error_from_body(
             return InsufficientCreditsError(text or "insufficient credits", **common)
         if status == 403:
             lowered = text.lower()
-            if "subscription" in lowered or "premium" in lowered or "plan" in lowered:
+            if "subscription" in lowered or "premium" in lowered or "upgrade" in lowered:
                 return InsufficientCreditsError(text, hint=_SUBSCRIPTION_HINT, **common)
             return AuthenticationError(text or "forbidden", **common)
         if status == 429:
