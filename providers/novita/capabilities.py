@@ -387,7 +387,9 @@ CAPABILITIES: Final = CapabilityTable(
             wire="extra / request",
             source="seed 001, seed 004",
             note="extras['novita'] accepts only: enterprise_plan, webhook_test_mode, "
-            "inpainting_fill (see EXTRA_KEYS); other providers' namespaces are ignored",
+            "inpainting_fill (see EXTRA_KEYS); other providers' namespaces are ignored. "
+            "inpainting_fill appears only in the request examples of seeds 004 and 000 "
+            "(value 1), not in seed 001's field list",
         ),
     )
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from inpaintkit.errors import FieldError, UnsupportedFieldError, ValidationError
 from inpaintkit.job import InpaintJob
@@ -71,7 +71,7 @@ def check_prepared(request: PreparedRequest, table: CapabilityTable) -> None:
     unsupported: list[FieldError] = []
     invalid: list[FieldError] = []
     for row in table:
-        if row.field == "extras":
+        if row.field == "extras" or not _meaningful(job, row.field):
             continue
         for path, value in values_at(job, row.field):
             if row.support is Support.UNSUPPORTED:
@@ -97,6 +97,16 @@ def check_prepared(request: PreparedRequest, table: CapabilityTable) -> None:
         raise UnsupportedFieldError(unsupported, provider=PROVIDER_ID)
     if invalid:
         raise ValidationError(invalid, provider=PROVIDER_ID)
+
+
+_ONLY_WITH: Final = {"mask_options.padding": "mask_options.masked_only"}
+"""Fields that mean nothing (and are not sent) unless another field is set, as in
+:meth:`InpaintJob.used_fields`."""
+
+
+def _meaningful(job: InpaintJob, field: str) -> bool:
+    companion = _ONLY_WITH.get(field)
+    return companion is None or any(_is_set(v) for _, v in values_at(job, companion))
 
 
 def novita_extras(job: InpaintJob) -> Mapping[str, Any]:
