@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import io
 import random
+import warnings
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
@@ -27,7 +28,11 @@ __all__ = [
     "synthetic_mask",
 ]
 
-Image.MAX_IMAGE_PIXELS = 20_000_000  # above Novita's 16 MP, below decompression-bomb territory
+MAX_DECODE_PIXELS = 40_000_000
+"""Inputs larger than this are treated as undecodable (decompression-bomb territory; well above
+Novita's 16 MP limit, which the contracts check from the header size).  Checked here rather than
+by setting Pillow's global ``Image.MAX_IMAGE_PIXELS``: the mock runs inside other programs and
+test suites and must not change their Pillow settings."""
 
 _FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -68,10 +73,14 @@ def decode_base64_image(text: str) -> DecodedImage:
 
 def decode_image(raw: bytes) -> DecodedImage:
     try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            fmt = (probe.format or "").lower() or None
-            probe.load()
-            image = probe.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as probe:
+                if probe.width * probe.height > MAX_DECODE_PIXELS:
+                    return DecodedImage(raw, None, None)
+                fmt = (probe.format or "").lower() or None
+                probe.load()
+                image = probe.copy()
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         return DecodedImage(raw, None, None)
     return DecodedImage(raw, image, fmt)
