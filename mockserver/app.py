@@ -38,7 +38,9 @@ __all__ = ["CONTEXT", "create_app", "read_json"]
 log = logging.getLogger(__name__)
 
 CONTEXT: web.AppKey[MockContext] = web.AppKey("inpaintkit_mock_context", MockContext)
-_JSON_CACHE = "inpaintkit.mock.json"
+_JSON_CACHE: web.RequestKey[tuple[bool, Any]] = web.RequestKey(
+    "inpaintkit_mock_json", tuple[bool, Any]
+)
 _TICK_SECONDS = 0.02
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -247,9 +249,15 @@ async def _play(
             waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(ctx.shutdown.wait())]
             if arg is not None:
                 waiters.append(asyncio.ensure_future(ctx.clock.sleep(_number(arg, 0.0))))
-            _, pending = await asyncio.wait(
-                waiters, timeout=ctx.config.max_hang_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+            ctx.hung_requests += 1
+            try:
+                _, pending = await asyncio.wait(
+                    waiters,
+                    timeout=ctx.config.max_hang_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                ctx.hung_requests -= 1
             for waiter in pending:
                 waiter.cancel()
             _abort(request)

@@ -44,9 +44,11 @@ __all__ = [
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-REQUEST_NOTES = "inpaintkit.mock.notes"
-REQUEST_FAULTS = "inpaintkit.mock.faults"
-REQUEST_SECRETS = "inpaintkit.mock.secrets"
+REQUEST_NOTES: web.RequestKey[list[str]] = web.RequestKey("inpaintkit_mock_notes", list[str])
+REQUEST_FAULTS: web.RequestKey[list[ActiveFault]] = web.RequestKey(
+    "inpaintkit_mock_faults", list[ActiveFault]
+)
+REQUEST_SECRETS: web.RequestKey[list[str]] = web.RequestKey("inpaintkit_mock_secrets", list[str])
 
 _MAX_FETCH_BYTES = 30 * 1024 * 1024
 
@@ -128,6 +130,8 @@ class MockContext:
         self.routes: dict[tuple[str, str], RouteInfo] = {}
         self.providers: dict[str, MockProvider] = {}
         self.shutdown = asyncio.Event()
+        self.hung_requests = 0
+        """Requests currently held by a ``hang`` fault."""
         self.state: dict[str, Any] = {}
         """Free space for providers' own state (rate-limit windows...), cleared by reset."""
         self.url_secret = derive_seed(config.seed, "url-signing").to_bytes(8, "big")
