@@ -177,6 +177,7 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     if request.method == "POST" and request.can_read_body:
         _, body = await read_json(request)
     keys = _key_candidates(request, body)
+    request[REQUEST_SECRETS].extend(keys)
     started = ctx.now()
     faults: list[ActiveFault] = []
     response: web.StreamResponse | None = None

@@ -211,7 +211,7 @@ class MockContext:
     @staticmethod
     def note(request: web.Request, text: str) -> None:
         """Add a line to this request's journal entry."""
-        request[REQUEST_NOTES].append(text)
+        request.setdefault(REQUEST_NOTES, []).append(text)
 
     @staticmethod
     def request_faults(request: web.Request) -> list[ActiveFault]:
@@ -295,15 +295,40 @@ class MockContext:
             try:
                 raw = await read_limited(self.http(), url, max_bytes=_MAX_FETCH_BYTES, timeout=30)
             except FetchError as exc:
-                self.journal.record("fetch", role=role, url=url, outcome=str(exc))
+                self.journal.record(
+                    "fetch",
+                    secrets=request.get(REQUEST_SECRETS, []),
+                    role=role,
+                    url=url,
+                    outcome=str(exc),
+                )
                 return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
-            self.journal.record("fetch", role=role, url=url, outcome="fetched", bytes=len(raw))
+            self.journal.record(
+                "fetch",
+                secrets=request.get(REQUEST_SECRETS, []),
+                role=role,
+                url=url,
+                outcome="fetched",
+                bytes=len(raw),
+            )
             return ResolvedImage(imaging.decode_image(raw), "fetched")
         if self.config.strict_urls:
-            self.journal.record("fetch", role=role, url=url, outcome="refused (strict)")
+            self.journal.record(
+                "fetch",
+                secrets=request.get(REQUEST_SECRETS, []),
+                role=role,
+                url=url,
+                outcome="refused (strict)",
+            )
             self.note(request, f"{role}: URL not in the allow-list, refused (strict mode)")
             return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
-        self.journal.record("fetch", role=role, url=url, outcome="replaced by synthetic image")
+        self.journal.record(
+            "fetch",
+            secrets=request.get(REQUEST_SECRETS, []),
+            role=role,
+            url=url,
+            outcome="replaced by synthetic image",
+        )
         self.note(request, f"{role}: URL not in the allow-list, replaced by a synthetic image")
         seed = derive_seed(self.streams.seed, "synthetic", url)
         if role == "mask":

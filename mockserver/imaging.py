@@ -41,18 +41,27 @@ CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 class DecodedImage:
     """An input image and what was learned decoding it (``image`` is None if undecodable)."""
 
-    def __init__(self, raw: bytes, image: Image.Image | None, fmt: str | None) -> None:
+    def __init__(
+        self,
+        raw: bytes,
+        image: Image.Image | None,
+        fmt: str | None,
+        *,
+        header_size: tuple[int, int] | None = None,
+    ) -> None:
         self.raw = raw
         self.image = image
         self.format = fmt
+        self._size = image.size if image is not None else header_size
 
     @property
     def width(self) -> int | None:
-        return None if self.image is None else self.image.width
+        """Width from the pixels, or from the header of an image too big to decode."""
+        return None if self._size is None else self._size[0]
 
     @property
     def height(self) -> int | None:
-        return None if self.image is None else self.image.height
+        return None if self._size is None else self._size[1]
 
 
 def strip_data_url(text: str) -> str:
@@ -76,9 +85,11 @@ def decode_image(raw: bytes) -> DecodedImage:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw)) as probe:
-                if probe.width * probe.height > MAX_DECODE_PIXELS:
-                    return DecodedImage(raw, None, None)
                 fmt = (probe.format or "").lower() or None
+                if probe.width * probe.height > MAX_DECODE_PIXELS:
+                    # Too big to decode, but the header says how big: the contracts can then
+                    # answer "resolution exceeds limit" rather than "bad format".
+                    return DecodedImage(raw, None, fmt, header_size=probe.size)
                 probe.load()
                 image = probe.copy()
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):

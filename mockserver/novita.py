@@ -275,7 +275,9 @@ class NovitaMock:
         if req.webhook_test_status is not None:
             # Test mode: a simulated event right away, with the status asked for.
             payload = self._test_event(task, req.webhook_test_status, url)
-            ctx.webhooks.send(WebhookDelivery(PROVIDER, url, payload, attempts, task.id))
+            ctx.webhooks.send(
+                WebhookDelivery(PROVIDER, url, payload, attempts, task.id, secrets=(req.api_key,))
+            )
             return
         if task.finish_at is None:
             return  # stuck tasks never finish, so never call back
@@ -283,7 +285,8 @@ class NovitaMock:
         payload["extra"]["webhook"] = {"url": url}
         event = {"event_type": "ASYNC_TASK_RESULT", "payload": payload}
         ctx.webhooks.send(
-            WebhookDelivery(PROVIDER, url, event, attempts, task.id), at=task.finish_at
+            WebhookDelivery(PROVIDER, url, event, attempts, task.id, secrets=(req.api_key,)),
+            at=task.finish_at,
         )
 
     def _test_event(self, task: Task, status: str, url: str) -> dict[str, Any]:

@@ -209,7 +209,7 @@ class PlatformMock:
                     task.data["base64_keys"] = self._store_base64_links(outputs, names, ttl, finish)
         ctx.tasks.add(task)
         if req.webhook_url and task.finish_at is not None:
-            self._schedule_webhook(task, req.webhook_url, ctx.base_url(request))
+            self._schedule_webhook(task, req.webhook_url, ctx.base_url(request), req.api_key)
         return task
 
     def _store_base64_links(
@@ -336,7 +336,7 @@ class PlatformMock:
 
     # -- webhooks ------------------------------------------------------------------------
 
-    def _schedule_webhook(self, task: Task, url: str, base: str) -> None:
+    def _schedule_webhook(self, task: Task, url: str, base: str, api_key: str) -> None:
         assert task.finish_at is not None
         numeric_id = task.data["numeric_id"]
         payload: dict[str, Any]
@@ -357,9 +357,8 @@ class PlatformMock:
                 "meta": task.data["meta"],
             }
         attempts = self.ctx.config.sd_webhook_attempts
-        self.ctx.webhooks.send(
-            WebhookDelivery(self.id, url, payload, attempts, task.id), at=task.finish_at
-        )
+        delivery = WebhookDelivery(self.id, url, payload, attempts, task.id, secrets=(api_key,))
+        self.ctx.webhooks.send(delivery, at=task.finish_at)
 
 
 def _file_prefix(seed: int, numeric_id: int) -> str:

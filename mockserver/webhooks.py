@@ -32,6 +32,8 @@ class WebhookDelivery:
     max_attempts: int
     task_id: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+    """Strings scrubbed from the journal entries (the submitter's API key)."""
 
 
 class WebhookDispatcher:
@@ -78,7 +80,9 @@ class WebhookDispatcher:
             "payload": delivery.payload,
         }
         if not host_allowed(delivery.url, self.allowed_hosts, loopback=True):
-            self._journal.record("webhook", outcome="blocked", status=None, **base)
+            self._journal.record(
+                "webhook", secrets=delivery.secrets, outcome="blocked", status=None, **base
+            )
             return
         status: int | None = None
         outcome = "delivered"
@@ -98,7 +102,9 @@ class WebhookDispatcher:
             outcome = "timeout"
         except aiohttp.ClientError as exc:
             outcome = f"error: {type(exc).__name__}"
-        self._journal.record("webhook", outcome=outcome, status=status, **base)
+        self._journal.record(
+            "webhook", secrets=delivery.secrets, outcome=outcome, status=status, **base
+        )
         if outcome != "delivered" and attempt < delivery.max_attempts:
             delay = self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
             self._schedule(delivery, attempt + 1, self._now() + delay)
