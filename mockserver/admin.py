@@ -219,7 +219,7 @@ async def _openapi_doc(request: web.Request) -> web.Response:
     except ImportError:
         return web.json_response({"error": "OpenAPI documents are not available"}, status=501)
     try:
-        document = openapi_document(provider)
+        document = openapi_document(provider, server_url=f"{request.scheme}://{request.host}")
     except (KeyError, LookupError, ValueError):
         return web.json_response(
             {"error": f"provider: no OpenAPI document for {provider!r}"}, status=404

@@ -32,6 +32,7 @@ from .contracts import (
 )
 from .outbound import host_allowed
 from .ratelimit import SlidingWindow
+from .scheduler import SchedulerFull
 from .tasks import Task
 from .timing import draw_timing
 from .webhooks import WebhookDelivery
@@ -325,7 +326,13 @@ class NovitaMock:
             await self._upload(task, target)
 
         assert task.finish_at is not None
-        ctx.scheduler.schedule(task.finish_at, upload, key=f"upload:{task.id}", label="s3 upload")
+        try:
+            ctx.scheduler.schedule(
+                task.finish_at, upload, key=f"upload:{task.id}", label="s3 upload"
+            )
+        except SchedulerFull as exc:  # bounded: the upload cannot happen, so the task fails
+            ctx.journal.record("upload", task_id=task.id, outcome=f"dropped: {exc}")
+            task.fail_reason = "failed to upload outputs to custom storage"
 
     async def _upload(self, task: Task, target: S3Target) -> None:
         ctx = self.ctx

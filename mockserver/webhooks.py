@@ -19,7 +19,7 @@ import attrs
 
 from .journal import Journal
 from .outbound import host_allowed
-from .scheduler import Scheduler
+from .scheduler import Scheduler, SchedulerFull
 
 __all__ = ["WebhookDelivery", "WebhookDispatcher"]
 
@@ -65,9 +65,20 @@ class WebhookDispatcher:
         async def run() -> None:
             await self._attempt(delivery, attempt)
 
-        self._scheduler.schedule(
-            due, run, key=delivery.task_id, label=f"webhook {delivery.provider} #{attempt}"
-        )
+        try:
+            self._scheduler.schedule(
+                due, run, key=delivery.task_id, label=f"webhook {delivery.provider} #{attempt}"
+            )
+        except SchedulerFull as exc:  # bounded: drop the delivery, but say so
+            self._journal.record(
+                "webhook",
+                secrets=delivery.secrets,
+                outcome=f"dropped: {exc}",
+                provider=delivery.provider,
+                url=delivery.url,
+                task_id=delivery.task_id,
+                attempt=attempt,
+            )
 
     async def _attempt(self, delivery: WebhookDelivery, attempt: int) -> None:
         base: dict[str, Any] = {

@@ -285,3 +285,94 @@ async def test_sdk_style_novita_body_is_accepted(session: aiohttp.ClientSession)
     async with start() as mock:
         r = await session.post(f"{mock.url}/v3/async/inpainting", json=body, headers=AUTH)
         assert r.status == 200, await r.text()
+
+
+# -- the seed documents' examples, sent as written ------------------------------------------
+
+
+async def test_novita_seed_004_example_as_written(session: aiohttp.ClientSession) -> None:
+    """Seed 004's body (with images filled in), including its undocumented inpainting_fill."""
+    body = {
+        "extra": {"response_image_type": "jpeg"},
+        "request": {
+            "model_name": "realisticVisionV40_v40VAE-inpainting_81543.safetensors",
+            "prompt": "Leonardo DiCaprio",
+            "negative_prompt": "(deformed iris, deformed pupils), text, cropped, out of frame",
+            "image_num": 1,
+            "steps": 25,
+            "seed": -1,
+            "clip_skip": 1,
+            "guidance_scale": 7.5,
+            "sampler_name": "Euler a",
+            "mask_blur": 1,
+            "inpainting_fill": 1,
+            "inpainting_full_res": 1,
+            "inpainting_full_res_padding": 32,
+            "inpainting_mask_invert": 0,
+            "initial_noise_multiplier": 1,
+            "strength": 0.85,
+            "image_base64": b64png(gradient_image(64, 64)),
+            "mask_image_base64": b64png(rect_mask(64, 64, (8, 8, 40, 40))),
+        },
+    }
+    async with start(finish_after_polls=1) as mock:
+        r = await session.post(f"{mock.url}/v3/async/inpainting", json=body, headers=AUTH)
+        assert r.status == 200
+        task_id = (await r.json())["task_id"]
+        r = await session.get(
+            f"{mock.url}/v3/async/task-result", params={"task_id": task_id}, headers=AUTH
+        )
+        result = await r.json()
+        assert result["task"]["status"] == "TASK_STATUS_SUCCEED"
+        assert result["images"][0]["image_type"] == "jpeg"
+        notes = mock.journal("request")[0]["notes"]
+        assert "ignored unknown field request.inpainting_fill" in notes
+
+
+async def test_modelslab_seed_003_example_as_written(session: aiohttp.ClientSession) -> None:
+    body = {
+        "key": "your_api_key",
+        "model_id": "pony_realism",
+        "prompt": "a cat sitting on a bench",
+        "negative_prompt": None,
+        "init_image": "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/"
+        "inpainting_examples/overture-creations-5sI6fQgYIuo.png",
+        "mask_image": "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/"
+        "inpainting_examples/overture-creations-5sI6fQgYIuo_mask.png",
+        "width": "512",
+        "height": "512",
+        "samples": "1",
+        "steps": "21",
+        "safety_checker": "no",
+        "guidance_scale": 7.5,
+        "strength": 0.7,
+        "scheduler": "DPMSolverMultistepScheduler",
+        "use_karras_sigmas": "yes",
+        "algorithm_type": "sde-dpmsolver++",
+        "clip_skip": "2",
+        "seed": None,
+        "webhook": None,
+        "track_id": None,
+    }
+    async with start() as mock:
+        r = await session.post(f"{mock.url}/api/v6/images/inpaint", json=body)
+        result = await r.json()
+        assert result["status"] == "success", result
+        assert result["meta"]["model_id"] == "pony_realism"
+        assert result["meta"]["W"] == 512
+        assert result["proxy_links"] == result["output"]
+        r = await session.post(f"{mock.url}/api/v6/images/inpaint", json={**body, "clip_skip": "5"})
+        assert r.status == 400
+        assert "clip_skip" in (await r.json())["message"]
+
+
+async def test_openapi_documents_are_served(session: aiohttp.ClientSession) -> None:
+    async with start() as mock:
+        index = await (await session.get(f"{mock.url}/__mock/openapi/")).json()
+        assert sorted(index) == ["modelslab", "novita", "stablediffusionapi"]
+        document = await (await session.get(index["novita"])).json()
+        assert document["openapi"].startswith("3.1")
+        assert "/v3/async/inpainting" in document["paths"]
+        assert mock.url in [s["url"] for s in document.get("servers", [])]
+        r = await session.get(f"{mock.url}/__mock/openapi/nobody.json")
+        assert r.status == 404

@@ -201,3 +201,16 @@ async def test_custom_storage_without_endpoint_fails_as_configured(
         assert task["status"] == "TASK_STATUS_FAILED"
         assert "custom storage" in task["reason"]
         assert mock.journal("upload")[0]["endpoint"] is None
+
+
+async def test_pending_deliveries_are_bounded(session: aiohttp.ClientSession) -> None:
+    clock = VirtualClock(auto_advance=False)
+    async with start(clock, max_pending_actions=1) as mock:
+        for _ in range(2):
+            body = novita_body(image_num=1)
+            body["extra"]["webhook"] = {"url": "http://127.0.0.1:9/hook"}
+            r = await session.post(f"{mock.url}/v3/async/inpainting", json=body, headers=AUTH)
+            assert r.status == 200
+        assert len(mock.ctx.scheduler) == 1
+        (dropped,) = mock.journal("webhook")
+        assert dropped["outcome"].startswith("dropped")
