@@ -1,0 +1,268 @@
+"""The SD web UI's inpainting capabilities as data, and the provider spec.
+
+Every neutral field has one row: native (with the wire path it becomes, a dotted path into the
+JSON body, and the limits), emulated by the client, or unsupported; each row cites its source
+(:mod:`.sources`).  Validation, the wire defaults and the capability matrix all read this one
+table, so a range is written once.
+
+A decision worth knowing: the API enforces no ranges at all (its pydantic model checks types
+only), so the limits below are the web UI's own slider limits, which keep jobs inside what the
+server is built and tested for.  They are deliberately stricter than the API.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from inpaintkit.job import MAX_SEED, Sampler
+from inpaintkit.provider import (
+    BearerAuth,
+    Capability,
+    CapabilityTable,
+    ImageTransport,
+    PollPolicy,
+    ProviderSpec,
+    Support,
+)
+
+from .sources import API, MODELS, PROCESSING, SAMPLERS, SHARED_OPTIONS, UI
+
+__all__ = [
+    "CAPABILITIES",
+    "DEFAULT_BASE_URL",
+    "ENV_VAR",
+    "INPAINTING_FILL_CHOICES",
+    "PROVIDER_ID",
+    "SPEC",
+    "SUBMIT_PATH",
+]
+
+PROVIDER_ID: Final = "sdwebui"
+SUBMIT_PATH: Final = "/sdapi/v1/img2img"
+DEFAULT_BASE_URL: Final = "http://127.0.0.1:7860"
+ENV_VAR: Final = "SDWEBUI_API_AUTH"
+
+INPAINTING_FILL_CHOICES: Final = (0, 1, 2, 3)
+"""``inpainting_fill``: 0 fill, 1 original, 2 latent noise, 3 latent nothing."""
+
+NATIVE = Support.NATIVE
+EMULATED = Support.EMULATED
+UNSUPPORTED = Support.UNSUPPORTED
+
+_CONTAINER = "container: its sub-fields have their own rows"
+_PROMPT_SYNTAX = (
+    "the web UI reads LoRAs and embeddings from the prompt itself (<lora:name:weight>, or the "
+    "embedding's name); write them into the prompt"
+)
+
+CAPABILITIES: Final = CapabilityTable(
+    rows=(
+        Capability(
+            "image",
+            NATIVE,
+            wire="init_images",
+            required=True,
+            source=f"{MODELS}; {API}: 404 'Init image not found' when init_images is null",
+            note="a one-item list of plain base64 (the server also reads data: URLs)",
+        ),
+        Capability(
+            "mask",
+            NATIVE,
+            wire="mask",
+            required=True,
+            source=f"{MODELS}; {PROCESSING}",
+            note="white = repaint, as in the web UI; resized by the server to the image size",
+        ),
+        Capability("prompt", NATIVE, wire="prompt", source=MODELS),
+        Capability("negative_prompt", NATIVE, wire="negative_prompt", source=MODELS),
+        Capability(
+            "model",
+            NATIVE,
+            wire="override_settings.sd_model_checkpoint",
+            source=f"{MODELS} override_settings; {PROCESSING}",
+            note="a checkpoint title from GET /sdapi/v1/sd-models; the server restores its own "
+            "checkpoint afterwards (override_settings_restore_afterwards defaults to true). An "
+            "unknown title silently falls back to the server's first checkpoint",
+        ),
+        Capability(
+            "num_images",
+            NATIVE,
+            wire="batch_size",
+            minimum=1,
+            maximum=8,
+            split_above_maximum=True,
+            default=1,
+            source=f"{UI} batch size slider [1, 8]; n_iter is always 1",
+            note="more than 8 images are split over several requests by the client",
+        ),
+        Capability(
+            "steps",
+            NATIVE,
+            wire="steps",
+            minimum=1,
+            maximum=150,
+            source=f"{UI} sampling steps [1, 150]; {PROCESSING} API default 50",
+        ),
+        Capability(
+            "guidance_scale",
+            NATIVE,
+            wire="cfg_scale",
+            minimum=1,
+            maximum=30,
+            source=f"{UI} CFG scale [1, 30]; API default 7",
+        ),
+        Capability(
+            "strength",
+            NATIVE,
+            wire="denoising_strength",
+            minimum=0,
+            maximum=1,
+            source=f"{UI} denoising strength [0, 1]; API default 0.75",
+        ),
+        Capability(
+            "seed",
+            NATIVE,
+            wire="seed",
+            minimum=0,
+            maximum=MAX_SEED,
+            source=f"{PROCESSING} seed (-1 = random, the API default)",
+            note="an unset seed is not sent, so the server draws one; the result reports it "
+            "from info.seed",
+        ),
+        Capability(
+            "sampler",
+            NATIVE,
+            wire="sampler_name",
+            choices=tuple(Sampler),
+            source=SAMPLERS,
+            note="sent under its legacy A1111 name (DPM++ 2M Karras), which every version "
+            "reads (v1.9+ moves the ' Karras' suffix into the scheduler), plus scheduler "
+            "'Karras' or 'Uniform' for k-diffusion samplers so that v1.9+ does not apply its "
+            "per-sampler automatic schedule; older servers ignore the unknown field",
+        ),
+        Capability(
+            "clip_skip",
+            NATIVE,
+            wire="override_settings.CLIP_stop_at_last_layers",
+            minimum=1,
+            maximum=12,
+            source=f"{SHARED_OPTIONS} CLIP_stop_at_last_layers [1, 12]",
+        ),
+        Capability(
+            "initial_noise_multiplier",
+            NATIVE,
+            wire="initial_noise_multiplier",
+            minimum=0,
+            maximum=1.5,
+            source=f"{SHARED_OPTIONS} noise multiplier for img2img [0, 1.5]; {MODELS}",
+        ),
+        Capability("mask_options", NATIVE, wire="", source=PROCESSING, note=_CONTAINER),
+        Capability(
+            "mask_options.blur",
+            NATIVE,
+            wire="mask_blur",
+            minimum=0,
+            maximum=64,
+            source=f"{UI} mask blur [0, 64]; {PROCESSING} API default 4",
+        ),
+        Capability(
+            "mask_options.invert",
+            NATIVE,
+            wire="inpainting_mask_invert",
+            source=f"{PROCESSING} inpainting_mask_invert 0/1",
+            note="always sent as 0 or 1",
+        ),
+        Capability(
+            "mask_options.masked_only",
+            NATIVE,
+            wire="inpaint_full_res",
+            source=f"{PROCESSING} inpaint_full_res (API default true, the web UI's false)",
+            note="always sent, because the API's default (only masked) is not the neutral one",
+        ),
+        Capability(
+            "mask_options.padding",
+            NATIVE,
+            wire="inpaint_full_res_padding",
+            minimum=0,
+            maximum=256,
+            default=32,
+            source=f"{UI} only-masked padding [0, 256], UI default 32; API default 0",
+            note="sent only with masked_only; an unset padding is sent as 32, the web UI's "
+            "default (the API's 0 leaves no context around the mask)",
+        ),
+        Capability("loras", UNSUPPORTED, source=MODELS, note=_PROMPT_SYNTAX),
+        Capability("embeddings", UNSUPPORTED, source=MODELS, note=_PROMPT_SYNTAX),
+        Capability(
+            "vae",
+            NATIVE,
+            wire="override_settings.sd_vae",
+            source=f"{MODELS} override_settings; names from GET /sdapi/v1/sd-vae",
+        ),
+        Capability(
+            "width",
+            NATIVE,
+            wire="width",
+            minimum=64,
+            maximum=2048,
+            multiple_of=8,
+            source=f"{UI} width [64, 2048] step 8; {PROCESSING} API default 512",
+            note="the server resizes the input to width x height; when unset the plugin sends "
+            "the image's own size (the API would otherwise use 512)",
+        ),
+        Capability(
+            "height",
+            NATIVE,
+            wire="height",
+            minimum=64,
+            maximum=2048,
+            multiple_of=8,
+            source=f"{UI} height [64, 2048] step 8; {PROCESSING} API default 512",
+            note="as width",
+        ),
+        Capability(
+            "output_format",
+            EMULATED,
+            source=f"{API} encode_pil_to_base64 uses the server's samples_format (png)",
+            note="converted on the client; override_settings cannot change it because the "
+            "server restores its settings before encoding",
+        ),
+        Capability("safety", UNSUPPORTED, source=MODELS, note="the web UI has no NSFW checker"),
+        Capability(
+            "webhook", UNSUPPORTED, source=API, note="synchronous: the answer is the result"
+        ),
+        Capability("storage", UNSUPPORTED, source=API, note="images come back inline, base64"),
+        Capability("enhance_prompt", UNSUPPORTED, source=MODELS),
+        Capability(
+            "extras",
+            NATIVE,
+            wire="",
+            source=f"{PROCESSING} inpainting_fill; {UI} masked content radio",
+            note="extras['sdwebui'] accepts only inpainting_fill (0 fill, 1 original, "
+            "2 latent noise, 3 latent nothing); unset sends 1, the web UI's 'original', "
+            "because the API's default 0 repaints from a blurred fill instead of the image",
+        ),
+    )
+)
+"""The SD web UI capability table (one row per neutral field path)."""
+
+SPEC: Final = ProviderSpec(
+    id=PROVIDER_ID,
+    name="Stable Diffusion web UI (AUTOMATIC1111 / Forge)",
+    base_url=DEFAULT_BASE_URL,
+    auth=BearerAuth(header="Authorization", prefix="Basic "),
+    env_var=ENV_VAR,
+    capabilities=CAPABILITIES,
+    polling=PollPolicy(submit_retries=2),
+    image_transport=ImageTransport.BASE64,
+    mode="sync",
+    max_image_pixels=2048 * 2048,
+    max_image_bytes=30 * 1024 * 1024,
+    docs_url="https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
+)
+"""The spec: synchronous, base64 in and out, on the web UI's default local address.
+
+Authentication: the server takes none unless started with ``--api-auth user:pass``, and then
+HTTP Basic.  The runtime always sends ``Authorization: Basic <key>``, so the key is the Basic
+credential itself, ``base64("user:pass")`` (see :func:`inpaintkit_sdwebui.basic_credential`); a
+server without ``--api-auth`` ignores the header, and any placeholder
+(:data:`inpaintkit_sdwebui.NO_AUTH`) will do."""
