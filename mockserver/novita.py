@@ -398,11 +398,9 @@ class NovitaMock:
         assert isinstance(query, ModelQuery)
         offset = decode_cursor(query.cursor)
         if offset is None:
-            return _reply(
-                self.contract.error(
-                    ErrorKind.SERVER_ERROR, "pagination.cursor: not a cursor from this API"
-                )
-            )
+            message = f"pagination.cursor: must be a cursor from this API, got {query.cursor!r}"
+            body = {"code": 400, "reason": "INVALID_REQUEST_BODY", "message": message}
+            return web.json_response({**body, "metadata": {}}, status=400)
         legacy = request.query.get("filter.type") or None  # the Python SDK's singular name
         return web.json_response(query_models(query, offset, legacy_type=legacy))
 
