@@ -13,8 +13,8 @@ import pluggy
 from inpaintkit.plugins import make_plugin_manager
 from PIL import Image, ImageDraw
 
-SIZE = (64, 48)
-HOLE = (16, 8, 40, 32)
+SIZE = (96, 64)
+HOLE = (24, 16, 64, 48)
 """The masked (white) rectangle of :func:`mask_png`: left, top, right, bottom (exclusive)."""
 
 

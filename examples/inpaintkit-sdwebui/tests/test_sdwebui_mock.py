@@ -64,7 +64,7 @@ async def test_success_keeps_the_unmasked_pixels_and_reports_the_seed(mock: Asyn
     out = decode(answer["images"][0])
     assert out.size == SIZE
     left, top, right, bottom = HOLE
-    for x, y in [(0, 0), (63, 47), (left - 1, top), (right, bottom)]:
+    for x, y in [(0, 0), (95, 63), (left - 1, top), (right, bottom)]:
         assert out.getpixel((x, y)) == original.getpixel((x, y)), (x, y)
     inside = [(x, y) for x in range(left, right) for y in range(top, bottom)]
     changed = sum(out.getpixel(p) != original.getpixel(p) for p in inside)
