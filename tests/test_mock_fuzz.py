@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from inpaintkit.mockserver import MockConfig, MockServer
 from test_mock_lifecycle import AUTH, modelslab_body, novita_body, plugin_manager, sdapi_body
 
