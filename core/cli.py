@@ -42,9 +42,10 @@ def _providers(args: argparse.Namespace) -> int:
 
 def _matrix(args: argparse.Namespace) -> int:
     from .matrix import render_matrix
-    from .plugins import ProviderRegistry
+    from .plugins import ProviderRegistry, make_plugin_manager
 
-    text = render_matrix(ProviderRegistry.default())
+    pm = make_plugin_manager(entry_points=not args.builtins)
+    text = render_matrix(ProviderRegistry.from_plugin_manager(pm))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -132,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("matrix", help="print the capability matrix as Markdown")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p.add_argument(
+        "--builtins", action="store_true", help="only the built-in providers (docs/providers.md)"
+    )
     p.set_defaults(func=_matrix)
 
     for name, func, text in (

@@ -1,0 +1,109 @@
+"""The console script, and the generated docs that must stay in step with the tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from inpaintkit.cli import main
+from inpaintkit.matrix import neutral_fields, render_matrix
+from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILTINS = {"novita", "stablediffusionapi", "modelslab"}
+
+
+def builtin_registry() -> ProviderRegistry:
+    return ProviderRegistry.from_plugin_manager(make_plugin_manager(entry_points=False))
+
+
+def test_providers_json_lists_the_builtins_with_capabilities(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["providers", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_id = {p["id"]: p for p in data}
+    assert set(by_id) >= BUILTINS
+    novita_steps = next(c for c in by_id["novita"]["capabilities"] if c["field"] == "steps")
+    assert novita_steps["limits"] == "[1, 100]"
+    assert by_id["stablediffusionapi"]["auth"] == "BodyKeyAuth"
+
+
+def test_docs_capability_matrix_is_in_step_with_the_tables() -> None:
+    committed = (ROOT / "docs" / "providers.md").read_text(encoding="utf-8")
+    assert committed == render_matrix(builtin_registry()), (
+        "docs/providers.md is stale: run `inpaintkit matrix --builtins -o docs/providers.md`"
+    )
+
+
+def test_every_builtin_table_covers_every_neutral_field() -> None:
+    registry = builtin_registry()
+    assert set(registry) == BUILTINS
+    for pid in BUILTINS:
+        table = registry[pid].spec.capabilities
+        listed = {row.field for row in table}
+        missing = [f for f in neutral_fields() if f not in listed]
+        assert not missing, f"{pid} has no capability row for {missing}"
+        uncited = [row.field for row in table if not row.source]
+        assert not uncited, f"{pid} rows without a source: {uncited}"
+
+
+def test_validate_reports_every_bad_field_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = tmp_path / "job.json"
+    job.write_text(
+        json.dumps(
+            {"image": "i.png", "mask": "m.png", "prompt": "x", "steps": 500, "guidance_scale": 99}
+        )
+    )
+    assert main(["validate", str(job), "--provider", "novita"]) == 2
+    err = capsys.readouterr().err
+    assert "$.steps: must be in [1, 100] for novita, got 500" in err
+    assert "$.guidance_scale" in err
+    assert "$.model" in err
+
+
+def test_validate_shows_emulations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    job = tmp_path / "job.json"
+    job.write_text(
+        json.dumps(
+            {"image": "i.png", "mask": "m.png", "prompt": "x", "mask_options": {"invert": True}}
+        )
+    )
+    assert main(["validate", str(job), "--provider", "stablediffusionapi"]) == 0
+    out = capsys.readouterr().out
+    assert "mask_options.invert" in out
+    assert "emulated" in out
+
+
+def test_run_against_the_embedded_mock_writes_images(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image, ImageDraw
+
+    Image.new("RGB", (64, 64), (10, 120, 200)).save(tmp_path / "image.png")
+    mask = Image.new("L", (64, 64), 0)
+    ImageDraw.Draw(mask).rectangle((16, 16, 47, 47), fill=255)
+    mask.save(tmp_path / "mask.png")
+    job = tmp_path / "job.json"
+    job.write_text(
+        json.dumps(
+            {
+                "image": "image.png",
+                "mask": "mask.png",
+                "prompt": "a boat",
+                "model": "realisticVisionV40_v40VAE-inpainting_81543.safetensors",
+                "num_images": 2,
+                "seed": 3,
+            }
+        )
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(job), "--provider", "novita", "--mock", "--out", str(out)]) == 0
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["novita-0.png", "novita-1.png"]
+    result = Image.open(out / "novita-0.png").convert("RGB")
+    assert result.size == (64, 64)
+    assert result.getpixel((2, 2)) == (10, 120, 200)  # outside the mask: kept
