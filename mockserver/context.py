@@ -362,6 +362,7 @@ class MockContext:
             for key in task.file_keys:
                 self.files.set_available(key, now)
             self.scheduler.reschedule(task.id, now)
+            self.scheduler.reschedule(f"upload:{task.id}", now)
 
     # -- output images -------------------------------------------------------------------
 

@@ -214,3 +214,21 @@ async def test_pending_deliveries_are_bounded(session: aiohttp.ClientSession) ->
         assert len(mock.ctx.scheduler) == 1
         (dropped,) = mock.journal("webhook")
         assert dropped["outcome"].startswith("dropped")
+
+
+async def test_poll_finished_task_uploads_before_answering(session: aiohttp.ClientSession) -> None:
+    """In finish-after-N-polls mode the upload moves to the finishing poll, not the clock."""
+    s3 = Receiver()
+    async with (
+        serve(s3) as endpoint,
+        start(VirtualClock(auto_advance=False), s3_endpoint=endpoint, finish_after_polls=1) as mock,
+    ):
+        body = novita_body(image_num=1)
+        body["extra"]["custom_storage"] = {"aws_s3": {"region": "r", "bucket": "b", "path": "p"}}
+        r = await session.post(f"{mock.url}/v3/async/inpainting", json=body, headers=AUTH)
+        task_id = (await r.json())["task_id"]
+        r = await session.get(
+            f"{mock.url}/v3/async/task-result", params={"task_id": task_id}, headers=AUTH
+        )
+        assert (await r.json())["task"]["status"] == "TASK_STATUS_SUCCEED"
+        assert [c[0] for c in s3.calls] == ["PUT"]
