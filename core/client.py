@@ -294,7 +294,9 @@ class InpaintClient:
                 and attempt < spec.polling.submit_retries
             ):
                 # A 429 means the provider refused the job: resending cannot duplicate it.
-                delay = spec.polling.retry_delay(attempt, retry_after=state.error.retry_after)
+                delay = spec.polling.retry_delay(
+                    attempt, retry_after=state.error.retry_after, rate_limited=True
+                )
                 log.info("%s: rate limited on submit, retrying in %.1f s", spec.id, delay)
                 await self.clock.sleep(delay)
                 attempt += 1
@@ -371,7 +373,9 @@ class InpaintClient:
                 if errors > policy.max_poll_errors:
                     raise error
                 if isinstance(error, RateLimitedError):
-                    retry_after = policy.retry_delay(errors - 1, retry_after=error.retry_after)
+                    retry_after = policy.retry_delay(
+                        errors - 1, retry_after=error.retry_after, rate_limited=True
+                    )
                 attempt += 1
                 continue
             if error.task_id is None:
@@ -450,6 +454,7 @@ class InpaintClient:
                 raise
         else:
             raise ProviderError("a result image has neither a URL nor data", provider=spec.id)
+        data = _decode_text_image(data)
         data = finish_image(data, inputs, output_format)
         loaded = images.load_image(data, path="$.result")
         expires = self.clock.time() + remote.ttl if remote.ttl is not None else None
@@ -500,3 +505,22 @@ class InpaintClient:
                 )
         if errors:
             raise ValidationError(errors, provider=spec.id)
+
+
+def _decode_text_image(data: bytes) -> bytes:
+    """Image bytes from a download that may be base64 text (ModelsLab/SDAPI ``.base64`` links).
+
+    With ``base64: "yes"`` these providers may serve the image as a text file of base64 or a
+    data URL; anything that already is an image file is returned unchanged.
+    """
+    if images.sniff_format(data) is not None:
+        return data
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return data
+    try:
+        decoded = images.from_base64(text, path="$.result")
+    except ValidationError:
+        return data
+    return decoded if images.sniff_format(decoded) is not None else data

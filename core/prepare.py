@@ -9,6 +9,7 @@ crop afterwards (the original image, the crop box, the mask to paste through) is
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 
 import attrs
@@ -20,7 +21,7 @@ from .job import ImageInput, InpaintJob
 from .planning import Plan
 from .provider import ImageTransport, PreparedImage, ProviderSpec
 
-__all__ = ["PreparedInputs", "finish_image", "prepare_inputs"]
+__all__ = ["PreparedInputs", "finish_image", "fit_to_limits", "prepare_inputs"]
 
 ReadImage = Callable[[ImageInput, str], Awaitable[bytes]]
 HostImage = Callable[[bytes, str], Awaitable[str]]
@@ -83,6 +84,12 @@ async def prepare_inputs(
         crop = images.crop_to_mask(original, mask, padding=emulation.padding)
         working = crop.image
         mask = crop.mask
+        fitted = fit_to_limits(working.size, spec)
+        if fitted is not None:
+            # Like A1111's "inpaint at full resolution": work on the crop at a size the provider
+            # accepts; paste_back scales the result back to the box.
+            working = working.resize(fitted, Image.Resampling.LANCZOS)
+            mask = mask.resize(fitted, Image.Resampling.NEAREST)
     if emulation.blur_radius is not None:
         mask = images.blur_mask(mask, emulation.blur_radius)
 
@@ -120,6 +127,41 @@ async def prepare_inputs(
         crop=crop,
         paste_mask=crop.mask if crop is not None else None,
     )
+
+
+def fit_to_limits(size: tuple[int, int], spec: ProviderSpec) -> tuple[int, int] | None:
+    """The nearest size, keeping the aspect ratio, within the provider's native width/height
+    limits (minimum, maximum, multiple_of); ``None`` if ``size`` already fits or there are none."""
+    rows = [spec.capabilities.get("width"), spec.capabilities.get("height")]
+    if any(r is None or r.support != "native" for r in rows):
+        return None
+    width_row, height_row = rows
+    assert width_row is not None
+    assert height_row is not None
+    w, h = size
+    scale = max(
+        (width_row.minimum or 1) / w,
+        (height_row.minimum or 1) / h,
+        1.0,
+    )
+    scale = min(
+        scale,
+        (width_row.maximum or float("inf")) / w,
+        (height_row.maximum or float("inf")) / h,
+    )
+
+    def snap(value: float, minimum: float | None, maximum: float | None, step: int | None) -> int:
+        step = step or 1
+        lo = math.ceil((minimum or 1) / step) * step
+        hi = math.floor(maximum / step) * step if maximum is not None else None
+        snapped = max(lo, round(value / step) * step)
+        return min(snapped, hi) if hi is not None else snapped
+
+    fitted = (
+        snap(w * scale, width_row.minimum, width_row.maximum, width_row.multiple_of),
+        snap(h * scale, height_row.minimum, height_row.maximum, height_row.multiple_of),
+    )
+    return None if fitted == (w, h) else fitted
 
 
 def finish_image(data: bytes, inputs: PreparedInputs, output_format: str | None) -> bytes:

@@ -216,19 +216,36 @@ class PollPolicy:
     max_poll_errors: int = 5
     submit_retries: int = 3
     retry_base_delay: float = 1.0
+    rate_limit_delay: float = 10.0
+    """First wait after a 429 that carries no Retry-After (Novita's has none); doubles per retry,
+    up to ``max_rate_limit_delay``.  Rate limits are per minute, so short waits only fail again."""
+    max_rate_limit_delay: float = 60.0
 
     def poll_delay(self, attempt: int, *, eta: float | None = None) -> float:
-        """Seconds to wait before poll number ``attempt`` (0-based)."""
-        if self.honour_eta and eta is not None and eta > 0:
-            return min(eta, self.max_eta_wait)
-        if attempt == 0:
-            return self.initial_delay
-        return min(self.interval * float(self.backoff ** (attempt - 1)), self.max_interval)
+        """Seconds to wait before poll number ``attempt`` (0-based).
 
-    def retry_delay(self, attempt: int, *, retry_after: float | None = None) -> float:
+        The first poll waits for the provider's eta when it gave one.  Later polls wait at least
+        the backoff schedule even when the provider keeps announcing a tiny eta, so a stuck
+        ``eta: 0.25`` cannot turn polling into a busy loop.
+        """
+        schedule = (
+            self.initial_delay
+            if attempt == 0
+            else min(self.interval * float(self.backoff ** (attempt - 1)), self.max_interval)
+        )
+        if self.honour_eta and eta is not None and eta > 0:
+            eta_wait = min(eta, self.max_eta_wait)
+            return eta_wait if attempt == 0 else max(eta_wait, schedule)
+        return schedule
+
+    def retry_delay(
+        self, attempt: int, *, retry_after: float | None = None, rate_limited: bool = False
+    ) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based) of a failed request."""
         if retry_after is not None and retry_after >= 0:
             return retry_after
+        if rate_limited:
+            return min(self.rate_limit_delay * float(2**attempt), self.max_rate_limit_delay)
         return min(self.retry_base_delay * float(2**attempt), self.max_interval)
 
 

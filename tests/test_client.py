@@ -441,3 +441,48 @@ async def test_concurrency_limit_bounds_requests_in_flight(toy: tuple[ToyServer,
     async with client(base, VirtualClock(), concurrency=2) as c:
         await asyncio.gather(*(c.inpaint(make_job(), "toy") for _ in range(4)))
     assert peak == 2
+
+
+async def test_a_repeated_tiny_eta_does_not_turn_polling_into_a_busy_loop(
+    toy: tuple[ToyServer, str],
+) -> None:
+    server, base = toy
+    server.submit_script.append({"state": "pending", "id": "t1", "eta": 0.25})
+    server.poll_script += [{"state": "pending", "id": "t1", "eta": 0.25}] * 3 + [
+        {"state": "done", "id": "t1", "images": [{"b64": result_png()}]}
+    ]
+    clock = VirtualClock()
+    async with client(base, clock) as c:
+        await c.inpaint(make_job(), "toy")
+    assert clock.sleeps == [0.25, 2.0, 3.0, 4.5]  # eta first, then never faster than backoff
+
+
+async def test_rate_limit_without_retry_after_waits_like_a_per_minute_limit(
+    toy: tuple[ToyServer, str],
+) -> None:
+    server, base = toy
+    server.submit_script += [
+        web.json_response({"error": "slow"}, status=429),
+        web.json_response({"error": "slow"}, status=429),
+        {"state": "done", "id": "s", "images": [{"b64": result_png()}]},
+    ]
+    clock = VirtualClock()
+    async with client(base, clock) as c:
+        await c.inpaint(make_job(), "toy")
+    assert clock.sleeps == [10.0, 20.0]
+    assert len(server.submits) == 3
+
+
+async def test_result_served_as_base64_text_is_decoded(toy: tuple[ToyServer, str]) -> None:
+    server, base = toy
+    server.files["out.base64"] = result_png().encode()
+    server.submit_script.append(
+        {"state": "done", "id": "b", "images": [{"url": f"{base}/files/out.base64", "ttl": 60}]}
+    )
+    clock = VirtualClock()
+    async with client(base, clock) as c:
+        result = await c.inpaint(make_job(), "toy")
+    image = result.images[0]
+    assert image.format == "png"
+    assert (image.width, image.height) == (64, 48)
+    assert image.url_expires_at == pytest.approx(clock.time() + 60)
