@@ -129,10 +129,15 @@ async def test_truncated_body(session: aiohttp.ClientSession) -> None:
 async def test_hang_until_mock_time_passes(session: aiohttp.ClientSession) -> None:
     clock = VirtualClock(auto_advance=False)
     async with start(clock) as mock:
+        baseline = clock.pending_sleepers  # background sleepers of the mock itself, if any
         pending = asyncio.ensure_future(
             submit_novita(session, mock.url, {"X-Mock-Fault": "hang:60"})
         )
-        while clock.pending_sleepers == 0:  # noqa: ASYNC110 - yield until the handler parks
+        # Yield until the hang's own sleeper is parked; advancing earlier would leave it asleep
+        # until the real-time cap (max_hang_seconds) and make this test take minutes.
+        for _ in range(100_000):
+            if mock.ctx.hung_requests == 1 and clock.pending_sleepers > baseline:
+                break
             await asyncio.sleep(0)
         assert mock.ctx.hung_requests == 1
         assert not pending.done()
