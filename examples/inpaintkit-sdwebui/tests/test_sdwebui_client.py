@@ -103,8 +103,8 @@ async def test_local_limits_stop_a_job_before_anything_is_sent(
 ) -> None:
     async with client(mock, registry, clock) as c:
         with pytest.raises(ValidationError) as caught:
-            await c.inpaint(job(guidance_scale=31.0), "sdwebui")
-    assert caught.value.paths == ("$.guidance_scale",)
+            await c.inpaint(job(clip_skip=13), "sdwebui")
+    assert caught.value.paths == ("$.clip_skip",)
     assert mock.journal("request", provider="sdwebui") == []
 
 

@@ -123,6 +123,10 @@ async def test_no_ranges_are_checked_but_the_pipeline_failures_are(mock: AsyncMo
     status, answer = await post(mock, body(width=4))
     assert status == 500
     assert set(answer) == {"error", "detail", "body", "errors"}
+    status, answer = await post(mock, body(override_settings={"CLIP_stop_at_last_layers": 13}))
+    assert (status, answer["error"]) == (500, "IndexError")
+    status, _ = await post(mock, body(override_settings={"CLIP_stop_at_last_layers": 12}))
+    assert status == 200
 
 
 async def test_missing_init_images_is_404_and_a_bad_image_500(mock: AsyncMock) -> None:

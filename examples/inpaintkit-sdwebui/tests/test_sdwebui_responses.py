@@ -97,6 +97,7 @@ def test_fastapi_422_names_every_field_with_its_neutral_name() -> None:
     text = str(error)
     assert "value is not a valid integer [type_error.integer] (neutral field $.steps)" in text
     assert "(neutral field $.mask_options.masked_only)" in text
+    assert "str type expected [type_error.str] (neutral field $.image)" in text
     assert error.raw_body == body
     assert error.status == 422
 

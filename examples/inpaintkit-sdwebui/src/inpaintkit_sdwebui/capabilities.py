@@ -6,8 +6,11 @@ JSON body, and the limits), emulated by the client, or unsupported; each row cit
 table, so a range is written once.
 
 A decision worth knowing: the API enforces no ranges at all (its pydantic model checks types
-only), so the limits below are the web UI's own slider limits, which keep jobs inside what the
-server is built and tested for.  They are deliberately stricter than the API.
+only), so the table declares only the limits the server really has: where its pipeline cannot
+run a value (an image side under 8 pixels, a CLIP skip beyond the text encoder's 12 layers).
+The web UI's slider ranges (steps up to 150, CFG up to 30...) are a UI convenience, not a limit
+of the API; they are quoted in the notes.  ``num_images`` is the one place a UI limit is kept:
+more than 8 are split over several requests by the client, which the server accepts anyway.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "image",
             NATIVE,
-            wire="init_images",
+            wire="init_images[0]",
             required=True,
             source=f"{MODELS}; {API}: 404 'Init image not found' when init_images is null",
             note="a one-item list of plain base64 (the server also reads data: URLs)",
@@ -99,17 +102,15 @@ CAPABILITIES: Final = CapabilityTable(
             "steps",
             NATIVE,
             wire="steps",
-            minimum=1,
-            maximum=150,
-            source=f"{UI} sampling steps [1, 150]; {PROCESSING} API default 50",
+            source=f"{MODELS} (no range); {PROCESSING} API default 50",
+            note="the web UI's slider offers 1-150; the API runs any positive count",
         ),
         Capability(
             "guidance_scale",
             NATIVE,
             wire="cfg_scale",
-            minimum=1,
-            maximum=30,
-            source=f"{UI} CFG scale [1, 30]; API default 7",
+            source=f"{MODELS} (no range); {PROCESSING} API default 7",
+            note="the web UI's slider offers 1-30",
         ),
         Capability(
             "strength",
@@ -117,7 +118,7 @@ CAPABILITIES: Final = CapabilityTable(
             wire="denoising_strength",
             minimum=0,
             maximum=1,
-            source=f"{UI} denoising strength [0, 1]; API default 0.75",
+            source=f"{UI} denoising strength [0, 1] (the neutral range); API default 0.75",
         ),
         Capability(
             "seed",
@@ -147,23 +148,22 @@ CAPABILITIES: Final = CapabilityTable(
             minimum=1,
             maximum=12,
             source=f"{SHARED_OPTIONS} CLIP_stop_at_last_layers [1, 12]",
+            note="beyond 12 the SD 1.x text encoder has no such layer and the server fails",
         ),
         Capability(
             "initial_noise_multiplier",
             NATIVE,
             wire="initial_noise_multiplier",
-            minimum=0,
-            maximum=1.5,
-            source=f"{SHARED_OPTIONS} noise multiplier for img2img [0, 1.5]; {MODELS}",
+            source=f"{MODELS} (no range); {SHARED_OPTIONS}",
+            note="the web UI's setting slider offers 0-1.5",
         ),
         Capability("mask_options", NATIVE, wire="", source=PROCESSING, note=_CONTAINER),
         Capability(
             "mask_options.blur",
             NATIVE,
             wire="mask_blur",
-            minimum=0,
-            maximum=64,
-            source=f"{UI} mask blur [0, 64]; {PROCESSING} API default 4",
+            source=f"{MODELS} (no range); {PROCESSING} API default 4",
+            note="the web UI's slider offers 0-64",
         ),
         Capability(
             "mask_options.invert",
@@ -183,10 +183,8 @@ CAPABILITIES: Final = CapabilityTable(
             "mask_options.padding",
             NATIVE,
             wire="inpaint_full_res_padding",
-            minimum=0,
-            maximum=256,
             default=32,
-            source=f"{UI} only-masked padding [0, 256], UI default 32; API default 0",
+            source=f"{UI} only-masked padding (slider 0-256), UI default 32; API default 0",
             note="sent only with masked_only; an unset padding is sent as 32, the web UI's "
             "default (the API's 0 leaves no context around the mask)",
         ),
@@ -202,21 +200,18 @@ CAPABILITIES: Final = CapabilityTable(
             "width",
             NATIVE,
             wire="width",
-            minimum=64,
-            maximum=2048,
-            multiple_of=8,
-            source=f"{UI} width [64, 2048] step 8; {PROCESSING} API default 512",
+            minimum=8,
+            source=f"{PROCESSING} API default 512; {UI}",
             note="the server resizes the input to width x height; when unset the plugin sends "
-            "the image's own size (the API would otherwise use 512)",
+            "the image's own size (the API would otherwise use 512). Under 8 pixels there is no "
+            "latent to sample; the web UI's slider offers 64-2048 in steps of 8",
         ),
         Capability(
             "height",
             NATIVE,
             wire="height",
-            minimum=64,
-            maximum=2048,
-            multiple_of=8,
-            source=f"{UI} height [64, 2048] step 8; {PROCESSING} API default 512",
+            minimum=8,
+            source=f"{PROCESSING} API default 512; {UI}",
             note="as width",
         ),
         Capability(

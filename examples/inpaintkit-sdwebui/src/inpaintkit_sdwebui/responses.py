@@ -195,8 +195,9 @@ def _validation_errors(items: Sequence[Any]) -> list[FieldError]:
         parts = [str(p) for p in loc] if isinstance(loc, list) else []
         if parts and parts[0] == "body":
             parts = parts[1:]
-        path = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts)
-        wire = ".".join(p for p in parts if not p.isdigit())
+        steps = [f"[{p}]" if p.isdigit() else f".{p}" for p in parts]
+        path = "$" + "".join(steps)
+        wire = "".join(steps).removeprefix(".")
         neutral = _NEUTRAL_OF_WIRE.get(wire)
         suffix = f" (neutral field $.{neutral})" if neutral else ""
         message = item.get("msg", "invalid")

@@ -12,7 +12,9 @@ catch a plugin that disagrees with the server.  What the server does, and so wha
   fields, and lists every bad field in one 422 ``{"detail": [{loc, msg, type}]}``.
 - It checks NO ranges.  ``steps: 1000`` runs.  Values the pipeline cannot run fail later with
   the web UI's 500 body ``{error, detail, body, errors}``; the mock reproduces the failures it
-  can name (``null`` for a number the pipeline computes with, an empty ``init_images``).
+  can name (``null`` for a number the pipeline computes with, an empty ``init_images``, an image
+  side under one latent pixel, a CLIP skip beyond the text encoder's 12 layers) and stands in
+  for the GPU running out of memory on absurd sizes.
 - ``init_images: null`` (or absent) -> 404 "Init image not found"; an undecodable image or mask
   -> 500 "Invalid encoded image".
 - Samplers: a legacy name with a schedule suffix (``DPM++ 2M Karras``) is split into sampler and

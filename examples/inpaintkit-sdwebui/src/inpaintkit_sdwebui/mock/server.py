@@ -33,6 +33,8 @@ MAX_PIXELS: Final = 4096 * 4096
 """Larger outputs stand for the same out-of-memory failure."""
 MIN_SIDE: Final = 8
 """Below one latent pixel (1/8 of the image) the pipeline cannot run."""
+CLIP_LAYERS: Final = 12
+"""The SD 1.x text encoder's layers: the most ``CLIP_stop_at_last_layers`` can skip."""
 
 UnknownSampler = Literal["reject", "fallback"]
 
@@ -187,6 +189,8 @@ class SdWebUiMock:
         width, height = int(body.get("width")), int(body.get("height"))
         count = int(body.get("batch_size")) * int(body.get("n_iter"))
         failure = _pipeline_failure(width, height, count, int(body.get("steps")))
+        if failure is None:
+            failure = _clip_skip_failure(body.get("override_settings") or {})
         if failure is not None:
             return failure
         seed = ctx.draw_seed(int(body.get("seed")))
@@ -289,6 +293,20 @@ def _pipeline_failure(width: int, height: int, count: int, steps: int) -> web.Re
                 f"{MAX_PIXELS} pixels per image)",
             ),
         )
+    return None
+
+
+def _clip_skip_failure(settings: dict[str, Any]) -> web.Response | None:
+    """``CLIP_stop_at_last_layers`` indexes the text encoder's hidden states from the end: SD 1.x
+    has 12 layers, so a larger skip (or a non-number) fails inside the pipeline."""
+    skip = settings.get("CLIP_stop_at_last_layers")
+    if skip is None:
+        return None
+    if isinstance(skip, bool) or not isinstance(skip, int | float):
+        kind = type(skip).__name__
+        return _reply(500, rules.error_body("TypeError", f"bad operand type for unary -: '{kind}'"))
+    if skip > CLIP_LAYERS:
+        return _reply(500, rules.error_body("IndexError", "tuple index out of range"))
     return None
 
 
