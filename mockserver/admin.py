@@ -11,7 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from .app import CONTEXT
 from .config import ConfigError, FaultRule, MockConfig
+from .context import MockContext
 from .faults import FAULTS, rule_from_spec
 
 __all__ = ["ADMIN_PREFIX", "setup_admin"]
@@ -19,9 +21,8 @@ __all__ = ["ADMIN_PREFIX", "setup_admin"]
 ADMIN_PREFIX = "/__mock"
 
 
-def setup_admin(app: web.Application, ctx: Any) -> None:
-    from .app import CONTEXT  # noqa: F401  (the handlers look the context up on the app)
-
+def setup_admin(app: web.Application, ctx: MockContext) -> None:
+    """Add the admin routes (they find ``ctx`` on the app, so one handler serves every app)."""
     r = app.router
     r.add_get(ADMIN_PREFIX + "/health", _health)
     r.add_post(ADMIN_PREFIX + "/reset", _reset)
@@ -41,9 +42,7 @@ def setup_admin(app: web.Application, ctx: Any) -> None:
     r.add_get(ADMIN_PREFIX + "/openapi/{provider}.json", _openapi_doc)
 
 
-def _ctx(request: web.Request) -> Any:
-    from .app import CONTEXT
-
+def _ctx(request: web.Request) -> MockContext:
     return request.app[CONTEXT]
 
 

@@ -19,6 +19,7 @@ import aiohttp
 import attrs
 from aiohttp import web
 from PIL import Image
+from yarl import URL
 
 from . import imaging
 from .config import MockConfig
@@ -339,8 +340,7 @@ class MockContext:
         return ResolvedImage(imaging.DecodedImage(raw, image, "png"), "synthetic")
 
     def _own_file_key(self, request: web.Request, url: str) -> str | None:
-        from yarl import URL
-
+        """The file-store key if ``url`` is one of this mock's own file links."""
         try:
             parsed = URL(url)
         except (ValueError, TypeError):

@@ -30,6 +30,7 @@ from .contracts import (
     validate_model_query,
     validate_task_result_query,
 )
+from .imaging import DecodedImage
 from .outbound import host_allowed
 from .ratelimit import SlidingWindow
 from .scheduler import SchedulerFull
@@ -54,7 +55,7 @@ def _reply(rej: Rejection) -> web.Response:
     return web.json_response(rej.body, status=rej.status)
 
 
-def _facts(decoded: Any) -> ImageFacts:
+def _facts(decoded: DecodedImage) -> ImageFacts:
     return ImageFacts(decoded.width, decoded.height, len(decoded.raw), decoded.format)
 
 
@@ -132,7 +133,12 @@ class NovitaMock:
         return web.json_response({"task_id": task.id})
 
     async def _create_task(
-        self, request: web.Request, req: SubmitRequest, owner: str, image: Any, mask: Any
+        self,
+        request: web.Request,
+        req: SubmitRequest,
+        owner: str,
+        image: DecodedImage,
+        mask: DecodedImage,
     ) -> Task:
         ctx = self.ctx
         now = ctx.now()
