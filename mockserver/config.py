@@ -134,7 +134,9 @@ class MockConfig:
     load_threshold: int = attrs.field(default=1, validator=_positive)
     """Queue depth at which ``sync_mode = "load"`` starts answering ``processing``."""
 
-    valid_keys: tuple[str, ...] | None = None
+    valid_keys: tuple[str, ...] | None = attrs.field(
+        default=None, repr=lambda keys: "None" if keys is None else f"<{len(keys)} keys>"
+    )
     """API keys accepted by every provider; ``None`` accepts any non-empty key."""
 
     novita_images_per_minute: int | None = attrs.field(default=10, validator=_positive)

@@ -282,3 +282,9 @@ def test_pytest_fixture_is_clean_for_the_next_test(inpaintkit_mock: MockServer) 
     assert inpaintkit_mock.ctx.faults.rules == []
     status, _ = http("POST", inpaintkit_mock.url + "/api/v6/images/inpaint", modelslab_body())
     assert status == 200
+
+
+def test_config_repr_and_dict_hide_keys() -> None:
+    config = MockConfig(valid_keys=("sk-very-secret",))
+    assert "sk-very-secret" not in repr(config)
+    assert "sk-very-secret" not in json.dumps(config.to_dict())
