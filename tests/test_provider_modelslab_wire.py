@@ -440,7 +440,7 @@ async def test_emulated_blur_sends_a_soft_mask_and_no_wire_field() -> None:
     assert set(body) == set(SEED_BODY) | {"base64"}
 
 
-async def test_emulated_masked_only_sends_the_padded_crop_at_its_own_size() -> None:
+async def test_emulated_masked_only_sends_the_crop_scaled_to_modelslab_limits() -> None:
     job = seed_job(
         IMAGE_PNG,
         png_bytes(rect_mask(512, 512, (200, 200, 264, 264))),
@@ -451,7 +451,7 @@ async def test_emulated_masked_only_sends_the_padded_crop_at_its_own_size() -> N
     body = await _body_via_core(job)
     sent = images.from_base64(body["init_image"], path="$.image")
     crop = Image.open(io.BytesIO(sent))
-    # The crop's own size is what goes out.  Note: a crop this small is below ModelsLab's 512
-    # minimum; bringing crops up to the provider's minimum is the runtime's job (reported).
+    # The 96x96 padded crop is below ModelsLab's 512 minimum: the runtime scales it up (like
+    # A1111's "inpaint at full resolution") and the body announces the size actually sent.
     assert (body["width"], body["height"]) == (str(crop.width), str(crop.height))
-    assert crop.width < 512
+    assert (crop.width, crop.height) == (512, 512)
