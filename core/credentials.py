@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from .errors import AuthenticationError
-from .provider import BearerAuth, BodyKeyAuth, HttpRequest, ProviderSpec
+from .provider import BearerAuth, BodyKeyAuth, HttpRequest, NoAuth, ProviderSpec
 
 __all__ = ["REDACTED", "Secret", "apply_auth", "redact", "resolve_key"]
 
@@ -41,8 +41,13 @@ class Secret:
 
 
 def resolve_key(spec: ProviderSpec, given: Mapping[str, str | Secret] | None) -> Secret:
-    """The key for ``spec``: from ``given[spec.id]``, else the provider's environment variable."""
+    """The key for ``spec``: from ``given[spec.id]``, else the provider's environment variable.
+
+    Providers with :class:`~inpaintkit.provider.NoAuth` need none and get an empty secret.
+    """
     value = (given or {}).get(spec.id)
+    if isinstance(spec.auth, NoAuth) and not value:
+        return Secret("")
     if isinstance(value, Secret):
         return value
     if value:

@@ -34,6 +34,7 @@ __all__ = [
     "HttpResponse",
     "ImageHost",
     "ImageTransport",
+    "NoAuth",
     "Pending",
     "PollPolicy",
     "PreparedImage",
@@ -183,7 +184,12 @@ class BodyKeyAuth:
     field: str = "key"
 
 
-Auth = BearerAuth | BodyKeyAuth
+@attrs.frozen
+class NoAuth:
+    """The provider takes no credential (a local AUTOMATIC1111 started without ``--api-auth``)."""
+
+
+Auth = BearerAuth | BodyKeyAuth | NoAuth
 
 
 class ImageTransport(enum.StrEnum):

@@ -486,3 +486,22 @@ async def test_result_served_as_base64_text_is_decoded(toy: tuple[ToyServer, str
     assert image.format == "png"
     assert (image.width, image.height) == (64, 48)
     assert image.url_expires_at == pytest.approx(clock.time() + 60)
+
+
+async def test_providers_without_auth_need_no_key(
+    toy: tuple[ToyServer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import attrs
+
+    from inpaintkit.provider import NoAuth
+
+    server, base = toy
+    monkeypatch.delenv("TOY_API_KEY", raising=False)
+    adapter = ToyAdapter()
+    object.__setattr__(adapter, "_spec", attrs.evolve(adapter.spec, auth=NoAuth()))
+    server.submit_script.append({"state": "done", "id": "n", "images": [{"b64": result_png()}]})
+    async with InpaintClient(
+        base_url=base, registry=ProviderRegistry([adapter]), clock=VirtualClock()
+    ) as c:
+        await c.inpaint(make_job(), "toy")
+    assert server.auth_headers == [None]
