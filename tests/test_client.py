@@ -492,7 +492,6 @@ async def test_providers_without_auth_need_no_key(
     toy: tuple[ToyServer, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import attrs
-
     from inpaintkit.provider import NoAuth
 
     server, base = toy
