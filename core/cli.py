@@ -116,6 +116,16 @@ def _demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _conformance(args: argparse.Namespace) -> int:
+    from inpaintkit.conformance.runner import run_conformance
+
+    out = Path(args.matrix_out) if args.matrix_out else None
+    code, matrix, _ = run_conformance(args.provider or None, matrix_out=out)
+    if out is None:
+        print(matrix, end="")
+    return code
+
+
 def _mock(args: argparse.Namespace) -> int:
     from inpaintkit.mockserver import cli as mock_cli
 
@@ -157,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="folder for inputs, outputs and summary.json")
     p.add_argument("--provider", "-p", action="append", help="limit to these providers")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("conformance", help="run the conformance suite against the mock server")
+    p.add_argument("--provider", "-p", action="append", help="limit to these providers")
+    p.add_argument("--matrix-out", help="write the compatibility matrix (Markdown) here")
+    p.set_defaults(func=_conformance)
 
     p = sub.add_parser("mock", help="serve the mock server until interrupted")
     try:
