@@ -13,16 +13,6 @@ from typing import Final
 
 __all__ = ["KNOWN_DISAGREEMENTS"]
 
-_DPMSOLVER = (
-    "the plugin sends algorithm_type 'dpmsolver++' (the diffusers name of plain multistep DPM++, "
-    "providers/modelslab/samplers.py); the mock's enum is sde-dpmsolver++/none/dpmsolver+++ "
-    "(seed 003 example and the OpenAPI, mockserver/contracts/_modelslab.py); no source "
-    "documents 'dpmsolver++'"
-)
-
-KNOWN_DISAGREEMENTS: Final[Mapping[str, Mapping[str, str]]] = {
-    "modelslab": {
-        "sampler='DPM++ 2M'": _DPMSOLVER,
-        "sampler='DPM++ 2M Karras'": _DPMSOLVER,
-    },
-}
+KNOWN_DISAGREEMENTS: Final[Mapping[str, Mapping[str, str]]] = {}
+"""Empty: the one dispute found so far (ModelsLab ``algorithm_type`` for plain DPM++ 2M, sent as
+the undocumented ``dpmsolver++``) was settled in the plugin's favour of the documented ``none``."""

@@ -21,5 +21,5 @@ class TestModelsLabConformance(ProviderConformance):
     provider_id = "modelslab"
     image_size = (512, 512)  # ModelsLab's width and height start at 512 (seed 003)
     job_defaults: ClassVar = {"model": "pony_realism"}
-    expected_disagreements = KNOWN_DISAGREEMENTS["modelslab"]
+    expected_disagreements = KNOWN_DISAGREEMENTS.get("modelslab", {})
     state_machine_examples = 4

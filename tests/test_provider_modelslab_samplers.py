@@ -20,8 +20,8 @@ MS = "DPMSolverMultistepScheduler"
 
 # sampler -> (scheduler, use_karras_sigmas, algorithm_type or None when not sent)
 EXPECTED: dict[Sampler, tuple[str, str, str | None]] = {
-    Sampler.DPMPP_2M: (MS, "no", "dpmsolver++"),
-    Sampler.DPMPP_2M_KARRAS: (MS, "yes", "dpmsolver++"),
+    Sampler.DPMPP_2M: (MS, "no", "none"),
+    Sampler.DPMPP_2M_KARRAS: (MS, "yes", "none"),
     Sampler.DPMPP_2M_SDE: (MS, "no", "sde-dpmsolver++"),
     Sampler.DPMPP_2M_SDE_KARRAS: (MS, "yes", "sde-dpmsolver++"),
     Sampler.DPMPP_SDE: ("DPMSolverSinglestepScheduler", "no", None),

@@ -241,7 +241,7 @@ def test_plain_dpmpp_2m_overrides_the_seed_default_algorithm() -> None:
     body = ADAPTER.build_submit(url_request(seed_job(sampler=Sampler.DPMPP_2M))).json
     assert body["scheduler"] == "DPMSolverMultistepScheduler"
     assert body["use_karras_sigmas"] == "no"
-    assert body["algorithm_type"] == "dpmsolver++"
+    assert body["algorithm_type"] == "none"
 
 
 def test_one_lora_is_still_a_string() -> None:

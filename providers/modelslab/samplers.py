@@ -16,8 +16,10 @@ the seed document (seed 003):
   ``algorithm_type: sde-dpmsolver++``, leaving the modifiers out would silently turn
   ``DPM++ 2M`` into ``DPM++ 2M SDE Karras``.  So whenever a sampler is chosen we always send
   ``use_karras_sigmas`` explicitly, and for ``DPMSolverMultistepScheduler`` always send
-  ``algorithm_type`` (``"dpmsolver++"``, the diffusers name of the plain multistep DPM++ solver,
-  for the non-SDE samplers; the OpenAPI's ``none`` is read back as the same thing).
+  ``algorithm_type``: ``"none"`` for the non-SDE samplers, the OpenAPI's documented value and
+  default for "no special algorithm".  (An earlier version sent diffusers' own name
+  ``"dpmsolver++"``; no ModelsLab source documents it, and the conformance suite caught the mock
+  rejecting it.  It is still read back as plain.)
 
 A1111 samplers with no ModelsLab counterpart (``DPM++ 2S a`` and its Karras variant,
 ``DPM fast``, ``DPM adaptive``) are errors, never silent substitutions.
@@ -44,13 +46,13 @@ __all__ = [
 
 ALGORITHM_SDE = "sde-dpmsolver++"
 """What we send for the SDE variants (seed 003's example and default value)."""
-ALGORITHM_PLAIN = "dpmsolver++"
-"""What we send for the plain multistep DPM++ 2M (diffusers' own default algorithm)."""
+ALGORITHM_PLAIN = "none"
+"""What we send for the plain multistep DPM++ 2M (the OpenAPI enum's value and default)."""
 
 _SDE_READ = frozenset({ALGORITHM_SDE, "dpmsolver+++"})
 """Wire values read back as the SDE algorithm (``dpmsolver+++``: the A1111 page's and OpenAPI's
 spelling)."""
-_PLAIN_READ = frozenset({ALGORITHM_PLAIN, "none", "no", ""})
+_PLAIN_READ = frozenset({ALGORITHM_PLAIN, "dpmsolver++", "no", ""})
 """Wire values read back as "no special algorithm" (``none`` is the OpenAPI default, ``no``
 appears in a documented ``meta`` echo)."""
 
