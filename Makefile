@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml examples/inpaintkit-sdwebui/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,sdk-compat]'
 	$(BIN)/python -m pip install --quiet -e examples/inpaintkit-sdwebui
 	touch $(STAMP)
 
