@@ -285,6 +285,13 @@ class MockContext:
             source = "data-url" if wire.base64.startswith("data:") else "inline"
             return ResolvedImage(imaging.decode_base64_image(wire.base64), source)
         url = wire.url or ""
+
+        def record_fetch(outcome: str, **facts: Any) -> None:
+            secrets = request.get(REQUEST_SECRETS, [])
+            self.journal.record(
+                "fetch", secrets=secrets, role=role, url=url, outcome=outcome, **facts
+            )
+
         own = self._own_file_key(request, url)
         if own is not None:
             status, stored = self.files.lookup(own)
@@ -296,40 +303,15 @@ class MockContext:
             try:
                 raw = await read_limited(self.http(), url, max_bytes=_MAX_FETCH_BYTES, timeout=30)
             except FetchError as exc:
-                self.journal.record(
-                    "fetch",
-                    secrets=request.get(REQUEST_SECRETS, []),
-                    role=role,
-                    url=url,
-                    outcome=str(exc),
-                )
+                record_fetch(outcome=str(exc))
                 return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
-            self.journal.record(
-                "fetch",
-                secrets=request.get(REQUEST_SECRETS, []),
-                role=role,
-                url=url,
-                outcome="fetched",
-                bytes=len(raw),
-            )
+            record_fetch(outcome="fetched", bytes=len(raw))
             return ResolvedImage(imaging.decode_image(raw), "fetched")
         if self.config.strict_urls:
-            self.journal.record(
-                "fetch",
-                secrets=request.get(REQUEST_SECRETS, []),
-                role=role,
-                url=url,
-                outcome="refused (strict)",
-            )
+            record_fetch(outcome="refused (strict)")
             self.note(request, f"{role}: URL not in the allow-list, refused (strict mode)")
             return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
-        self.journal.record(
-            "fetch",
-            secrets=request.get(REQUEST_SECRETS, []),
-            role=role,
-            url=url,
-            outcome="replaced by synthetic image",
-        )
+        record_fetch(outcome="replaced by synthetic image")
         self.note(request, f"{role}: URL not in the allow-list, replaced by a synthetic image")
         seed = derive_seed(self.streams.seed, "synthetic", url)
         if role == "mask":

@@ -38,31 +38,9 @@ class ModelsLabMock(PlatformMock):
     processing_message = "Try to fetch request after seconds estimated"
 
     def add_routes(self, app: web.Application, ctx: MockContext) -> None:
-        add = ctx.add_route
-        add(
-            app,
-            "POST",
-            "/api/v6/images/fetch",
-            self.fetch,
-            provider_id=self.id,
-            errors=self.contract,
-        )
-        add(
-            app,
-            "POST",
-            "/api/v6/images/fetch/{id}",
-            self.fetch,
-            provider_id=self.id,
-            errors=self.contract,
-        )
-        add(
-            app,
-            "POST",
-            "/api/v6/base64_to_url",
-            self.base64_to_url,
-            provider_id=self.id,
-            errors=self.contract,
-        )
+        self.post(app, "/api/v6/images/fetch", self.fetch)
+        self.post(app, "/api/v6/images/fetch/{id}", self.fetch)
+        self.post(app, "/api/v6/base64_to_url", self.base64_to_url)
 
     def check_limits(
         self, request: web.Request, body: Mapping[str, Any], owner: str, will_queue: bool

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from .app import read_json
-from .context import GeneratedImage, MockContext, ResolvedImage
+from .context import GeneratedImage, Handler, MockContext, ResolvedImage
 from .contracts import (
     ErrorKind,
     ImageFacts,
@@ -61,10 +61,12 @@ class PlatformMock:
 
     def setup(self, app: web.Application, ctx: MockContext) -> None:
         self.ctx = ctx
-        ctx.add_route(
-            app, "POST", self.submit_path, self.submit, provider_id=self.id, errors=self.contract
-        )
+        self.post(app, self.submit_path, self.submit)
         self.add_routes(app, ctx)
+
+    def post(self, app: web.Application, path: str, handler: Handler) -> None:
+        """Add a POST route of this provider: journaled, fault-injectable, its error bodies."""
+        self.ctx.add_route(app, "POST", path, handler, provider_id=self.id, errors=self.contract)
 
     def add_routes(self, app: web.Application, ctx: MockContext) -> None:
         """Fetch and helper endpoints (differ per provider)."""

@@ -30,17 +30,8 @@ class StableDiffusionApiMock(PlatformMock):
     processing_message = "Try to fetch request after given estimated time"
 
     def add_routes(self, app: web.Application, ctx: MockContext) -> None:
-        ctx.add_route(
-            app, "POST", "/api/v3/fetch/{id}", self.fetch, provider_id=self.id, errors=self.contract
-        )
-        ctx.add_route(
-            app,
-            "POST",
-            "/api/v3/system_load",
-            self.system_load,
-            provider_id=self.id,
-            errors=self.contract,
-        )
+        self.post(app, "/api/v3/fetch/{id}", self.fetch)
+        self.post(app, "/api/v3/system_load", self.system_load)
 
     def check_limits(
         self, request: web.Request, body: Mapping[str, Any], owner: str, will_queue: bool

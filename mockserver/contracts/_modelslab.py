@@ -13,11 +13,8 @@ from typing import Any, ClassVar
 from ._fields import Field, ImageLimits, ImageMode, Kind
 from ._model import Base64Upload, ErrorKind, Rejection, SubmitRequest
 from ._platform import (
-    CREDITS_MESSAGE,
-    FETCH_FAILED_MESSAGE,
     INVALID_KEY_TIP,
-    SERVER_ERROR_MESSAGE,
-    UNAVAILABLE_MESSAGE,
+    PLATFORM_ERRORS,
     PlatformContract,
     decode_upload,
     defaults_of,
@@ -222,6 +219,7 @@ class ModelsLabContract(PlatformContract):
     fields: ClassVar[tuple[Field, ...]] = MODELSLAB_SUBMIT
     fetch_fields: ClassVar[tuple[Field, ...]] = MODELSLAB_FETCH
     errors: ClassVar[dict[ErrorKind, tuple[int, dict[str, Any]]]] = {
+        **PLATFORM_ERRORS,
         # Reference 3.4 (error-codes.mdx), statuses and messages as documented.
         ErrorKind.MISSING_KEY: (401, {"status": "error", "message": "API key required"}),
         ErrorKind.INVALID_KEY: (401, _INVALID_KEY),
@@ -237,16 +235,7 @@ class ModelsLabContract(PlatformContract):
                 "retry_after": 30,
             },
         ),
-        ErrorKind.INSUFFICIENT_CREDITS: (402, {"status": "error", "message": CREDITS_MESSAGE}),
-        ErrorKind.TASK_NOT_FOUND: (404, {"status": "error", "message": "Request not found"}),
-        ErrorKind.SERVER_ERROR: (500, {"status": "error", "message": SERVER_ERROR_MESSAGE}),
-        ErrorKind.SERVICE_UNAVAILABLE: (503, {"status": "error", "message": UNAVAILABLE_MESSAGE}),
-        ErrorKind.IMAGE_FETCH_FAILED: (400, {"status": "error", "message": FETCH_FAILED_MESSAGE}),
         ErrorKind.MODEL_NOT_FOUND: (400, {"status": "error", "message": "Model not found"}),
-        ErrorKind.TASK_FAILED: (
-            200,
-            {"status": "failed", "id": "", "message": "Failed, Try Again", "output": ""},
-        ),
     }
 
     def build(

@@ -54,6 +54,21 @@ UNAVAILABLE_MESSAGE = "Service temporarily unavailable. Please try again later."
 CREDITS_MESSAGE = "Insufficient credits. Please add more credits to continue."
 FETCH_FAILED_MESSAGE = "Unable to fetch image from provided URL"
 
+PLATFORM_ERRORS: dict[ErrorKind, tuple[int, dict[str, Any]]] = {
+    # The error bodies StableDiffusionAPI and ModelsLab share (one company, one backend):
+    # statuses and messages from reference 3.4; not-found and failed-task bodies from 2.4.
+    ErrorKind.INSUFFICIENT_CREDITS: (402, {"status": "error", "message": CREDITS_MESSAGE}),
+    ErrorKind.TASK_NOT_FOUND: (404, {"status": "error", "message": "Request not found"}),
+    ErrorKind.SERVER_ERROR: (500, {"status": "error", "message": SERVER_ERROR_MESSAGE}),
+    ErrorKind.SERVICE_UNAVAILABLE: (503, {"status": "error", "message": UNAVAILABLE_MESSAGE}),
+    ErrorKind.IMAGE_FETCH_FAILED: (400, {"status": "error", "message": FETCH_FAILED_MESSAGE}),
+    ErrorKind.TASK_FAILED: (
+        200,
+        {"status": "failed", "id": "", "message": "Failed, Try Again", "output": ""},
+    ),
+}
+"""Each platform contract's ``errors`` starts from these and adds its own (keys, rate limits)."""
+
 
 def laravel_message(violation: Violation) -> str:
     """The message Laravel's validator gives for the broken rule, derived from the row."""

@@ -12,11 +12,8 @@ from typing import Any, ClassVar
 from ._fields import Field, ImageLimits, ImageMode, Kind
 from ._model import ErrorKind, SubmitRequest
 from ._platform import (
-    CREDITS_MESSAGE,
-    FETCH_FAILED_MESSAGE,
     INVALID_KEY_TIP,
-    SERVER_ERROR_MESSAGE,
-    UNAVAILABLE_MESSAGE,
+    PLATFORM_ERRORS,
     PlatformContract,
     defaults_of,
     wire_image,
@@ -106,6 +103,7 @@ class StableDiffusionApiContract(PlatformContract):
     fields: ClassVar[tuple[Field, ...]] = SDAPI_SUBMIT
     fetch_fields: ClassVar[tuple[Field, ...]] = SDAPI_FETCH
     errors: ClassVar[dict[ErrorKind, tuple[int, dict[str, Any]]]] = {
+        **PLATFORM_ERRORS,
         # Bodies from reference 2.4; statuses from ModelsLab's table (reference 3.4, same company).
         ErrorKind.MISSING_KEY: (401, _INVALID_KEY),
         ErrorKind.INVALID_KEY: (401, _INVALID_KEY),
@@ -119,16 +117,7 @@ class StableDiffusionApiContract(PlatformContract):
                 "please wait for {retry_after} seconds and try again",
             },
         ),
-        ErrorKind.INSUFFICIENT_CREDITS: (402, {"status": "error", "message": CREDITS_MESSAGE}),
-        ErrorKind.TASK_NOT_FOUND: (404, {"status": "error", "message": "Request not found"}),
-        ErrorKind.SERVER_ERROR: (500, {"status": "error", "message": SERVER_ERROR_MESSAGE}),
-        ErrorKind.SERVICE_UNAVAILABLE: (503, {"status": "error", "message": UNAVAILABLE_MESSAGE}),
-        ErrorKind.IMAGE_FETCH_FAILED: (400, {"status": "error", "message": FETCH_FAILED_MESSAGE}),
         ErrorKind.MODEL_NOT_FOUND: (400, {"status": "error", "message": "Model id not found"}),
-        ErrorKind.TASK_FAILED: (
-            200,
-            {"status": "failed", "id": "", "message": "Failed, Try Again", "output": ""},
-        ),
     }
 
     def build(
