@@ -13,7 +13,6 @@ hold the key, are never attached.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from inpaintkit.errors import (
     TaskFailedError,
     ValidationError,
 )
+from inpaintkit.parsing import first_value, lenient_number
 
 from .capabilities import PROVIDER_ID
 from .wire import wire_to_neutral
@@ -44,13 +44,7 @@ def message_of(body: Any) -> Any:
 
     May be a string, or an object/list of field errors; ``None`` if the body has none.
     """
-    if not isinstance(body, Mapping):
-        return None
-    for name in ("message", "messege", "error"):
-        value = body.get(name)
-        if value not in (None, ""):
-            return value
-    return None
+    return first_value(body, ("message", "messege", "error"))
 
 
 def _as_text(message: Any) -> str:
@@ -64,13 +58,8 @@ def _as_text(message: Any) -> str:
 def parse_retry_after(body: Any, header: str | None) -> float | None:
     """Seconds to wait, from a ``Retry-After`` header (seconds) or the body's ``retry_after``."""
     for candidate in (header, body.get("retry_after") if isinstance(body, Mapping) else None):
-        if candidate is None or isinstance(candidate, bool):
-            continue
-        try:
-            value = float(candidate)
-        except (TypeError, ValueError):
-            continue  # an HTTP date or garbage: no usable hint
-        if math.isfinite(value) and value >= 0:
+        value = lenient_number(candidate, minimum=0)  # an HTTP date or garbage: no usable hint
+        if value is not None:
             return value
     return None
 

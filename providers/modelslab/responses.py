@@ -16,7 +16,6 @@ One body grammar covers all three (reference 3.3-3.5): ``status`` is ``success``
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
@@ -27,6 +26,7 @@ import attrs
 from inpaintkit.errors import InpaintError, ProviderError, ValidationError
 from inpaintkit.images import from_base64, sniff_format
 from inpaintkit.job import Sampler
+from inpaintkit.parsing import lenient_number
 from inpaintkit.provider import (
     Done,
     Failed,
@@ -78,18 +78,8 @@ def _meta(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _int(value: Any) -> int | None:
-    number = _number(value)
+    number = lenient_number(value)
     return int(number) if number is not None and number.is_integer() else None
 
 
@@ -168,8 +158,8 @@ def parse_meta(meta: Any) -> MetaEcho:
         num_images=_int(meta.get("n_samples", meta.get("samples"))),
         width=_int(meta.get("W", meta.get("width"))),
         height=_int(meta.get("H", meta.get("height"))),
-        guidance_scale=_number(meta.get("guidance_scale")),
-        strength=_number(meta.get("strength")),
+        guidance_scale=lenient_number(meta.get("guidance_scale")),
+        strength=lenient_number(meta.get("strength")),
         clip_skip=_int(meta.get("clip_skip")),
         sampler=sampler_from_wire(
             scheduler, meta.get("use_karras_sigmas"), meta.get("algorithm_type")
@@ -203,7 +193,7 @@ def _done(body: Mapping[str, Any], handle: TaskHandle | None, status: int | None
         images=images,
         task_id=task_id,
         seed=parse_meta(body.get("meta")).seed,
-        generation_time=_number(body.get("generationTime")),
+        generation_time=lenient_number(body.get("generationTime")),
         raw=body,
     )
 
@@ -222,7 +212,7 @@ def _pending(body: Mapping[str, Any], handle: TaskHandle | None, status: int | N
     track_id = body.get("track_id", _meta(body).get("track_id"))
     if isinstance(track_id, str) and track_id:
         data["track_id"] = track_id
-    eta = _number(body.get("eta"))
+    eta = lenient_number(body.get("eta"))
     new_handle = TaskHandle(provider=PROVIDER_ID, task_id=task_id, data=data)
     return Pending(new_handle, eta=eta if eta is not None and eta >= 0 else None, raw=body)
 

@@ -20,10 +20,8 @@ Decisions where the sources leave room:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 import attrs
@@ -37,6 +35,7 @@ from inpaintkit.errors import (
     TaskFailedError,
     ValidationError,
 )
+from inpaintkit.parsing import lenient_number, retry_after_header
 from inpaintkit.provider import HttpResponse
 
 from .capabilities import CAPABILITIES
@@ -268,31 +267,6 @@ def _field_errors(label: str, message: Any, default_field: str | None) -> list[F
 def _retry_after(fields: Mapping[str, Any], headers: Mapping[str, str]) -> float | None:
     """Seconds to wait, from a ``Retry-After`` header (seconds or HTTP date, measured against
     the response's ``Date`` so no clock is needed) or a ``retry_after`` body field."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    header = lowered.get("retry-after")
-    if header is not None:
-        seconds = _seconds(header)
-        if seconds is not None:
-            return seconds
-        return _date_delta(header, lowered.get("date"))
-    return _seconds(fields.get("retry_after"))
-
-
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _date_delta(when: str, now: str | None) -> float | None:
-    if now is None:
-        return None
-    try:
-        delta = (parsedate_to_datetime(when) - parsedate_to_datetime(now)).total_seconds()
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(delta, 0.0)
+    if any(k.lower() == "retry-after" for k in headers):
+        return retry_after_header(headers)
+    return lenient_number(fields.get("retry_after"), minimum=0)

@@ -24,11 +24,11 @@ Decisions (documented here because the sources leave room):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, Final
 
 from inpaintkit.errors import FieldError, ProviderError, TaskFailedError, ValidationError
+from inpaintkit.parsing import lenient_number
 from inpaintkit.provider import (
     Done,
     Failed,
@@ -97,23 +97,13 @@ def _id(value: Any) -> str | None:
     return None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _positive(value: Any) -> float | None:
-    number = _number(value)
+    number = lenient_number(value)
     return number if number is not None and number > 0 else None
 
 
 def _seed(value: Any) -> int | None:
-    number = _number(value)
+    number = lenient_number(value)
     if number is None or number < 0 or not number.is_integer():
         return None
     return int(number)
@@ -217,7 +207,7 @@ def parse_task_result(
 
 
 def _progress(value: Any) -> float | None:
-    percent = _number(value)
+    percent = lenient_number(value)
     if percent is None:
         return None
     return min(max(percent / 100.0, 0.0), 1.0)
@@ -277,8 +267,8 @@ def _generation_time(debug_info: Any) -> float | None:
     (milliseconds, documented as strings and empty in every published example)."""
     if not isinstance(debug_info, Mapping):
         return None
-    start = _number(debug_info.get("execute_time_ms"))
-    end = _number(debug_info.get("complete_time_ms"))
+    start = lenient_number(debug_info.get("execute_time_ms"))
+    end = lenient_number(debug_info.get("complete_time_ms"))
     if start is None or end is None or end < start or start <= 0:
         return None
     return (end - start) / 1000.0

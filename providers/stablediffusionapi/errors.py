@@ -11,8 +11,6 @@ be an object of field errors (``{"prompt": ["The prompt field is required."]}``)
 
 from __future__ import annotations
 
-import email.utils
-import math
 import re
 import time
 from collections.abc import Mapping
@@ -28,6 +26,7 @@ from inpaintkit.errors import (
     TaskFailedError,
     ValidationError,
 )
+from inpaintkit.parsing import first_value, lenient_number, retry_after_header
 from inpaintkit.provider import HttpResponse
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
@@ -51,13 +50,7 @@ def message_of(body: Any) -> Any:
 
     Returns whatever is there (a string, an object of field errors, ...) or ``None``.
     """
-    if not isinstance(body, Mapping):
-        return None
-    for key in ("message", "messege", "error"):
-        value = body.get(key)
-        if value not in (None, ""):
-            return value
-    return None
+    return first_value(body, ("message", "messege", "error"))
 
 
 def _text(message: Any) -> str:
@@ -105,21 +98,6 @@ def _field_errors(message: Mapping[str, Any]) -> list[FieldError]:
     return errors
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
-
-
 def retry_after_of(
     body: Any, headers: Mapping[str, str] | None = None, *, now: float | None = None
 ) -> float | None:
@@ -129,20 +107,11 @@ def retry_after_of(
     (ModelsLab's 429, reference 3.4), then a number of seconds in the message or tips text
     (SDAPI's spam filter: 'please wait for 30 seconds and try again', reference 2.4).
     """
-    for name, value in (headers or {}).items():
-        if name.lower() != "retry-after":
-            continue
-        seconds = _number(value)
-        if seconds is not None:
-            return seconds
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            continue
-        current = time.time() if now is None else now
-        return max(0.0, when.timestamp() - current)
+    seconds = retry_after_header(headers or {}, now=time.time() if now is None else now)
+    if seconds is not None:
+        return seconds
     if isinstance(body, Mapping):
-        seconds = _number(body.get("retry_after"))
+        seconds = lenient_number(body.get("retry_after"), minimum=0)
         if seconds is not None:
             return seconds
         for key in ("message", "messege", "tips", "tip"):

@@ -18,7 +18,6 @@ live service really sends drifts from the docs, so the reader accepts:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 
 from inpaintkit.errors import ProviderError, ValidationError
 from inpaintkit.images import from_base64, sniff_format
+from inpaintkit.parsing import lenient_number
 from inpaintkit.provider import Done, Failed, Pending, RemoteImage, TaskHandle, TaskState
 
 from .capabilities import PROVIDER_ID
@@ -59,23 +59,8 @@ def task_id_of(body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _eta(body: Mapping[str, Any]) -> float | None:
-    eta = _number(body.get("eta"))
+    eta = lenient_number(body.get("eta"))
     return eta if eta is not None and eta >= 0 else None
 
 
@@ -83,7 +68,7 @@ def _seed(body: Mapping[str, Any]) -> int | None:
     meta = body.get("meta")
     if not isinstance(meta, Mapping):
         return None
-    seed = _number(meta.get("seed"))
+    seed = lenient_number(meta.get("seed"))
     return int(seed) if seed is not None and seed.is_integer() and seed >= 0 else None
 
 
@@ -132,7 +117,7 @@ def _done(body: Mapping[str, Any], handle: TaskHandle | None) -> Done:
             items = list(_links(handle.data.get("future_links")))
     if not items:
         raise _MalformedAnswer("status success without output or future_links")
-    generation_time = _number(body.get("generationTime"))
+    generation_time = lenient_number(body.get("generationTime"))
     task_id = task_id_of(body) or (handle.task_id if handle is not None else None)
     return Done(
         images=tuple(_image(item, i, nsfw) for i, item in enumerate(items)),

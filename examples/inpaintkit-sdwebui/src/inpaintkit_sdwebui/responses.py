@@ -19,9 +19,7 @@ Errors come in three shapes (see :mod:`.sources`):
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 import attrs
@@ -34,6 +32,7 @@ from inpaintkit.errors import (
     ValidationError,
 )
 from inpaintkit.images import from_base64, sniff_format
+from inpaintkit.parsing import retry_after_header
 from inpaintkit.provider import Done, Failed, HttpResponse, RemoteImage, TaskState
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
@@ -218,18 +217,4 @@ def _text(fields: Mapping[str, Any], body: Any) -> str:
 
 
 def _retry_after(response: HttpResponse) -> float | None:
-    header = response.header("Retry-After")
-    if header is None:
-        return None
-    try:
-        seconds = float(header)
-    except ValueError:
-        date = response.header("Date")
-        if date is None:
-            return None
-        try:
-            delta = parsedate_to_datetime(header) - parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError):
-            return None
-        return max(delta.total_seconds(), 0.0)
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    return retry_after_header(response.headers)
