@@ -20,7 +20,7 @@ import attrs
 
 from .errors import FieldError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob, MaskOptions, OutputFormat
-from .provider import Capability, ProviderSpec, Support
+from .provider import Capability, PreparedRequest, ProviderSpec, Support
 from .schema import default_of
 
 __all__ = [
@@ -31,8 +31,10 @@ __all__ = [
     "UnsupportedFieldWarning",
     "UnsupportedPolicy",
     "check_native",
+    "check_prepared",
     "get_path",
     "plan_job",
+    "prepared_errors",
 ]
 
 DEFAULT_EMULATED_PADDING = 32
@@ -130,26 +132,31 @@ def get_path(job: InpaintJob, path: str) -> Any:
     return value
 
 
-def check_native(row: Capability, value: Any, path: str, provider: str) -> list[FieldError]:
-    """The provider's own limits on one native value."""
+def check_native(
+    row: Capability, value: Any, path: str, provider: str, *, split: bool = True
+) -> list[FieldError]:
+    """The provider's own limits on one native value.
+
+    With ``split`` (planning a whole job), a count above a ``split_above_maximum`` row's maximum
+    is fine: it will be split over several requests.  A single prepared request has no such
+    excuse, so :func:`prepared_errors` checks with ``split=False``.
+    """
     suffix = f" for {provider}"
     if value is None:
         return []
     if isinstance(value, str):
-        if row.min_length is not None and len(value) < row.min_length:
-            return [
-                FieldError(path, f"must have at least {row.min_length} character(s){suffix}", value)
-            ]
-        if row.max_length is not None and len(value) > row.max_length:
-            return [
-                FieldError(path, f"must have at most {row.max_length} characters{suffix}", value)
-            ]
+        low, high = row.min_length, row.max_length
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+            bounds = f"[{low or 0}, {high if high is not None else '...'}]"
+            rule = f"must have a length in {bounds}{suffix} (length {len(value)})"
+            return [FieldError(path, rule, value)]
     if row.choices is not None and value not in row.choices:
         shown = ", ".join(repr(getattr(c, "value", c)) for c in row.choices)
         return [FieldError(path, f"must be one of {shown}{suffix}", getattr(value, "value", value))]
     if isinstance(value, int | float) and not isinstance(value, bool):
         too_low = row.minimum is not None and value < row.minimum
-        too_high = row.maximum is not None and value > row.maximum and not row.split_above_maximum
+        may_split = split and row.split_above_maximum
+        too_high = row.maximum is not None and value > row.maximum and not may_split
         if too_low or too_high:
             return [
                 FieldError(path, f"must be in {row.describe_range() or 'range'}{suffix}", value)
@@ -195,6 +202,22 @@ def _values(job: InpaintJob, field: str) -> list[tuple[str, Any]]:
     return [(f"$.{field}", get_path(job, field))]
 
 
+def _required_errors(job: InpaintJob, spec: ProviderSpec) -> list[FieldError]:
+    """Required rows without a default that the job leaves unset."""
+    errors: list[FieldError] = []
+    for row in spec.capabilities:
+        unset = get_path(job, row.field.split("[]")[0]) in (None, ())
+        if row.required and row.default is None and unset:
+            wire = f" ({row.wire})" if row.wire else ""
+            errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}{wire}"))
+    return errors
+
+
+def _always_sent(field: str, job: InpaintJob) -> bool:
+    """Fields every job carries, which a table without a row simply leaves unlimited."""
+    return field == "prompt" or (field == "num_images" and job.num_images == 1)
+
+
 def plan_job(
     job: InpaintJob,
     spec: ProviderSpec,
@@ -217,18 +240,14 @@ def plan_job(
     emulation = Emulation()
     batches: tuple[int, ...] = (job.num_images,)
 
-    for row in table:
-        unset = get_path(job, row.field.split("[]")[0]) in (None, ())
-        if row.required and row.default is None and unset:
-            errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}"))
-
+    errors.extend(_required_errors(job, spec))
     for field in _checked_fields(job):
         row = table.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED
         pairs = _values(job, field)
         if support is Support.UNSUPPORTED:
-            if field == "prompt" or (field == "num_images" and job.num_images == 1):
-                continue  # always present; a provider without a row simply has no limits here
+            if _always_sent(field, job):
+                continue
             for path, value in pairs:
                 unsupported_errors.append(FieldError(path, f"is not supported by {spec.id}", value))
             dropped.append(field)
@@ -349,6 +368,61 @@ def _wire_job(
     if mask_changes:
         changes["mask_options"] = attrs.evolve(mo, **mask_changes)
     return attrs.evolve(job, **changes) if changes else job
+
+
+def prepared_errors(
+    request: PreparedRequest, spec: ProviderSpec
+) -> tuple[list[FieldError], list[FieldError]]:
+    """Why ``request`` cannot be sent as it is: ``(unsupported, invalid)`` field errors.
+
+    The same table checks as :func:`plan_job`, applied to what reached the adapter: a field the
+    provider cannot honour, an emulated field the client has not applied yet (a width/height
+    already equal to the prepared image's size counts as applied), a missing required field, or
+    a native value outside the provider's limits (``num_images`` included: splitting is over).
+    Adapters use it through :func:`check_prepared` as a backstop for callers that skip planning.
+    """
+    job = request.job
+    unsupported: list[FieldError] = []
+    invalid = _required_errors(job, spec)
+    for field in _checked_fields(job):
+        row = spec.capabilities.get(field)
+        support = row.support if row is not None else Support.UNSUPPORTED
+        for path, value in _values(job, field):
+            if support is Support.UNSUPPORTED:
+                if not _always_sent(field, job):
+                    unsupported.append(FieldError(path, f"is not supported by {spec.id}", value))
+            elif support is Support.EMULATED:
+                if not _already_applied(field, value, request):
+                    rule = (
+                        "is emulated by the client and must be applied before the request is built"
+                    )
+                    unsupported.append(FieldError(path, rule, value))
+            else:
+                assert row is not None
+                invalid.extend(check_native(row, value, path, spec.id, split=False))
+    return unsupported, invalid
+
+
+def check_prepared(
+    request: PreparedRequest, spec: ProviderSpec, *, extra: Sequence[FieldError] = ()
+) -> None:
+    """Raise if ``request`` cannot be sent: :class:`UnsupportedFieldError` for fields the
+    provider cannot honour, else :class:`ValidationError` for every invalid value plus
+    ``extra`` (an adapter's own checks, such as its provider-only ``extras``)."""
+    unsupported, invalid = prepared_errors(request, spec)
+    if unsupported:
+        raise UnsupportedFieldError(unsupported, provider=spec.id)
+    invalid.extend(extra)
+    if invalid:
+        raise ValidationError(invalid, provider=spec.id)
+
+
+def _already_applied(field: str, value: Any, request: PreparedRequest) -> bool:
+    if field == "width":
+        return bool(value == request.image.width)
+    if field == "height":
+        return bool(value == request.image.height)
+    return False
 
 
 def seeds_for_batches(seed: int | None, batches: Sequence[int]) -> list[int | None]:

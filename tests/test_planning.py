@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from inpaintkit import (
     Embedding,
+    FieldError,
     InpaintJob,
     Lora,
     MaskOptions,
@@ -24,6 +25,8 @@ from inpaintkit.provider import (
     BearerAuth,
     Capability,
     CapabilityTable,
+    PreparedImage,
+    PreparedRequest,
     ProviderSpec,
     Support,
 )
@@ -163,3 +166,36 @@ def test_capability_table_rejects_impossible_emulation() -> None:
         Capability("clip_skip", E)
     with pytest.raises(ValueError, match="twice"):
         CapabilityTable(rows=(Capability("steps", N), Capability("steps", N)))
+
+
+def prepared(job: InpaintJob, width: int = 64, height: int = 64) -> PreparedRequest:
+    image = PreparedImage(data=b"i", format="png", width=width, height=height)
+    return PreparedRequest(job=job, image=image, mask=image)
+
+
+def test_check_prepared_is_the_adapters_backstop() -> None:
+    from inpaintkit.planning import check_prepared, prepared_errors
+
+    check_prepared(prepared(job(steps=100)), SPEC)  # within limits: nothing to say
+    unsupported, invalid = prepared_errors(prepared(job(clip_skip=2, num_images=5)), SPEC)
+    assert [e.path for e in unsupported] == ["$.clip_skip"]
+    assert [e.path for e in invalid] == ["$.num_images"]  # a single request cannot split
+    with pytest.raises(UnsupportedFieldError):
+        check_prepared(prepared(job(clip_skip=2)), SPEC)
+    with pytest.raises(ValidationError) as info:
+        check_prepared(
+            prepared(InpaintJob(image=b"i", mask=b"m", prompt="cat")),
+            SPEC,
+            extra=[FieldError("$.extras.acme.x", "is not an acme extra")],
+        )
+    assert info.value.paths == ("$.model", "$.extras.acme.x")
+    assert "is required by acme" in str(info.value)
+
+
+def test_check_prepared_rejects_emulations_not_yet_applied() -> None:
+    from inpaintkit.planning import prepared_errors
+
+    unapplied = job(mask_options=MaskOptions(invert=True))
+    assert [e.path for e in prepared_errors(prepared(unapplied), SPEC)[0]] == [
+        "$.mask_options.invert"
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import attrs
+from inpaintkit.planning import check_prepared
 from inpaintkit.provider import (
     HttpRequest,
     HttpResponse,
@@ -22,7 +23,7 @@ from inpaintkit.provider import (
 
 from .results import parse_submit_response, parse_task_result_response, parse_webhook_event
 from .spec import POLL_PATH, SPEC, SUBMIT_PATH
-from .validate import check_prepared
+from .validate import extras_errors
 from .wire import build_body
 
 __all__ = ["NovitaAdapter"]
@@ -39,7 +40,7 @@ class NovitaAdapter:
 
     def build_submit(self, request: PreparedRequest) -> HttpRequest:
         """The submit request; raises a typed validation error for a job Novita would reject."""
-        check_prepared(request, self.spec.capabilities)
+        check_prepared(request, self.spec, extra=extras_errors(request.job))
         return HttpRequest(
             method="POST",
             path=SUBMIT_PATH,
