@@ -61,10 +61,7 @@ def _field_hook(conv: cattrs.Converter, rule: Rule) -> Callable[[Any, Any], Any]
             try:
                 return rule.enum_type(value)
             except ValueError:
-                choices = ", ".join(repr(m.value) for m in rule.enum_type)
-                raise _RuleViolation(
-                    [FieldError("$", f"must be one of {choices}", value)]
-                ) from None
+                raise _RuleViolation(check_value(rule, value, "$")) from None
         if rule.kind == "object":
             assert rule.item is not None
             return conv.structure(value, rule.item)
@@ -72,12 +69,8 @@ def _field_hook(conv: cattrs.Converter, rule: Rule) -> Callable[[Any, Any], Any]
             assert rule.item is not None
             if not isinstance(value, list):
                 raise _RuleViolation([FieldError("$", "must be a list", value)])
-            structured = conv.structure(value, tuple[rule.item, ...])  # type: ignore[name-defined]
-            if rule.maximum is not None and len(structured) > rule.maximum:
-                raise _RuleViolation(
-                    [FieldError("$", f"must have at most {rule.maximum} items", value)]
-                )
-            return structured
+            # Item counts are checked when the enclosing class is constructed (check_fields).
+            return conv.structure(value, tuple[rule.item, ...])  # type: ignore[name-defined]
         if rule.kind == "mapping":
             if not isinstance(value, dict):
                 raise _RuleViolation([FieldError("$", "must be an object", value)])

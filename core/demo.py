@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 from PIL import Image, ImageDraw
 
+from .convert import job_to_dict
 from .errors import InpaintError
 from .job import InpaintJob, MaskOptions, OutputFormat
 from .result import InpaintResult
@@ -99,14 +100,9 @@ def run_demo(
     image.save(image_path)
     mask.save(mask_path)
     base_job = demo_job(image_path, mask_path)
-    (out / "job.json").write_text(
-        json.dumps(
-            {"image": "input.png", "mask": "mask.png"}
-            | {k: v for k, v in _job_json(base_job).items() if k not in ("image", "mask")},
-            indent=2,
-        )
-        + "\n"
-    )
+    # The same job as a file, its images relative to it: `inpaintkit run out/job.json` reruns it.
+    job_file = {**job_to_dict(base_job), "image": "input.png", "mask": "mask.png"}
+    (out / "job.json").write_text(json.dumps(job_file, indent=2) + "\n")
 
     pm = make_plugin_manager()
     registry = ProviderRegistry.from_plugin_manager(pm)
@@ -137,9 +133,3 @@ def run_demo(
         asyncio.run(run_all())
     (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows
-
-
-def _job_json(job: InpaintJob) -> dict[str, Any]:
-    from .convert import job_to_dict
-
-    return job_to_dict(job)

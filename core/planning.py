@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -32,6 +32,7 @@ __all__ = [
     "UnsupportedPolicy",
     "check_native",
     "check_prepared",
+    "fields_with",
     "get_path",
     "plan_job",
     "prepared_errors",
@@ -74,6 +75,11 @@ class FieldOutcome:
     note: str = ""
 
 
+def fields_with(outcomes: Iterable[FieldOutcome], disposition: Disposition) -> tuple[str, ...]:
+    """The fields among ``outcomes`` that ended with ``disposition``."""
+    return tuple(o.field for o in outcomes if o.disposition is disposition)
+
+
 @attrs.frozen
 class Emulation:
     """Client-side work that stands in for features the provider lacks."""
@@ -111,12 +117,12 @@ class Plan:
     @property
     def dropped(self) -> tuple[str, ...]:
         """The fields dropped under the warn/drop policy."""
-        return tuple(o.field for o in self.outcomes if o.disposition is Disposition.DROPPED)
+        return fields_with(self.outcomes, Disposition.DROPPED)
 
     @property
     def emulated(self) -> tuple[str, ...]:
         """The fields the client emulates."""
-        return tuple(o.field for o in self.outcomes if o.disposition is Disposition.EMULATED)
+        return fields_with(self.outcomes, Disposition.EMULATED)
 
 
 _MISSING = object()

@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from .planning import Disposition, FieldOutcome
+from .planning import Disposition, FieldOutcome, fields_with
 
 __all__ = ["InpaintResult", "ResultImage", "Timings"]
 
@@ -72,12 +72,12 @@ class InpaintResult:
     @property
     def dropped(self) -> tuple[str, ...]:
         """Fields dropped because the provider does not support them."""
-        return tuple(o.field for o in self.outcomes if o.disposition is Disposition.DROPPED)
+        return fields_with(self.outcomes, Disposition.DROPPED)
 
     @property
     def emulated(self) -> tuple[str, ...]:
         """Fields the client emulated."""
-        return tuple(o.field for o in self.outcomes if o.disposition is Disposition.EMULATED)
+        return fields_with(self.outcomes, Disposition.EMULATED)
 
     @property
     def task_id(self) -> str | None:
