@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 import pytest
-from inpaintkit.matrix import neutral_fields
+from inpaintkit.matrix import field_table, markdown_table
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import ProviderSpec, Support
 
@@ -184,6 +184,27 @@ def render_compat_matrix(
         for o in outcomes
         if o.outcome == "skipped" and "expected disagreement" in o.text
     }
+
+    def cell(field: str, pid: str) -> str:
+        support = registry[pid].spec.capabilities.support(field).value
+        if field in failing.get(pid, set()):
+            return "**FAILING**"
+        if (pid, field) in disputed:
+            return f"{support} (disputed)"
+        return support
+
+    def counts(pid: str, test: str) -> str:
+        mine = [o for o in outcomes if o.provider == pid and o.test == test]
+        passed = sum(o.outcome == "passed" for o in mine)
+        failed = sum(o.outcome == "failed" for o in mine)
+        skipped = sum(o.outcome == "skipped" for o in mine)
+        text = f"{passed} passed" + (f", **{failed} FAILING**" if failed else "")
+        return text + (f", {skipped} skipped" if skipped else "")
+
+    check_rows = [
+        (f"`{test}`", [counts(pid, test) for pid in providers])
+        for test in sorted({o.test for o in outcomes})
+    ]
     lines = [
         "# Conformance matrix",
         "",
@@ -192,30 +213,8 @@ def render_compat_matrix(
         "disagree, or the request did not carry the job's meaning); *disputed*: a known,",
         "documented disagreement awaiting a decision (`inpaintkit.conformance.known`).",
         "",
-        "| field | " + " | ".join(providers) + " |",
-        "|---|" + "---|" * len(providers),
+        *field_table(providers, cell),
+        "",
+        *markdown_table("check", providers, check_rows),
     ]
-    for field in neutral_fields():
-        cells = []
-        for pid in providers:
-            support = registry[pid].spec.capabilities.support(field).value
-            if field in failing.get(pid, set()):
-                cells.append("**FAILING**")
-            elif (pid, field) in disputed:
-                cells.append(f"{support} (disputed)")
-            else:
-                cells.append(support)
-        lines.append(f"| `{field}` | " + " | ".join(cells) + " |")
-    lines += ["", "| check | " + " | ".join(providers) + " |", "|---|" + "---|" * len(providers)]
-    tests = sorted({o.test for o in outcomes})
-    for test in tests:
-        cells = []
-        for pid in providers:
-            mine = [o for o in outcomes if o.provider == pid and o.test == test]
-            passed = sum(o.outcome == "passed" for o in mine)
-            failed = sum(o.outcome == "failed" for o in mine)
-            skipped = sum(o.outcome == "skipped" for o in mine)
-            cell = f"{passed} passed" + (f", **{failed} FAILING**" if failed else "")
-            cells.append(cell + (f", {skipped} skipped" if skipped else ""))
-        lines.append(f"| `{test}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

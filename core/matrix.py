@@ -6,7 +6,7 @@ file is out of step with the capability tables, so the docs cannot drift from th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -14,7 +14,7 @@ import attrs
 from .job import InpaintJob
 from .provider import Capability, ProviderAdapter, Support
 
-__all__ = ["neutral_fields", "render_matrix", "spec_summary"]
+__all__ = ["field_table", "markdown_table", "neutral_fields", "render_matrix", "spec_summary"]
 
 
 def neutral_fields() -> list[str]:
@@ -58,6 +58,24 @@ def _cell(row: Capability | None) -> str:
     return text.replace("|", "\\|")
 
 
+def markdown_table(
+    corner: str, columns: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]]
+) -> list[str]:
+    """Markdown lines of a table: ``corner`` over the row labels, one column per ``columns``."""
+    lines = ["| " + " | ".join([corner, *columns]) + " |", "|---|" + "---|" * len(columns)]
+    lines.extend(f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows)
+    return lines
+
+
+def field_table(providers: Sequence[str], cell: Callable[[str, str], str]) -> list[str]:
+    """The neutral field x provider table, ``cell(field, provider)`` filling each cell."""
+    return markdown_table(
+        "field",
+        providers,
+        ((f"`{field}`", [cell(field, pid) for pid in providers]) for field in neutral_fields()),
+    )
+
+
 def render_matrix(adapters: Mapping[str, ProviderAdapter]) -> str:
     """The Markdown capability matrix of ``adapters``."""
     ids = sorted(adapters)
@@ -70,12 +88,8 @@ def render_matrix(adapters: Mapping[str, ProviderAdapter]) -> str:
         "splitting requests, and the result records it; *unsupported*: rejected by default,",
         "dropped and recorded with `unsupported='warn'` or `'drop'`.",
         "",
-        "| field | " + " | ".join(ids) + " |",
-        "|---|" + "---|" * len(ids),
+        *field_table(ids, lambda field, pid: _cell(adapters[pid].spec.capabilities.get(field))),
     ]
-    for field in neutral_fields():
-        cells = [_cell(adapters[pid].spec.capabilities.get(field)) for pid in ids]
-        lines.append(f"| `{field}` | " + " | ".join(cells) + " |")
     lines += ["", "## Sources", ""]
     for pid in ids:
         spec = adapters[pid].spec
