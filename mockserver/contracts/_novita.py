@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+import attrs
+
 from ._fields import (
     Dialect,
     Field,
@@ -137,6 +139,11 @@ NOVITA_EXTRA: tuple[Field, ...] = (
     Field("nsfw_detection_level", Kind.INTEGER, S001, enum=(0, 1, 2)),
 )
 
+_IMAGE_LIMITS = ImageLimits(
+    ImageMode.BASE64, max_bytes=30 * MB, max_pixels=16 * MB, formats=("png", "jpeg", "webp")
+)
+"""Seed 001, for the image and the mask alike: 16 megapixels, 30 Mb (see ``_IMAGE_NOTE``)."""
+
 NOVITA_REQUEST: tuple[Field, ...] = (
     Field("model_name", Kind.STRING, S001, required=True),
     Field(
@@ -144,12 +151,7 @@ NOVITA_REQUEST: tuple[Field, ...] = (
         Kind.STRING,
         S001,
         required=True,
-        image=ImageLimits(
-            ImageMode.BASE64,
-            max_bytes=30 * MB,
-            max_pixels=16 * MB,
-            formats=("png", "jpeg", "webp"),
-        ),
+        image=_IMAGE_LIMITS,
         note=_IMAGE_NOTE,
     ),
     Field(
@@ -157,13 +159,7 @@ NOVITA_REQUEST: tuple[Field, ...] = (
         Kind.STRING,
         S001,
         required=True,
-        image=ImageLimits(
-            ImageMode.BASE64,
-            max_bytes=30 * MB,
-            max_pixels=16 * MB,
-            same_resolution_as="image_base64",
-            formats=("png", "jpeg", "webp"),
-        ),
+        image=attrs.evolve(_IMAGE_LIMITS, same_resolution_as="image_base64"),
         note=_IMAGE_NOTE,
     ),
     Field("prompt", Kind.STRING, S001, required=True, min_length=1, max_length=1024),
