@@ -12,6 +12,7 @@ from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit.clock import VirtualClock
 from inpaintkit.mockserver import MockConfig, run_mock
 from PIL import Image, ImageChops
+from seed_examples import SDK_CAPTURE
 from test_mock_lifecycle import (
     AUTH,
     b64png,
@@ -259,29 +260,7 @@ async def test_sd_validation_error_body_and_unknown_fetch_id(
 
 async def test_sdk_style_novita_body_is_accepted(session: aiohttp.ClientSession) -> None:
     """What the official Python SDK sends: nulls, "" for sd_vae, {} for storage and plan."""
-    body = {
-        "extra": {
-            "response_image_type": "jpeg",
-            "enable_nsfw_detection": False,
-            "nsfw_detection_level": 0,
-            "custom_storage": {},
-            "enterprise_plan": {},
-        },
-        "request": {
-            **novita_body()["request"],
-            "negative_prompt": None,
-            "mask_blur": None,
-            "sd_vae": "",
-            "loras": [{"model_name": "x", "strength": 0.5}],
-            "embeddings": None,
-            "clip_skip": None,
-            "strength": None,
-            "inpainting_full_res": 0,
-            "inpainting_full_res_padding": 8,
-            "inpainting_mask_invert": 0,
-            "initial_noise_multiplier": 0.5,
-        },
-    }
+    body = SDK_CAPTURE
     async with start() as mock:
         r = await session.post(f"{mock.url}/v3/async/inpainting", json=body, headers=AUTH)
         assert r.status == 200, await r.text()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from typing import Any
 
 import pytest
@@ -23,38 +24,14 @@ from inpaintkit.prepare import prepare_inputs
 from inpaintkit.provider import PreparedImage, PreparedRequest, TaskHandle
 from inpaintkit.providers.modelslab import SPEC, SUPPORTED_SAMPLERS, ModelsLabAdapter
 from PIL import Image, ImageOps
+from seed_examples import INIT, MASK, SEED_003
 
-SEED_IMAGE = (
-    "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/"
-    "inpainting_examples/overture-creations-5sI6fQgYIuo.png"
-)
-SEED_MASK = (
-    "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/"
-    "inpainting_examples/overture-creations-5sI6fQgYIuo_mask.png"
-)
+SEED_IMAGE = INIT
+SEED_MASK = MASK
 
-# seed 003, "Body" example, verbatim except "key" (added by the runtime, never by the adapter)
-SEED_BODY: dict[str, Any] = {
-    "model_id": "pony_realism",
-    "prompt": "a cat sitting on a bench",
-    "negative_prompt": None,
-    "init_image": SEED_IMAGE,
-    "mask_image": SEED_MASK,
-    "width": "512",
-    "height": "512",
-    "samples": "1",
-    "steps": "21",
-    "safety_checker": "no",
-    "guidance_scale": 7.5,
-    "strength": 0.7,
-    "scheduler": "DPMSolverMultistepScheduler",
-    "use_karras_sigmas": "yes",
-    "algorithm_type": "sde-dpmsolver++",
-    "clip_skip": "2",
-    "seed": None,
-    "webhook": None,
-    "track_id": None,
-}
+# seed 003, "Body" example, as transcribed in seed_examples, without "key" (added by the
+# runtime, never by the adapter)
+SEED_BODY: dict[str, Any] = {k: v for k, v in json.loads(SEED_003).items() if k != "key"}
 
 IMAGE_PNG = png_bytes(gradient_image(512, 512))
 MASK_PNG = png_bytes(rect_mask(512, 512, (128, 128, 384, 384)))

@@ -26,6 +26,8 @@ from inpaintkit.job import (
 )
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
 from inpaintkit.providers.novita import NovitaAdapter
+from seed_examples import SEED_001
+from seed_examples import SEED_001_NEGATIVE_PROMPT as SEED_NEGATIVE_PROMPT
 
 ADAPTER = NovitaAdapter()
 W, H = 96, 64
@@ -34,51 +36,13 @@ MASK = png_bytes(rect_mask(W, H, (16, 8, 64, 48)))
 IMAGE_B64 = base64.b64encode(IMAGE).decode("ascii")
 MASK_B64 = base64.b64encode(MASK).decode("ascii")
 
-SEED_NEGATIVE_PROMPT = (
-    "(deformed iris, deformed pupils, semi-realistic, cgi, 3d, render, sketch, cartoon, drawing, "
-    "anime), text, cropped, out of frame, worst quality, low quality, jpeg artifacts, ugly, "
-    "duplicate, morbid, mutilated, extra fingers, mutated hands, poorly drawn hands, poorly drawn "
-    "face, mutation, deformed, blurry, dehydrated, bad anatomy, bad proportions, extra limbs, "
-    "cloned face, disfigured, gross proportions, malformed limbs, missing arms, missing legs, "
-    "extra arms, extra legs, fused fingers, too many fingers, long neck, BadDream, "
-    "UnrealisticDream"
-)
 SEED_MODEL = "realisticVisionV40_v40VAE-inpainting_81543.safetensors"
-
-# Seed 001's request example, verbatim except for the negative prompt (kept in one constant
-# above) and the two image placeholders.
-SEED_001_BODY = """
-{
-    "extra": {
-        "response_image_type": "jpeg"
-    },
-    "request": {
-        "model_name": "realisticVisionV40_v40VAE-inpainting_81543.safetensors",
-        "prompt": "Leonardo DiCaprio",
-        "negative_prompt": "NEGATIVE",
-        "image_num": 1,
-        "steps": 25,
-        "seed": -1,
-        "clip_skip": 1,
-        "guidance_scale": 7.5,
-        "sampler_name": "Euler a",
-        "mask_blur": 1,
-        "inpainting_full_res": 1,
-        "inpainting_full_res_padding": 32,
-        "inpainting_mask_invert": 0,
-        "initial_noise_multiplier": 1,
-        "strength": 0.85,
-        "image_base64": "{{base64 encoded image}}",
-        "mask_image_base64": "{{base64 encoded mask image}}"
-    }
-}
-"""
 
 
 def seed_body(**request_changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(SEED_001_BODY)
+    """Seed 001's request example, with this module's images in place of its placeholders."""
+    body: dict[str, Any] = json.loads(SEED_001)
     request = body["request"]
-    request["negative_prompt"] = SEED_NEGATIVE_PROMPT
     request["image_base64"] = IMAGE_B64
     request["mask_image_base64"] = MASK_B64
     request.update(request_changes)

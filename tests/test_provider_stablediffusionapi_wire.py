@@ -23,6 +23,7 @@ from inpaintkit.job import (
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
 from inpaintkit.providers.stablediffusionapi import CAPABILITIES, StableDiffusionApiAdapter
 from inpaintkit.providers.stablediffusionapi.wire import WIRE_ORDER, default_size
+from seed_examples import sdapi_seed_body
 
 # The seed's image URLs (seed 002); in these tests they stand for URLs returned by an image host.
 SEED_IMAGE_URL = (
@@ -34,28 +35,9 @@ SEED_MASK_URL = (
     "overture-creations-5sI6fQgYIuo_mask.png"
 )
 
-# Seed 002's request example, verbatim except "key" (the runtime adds it) and the docs' trailing
-# comma (an artefact of the page: the body is JSON).
-SEED_EXAMPLE_BODY = json.loads(
-    """{
-  "prompt": "a cat sitting on a bench",
-  "negative_prompt": null,
-  "init_image": "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/inpainting_examples/overture-creations-5sI6fQgYIuo.png",
-  "mask_image": "https://raw.githubusercontent.com/CompVis/stable-diffusion/main/data/inpainting_examples/overture-creations-5sI6fQgYIuo_mask.png",
-  "width": "512",
-  "height": "512",
-  "samples": "1",
-  "num_inference_steps": "30",
-  "safety_checker": "no",
-  "enhance_prompt": "yes",
-  "guidance_scale": 7.5,
-  "strength": 0.7,
-  "base64": "no",
-  "seed": null,
-  "webhook": null,
-  "track_id": null
-}"""
-)
+# Seed 002's request example, as transcribed in seed_examples, without "key" (the runtime adds
+# it) and the docs' trailing comma (an artefact of the page: the body is JSON).
+SEED_EXAMPLE_BODY = {k: v for k, v in sdapi_seed_body().items() if k != "key"}
 
 ADAPTER = StableDiffusionApiAdapter()
 

@@ -18,16 +18,16 @@ from inpaintkit.mockserver.contracts import (
     validate_base64_to_url,
     validate_fetch,
 )
-from mock_contract_examples import (
+from seed_examples import (
     HEAD_EXAMPLE,
     INIT,
     MASK,
     MODELSLAB_PY,
 )
-from mock_contract_examples import (
+from seed_examples import (
     MODELSLAB_KEY as KEY,
 )
-from mock_contract_examples import (
+from seed_examples import (
     modelslab_seed_body as seed_body,
 )
 

@@ -20,15 +20,15 @@ from inpaintkit.mockserver.contracts import (
     validate_model_query,
     validate_task_result_query,
 )
-from mock_contract_examples import (
+from seed_examples import (
     IMAGE_B64,
     MASK_B64,
     SDK_CAPTURE,
 )
-from mock_contract_examples import (
+from seed_examples import (
     NOVITA_KEY as KEY,
 )
-from mock_contract_examples import (
+from seed_examples import (
     novita_seed_body as seed_body,
 )
 

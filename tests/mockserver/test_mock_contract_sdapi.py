@@ -17,13 +17,13 @@ from inpaintkit.mockserver.contracts import (
     make_contract,
     validate_fetch,
 )
-from mock_contract_examples import (
+from seed_examples import (
     SDAPI_KEY as KEY,
 )
-from mock_contract_examples import (
+from seed_examples import (
     SEED_002,
 )
-from mock_contract_examples import (
+from seed_examples import (
     sdapi_seed_body as seed_body,
 )
 

@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 from inpaintkit.mockserver.contracts import Field, Kind, get_contract
 from inpaintkit.mockserver.openapi import openapi_document
-from mock_contract_examples import (
+from openapi_spec_validator import validate
+from seed_examples import (
     HEAD_EXAMPLE,
     MODELSLAB_PY,
     SDK_CAPTURE,
@@ -17,7 +18,6 @@ from mock_contract_examples import (
     novita_seed_body,
     sdapi_seed_body,
 )
-from openapi_spec_validator import validate
 
 PROVIDERS = ("novita", "stablediffusionapi", "modelslab")
 REQUEST_SCHEMA = {

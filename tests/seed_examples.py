@@ -27,7 +27,17 @@ def _png_b64(size: tuple[int, int], colour: int = 128) -> str:
 IMAGE_B64 = _png_b64((64, 48))
 MASK_B64 = _png_b64((64, 48), 255)
 
-# Seed 001, "Start requesting inpainting", request body as written (negative prompt shortened).
+SEED_001_NEGATIVE_PROMPT = (
+    "(deformed iris, deformed pupils, semi-realistic, cgi, 3d, render, sketch, cartoon, drawing, "
+    "anime), text, cropped, out of frame, worst quality, low quality, jpeg artifacts, ugly, "
+    "duplicate, morbid, mutilated, extra fingers, mutated hands, poorly drawn hands, poorly drawn "
+    "face, mutation, deformed, blurry, dehydrated, bad anatomy, bad proportions, extra limbs, "
+    "cloned face, disfigured, gross proportions, malformed limbs, missing arms, missing legs, "
+    "extra arms, extra legs, fused fingers, too many fingers, long neck, BadDream, "
+    "UnrealisticDream"
+)
+
+# Seed 001, "Start requesting inpainting", request body as written.
 SEED_001 = """{
     "extra": {
         "response_image_type": "jpeg"
@@ -35,7 +45,7 @@ SEED_001 = """{
     "request": {
         "model_name": "realisticVisionV40_v40VAE-inpainting_81543.safetensors",
         "prompt": "Leonardo DiCaprio",
-        "negative_prompt": "(deformed iris, deformed pupils), text, cropped, BadDream",
+        "negative_prompt": "NEGATIVE_PROMPT",
         "image_num": 1,
         "steps": 25,
         "seed": -1,
@@ -51,7 +61,7 @@ SEED_001 = """{
         "image_base64": "{{base64 encoded image}}",
         "mask_image_base64": "{{base64 encoded mask image}}"
     }
-}"""
+}""".replace('"NEGATIVE_PROMPT"', json.dumps(SEED_001_NEGATIVE_PROMPT))
 
 # Reference 1.9, CAP novita_inpainting_capture.txt: what NovitaClient.inpainting() sends.
 SDK_CAPTURE = {
