@@ -147,33 +147,8 @@ def check_native(
     is fine: it will be split over several requests.  A single prepared request has no such
     excuse, so :func:`prepared_errors` checks with ``split=False``.
     """
-    suffix = f" for {provider}"
-    if value is None:
-        return []
-    if isinstance(value, str):
-        low, high = row.min_length, row.max_length
-        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-            bounds = f"[{low or 0}, {high if high is not None else '...'}]"
-            rule = f"must have a length in {bounds}{suffix} (length {len(value)})"
-            return [FieldError(path, rule, value)]
-    if row.choices is not None and value not in row.choices:
-        shown = ", ".join(repr(getattr(c, "value", c)) for c in row.choices)
-        return [FieldError(path, f"must be one of {shown}{suffix}", getattr(value, "value", value))]
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        too_low = row.minimum is not None and value < row.minimum
-        may_split = split and row.split_above_maximum
-        too_high = row.maximum is not None and value > row.maximum and not may_split
-        if too_low or too_high:
-            return [
-                FieldError(path, f"must be in {row.describe_range() or 'range'}{suffix}", value)
-            ]
-        if row.multiple_of is not None and (
-            not float(value).is_integer() or int(value) % row.multiple_of != 0
-        ):
-            return [FieldError(path, f"must be a multiple of {row.multiple_of}{suffix}", value)]
-    if isinstance(value, tuple) and row.max_items is not None and len(value) > row.max_items:
-        return [FieldError(path, f"must have at most {row.max_items} items{suffix}", value)]
-    return []
+    may_split = split and row.split_above_maximum
+    return row.limits.violations(value, path, suffix=f" for {provider}", ignore_maximum=may_split)
 
 
 def _split(total: int, maximum: int) -> tuple[int, ...]:

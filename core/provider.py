@@ -20,6 +20,7 @@ import attrs
 
 from .errors import InpaintError
 from .job import InpaintJob
+from .limits import ImageLimits, Limits
 
 __all__ = [
     "Auth",
@@ -111,30 +112,25 @@ class Capability:
                 f"{self.field}: the core cannot emulate this field; mark it native or unsupported"
             )
 
+    @property
+    def limits(self) -> Limits:
+        """The row's bounds as the one :class:`~inpaintkit.limits.Limits` type."""
+        return Limits(
+            minimum=self.minimum,
+            maximum=self.maximum,
+            choices=self.choices,
+            multiple_of=self.multiple_of,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            max_items=self.max_items,
+        )
+
     def describe_range(self) -> str:
         """The limits as text, for error messages and the capability matrix."""
-        from .schema import fmt_number
-
-        parts: list[str] = []
-        if self.choices is not None:
-            parts.append("one of " + ", ".join(str(getattr(c, "value", c)) for c in self.choices))
-        if self.minimum is not None and self.maximum is not None:
-            parts.append(f"[{fmt_number(self.minimum)}, {fmt_number(self.maximum)}]")
-        elif self.minimum is not None:
-            parts.append(f">= {fmt_number(self.minimum)}")
-        elif self.maximum is not None:
-            parts.append(f"<= {fmt_number(self.maximum)}")
-        if self.multiple_of is not None:
-            parts.append(f"multiple of {self.multiple_of}")
-        if self.min_length is not None or self.max_length is not None:
-            lo = self.min_length if self.min_length is not None else 0
-            hi = self.max_length if self.max_length is not None else "..."
-            parts.append(f"length [{lo}, {hi}]")
-        if self.max_items is not None:
-            parts.append(f"at most {self.max_items} items")
+        text = self.limits.describe()
         if self.split_above_maximum:
-            parts.append("more split over several requests")
-        return "; ".join(parts)
+            text = f"{text}; more split over several requests" if text else "split"
+        return text
 
 
 @attrs.frozen
