@@ -30,8 +30,8 @@ from .wire import (
     get_at,
     journal_summary,
     leaf_paths,
+    row_path,
     same_value,
-    simple_path,
 )
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ def _field_values(h: Harness, plan: Plan, body: Any, per_batch: dict[str, Any]) 
         if outcome.disposition is not Disposition.NATIVE:
             continue
         row = table.get(outcome.field)
-        if row is None or not row.wire or not simple_path(row.wire):
+        wire_path = row_path(row) if row is not None else None
+        if wire_path is None:
             continue
         if outcome.field in ("prompt", "image", "mask") or (
             "." in outcome.field
@@ -113,17 +114,17 @@ def _field_values(h: Harness, plan: Plan, body: Any, per_batch: dict[str, Any]) 
         value = per_batch.get(outcome.field, get_path(plan.job, outcome.field))
         if value is None or isinstance(value, tuple) or attrs.has(type(value)):
             continue  # containers: their members have rows of their own
-        wire_value = get_at(body, row.wire)
+        wire_value = get_at(body, wire_path)
         if value == "" and wire_value in (MISSING, None, ""):
             continue  # an empty string and an absent field mean the same to every provider
         if wire_value is MISSING:
             out.append(
-                f"{outcome.field} = {_plain(value)!r}: wire field {row.wire} (declared by the "
+                f"{outcome.field} = {_plain(value)!r}: wire field {wire_path} (declared by the "
                 "plugin) is absent from the request the mock received"
             )
         elif not same_value(value, wire_value):
             out.append(
-                f"{outcome.field} = {_plain(value)!r}: wire field {row.wire} carries "
+                f"{outcome.field} = {_plain(value)!r}: wire field {wire_path} carries "
                 f"{wire_value!r} instead"
             )
     return out
@@ -143,21 +144,22 @@ def _images(h: Harness, job: InpaintJob, plan: Plan, body: Any) -> list[str]:
         return out  # path or URL inputs: nothing to compare against here
     for field in ("image", "mask"):
         row = table.get(field)
-        if row is None or not row.wire or not simple_path(row.wire):
+        wire_path = row_path(row) if row is not None else None
+        if wire_path is None:
             continue
-        wire_value = get_at(body, row.wire)
+        wire_value = get_at(body, wire_path)
         if not isinstance(wire_value, str):
-            out.append(f"{field}: wire field {row.wire} holds no image ({wire_value!r:.40})")
+            out.append(f"{field}: wire field {wire_path} holds no image ({wire_value!r:.40})")
             continue
         received = _wire_image(h, wire_value)
         if received is None:
-            out.append(f"{field}: wire field {row.wire} does not decode to an image")
+            out.append(f"{field}: wire field {wire_path} does not decode to an image")
             continue
         if emulation.resize_to is not None or emulation.masked_only:
             continue  # geometry changed on purpose; pixels cannot be compared one to one
         if received.size != job_image.size:
             out.append(
-                f"{field}: wire field {row.wire} is {received.size[0]}x{received.size[1]}, "
+                f"{field}: wire field {wire_path} is {received.size[0]}x{received.size[1]}, "
                 f"the job's image is {job_image.size[0]}x{job_image.size[1]}"
             )
             continue
@@ -166,11 +168,11 @@ def _images(h: Harness, job: InpaintJob, plan: Plan, body: Any) -> list[str]:
                 ImageChops.difference(received.convert("RGB"), job_image.convert("RGB")).getbbox()
                 is not None
             ):
-                out.append(f"image: wire field {row.wire} has other pixels than the job's image")
+                out.append(f"image: wire field {wire_path} has other pixels than the job's image")
             continue
         if emulation.blur_radius is not None:
             continue  # blurred on the client: grey edges, polarity checked through invert only
-        out.extend(_mask_polarity(received, job_mask, emulation.invert_mask, row.wire))
+        out.extend(_mask_polarity(received, job_mask, emulation.invert_mask, wire_path))
     return out
 
 

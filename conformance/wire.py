@@ -20,8 +20,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
-from inpaintkit.provider import HttpResponse
+from inpaintkit.provider import Capability, HttpResponse
 from inpaintkit.transport import Transport
+from inpaintkit.wiremap import Wire
 from PIL import Image
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "leaf_paths",
     "normalise",
     "render_like",
+    "row_path",
     "same_value",
     "set_at",
     "simple_path",
@@ -109,6 +111,12 @@ class RecordingTransport:
     def mark(self) -> int:
         """A position to slice :attr:`sent` from later."""
         return len(self.sent)
+
+
+def row_path(row: Capability) -> str | None:
+    """A capability row's wire path when it is one plain :class:`~inpaintkit.wiremap.Wire`
+    (composite and adapter-written rows have no single place to look)."""
+    return row.wire.path if isinstance(row.wire, Wire) else None
 
 
 def simple_path(wire: str) -> bool:

@@ -109,13 +109,14 @@ class Limits:
                 return [FieldError(path, rule, value)]
         if self.choices is not None and value not in self.choices:
             shown = ", ".join(_choice_text(c) for c in self.choices)
-            return [FieldError(path, f"must be one of {shown}{suffix}", getattr(value, "value", value))]
+            return [
+                FieldError(path, f"must be one of {shown}{suffix}", getattr(value, "value", value))
+            ]
         if isinstance(value, int | float) and not isinstance(value, bool):
             return self._number_violations(value, path, suffix, ignore_maximum)
-        if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-            if self.max_items is not None and len(value) > self.max_items:
-                rule = f"must have at most {self.max_items} items{suffix}"
-                return [FieldError(path, rule, value)]
+        is_list = isinstance(value, Sequence) and not isinstance(value, str | bytes)
+        if is_list and self.max_items is not None and len(value) > self.max_items:
+            return [FieldError(path, f"must have at most {self.max_items} items{suffix}", value)]
         return []
 
     def _number_violations(
@@ -183,7 +184,9 @@ class ImageLimits:
             errors.append(FieldError(path, rule, size))
         return errors
 
-    def format_violations(self, fmt: str | None, path: str, *, suffix: str = "") -> list[FieldError]:
+    def format_violations(
+        self, fmt: str | None, path: str, *, suffix: str = ""
+    ) -> list[FieldError]:
         """Why an image in Pillow format ``fmt`` cannot be sent as it is."""
         if fmt is None or fmt.lower() in self.formats:
             return []

@@ -53,8 +53,8 @@ def _cell(row: Capability | None) -> str:
         limits = "required" + (f"; {limits}" if limits else "")
     if limits:
         text += f" ({limits})"
-    if row.wire:
-        text += f" `{row.wire}`"
+    if row.wire is not None:
+        text += f" `{' + '.join(row.wire.paths)}`"
     return text.replace("|", "\\|")
 
 
@@ -120,7 +120,7 @@ def spec_summary(adapter: ProviderAdapter) -> dict[str, Any]:
             {
                 "field": row.field,
                 "support": row.support.value,
-                "wire": row.wire,
+                "wire": row.wire.describe() if row.wire is not None else "",
                 "limits": row.describe_range(),
                 "required": row.required,
                 "source": row.source,

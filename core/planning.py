@@ -189,7 +189,8 @@ def _required_errors(job: InpaintJob, spec: ProviderSpec) -> list[FieldError]:
     for row in spec.capabilities:
         unset = get_path(job, row.field.split("[]")[0]) in (None, ())
         if row.required and row.default is None and unset:
-            wire = f" ({row.wire})" if row.wire else ""
+            paths = " + ".join(row.wire.paths) if row.wire is not None else ""
+            wire = f" ({paths})" if paths else ""
             errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}{wire}"))
     return errors
 
@@ -248,7 +249,8 @@ def plan_job(
             continue
         if field in ("prompt",) or (field == "num_images" and job.num_images == 1):
             continue
-        outcomes.append(FieldOutcome(field, Disposition.NATIVE, row.wire))
+        note = " + ".join(row.wire.paths) if row.wire is not None else ""
+        outcomes.append(FieldOutcome(field, Disposition.NATIVE, note))
 
     if policy is UnsupportedPolicy.STRICT and unsupported_errors:
         raise UnsupportedFieldError([*errors, *unsupported_errors], provider=spec.id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode, urljoin
 
@@ -20,7 +20,8 @@ import attrs
 
 from .errors import InpaintError
 from .job import InpaintJob
-from .limits import ImageLimits, Limits
+from .limits import Limits
+from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire
 
 __all__ = [
     "Auth",
@@ -92,7 +93,8 @@ class Capability:
 
     field: str
     support: Support
-    wire: str = ""
+    wire: WireMapping | None = None
+    """Where the field goes on the wire, as data (:mod:`inpaintkit.wiremap`)."""
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
@@ -107,6 +109,10 @@ class Capability:
     note: str = ""
 
     def __attrs_post_init__(self) -> None:
+        if self.wire is not None and not isinstance(self.wire, Wire | Composite | Custom):
+            raise TypeError(
+                f"{self.field}: wire must be a Wire, Composite or Custom mapping, got {self.wire!r}"
+            )
         if self.support is Support.EMULATED and self.field not in EMULATABLE_FIELDS:
             raise ValueError(
                 f"{self.field}: the core cannot emulate this field; mark it native or unsupported"
@@ -158,8 +164,33 @@ class CapabilityTable:
         row = self.get(field)
         return row.support if row is not None else Support.UNSUPPORTED
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Capability]:
         return iter(self.rows)
+
+    def unmapped_native_rows(self) -> tuple[Capability, ...]:
+        """Native rows that say nothing of where they go on the wire.
+
+        A native row needs a wire mapping unless something else carries it: a container
+        (``safety``) whose sub-fields have rows, a list item (``loras[].name``) whose list row is
+        a :class:`~inpaintkit.wiremap.Composite`, or ``extras`` (provider-only options).
+        """
+        fields = {row.field for row in self.rows}
+        out: list[Capability] = []
+        for row in self.rows:
+            if row.support is not Support.NATIVE or row.wire is not None or row.field == "extras":
+                continue
+            if any(f.startswith(row.field + ".") for f in fields):
+                continue
+            parent = self.get(row.field.split("[]")[0]) if "[]." in row.field else None
+            if parent is not None and isinstance(parent.wire, Composite):
+                continue
+            out.append(row)
+        return tuple(out)
+
+    def field_for_wire(self, wire_name: str) -> str | None:
+        """The neutral field written to wire field ``wire_name`` (a path or a bare name), for
+        mapping a provider's error about ``num_inference_steps`` back to ``$.steps``."""
+        return field_for_wire(self.rows, wire_name)
 
 
 # --- spec -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from .errors import FieldError, ValidationError
-from .limits import Limits, fmt_number
+from .limits import Limits
 
 __all__ = [
     "Rule",

@@ -31,6 +31,7 @@ from inpaintkit.provider import (
 from inpaintkit.providers import modelslab
 from inpaintkit.providers.modelslab import CAPABILITIES, SPEC, SUPPORTED_SAMPLERS
 from inpaintkit.schema import rule_of
+from inpaintkit.wiremap import path_text
 
 CONTAINERS_WITHOUT_ROW = {"mask_options"}
 """Always-present containers: their leaves carry the rows (the planner never checks them)."""
@@ -67,10 +68,9 @@ def test_every_row_cites_a_source() -> None:
 
 
 def test_native_rows_name_their_wire_fields_and_others_do_not() -> None:
+    assert CAPABILITIES.unmapped_native_rows() == ()
     for row in CAPABILITIES:
-        if row.support is Support.NATIVE:
-            assert row.wire, row.field
-        else:
+        if row.support is not Support.NATIVE:
             assert not row.wire, row.field
 
 
@@ -138,14 +138,14 @@ def test_model_image_and_mask_are_required() -> None:
 
 
 def test_wire_names_follow_the_seed() -> None:
-    assert row("model").wire == "model_id"
-    assert row("num_images").wire == "samples"
-    assert row("steps").wire == "steps"
-    assert row("image").wire == "init_image"
-    assert row("mask").wire == "mask_image"
-    assert row("safety.enabled").wire == "safety_checker"
-    assert row("webhook.track_id").wire == "track_id"
-    assert row("loras").wire == "lora_model + lora_strength"
+    assert path_text(row("model").wire) == "model_id"
+    assert path_text(row("num_images").wire) == "samples"
+    assert path_text(row("steps").wire) == "steps"
+    assert path_text(row("image").wire) == "init_image"
+    assert path_text(row("mask").wire) == "mask_image"
+    assert path_text(row("safety.enabled").wire) == "safety_checker"
+    assert path_text(row("webhook.track_id").wire) == "track_id"
+    assert path_text(row("loras").wire) == "lora_model + lora_strength"
 
 
 def test_disagreements_are_noted() -> None:

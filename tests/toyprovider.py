@@ -37,17 +37,18 @@ from inpaintkit.provider import (
     TaskHandle,
     TaskState,
 )
+from inpaintkit.wiremap import Wire
 
 N = Support.NATIVE
 E = Support.EMULATED
 
 TOY_TABLE = CapabilityTable(
     rows=(
-        Capability("prompt", N, wire="prompt", min_length=1, max_length=100, source="toy"),
-        Capability("num_images", N, wire="n", minimum=1, maximum=2, split_above_maximum=True),
-        Capability("steps", N, wire="steps", minimum=1, maximum=50),
-        Capability("seed", N, wire="seed"),
-        Capability("model", N, wire="model"),
+        Capability("prompt", N, wire=Wire("prompt"), min_length=1, max_length=100, source="toy"),
+        Capability("num_images", N, wire=Wire("n"), minimum=1, maximum=2, split_above_maximum=True),
+        Capability("steps", N, wire=Wire("steps"), minimum=1, maximum=50),
+        Capability("seed", N, wire=Wire("seed")),
+        Capability("model", N, wire=Wire("model")),
         Capability("mask_options.invert", E),
         Capability("mask_options.blur", E),
         Capability("mask_options.masked_only", E),

@@ -22,8 +22,15 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
+from inpaintkit.wiremap import Composite, Wire
 
-from .samplers import ALGORITHM_SDE, SUPPORTED_SAMPLERS, UNSUPPORTED_SAMPLERS
+from .samplers import (
+    ALGORITHM_SDE,
+    SUPPORTED_SAMPLERS,
+    UNSUPPORTED_SAMPLERS,
+    lora_fields,
+    sampler_fields,
+)
 
 __all__ = [
     "BASE_URL",
@@ -63,7 +70,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "image",
         N,
-        wire="init_image",
+        wire=Wire("init_image"),
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
         note="A URL is passed through; bytes or a file are sent inline as a "
@@ -75,23 +82,23 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "mask",
         N,
-        wire="mask_image",
+        wire=Wire("mask_image"),
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
         note="Same transport as image. Polarity white = repaint (ML-SK SKILL.md, reference 3.2).",
     ),
-    Capability("prompt", N, wire="prompt", source=SEED),
+    Capability("prompt", N, wire=Wire("prompt"), source=SEED),
     Capability(
         "negative_prompt",
         N,
-        wire="negative_prompt",
+        wire=Wire("negative_prompt"),
         source=SEED,
         note="Sent as null when unset, as in the seed example.",
     ),
     Capability(
         "model",
         N,
-        wire="model_id",
+        wire=Wire("model_id"),
         required=True,
         source=SEED,
         note="Required by the provider and without a default: a job without a model is "
@@ -101,7 +108,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "num_images",
         N,
-        wire="samples",
+        wire=Wire("samples"),
         minimum=1,
         maximum=4,
         split_above_maximum=True,
@@ -111,7 +118,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "steps",
         N,
-        wire="steps",
+        wire=Wire("steps"),
         minimum=1,
         maximum=50,
         source=f"{SEED} (field, default 21, no range); {REF_REQUEST} (range)",
@@ -124,7 +131,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "guidance_scale",
         N,
-        wire="guidance_scale",
+        wire=Wire("guidance_scale"),
         minimum=1,
         maximum=20,
         source=SEED,
@@ -133,7 +140,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "strength",
         N,
-        wire="strength",
+        wire=Wire("strength"),
         minimum=0,
         maximum=1,
         source=SEED,
@@ -142,14 +149,14 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "seed",
         N,
-        wire="seed",
+        wire=Wire("seed"),
         source=SEED,
         note="An integer, or null (sent when unset) for a random seed, as in the seed example.",
     ),
     Capability(
         "sampler",
         N,
-        wire="scheduler + use_karras_sigmas + algorithm_type",
+        wire=Composite(("scheduler", "use_karras_sigmas", "algorithm_type"), sampler_fields),
         choices=SUPPORTED_SAMPLERS,
         source=f"{REF_REQUEST} (A1111 -> ModelsLab table); {SEED} (algorithm_type value)",
         note="Mapped to a diffusers scheduler plus use_karras_sigmas yes/no (always sent, the "
@@ -161,7 +168,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "clip_skip",
         N,
-        wire="clip_skip",
+        wire=Wire("clip_skip"),
         minimum=1,
         maximum=4,
         source=SEED,
@@ -203,7 +210,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "loras",
         N,
-        wire="lora_model + lora_strength",
+        wire=Composite(("lora_model", "lora_strength"), lora_fields),
         source=f"{REF_REQUEST} (OpenAPI); {REF_SDK} (ML-OLD inpaint)",
         note="Not on the seed page; the OpenAPI (and the HEAD docs example) have comma-separated "
         "lora_model ids and lora_strength values. No documented maximum count.",
@@ -211,7 +218,6 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "loras[].name",
         N,
-        wire="lora_model",
         min_length=1,
         source=REF_REQUEST,
         note="Joined with commas, so a name may not contain a comma.",
@@ -219,7 +225,6 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "loras[].strength",
         N,
-        wire="lora_strength",
         minimum=0.1,
         maximum=1,
         source=f"{REF_REQUEST} (OpenAPI 'comma-separated, 0.1-1')",
@@ -237,7 +242,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "vae",
         N,
-        wire="vae",
+        wire=Wire("vae"),
         source=REF_REQUEST,
         note="Not on the seed page; OpenAPI nullable string, in the HEAD docs example.",
     ),
@@ -245,7 +250,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "width",
         N,
-        wire="width",
+        wire=Wire("width"),
         minimum=512,
         maximum=1024,
         multiple_of=8,
@@ -258,7 +263,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "height",
         N,
-        wire="height",
+        wire=Wire("height"),
         minimum=512,
         maximum=1024,
         multiple_of=8,
@@ -272,11 +277,11 @@ _ROWS: tuple[Capability, ...] = (
         note="No wire field; the client converts the downloaded images.",
     ),
     # --- safety, webhook, storage, prompt enhancement ------------------------------------
-    Capability("safety", N, wire="safety_checker", source=SEED),
+    Capability("safety", N, wire=Wire("safety_checker"), source=SEED),
     Capability(
         "safety.enabled",
         N,
-        wire="safety_checker",
+        wire=Wire("safety_checker"),
         source=SEED,
         note="'yes'/'no' string; seed default 'yes'. The OpenAPI calls it a boolean.",
     ),
@@ -287,11 +292,11 @@ _ROWS: tuple[Capability, ...] = (
         note="safety_checker_type (blur, sensitive_content_text, pixelate, black) chooses what "
         "replaces a flagged image, not how strict the check is.",
     ),
-    Capability("webhook", N, wire="webhook", source=f"{SEED}; {REF_WEBHOOK}"),
+    Capability("webhook", N, wire=Wire("webhook"), source=f"{SEED}; {REF_WEBHOOK}"),
     Capability(
         "webhook.url",
         N,
-        wire="webhook",
+        wire=Wire("webhook"),
         source=f"{SEED}; {REF_WEBHOOK}",
         note="Sent as null when unset, as in the seed example. Docs: must be HTTPS; delivery "
         "is best effort (poll fetch as the fallback).",
@@ -299,7 +304,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "webhook.track_id",
         N,
-        wire="track_id",
+        wire=Wire("track_id"),
         source=f"{SEED}; {REF_WEBHOOK}",
         note="Sent as null when unset, as in the seed example.",
     ),
@@ -316,7 +321,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "enhance_prompt",
         N,
-        wire="enhance_prompt",
+        wire=Wire("enhance_prompt"),
         source=REF_REQUEST,
         note="Not on the seed page; OpenAPI/OLD docs, 'yes'/'no', provider default 'yes' (the "
         "provider then appends to the prompt).",
@@ -324,7 +329,6 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "extras",
         N,
-        wire="(merged into the body)",
         source=REF_REQUEST,
         note="extras['modelslab'] is merged into the body as-is, e.g. temp, safety_checker_type, "
         "ip_adapter_id, tomesd, upscale. It may not contain 'key' or a field the job already "

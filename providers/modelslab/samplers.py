@@ -28,10 +28,12 @@ A1111 samplers with no ModelsLab counterpart (``DPM++ 2S a`` and its Karras vari
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.job import Sampler
+from inpaintkit.limits import fmt_number
 
 __all__ = [
     "ALGORITHM_PLAIN",
@@ -169,3 +171,17 @@ def sampler_from_wire(
         elif algo not in _PLAIN_READ:
             return None
     return _REVERSE.get((scheduler, karras, sde))
+
+
+def sampler_fields(sampler: Sampler) -> dict[str, str]:
+    """The sampler row's composite: ``scheduler``, ``use_karras_sigmas``, ``algorithm_type``."""
+    return sampler_to_wire(sampler).to_wire()
+
+
+def lora_fields(loras: tuple[Any, ...]) -> dict[str, str]:
+    """The loras row's composite: comma-joined ``lora_model`` ids and ``lora_strength`` values
+    (ModelsLab's OpenAPI form; a name with a comma is refused before this runs)."""
+    return {
+        "lora_model": ",".join(lora.name for lora in loras),
+        "lora_strength": ",".join(fmt_number(lora.strength) for lora in loras),
+    }

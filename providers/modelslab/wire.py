@@ -25,8 +25,8 @@ from typing import Any
 from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.images import MIME_TYPES, sniff_format, to_base64
 from inpaintkit.job import InpaintJob
-from inpaintkit.provider import CapabilityTable, PreparedImage, PreparedRequest
-from inpaintkit.schema import fmt_number
+from inpaintkit.limits import fmt_number
+from inpaintkit.provider import PreparedImage, PreparedRequest
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
 from .samplers import sampler_to_wire
@@ -172,30 +172,6 @@ def build_body(request: PreparedRequest, *, data_url_prefix: bool = True) -> dic
     return body
 
 
-def _wire_names(wire: str) -> list[str]:
-    return [
-        part.strip() for part in wire.replace(",", "+").split("+") if part.strip().isidentifier()
-    ]
-
-
-def _build_wire_to_neutral(table: CapabilityTable) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for row in table:
-        if "[]" in row.field:
-            continue  # the list itself names the path better than an item field
-        for name in _wire_names(row.wire):
-            # Later rows win: the table lists a container ("webhook") before its leaves
-            # ("webhook.url"), and the leaf is the more precise path.
-            mapping[name] = row.field
-    for alias, name in _ALIASES.items():
-        if name in mapping:
-            mapping.setdefault(alias, mapping[name])
-    return mapping
-
-
-_WIRE_TO_NEUTRAL = _build_wire_to_neutral(CAPABILITIES)
-
-
 def wire_to_neutral(wire_field: str) -> str | None:
-    """The neutral field a ModelsLab wire field translates (from the table's ``wire`` columns)."""
-    return _WIRE_TO_NEUTRAL.get(wire_field)
+    """The neutral field a ModelsLab wire field translates (from the table's wire mappings)."""
+    return CAPABILITIES.field_for_wire(_ALIASES.get(wire_field, wire_field))

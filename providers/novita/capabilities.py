@@ -25,6 +25,7 @@ import attrs
 from inpaintkit.errors import FieldError
 from inpaintkit.job import MAX_SEED, OutputFormat, Sampler
 from inpaintkit.provider import Capability, CapabilityTable, Support
+from inpaintkit.wiremap import Wire
 
 __all__ = [
     "CAPABILITIES",
@@ -72,7 +73,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "image",
             NATIVE,
-            wire="request.image_base64",
+            wire=Wire("request.image_base64"),
             required=True,
             source=f"{_SEED} request.image_base64 (required)",
             note="plain base64 of the image bytes, no data: prefix (seed 001 example code); "
@@ -81,7 +82,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask",
             NATIVE,
-            wire="request.mask_image_base64",
+            wire=Wire("request.mask_image_base64"),
             required=True,
             source=f"{_SEED} request.mask_image_base64 (required)",
             note="same resolution as the image; Novita does not state the polarity, white = "
@@ -91,7 +92,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "prompt",
             NATIVE,
-            wire="request.prompt",
+            wire=Wire("request.prompt"),
             required=True,
             min_length=1,
             max_length=1024,
@@ -100,7 +101,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "negative_prompt",
             NATIVE,
-            wire="request.negative_prompt",
+            wire=Wire("request.negative_prompt"),
             max_length=1024,
             source=f"{_SEED} request.negative_prompt: Range [1, 1024]",
             note="an empty neutral negative prompt means 'none' and is not sent, so Novita's "
@@ -109,7 +110,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "model",
             NATIVE,
-            wire="request.model_name",
+            wire=Wire("request.model_name"),
             required=True,
             source=f"{_SEED} request.model_name (required)",
             note="set it to an inpainting checkpoint's sd_name, found with "
@@ -119,7 +120,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "num_images",
             NATIVE,
-            wire="request.image_num",
+            wire=Wire("request.image_num"),
             minimum=1,
             maximum=8,
             split_above_maximum=True,
@@ -131,7 +132,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "steps",
             NATIVE,
-            wire="request.steps",
+            wire=Wire("request.steps"),
             minimum=1,
             maximum=100,
             required=True,
@@ -143,7 +144,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "guidance_scale",
             NATIVE,
-            wire="request.guidance_scale",
+            wire=Wire("request.guidance_scale"),
             minimum=1,
             maximum=30,
             required=True,
@@ -154,7 +155,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire="request.strength",
+            wire=Wire("request.strength"),
             minimum=0,
             maximum=1,
             source=f"{_SEED} request.strength: number(float)|null, between 0 and 1",
@@ -162,7 +163,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "seed",
             NATIVE,
-            wire="request.seed",
+            wire=Wire("request.seed"),
             minimum=0,
             maximum=MAX_SEED,
             default=-1,
@@ -173,7 +174,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "sampler",
             NATIVE,
-            wire="request.sampler_name",
+            wire=Wire("request.sampler_name"),
             choices=NOVITA_SAMPLERS,
             required=True,
             default=Sampler.EULER_A,
@@ -184,7 +185,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "clip_skip",
             NATIVE,
-            wire="request.clip_skip",
+            wire=Wire("request.clip_skip"),
             minimum=1,
             maximum=12,
             source=f"{_SEED} request.clip_skip: Range [1, 12]",
@@ -192,7 +193,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "initial_noise_multiplier",
             NATIVE,
-            wire="request.initial_noise_multiplier",
+            wire=Wire("request.initial_noise_multiplier"),
             minimum=0,
             maximum=1.5,
             source=f"{_SEED} request.initial_noise_multiplier: Range [0, 1.5], default 0.5",
@@ -201,14 +202,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options",
             NATIVE,
-            wire="request",
             source=_SEED,
             note=_CONTAINER,
         ),
         Capability(
             "mask_options.blur",
             NATIVE,
-            wire="request.mask_blur",
+            wire=Wire("request.mask_blur"),
             minimum=0,
             maximum=64,
             source=f"{_SEED} request.mask_blur: Range [0, 64]",
@@ -216,21 +216,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options.invert",
             NATIVE,
-            wire="request.inpainting_mask_invert",
+            wire=Wire("request.inpainting_mask_invert"),
             source=f"{_SEED} request.inpainting_mask_invert: enum 0, 1, default 0",
             note="always sent as 0 or 1 (the neutral flag is never unset)",
         ),
         Capability(
             "mask_options.masked_only",
             NATIVE,
-            wire="request.inpainting_full_res",
+            wire=Wire("request.inpainting_full_res"),
             source=f"{_SEED} request.inpainting_full_res: enum 0, 1, default 0",
             note="always sent as 0 or 1; the SDK's raw path sends booleans instead (ref 1.9)",
         ),
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire="request.inpainting_full_res_padding",
+            wire=Wire("request.inpainting_full_res_padding"),
             minimum=0,
             maximum=256,
             source=f"{_SEED} request.inpainting_full_res_padding: Range [0, 256], default 8",
@@ -240,21 +240,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "loras",
             NATIVE,
-            wire="request.loras",
+            wire=Wire("request.loras"),
             max_items=5,
             source=f"{_SEED} request.loras: up to 5 LoRAs",
         ),
         Capability(
             "loras[].name",
             NATIVE,
-            wire="request.loras[].model_name",
+            wire=Wire("request.loras[].model_name"),
             min_length=1,
             source=f"{_SEED} request.loras[].model_name (required, sd_name_in_api)",
         ),
         Capability(
             "loras[].strength",
             NATIVE,
-            wire="request.loras[].strength",
+            wire=Wire("request.loras[].strength"),
             minimum=0,
             maximum=1,
             source=f"{_SEED} request.loras[].strength: required, Range [0, 1]",
@@ -262,21 +262,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "embeddings",
             NATIVE,
-            wire="request.embeddings",
+            wire=Wire("request.embeddings"),
             max_items=5,
             source=f"{_SEED} request.embeddings: up to 5 embeddings",
         ),
         Capability(
             "embeddings[].name",
             NATIVE,
-            wire="request.embeddings[].model_name",
+            wire=Wire("request.embeddings[].model_name"),
             min_length=1,
             source=f"{_SEED} request.embeddings[].model_name (required)",
         ),
         Capability(
             "vae",
             NATIVE,
-            wire="request.sd_vae",
+            wire=Wire("request.sd_vae"),
             source=f"{_SEED} request.sd_vae (a VAE sd_name, e.g. customVAE.safetensors)",
         ),
         # --- geometry and output -------------------------------------------------------------
@@ -295,7 +295,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "output_format",
             NATIVE,
-            wire="extra.response_image_type",
+            wire=Wire("extra.response_image_type"),
             choices=(OutputFormat.PNG, OutputFormat.WEBP, OutputFormat.JPEG),
             source=f"{_SEED} extra.response_image_type: enum png, webp, jpeg; default png",
             note="the official Python SDK defaults to jpeg instead (ref 1.9); unset sends "
@@ -305,34 +305,33 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "safety",
             NATIVE,
-            wire="extra",
             source=_SEED,
             note=_CONTAINER,
         ),
         Capability(
             "safety.enabled",
             NATIVE,
-            wire="extra.enable_nsfw_detection",
+            wire=Wire("extra.enable_nsfw_detection"),
             source=f"{_SEED} extra.enable_nsfw_detection (boolean, $0.0015 per image)",
         ),
         Capability(
             "safety.level",
             NATIVE,
-            wire="extra.nsfw_detection_level",
+            wire=Wire("extra.nsfw_detection_level"),
             choices=(0, 1, 2),
             source=f"{_SEED} extra.nsfw_detection_level: enum 0, 1, 2",
         ),
         Capability(
             "webhook",
             NATIVE,
-            wire="extra.webhook",
+            wire=Wire("extra.webhook"),
             source=f"{_SEED} extra.webhook",
             note=_CONTAINER,
         ),
         Capability(
             "webhook.url",
             NATIVE,
-            wire="extra.webhook.url",
+            wire=Wire("extra.webhook.url"),
             source=f"{_SEED} extra.webhook.url (required in webhook)",
         ),
         Capability(
@@ -344,35 +343,35 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "storage",
             NATIVE,
-            wire="extra.custom_storage.aws_s3",
+            wire=Wire("extra.custom_storage.aws_s3"),
             source=f"{_SEED} extra.custom_storage.aws_s3",
             note=_CONTAINER,
         ),
         Capability(
             "storage.region",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.region",
+            wire=Wire("extra.custom_storage.aws_s3.region"),
             min_length=1,
             source=f"{_SEED} extra.custom_storage.aws_s3.region (required)",
         ),
         Capability(
             "storage.bucket",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.bucket",
+            wire=Wire("extra.custom_storage.aws_s3.bucket"),
             min_length=1,
             source=f"{_SEED} extra.custom_storage.aws_s3.bucket (required)",
         ),
         Capability(
             "storage.path",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.path",
+            wire=Wire("extra.custom_storage.aws_s3.path"),
             min_length=1,
             source=f"{_SEED} extra.custom_storage.aws_s3.path (required)",
         ),
         Capability(
             "storage.save_to_path_directly",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.save_to_path_directly",
+            wire=Wire("extra.custom_storage.aws_s3.save_to_path_directly"),
             source=f"{_SEED} extra.custom_storage.aws_s3.save_to_path_directly (default false)",
             note="always sent (the neutral flag is never unset)",
         ),
@@ -384,7 +383,6 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "extras",
             NATIVE,
-            wire="extra / request",
             source="seed 001, seed 004",
             note="extras['novita'] accepts only: enterprise_plan, webhook_test_mode, "
             "inpainting_fill (see EXTRA_KEYS); other providers' namespaces are ignored. "

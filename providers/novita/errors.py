@@ -37,6 +37,7 @@ from inpaintkit.errors import (
 )
 from inpaintkit.parsing import lenient_number, retry_after_header
 from inpaintkit.provider import HttpResponse
+from inpaintkit.wiremap import wire_paths
 
 from .capabilities import CAPABILITIES
 
@@ -200,18 +201,17 @@ def _wire_paths() -> dict[str, str]:
     """Wire field name -> full wire path, for the fields the capability table sends."""
     names: dict[str, str] = {}
     for row in CAPABILITIES:
-        wire = row.wire
-        if "[]" in wire or " " in wire or "." not in wire:
-            continue
-        leaf = wire.rsplit(".", 1)[-1]
-        # Deep leaves with plain-English names (url, path, region) would match ordinary words.
-        if wire.count(".") == 1 or "_" in leaf:
-            names.setdefault(leaf, wire)
+        for wire in wire_paths(row):
+            if "[]" in wire or "." not in wire:
+                continue
+            leaf = wire.rsplit(".", 1)[-1]
+            # Deep leaves with plain-English names (url, path, region) would match words.
+            if wire.count(".") == 1 or "_" in leaf:
+                names.setdefault(leaf, wire)
     return names
 
 
 _WIRE_PATHS: Final = _wire_paths()
-_NEUTRAL_OF_WIRE: Final = {row.wire: row.field for row in CAPABILITIES if row.wire}
 _FIELD_PATTERN: Final = re.compile(
     r"(?<![A-Za-z0-9_.])(?:(?:request|extra)\.)?("
     + "|".join(sorted((re.escape(n) for n in _WIRE_PATHS), key=len, reverse=True))
@@ -230,7 +230,7 @@ def _field_error(wire: str | None, rule: str) -> FieldError:
     if wire is None:
         return FieldError.missing("$", rule)
     path = wire if wire.startswith("$") else f"$.{wire}"
-    neutral = _NEUTRAL_OF_WIRE.get(path.removeprefix("$."))
+    neutral = CAPABILITIES.field_for_wire(path.removeprefix("$."))
     suffix = f" (neutral field $.{neutral})" if neutral else ""
     return FieldError.missing(path, f"{rule}{suffix}")
 

@@ -25,6 +25,7 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
+from inpaintkit.wiremap import Wire
 
 __all__ = [
     "BASE_URL",
@@ -67,7 +68,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "image",
             NATIVE,
-            wire="init_image",
+            wire=Wire("init_image"),
             source=SEED + " ('init_image: Link to the Initial Image'); reference 2.2",
             note="URLs only: the landing page says 'Do not send files as raw format, send "
             "publicly accessible links'.  Bytes and files are hosted through the image_host "
@@ -76,7 +77,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask",
             NATIVE,
-            wire="mask_image",
+            wire=Wire("mask_image"),
             source=SEED + " ('mask_image: Link to the mask image for inpainting')",
             note="A URL, like the image; white = repaint (ModelsLab, same platform: 'white = "
             "inpaint, black = keep', reference 3.2).",
@@ -84,7 +85,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "prompt",
             NATIVE,
-            wire="prompt",
+            wire=Wire("prompt"),
             min_length=1,
             source=SEED + "; reference 2.4 ('The prompt field is required.')",
             note="The seed marks nothing required; the documented validation error says "
@@ -93,7 +94,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "negative_prompt",
             NATIVE,
-            wire="negative_prompt",
+            wire=Wire("negative_prompt"),
             source=SEED + " ('Items you don't want in the image')",
             note="Sent as null when unset, exactly as the seed example does.",
         ),
@@ -107,7 +108,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "num_images",
             NATIVE,
-            wire="samples",
+            wire=Wire("samples"),
             minimum=1,
             maximum=4,
             split_above_maximum=True,
@@ -118,7 +119,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "steps",
             NATIVE,
-            wire="num_inference_steps",
+            wire=Wire("num_inference_steps"),
             minimum=1,
             maximum=51,
             source=SEED + " ('Available values: 21, 31, 41, 51'; example '30'); reference 2.2",
@@ -134,7 +135,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "guidance_scale",
             NATIVE,
-            wire="guidance_scale",
+            wire=Wire("guidance_scale"),
             minimum=1,
             maximum=20,
             source=SEED + " ('minimum: 1; maximum: 20')",
@@ -143,7 +144,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire="strength",
+            wire=Wire("strength"),
             minimum=0,
             maximum=1,
             source=SEED + " ('1.0 corresponds to full destruction of information in the init "
@@ -154,7 +155,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "seed",
             NATIVE,
-            wire="seed",
+            wire=Wire("seed"),
             source=SEED + " ('Pass null for a random number')",
             note="Unset is sent as null (random), as in the seed example; no range is "
             "documented, so the neutral [0, 2^32-1] applies.",
@@ -196,7 +197,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "width",
             NATIVE,
-            wire="width",
+            wire=Wire("width"),
             maximum=1024,
             source=SEED + " ('Max Height: Width: 1024x1024'); reference 2.2",
             note=_SIZE_NOTE,
@@ -204,7 +205,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "height",
             NATIVE,
-            wire="height",
+            wire=Wire("height"),
             maximum=1024,
             source=SEED + " ('Max Height: Width: 1024x1024'); reference 2.2",
             note=_SIZE_NOTE,
@@ -218,14 +219,14 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "safety",
             NATIVE,
-            wire="safety_checker",
+            wire=Wire("safety_checker"),
             source=SEED + " ('safety_checker: A checker for NSFW images')",
             note="Flagged images are replaced by a blank image, not marked.",
         ),
         Capability(
             "safety.enabled",
             NATIVE,
-            wire="safety_checker",
+            wire=Wire("safety_checker"),
             source=SEED + " (example 'safety_checker': 'no')",
             note="Sent as the string 'yes' or 'no'.  Unset (no safety object): omitted, so the "
             "provider's default applies (undocumented for v3; ModelsLab's pages say both 'yes' "
@@ -240,16 +241,16 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "webhook",
             NATIVE,
-            wire="webhook",
+            wire=Wire("webhook"),
             source=SEED + " ('Set an URL to get a POST API call once the image generation is "
             "complete'); reference 2.5 and 3.5",
             note="Unset: webhook and track_id are sent as null, as in the seed example.",
         ),
-        Capability("webhook.url", NATIVE, wire="webhook", source=SEED),
+        Capability("webhook.url", NATIVE, wire=Wire("webhook"), source=SEED),
         Capability(
             "webhook.track_id",
             NATIVE,
-            wire="track_id",
+            wire=Wire("track_id"),
             source=SEED + " ('This ID is returned in the response to the webhook API call')",
         ),
         Capability("storage", UNSUPPORTED, source=SEED, note=_NO_FIELD + " (no custom storage)."),
@@ -260,7 +261,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "enhance_prompt",
             NATIVE,
-            wire="enhance_prompt",
+            wire=Wire("enhance_prompt"),
             source=SEED + " ('default: yes, options: yes/no')",
             note="Sent as 'yes' or 'no'; unset is omitted (the provider's default, yes, "
             "appends a style suffix to the prompt, visible in the seed's meta.prompt).",
@@ -268,7 +269,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "extras",
             NATIVE,
-            wire="base64",
+            wire=Wire("base64"),
             source=SEED + " ('base64: Get response as base64 string, default: \"no\"')",
             note="extras['stablediffusionapi'] accepts one key, 'base64' (bool): ask for the "
             "output as base64 instead of links.  Default False, sent as 'no'.  The output's "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 from inpaintkit.errors import (
     AuthenticationError,
@@ -66,26 +66,12 @@ def _text(message: Any) -> str:
     return str(message)
 
 
-def _wire_to_neutral() -> dict[str, str]:
-    # Prefer top-level neutral fields ("webhook.url" rather than "webhook" for the wire
-    # "webhook", since the URL is what the wire field holds).
-    mapping: dict[str, str] = {}
-    for row in CAPABILITIES:
-        if not row.wire or row.field in ("safety", "webhook", "extras"):
-            continue
-        mapping.setdefault(row.wire, row.field)
-    return mapping
-
-
-_WIRE_TO_NEUTRAL: Final = _wire_to_neutral()
-
-
 def neutral_path(wire_field: str) -> str:
     """The neutral path (``$.steps``) of a wire field (``num_inference_steps``), for errors.
 
     Wire fields without a neutral counterpart (``key``, ``model_id``) keep their wire name.
     """
-    return "$." + _WIRE_TO_NEUTRAL.get(wire_field, wire_field)
+    return "$." + (CAPABILITIES.field_for_wire(wire_field) or wire_field)
 
 
 def _field_errors(message: Mapping[str, Any]) -> list[FieldError]:

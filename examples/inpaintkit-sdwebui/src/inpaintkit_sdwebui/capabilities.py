@@ -27,6 +27,7 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
+from inpaintkit.wiremap import Custom, Wire
 
 from .sources import API, MODELS, PROCESSING, SAMPLERS, SHARED_OPTIONS, UI
 
@@ -63,7 +64,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "image",
             NATIVE,
-            wire="init_images[0]",
+            wire=Custom(("init_images",), "the image travels as a one-item list of base64"),
             required=True,
             source=f"{MODELS}; {API}: 404 'Init image not found' when init_images is null",
             note="a one-item list of plain base64 (the server also reads data: URLs)",
@@ -71,17 +72,17 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask",
             NATIVE,
-            wire="mask",
+            wire=Wire("mask"),
             required=True,
             source=f"{MODELS}; {PROCESSING}",
             note="white = repaint, as in the web UI; resized by the server to the image size",
         ),
-        Capability("prompt", NATIVE, wire="prompt", source=MODELS),
-        Capability("negative_prompt", NATIVE, wire="negative_prompt", source=MODELS),
+        Capability("prompt", NATIVE, wire=Wire("prompt"), source=MODELS),
+        Capability("negative_prompt", NATIVE, wire=Wire("negative_prompt"), source=MODELS),
         Capability(
             "model",
             NATIVE,
-            wire="override_settings.sd_model_checkpoint",
+            wire=Wire("override_settings.sd_model_checkpoint"),
             source=f"{MODELS} override_settings; {PROCESSING}",
             note="a checkpoint title from GET /sdapi/v1/sd-models; the server restores its own "
             "checkpoint afterwards (override_settings_restore_afterwards defaults to true). An "
@@ -90,7 +91,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "num_images",
             NATIVE,
-            wire="batch_size",
+            wire=Wire("batch_size"),
             minimum=1,
             maximum=8,
             split_above_maximum=True,
@@ -101,21 +102,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "steps",
             NATIVE,
-            wire="steps",
+            wire=Wire("steps"),
             source=f"{MODELS} (no range); {PROCESSING} API default 50",
             note="the web UI's slider offers 1-150; the API runs any positive count",
         ),
         Capability(
             "guidance_scale",
             NATIVE,
-            wire="cfg_scale",
+            wire=Wire("cfg_scale"),
             source=f"{MODELS} (no range); {PROCESSING} API default 7",
             note="the web UI's slider offers 1-30",
         ),
         Capability(
             "strength",
             NATIVE,
-            wire="denoising_strength",
+            wire=Wire("denoising_strength"),
             minimum=0,
             maximum=1,
             source=f"{UI} denoising strength [0, 1] (the neutral range); API default 0.75",
@@ -123,7 +124,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "seed",
             NATIVE,
-            wire="seed",
+            wire=Wire("seed"),
             minimum=0,
             maximum=MAX_SEED,
             source=f"{PROCESSING} seed (-1 = random, the API default)",
@@ -133,7 +134,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "sampler",
             NATIVE,
-            wire="sampler_name",
+            wire=Wire("sampler_name"),
             choices=tuple(Sampler),
             source=SAMPLERS,
             note="sent under its legacy A1111 name (DPM++ 2M Karras), which every version "
@@ -144,7 +145,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "clip_skip",
             NATIVE,
-            wire="override_settings.CLIP_stop_at_last_layers",
+            wire=Wire("override_settings.CLIP_stop_at_last_layers"),
             minimum=1,
             maximum=12,
             source=f"{SHARED_OPTIONS} CLIP_stop_at_last_layers [1, 12]",
@@ -153,36 +154,36 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "initial_noise_multiplier",
             NATIVE,
-            wire="initial_noise_multiplier",
+            wire=Wire("initial_noise_multiplier"),
             source=f"{MODELS} (no range); {SHARED_OPTIONS}",
             note="the web UI's setting slider offers 0-1.5",
         ),
-        Capability("mask_options", NATIVE, wire="", source=PROCESSING, note=_CONTAINER),
+        Capability("mask_options", NATIVE, source=PROCESSING, note=_CONTAINER),
         Capability(
             "mask_options.blur",
             NATIVE,
-            wire="mask_blur",
+            wire=Wire("mask_blur"),
             source=f"{MODELS} (no range); {PROCESSING} API default 4",
             note="the web UI's slider offers 0-64",
         ),
         Capability(
             "mask_options.invert",
             NATIVE,
-            wire="inpainting_mask_invert",
+            wire=Wire("inpainting_mask_invert"),
             source=f"{PROCESSING} inpainting_mask_invert 0/1",
             note="always sent as 0 or 1",
         ),
         Capability(
             "mask_options.masked_only",
             NATIVE,
-            wire="inpaint_full_res",
+            wire=Wire("inpaint_full_res"),
             source=f"{PROCESSING} inpaint_full_res (API default true, the web UI's false)",
             note="always sent, because the API's default (only masked) is not the neutral one",
         ),
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire="inpaint_full_res_padding",
+            wire=Wire("inpaint_full_res_padding"),
             default=32,
             source=f"{UI} only-masked padding (slider 0-256), UI default 32; API default 0",
             note="sent only with masked_only; an unset padding is sent as 32, the web UI's "
@@ -193,13 +194,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "vae",
             NATIVE,
-            wire="override_settings.sd_vae",
+            wire=Wire("override_settings.sd_vae"),
             source=f"{MODELS} override_settings; names from GET /sdapi/v1/sd-vae",
         ),
         Capability(
             "width",
             NATIVE,
-            wire="width",
+            wire=Wire("width"),
             minimum=8,
             source=f"{PROCESSING} API default 512; {UI}",
             note="the server resizes the input to width x height; when unset the plugin sends "
@@ -209,7 +210,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "height",
             NATIVE,
-            wire="height",
+            wire=Wire("height"),
             minimum=8,
             source=f"{PROCESSING} API default 512; {UI}",
             note="as width",
@@ -230,7 +231,6 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "extras",
             NATIVE,
-            wire="",
             source=f"{PROCESSING} inpainting_fill; {UI} masked content radio",
             note="extras['sdwebui'] accepts only inpainting_fill (0 fill, 1 original, "
             "2 latent noise, 3 latent nothing); unset sends 1, the web UI's 'original', "

@@ -40,7 +40,6 @@ from .capabilities import CAPABILITIES, PROVIDER_ID
 __all__ = ["KNOWN_DETAILS", "error_from_response", "parse_img2img", "raw_body_of"]
 
 _MAX_TEXT = 4096
-_NEUTRAL_OF_WIRE: Final = {row.wire: row.field for row in CAPABILITIES if row.wire}
 
 
 @attrs.frozen
@@ -197,7 +196,7 @@ def _validation_errors(items: Sequence[Any]) -> list[FieldError]:
         steps = [f"[{p}]" if p.isdigit() else f".{p}" for p in parts]
         path = "$" + "".join(steps)
         wire = "".join(steps).removeprefix(".")
-        neutral = _NEUTRAL_OF_WIRE.get(wire)
+        neutral = CAPABILITIES.field_for_wire(wire)
         suffix = f" (neutral field $.{neutral})" if neutral else ""
         message = item.get("msg", "invalid")
         kind = item.get("type")
