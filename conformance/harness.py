@@ -24,9 +24,9 @@ from inpaintkit.errors import InpaintError
 from inpaintkit.job import InpaintJob
 from inpaintkit.plugins import ProviderRegistry
 from inpaintkit.provider import HttpResponse, ProviderAdapter
-from inpaintkit.transport import AiohttpTransport
+from inpaintkit.transport import AiohttpTransport, OutgoingRequest
 
-from .wire import RecordingTransport, SentRequest
+from .wire import RecordingTransport, SentRequest, resend
 
 __all__ = ["API_KEY", "Harness", "MockVerdict", "Submission", "conformance_mock_config"]
 
@@ -200,11 +200,7 @@ class Harness:
 
     def post(self, like: SentRequest, body: Any) -> MockVerdict:
         """Send ``body`` where ``like`` went, with its headers (and so its key)."""
-        response = self.run(
-            self.transport.inner.send(
-                like.method, like.url, headers=like.headers, json_body=body, timeout=REQUEST_TIMEOUT
-            )
-        )
+        response = self.run(self.transport.inner.send(resend(like, body), timeout=REQUEST_TIMEOUT))
         return MockVerdict.of(response)
 
     def fetch(self, url: str) -> bytes | None:
@@ -212,7 +208,7 @@ class Harness:
         if not url.startswith(self.mock.url):
             return None
         response = self.run(
-            self.transport.inner.send("GET", url, headers={}, json_body=None, timeout=30.0)
+            self.transport.inner.send(OutgoingRequest("GET", url, {}), timeout=30.0)
         )
         return response.body if response.status == 200 else None
 

@@ -60,7 +60,7 @@ from .provider import (
     TaskState,
 )
 from .result import InpaintResult, ResultImage, Timings
-from .transport import AiohttpTransport, Transport, TransportError
+from .transport import AiohttpTransport, OutgoingRequest, Transport, TransportError, outgoing
 
 __all__ = ["InpaintClient", "JobHandle"]
 
@@ -387,13 +387,10 @@ class InpaintClient:
     async def _send(self, spec: ProviderSpec, key: Secret, request: HttpRequest) -> HttpResponse:
         if self._transport is None:
             raise RuntimeError("use the client as `async with InpaintClient(...) as client:`")
-        url = request.url(self.base_url_for(spec))
-        headers, body = apply_auth(request, spec, key)
+        wire = outgoing(apply_auth(request, spec, key), self.base_url_for(spec))
         log.debug("%s: %s %s", spec.id, request.method, request.path)
         async with self._semaphore:
-            return await self._transport.send(
-                request.method, url, headers=headers, json_body=body, timeout=self._request_timeout
-            )
+            return await self._transport.send(wire, timeout=self._request_timeout)
 
     @staticmethod
     def _scrub(state: TaskState, key: Secret) -> TaskState:
@@ -425,7 +422,7 @@ class InpaintClient:
             raise RuntimeError("use the client as `async with InpaintClient(...) as client:`")
         try:
             response = await self._transport.send(
-                "GET", url, headers={}, json_body=None, timeout=self._request_timeout
+                OutgoingRequest("GET", url, {}), timeout=self._request_timeout
             )
         except TransportError as exc:
             raise ProviderUnavailableError(f"cannot download {path} ({exc})") from None

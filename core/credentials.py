@@ -7,14 +7,23 @@ the moment of sending (:func:`apply_auth`), and scrubbed from any provider body 
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from .errors import AuthenticationError
-from .provider import BearerAuth, BodyKeyAuth, HttpRequest, NoAuth, ProviderSpec
+from .errors import AuthenticationError, ProviderError
+from .provider import (
+    BasicAuth,
+    BearerAuth,
+    BodyKeyAuth,
+    HttpRequest,
+    NoAuth,
+    ProviderSpec,
+    QueryKeyAuth,
+)
 
 __all__ = ["REDACTED", "Secret", "apply_auth", "redact", "resolve_key"]
 
@@ -62,19 +71,34 @@ def resolve_key(spec: ProviderSpec, given: Mapping[str, str | Secret] | None) ->
     )
 
 
-def apply_auth(request: HttpRequest, spec: ProviderSpec, key: Secret) -> tuple[dict[str, str], Any]:
-    """Headers and JSON body of ``request`` with the key added as the provider expects."""
-    headers = dict(request.headers)
-    body = request.json
-    if isinstance(spec.auth, BearerAuth):
-        headers[spec.auth.header] = f"{spec.auth.prefix}{key.reveal()}"
-    elif isinstance(spec.auth, BodyKeyAuth):
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            raise TypeError(f"{spec.id}: body-key auth needs a JSON object body")
-        body = {spec.auth.field: key.reveal(), **body}
-    return headers, body
+def apply_auth(request: HttpRequest, spec: ProviderSpec, key: Secret) -> HttpRequest:
+    """``request`` with the key added where the provider expects it, whatever the body shape.
+
+    Header auth works for every body; a body key goes into a JSON object or a multipart form;
+    a query key into the URL's query.  A combination that cannot carry the key (a body key on a
+    raw-bytes request) is a plugin bug, reported as a :class:`ProviderError`.
+    """
+    auth = spec.auth
+    if isinstance(auth, BearerAuth):
+        headers = {**request.headers, auth.header: f"{auth.prefix}{key.reveal()}"}
+        return attrs.evolve(request, headers=headers)
+    if isinstance(auth, BasicAuth):
+        token = base64.b64encode(key.reveal().encode()).decode("ascii")
+        return attrs.evolve(request, headers={**request.headers, auth.header: f"Basic {token}"})
+    if isinstance(auth, QueryKeyAuth):
+        return attrs.evolve(request, query={**request.query, auth.param: key.reveal()})
+    if isinstance(auth, BodyKeyAuth):
+        if request.form is not None:
+            fields = {auth.field: key.reveal(), **request.form.fields}
+            return attrs.evolve(request, form=attrs.evolve(request.form, fields=fields))
+        body = request.json if request.json is not None else {}
+        if not isinstance(body, dict) or request.content is not None:
+            raise ProviderError(
+                f"{spec.id}: body-key auth needs a JSON object or form body (a plugin bug)",
+                provider=spec.id,
+            )
+        return attrs.evolve(request, json={auth.field: key.reveal(), **body})
+    return request
 
 
 def redact(value: Any, secrets: tuple[str, ...]) -> Any:

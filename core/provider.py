@@ -25,12 +25,15 @@ from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire
 
 __all__ = [
     "Auth",
+    "BasicAuth",
     "BearerAuth",
     "BodyKeyAuth",
     "Capability",
     "CapabilityTable",
     "Done",
     "Failed",
+    "Form",
+    "FormFile",
     "HostContext",
     "HttpRequest",
     "HttpResponse",
@@ -43,6 +46,7 @@ __all__ = [
     "PreparedRequest",
     "ProviderAdapter",
     "ProviderSpec",
+    "QueryKeyAuth",
     "RemoteImage",
     "Support",
     "TaskHandle",
@@ -212,11 +216,25 @@ class BodyKeyAuth:
 
 
 @attrs.frozen
+class QueryKeyAuth:
+    """The key goes in a query parameter of every request (``?key=<key>``)."""
+
+    param: str = "key"
+
+
+@attrs.frozen
+class BasicAuth:
+    """HTTP Basic auth: the key is ``user:password`` (AUTOMATIC1111 with ``--api-auth``)."""
+
+    header: str = "Authorization"
+
+
+@attrs.frozen
 class NoAuth:
     """The provider takes no credential (a local AUTOMATIC1111 started without ``--api-auth``)."""
 
 
-Auth = BearerAuth | BodyKeyAuth | NoAuth
+Auth = BearerAuth | BodyKeyAuth | QueryKeyAuth | BasicAuth | NoAuth
 
 
 class ImageTransport(enum.StrEnum):
@@ -304,12 +322,47 @@ class ProviderSpec:
 # --- HTTP descriptions -----------------------------------------------------------------------
 
 
+@attrs.frozen(repr=False)
+class FormFile:
+    """One file part of a multipart form: its bytes, file name and media type."""
+
+    data: bytes
+    filename: str = "file"
+    content_type: str = "application/octet-stream"
+
+    def __repr__(self) -> str:
+        return f"FormFile({self.filename!r}, {self.content_type}, <{len(self.data)} bytes>)"
+
+
+@attrs.frozen
+class Form:
+    """A ``multipart/form-data`` body: text fields and file parts, by field name.
+
+    ``fields`` values are text (a provider's numbers are written as the provider documents
+    them); ``files`` maps a field name to a :class:`FormFile` (or a tuple of them for a field
+    that takes several files, written as repeated parts in order).
+    """
+
+    fields: Mapping[str, str] = attrs.field(factory=dict)
+    files: Mapping[str, FormFile | tuple[FormFile, ...]] = attrs.field(factory=dict)
+
+    def parts(self) -> list[tuple[str, str | FormFile]]:
+        """Every part in order: text fields first, then files (repeated names expanded)."""
+        out: list[tuple[str, str | FormFile]] = list(self.fields.items())
+        for name, value in self.files.items():
+            for file in value if isinstance(value, tuple) else (value,):
+                out.append((name, file))
+        return out
+
+
 @attrs.frozen
 class HttpRequest:
     """A request description built by an adapter; the runtime sends it.
 
-    ``path`` is relative to the provider's base URL (``/v3/async/inpainting``).  The runtime adds
-    the API key according to the spec's :data:`Auth`; adapters never include it.
+    ``path`` is relative to the provider's base URL (``/v3/async/inpainting``).  The body is
+    at most one of ``json`` (a JSON document), ``form`` (a multipart form with files) or
+    ``content`` (raw bytes, typed by ``content_type``).  The runtime adds the API key according
+    to the spec's :data:`Auth`; adapters never include it.
     """
 
     method: str
@@ -317,12 +370,31 @@ class HttpRequest:
     json: Any = None
     query: Mapping[str, str] = attrs.field(factory=dict)
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    form: Form | None = None
+    content: bytes | None = attrs.field(default=None, repr=lambda c: f"<{len(c)} bytes>")
+    content_type: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        given = [n for n in ("json", "form", "content") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"an HttpRequest has one body, got {' and '.join(given)}")
+
+    @property
+    def body_kind(self) -> str | None:
+        """``"json"``, ``"form"``, ``"bytes"`` or ``None`` (no body)."""
+        if self.json is not None:
+            return "json"
+        if self.form is not None:
+            return "form"
+        if self.content is not None:
+            return "bytes"
+        return None
 
     def url(self, base_url: str) -> str:
         """The absolute URL of this request against ``base_url``."""
         url = urljoin(base_url.rstrip("/") + "/", self.path.lstrip("/"))
         if self.query:
-            url += "?" + urlencode(self.query)
+            url += ("&" if "?" in url else "?") + urlencode(self.query)
         return url
 
 
@@ -333,6 +405,20 @@ class HttpResponse:
     status: int
     body: bytes = b""
     headers: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters (``"image/png"``), lower-cased; empty if absent."""
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+    @property
+    def is_image(self) -> bool:
+        """Whether the body is an image file (by its Content-Type, else by its magic bytes)."""
+        if self.content_type.startswith("image/"):
+            return True
+        return self.body[:8].startswith((b"\x89PNG", b"\xff\xd8\xff")) or (
+            self.body[:4] == b"RIFF" and self.body[8:12] == b"WEBP"
+        )
 
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` if it is not JSON."""
