@@ -142,6 +142,11 @@ class Limits:
         return low + (value - low) % (high - low + 1)
 
 
+def _positive(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{attribute.name} must be > 0, got {value}")
+
+
 @attrs.frozen
 class ImageLimits:
     """What a provider accepts as an image (input, and the output size it is asked for).
@@ -151,15 +156,15 @@ class ImageLimits:
     (``"png"``, ``"jpeg"``, ``"webp"``); ``max_bytes`` bounds one encoded input.
     """
 
-    min_side: int | None = None
-    max_side: int | None = None
-    min_pixels: int | None = None
-    max_pixels: int | None = None
-    min_aspect: float | None = None
-    max_aspect: float | None = None
-    side_multiple: int | None = None
+    min_side: int | None = attrs.field(default=None, validator=_positive)
+    max_side: int | None = attrs.field(default=None, validator=_positive)
+    min_pixels: int | None = attrs.field(default=None, validator=_positive)
+    max_pixels: int | None = attrs.field(default=None, validator=_positive)
+    min_aspect: float | None = attrs.field(default=None, validator=_positive)
+    max_aspect: float | None = attrs.field(default=None, validator=_positive)
+    side_multiple: int | None = attrs.field(default=None, validator=_positive)
     formats: tuple[str, ...] = ("png", "jpeg", "webp")
-    max_bytes: int | None = None
+    max_bytes: int | None = attrs.field(default=None, validator=_positive)
 
     def size_violations(
         self, width: int, height: int, path: str, *, suffix: str = ""

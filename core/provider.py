@@ -13,14 +13,14 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 from urllib.parse import urlencode, urljoin
 
 import attrs
 
 from .errors import InpaintError
 from .job import InpaintJob
-from .limits import Limits
+from .limits import ImageLimits, Limits
 from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire
 
 __all__ = [
@@ -300,6 +300,10 @@ class PollPolicy:
         return min(self.retry_base_delay * float(2**attempt), self.max_interval)
 
 
+DEFAULT_IMAGE_LIMITS: Final = ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024)
+"""A provider's image limits when it states none: the largest any built-in accepts."""
+
+
 @attrs.frozen
 class ProviderSpec:
     """Everything about a provider that is data rather than behaviour."""
@@ -314,9 +318,15 @@ class ProviderSpec:
     image_transport: ImageTransport = ImageTransport.BASE64
     mode: str = "async"
     """``"async"`` (submit, then poll a task) or ``"sync"`` (an answer, or processing + fetch)."""
-    max_image_pixels: int = 16_000_000
-    max_image_bytes: int = 30 * 1024 * 1024
+    image_limits: ImageLimits = DEFAULT_IMAGE_LIMITS
+    """What the provider accepts as an input image and as an output size: sides, pixels,
+    aspect ratio, size multiple, file formats, bytes (checked before anything is sent)."""
     docs_url: str = ""
+
+    @property
+    def max_image_pixels(self) -> int | None:
+        """The pixel limit of :attr:`image_limits` (for the image loader's bomb guard)."""
+        return self.image_limits.max_pixels
 
 
 # --- HTTP descriptions -----------------------------------------------------------------------

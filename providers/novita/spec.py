@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from inpaintkit.limits import ImageLimits
 from inpaintkit.provider import BearerAuth, ImageTransport, PollPolicy, ProviderSpec
 
 from .capabilities import CAPABILITIES
@@ -40,8 +41,7 @@ SPEC: Final = ProviderSpec(
     polling=POLL_POLICY,
     image_transport=ImageTransport.BASE64,
     mode="async",
-    max_image_pixels=16_000_000,
-    max_image_bytes=30 * 1024 * 1024,
+    image_limits=ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024),
     docs_url="https://novita.ai/docs/api-reference/model-apis-inpainting",
 )
 """Novita's spec: Bearer key from ``NOVITA_API_KEY`` (the name its SDK examples use), base64

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Final
 
 from inpaintkit.job import MAX_SEED, Sampler
+from inpaintkit.limits import ImageLimits
 from inpaintkit.provider import (
     BearerAuth,
     Capability,
@@ -250,8 +251,7 @@ SPEC: Final = ProviderSpec(
     polling=PollPolicy(submit_retries=2),
     image_transport=ImageTransport.BASE64,
     mode="sync",
-    max_image_pixels=2048 * 2048,
-    max_image_bytes=30 * 1024 * 1024,
+    image_limits=ImageLimits(max_pixels=2048 * 2048, max_bytes=30 * 1024 * 1024),
     docs_url="https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
 )
 """The spec: synchronous, base64 in and out, on the web UI's default local address.
