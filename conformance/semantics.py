@@ -29,7 +29,7 @@ from inpaintkit.errors import (
     TaskFailedError,
 )
 from inpaintkit.job import InpaintJob
-from inpaintkit.provider import Done, Failed, Pending, TaskHandle
+from inpaintkit.provider import Done, Failed, Pending, PollingAdapter, TaskHandle
 
 from .harness import Harness, Submission
 
@@ -79,7 +79,7 @@ def make_state_machine(h: Harness, base_job: InpaintJob) -> type[RuleBasedStateM
     """A state machine class bound to ``h`` (hypothesis builds a fresh instance per example)."""
     spec = h.spec
     policy = spec.polling
-    is_sync = spec.mode == "sync"
+    is_sync = isinstance(h.adapter, PollingAdapter)  # the mock's sync modes: fetch fallback
 
     class Semantics(RuleBasedStateMachine):
         jobs = Bundle("jobs")
@@ -167,6 +167,7 @@ def make_state_machine(h: Harness, base_job: InpaintJob) -> type[RuleBasedStateM
                 return
             handle = job.submission.handle
             assert handle is not None
+            assert isinstance(h.adapter, PollingAdapter)  # only polling adapters return tasks
             poll_paths = {h.adapter.build_poll(t).path for t in handle.task_handles}
             if fault is not None:
                 arg = str(RETRY_AFTER) if fault == "rate_limit" else "503"

@@ -29,6 +29,7 @@ import aiohttp
 import attrs
 
 from . import images
+from .checking import CheckedRequest, check_built, check_request
 from .clock import Clock, SystemClock
 from .credentials import Secret, apply_auth, redact, resolve_key
 from .errors import (
@@ -52,6 +53,7 @@ from .provider import (
     HttpRequest,
     HttpResponse,
     Pending,
+    PollingAdapter,
     PreparedRequest,
     ProviderAdapter,
     ProviderSpec,
@@ -191,8 +193,11 @@ class InpaintClient:
             job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
         )
         self._check_effective_size(plan, inputs, spec)
-        seeds = seeds_for_batches(plan.job.seed, plan.batches)
-        requests = [
+        seed_row = spec.capabilities.get("seed")
+        seeds = seeds_for_batches(
+            plan.job.seed, plan.batches, seed_row.limits if seed_row is not None else None
+        )
+        prepared = [
             PreparedRequest(
                 job=attrs.evolve(plan.job, num_images=count, seed=seed),
                 image=inputs.image,
@@ -202,7 +207,13 @@ class InpaintClient:
             )
             for index, (count, seed) in enumerate(zip(plan.batches, seeds, strict=True))
         ]
-        states = await asyncio.gather(*(self._submit_one(adapter, key, r) for r in requests))
+        # Every request is checked and built before the first is sent, so a split job never
+        # submits (and bills) its first part only to find its second one invalid.
+        checked = [check_request(p, spec) for p in prepared]
+        built = [self._build_submit(adapter, c) for c in checked]
+        states = await asyncio.gather(
+            *(self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True))
+        )
         return JobHandle(
             provider=provider,
             plan=plan,
@@ -248,7 +259,7 @@ class InpaintClient:
 
     async def status(self, handle: TaskHandle) -> TaskState:
         """Ask the provider once for the state of a task."""
-        adapter = self.registry[handle.provider]
+        adapter = _poller(self.registry[handle.provider])
         key = resolve_key(adapter.spec, self._api_keys)
         response = await self._send(adapter.spec, key, adapter.build_poll(handle))
         return self._scrub(adapter.parse_poll(handle, response), key)
@@ -263,11 +274,17 @@ class InpaintClient:
 
     # --- submit ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _build_submit(adapter: ProviderAdapter, request: CheckedRequest) -> HttpRequest:
+        """The adapter's request for ``request``, confirmed against the table."""
+        built = adapter.build_submit(request)
+        check_built(built, request, adapter.spec)
+        return built
+
     async def _submit_one(
-        self, adapter: ProviderAdapter, key: Secret, request: PreparedRequest
+        self, adapter: ProviderAdapter, key: Secret, request: CheckedRequest, wire: HttpRequest
     ) -> TaskState:
         spec = adapter.spec
-        wire = adapter.build_submit(request)
         attempt = 0
         while True:
             try:
@@ -320,8 +337,9 @@ class InpaintClient:
         return self._deadline if self._deadline is not None else spec.polling.deadline
 
     async def _poll_until_done(
-        self, adapter: ProviderAdapter, key: Secret, pending: Pending, started: float
+        self, submitter: ProviderAdapter, key: Secret, pending: Pending, started: float
     ) -> tuple[Done, int]:
+        adapter = _poller(submitter)
         spec = adapter.spec
         policy = spec.polling
         deadline_at = started + self._deadline_for(spec)
@@ -502,6 +520,18 @@ class InpaintClient:
                 )
         if errors:
             raise ValidationError(errors, provider=spec.id)
+
+
+def _poller(adapter: ProviderAdapter) -> PollingAdapter:
+    """``adapter`` as a :class:`PollingAdapter`, or a typed error when a plugin that cannot poll
+    returned a task to poll (a plugin bug: its submit must answer with a result)."""
+    if isinstance(adapter, PollingAdapter):
+        return adapter
+    raise ProviderError(
+        f"the {adapter.spec.id} plugin answered with a task to poll but implements no polling",
+        provider=adapter.spec.id,
+        hint="This is a bug in the provider plugin: a sync provider's submit returns Done.",
+    )
 
 
 def _decode_text_image(data: bytes) -> bytes:

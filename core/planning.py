@@ -20,6 +20,7 @@ import attrs
 
 from .errors import FieldError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob, MaskOptions, OutputFormat
+from .limits import Limits
 from .provider import Capability, PreparedRequest, ProviderSpec, Support
 from .schema import default_of
 
@@ -408,16 +409,27 @@ def _already_applied(field: str, value: Any, request: PreparedRequest) -> bool:
     return False
 
 
-def seeds_for_batches(seed: int | None, batches: Sequence[int]) -> list[int | None]:
-    """Seeds for split requests: consecutive offsets so images differ yet stay reproducible."""
+def seeds_for_batches(
+    seed: int | None, batches: Sequence[int], limits: Limits | None = None
+) -> list[int | None]:
+    """Seeds for split requests: consecutive offsets so images differ yet stay reproducible.
+
+    Offsets wrap within the provider's own seed range (``limits``, from its ``seed`` row), so a
+    seed near the top of the range never becomes one the provider rejects; without a range they
+    wrap at 2**32 (the neutral schema's seed range).
+    """
     if seed is None:
         return [None] * len(batches)
+    bounds = limits if limits is not None and limits.maximum is not None else _NEUTRAL_SEEDS
     out: list[int | None] = []
     offset = 0
     for count in batches:
-        out.append((seed + offset) % (2**32))
+        out.append(bounds.clamp_cycle(seed + offset))
         offset += count
     return out
+
+
+_NEUTRAL_SEEDS = Limits(minimum=0, maximum=2**32 - 1)
 
 
 def is_finite_number(value: Any) -> bool:

@@ -13,12 +13,15 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 from urllib.parse import urlencode, urljoin
 
 import attrs
 
 from .errors import InpaintError
+
+if TYPE_CHECKING:
+    from .checking import CheckedRequest
 from .job import InpaintJob
 from .limits import ImageLimits, Limits
 from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire
@@ -42,15 +45,20 @@ __all__ = [
     "NoAuth",
     "Pending",
     "PollPolicy",
+    "PollingAdapter",
     "PreparedImage",
     "PreparedRequest",
     "ProviderAdapter",
     "ProviderSpec",
     "QueryKeyAuth",
     "RemoteImage",
+    "SubmitAdapter",
     "Support",
     "TaskHandle",
     "TaskState",
+    "WebhookAdapter",
+    "adapter_features",
+    "adapter_mode",
 ]
 
 
@@ -316,8 +324,6 @@ class ProviderSpec:
     capabilities: CapabilityTable
     polling: PollPolicy = PollPolicy()
     image_transport: ImageTransport = ImageTransport.BASE64
-    mode: str = "async"
-    """``"async"`` (submit, then poll a task) or ``"sync"`` (an answer, or processing + fetch)."""
     image_limits: ImageLimits = DEFAULT_IMAGE_LIMITS
     """What the provider accepts as an input image and as an output size: sides, pixels,
     aspect ratio, size multiple, file formats, bytes (checked before anything is sent)."""
@@ -558,10 +564,13 @@ TaskState = Pending | Done | Failed
 
 
 @runtime_checkable
-class ProviderAdapter(Protocol):
-    """The pure translation layer of one provider. It never performs I/O.
+class SubmitAdapter(Protocol):
+    """What every provider plugin implements: the pure translation of a submit. No I/O.
 
-    Error mapping is part of parsing: a response that carries an error becomes
+    ``build_submit`` receives a :class:`~inpaintkit.checking.CheckedRequest` (the core has
+    checked it against the capability table and built the table's plain wire fields, see
+    ``request.body()``); ``parse_submit`` turns the answer into a finished result
+    (:class:`Done`), a task to poll (:class:`Pending`, only for a :class:`PollingAdapter`) or a
     :class:`Failed` with the matching :mod:`inpaintkit.errors` class and the raw body.
     """
 
@@ -570,13 +579,19 @@ class ProviderAdapter(Protocol):
         """The provider's data."""
         ...
 
-    def build_submit(self, request: PreparedRequest) -> HttpRequest:
+    def build_submit(self, request: CheckedRequest) -> HttpRequest:
         """The wire request that submits ``request``."""
         ...
 
-    def parse_submit(self, request: PreparedRequest, response: HttpResponse) -> TaskState:
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
         """Interpret the submit response: a finished result, a handle to poll, or a failure."""
         ...
+
+
+@runtime_checkable
+class PollingAdapter(SubmitAdapter, Protocol):
+    """A provider whose submit may answer with a task to poll (Novita; the SDAPI platform's
+    ``processing`` answers)."""
 
     def build_poll(self, handle: TaskHandle) -> HttpRequest:
         """The wire request that asks for the state of a task."""
@@ -586,9 +601,37 @@ class ProviderAdapter(Protocol):
         """Interpret a poll response."""
         ...
 
+
+@runtime_checkable
+class WebhookAdapter(Protocol):
+    """A provider that posts results to a webhook the job names."""
+
     def parse_webhook(self, body: Any) -> TaskState:
         """Interpret a webhook payload (already JSON-decoded) as the same states as a poll."""
         ...
+
+
+ProviderAdapter = SubmitAdapter
+"""Every adapter is a :class:`SubmitAdapter`; polling and webhooks are optional protocols."""
+
+
+def adapter_mode(adapter: SubmitAdapter) -> str:
+    """``"polling"`` for adapters that can poll a task (whether every submit is a task, as on
+    Novita, or only slow ones, as on the SDAPI platform), ``"sync"`` for those that cannot.
+
+    Derived from what the adapter implements, never declared beside it, so it cannot drift.
+    """
+    return "polling" if isinstance(adapter, PollingAdapter) else "sync"
+
+
+def adapter_features(adapter: SubmitAdapter) -> tuple[str, ...]:
+    """What an adapter implements beyond submit: ``"poll"``, ``"webhook"``."""
+    features: list[str] = []
+    if isinstance(adapter, PollingAdapter):
+        features.append("poll")
+    if isinstance(adapter, WebhookAdapter):
+        features.append("webhook")
+    return tuple(features)
 
 
 # --- image hosting ---------------------------------------------------------------------------

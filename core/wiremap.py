@@ -260,14 +260,20 @@ def build_fields(job: InpaintJob, rows: Iterable[Capability]) -> dict[str, Any]:
             _emit_items(body, row, job)
             continue
         value = get_path(job, row.field)
-        if attrs.has(type(value)):
-            continue  # a container (safety, webhook, storage): its leaf rows write it
+        if isinstance(row.wire, Wire) and _is_container(value):
+            continue  # safety, webhook, storage, loras: their leaf and item rows write them
         if value is None or value == ():
             value = _unset_value(row)
             if value is OMIT:
                 continue
         _emit(body, row, value)
     return body
+
+
+def _is_container(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return bool(value) and attrs.has(type(value[0]))
+    return attrs.has(type(value))
 
 
 def _emit_items(body: dict[str, Any], row: Capability, job: InpaintJob) -> None:

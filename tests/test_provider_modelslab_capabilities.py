@@ -27,6 +27,7 @@ from inpaintkit.provider import (
     ImageTransport,
     ProviderAdapter,
     Support,
+    adapter_mode,
 )
 from inpaintkit.providers import modelslab
 from inpaintkit.providers.modelslab import CAPABILITIES, SPEC, SUPPORTED_SAMPLERS
@@ -167,7 +168,7 @@ def test_spec() -> None:
     assert SPEC.base_url == "https://modelslab.com"
     assert SPEC.auth == BodyKeyAuth("key")
     assert SPEC.env_var == "MODELSLAB_API_KEY"
-    assert SPEC.mode == "sync"
+    assert adapter_mode(modelslab.ModelsLabAdapter()) == "polling"
     assert SPEC.image_transport is ImageTransport.URL_OR_BASE64
     assert SPEC.capabilities is CAPABILITIES
     assert SPEC.polling.honour_eta is True

@@ -19,6 +19,7 @@ from inpaintkit.provider import (
     ImageTransport,
     ProviderAdapter,
     Support,
+    adapter_mode,
 )
 from inpaintkit.providers import novita
 from inpaintkit.providers.novita import (
@@ -173,7 +174,7 @@ def test_spec_is_novita_async_bearer_base64() -> None:
     assert SPEC.base_url == "https://api.novita.ai"
     assert SPEC.auth == BearerAuth()
     assert SPEC.env_var == "NOVITA_API_KEY"
-    assert SPEC.mode == "async"
+    assert adapter_mode(NovitaAdapter()) == "polling"
     assert SPEC.image_transport is ImageTransport.BASE64
     assert SPEC.max_image_pixels == 16_000_000
     assert SPEC.capabilities is CAPABILITIES

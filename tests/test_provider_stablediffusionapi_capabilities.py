@@ -11,6 +11,7 @@ from inpaintkit.provider import (
     ImageTransport,
     ProviderAdapter,
     Support,
+    adapter_mode,
 )
 from inpaintkit.providers.stablediffusionapi import (
     CAPABILITIES,
@@ -154,7 +155,7 @@ def test_spec() -> None:
     assert SPEC.base_url == "https://stablediffusionapi.com"
     assert SPEC.auth == BodyKeyAuth("key")
     assert SPEC.env_var == "STABLEDIFFUSIONAPI_API_KEY"
-    assert SPEC.mode == "sync"
+    assert adapter_mode(StableDiffusionApiAdapter()) == "polling"
     assert SPEC.image_transport is ImageTransport.URL
     assert SPEC.capabilities is CAPABILITIES
 

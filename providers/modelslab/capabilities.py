@@ -362,7 +362,6 @@ SPEC = ProviderSpec(
     capabilities=CAPABILITIES,
     polling=POLL_POLICY,
     image_transport=ImageTransport.URL_OR_BASE64,
-    mode="sync",
     docs_url=DOCS_URL,
 )
 """The ModelsLab provider spec.  Image limits keep the core defaults: ModelsLab documents none for

@@ -40,7 +40,6 @@ SPEC: Final = ProviderSpec(
     capabilities=CAPABILITIES,
     polling=POLL_POLICY,
     image_transport=ImageTransport.BASE64,
-    mode="async",
     image_limits=ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024),
     docs_url="https://novita.ai/docs/api-reference/model-apis-inpainting",
 )

@@ -318,6 +318,5 @@ SPEC: Final = ProviderSpec(
     capabilities=CAPABILITIES,
     polling=POLL_POLICY,
     image_transport=ImageTransport.URL,
-    mode="sync",
     docs_url=DOCS_URL,
 )

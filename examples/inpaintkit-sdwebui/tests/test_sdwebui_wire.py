@@ -13,10 +13,13 @@ from inpaintkit.images import to_base64
 from inpaintkit.job import InpaintJob, Lora, MaskOptions, Sampler
 from inpaintkit.planning import plan_job
 from inpaintkit.provider import (
+    PollingAdapter,
     PreparedImage,
     PreparedRequest,
     ProviderAdapter,
     Support,
+    WebhookAdapter,
+    adapter_mode,
 )
 from inpaintkit_sdwebui import CAPABILITIES, SPEC, SdWebUiAdapter, basic_credential, sampler_fields
 from sdwebui_testdata import SIZE, image_png, mask_png
@@ -161,12 +164,11 @@ def test_the_planner_reads_the_same_table() -> None:
     assert plan.emulated == ("num_images",)
 
 
-def test_adapter_satisfies_the_protocol_and_refuses_polls_and_webhooks() -> None:
+def test_adapter_implements_submit_only_so_the_core_derives_sync() -> None:
     adapter = SdWebUiAdapter()
     assert isinstance(adapter, ProviderAdapter)
-    assert adapter.spec.mode == "sync"
-    with pytest.raises(ValidationError, match="sends no webhooks"):
-        adapter.parse_webhook({"status": "success"})
+    assert not isinstance(adapter, PollingAdapter | WebhookAdapter)
+    assert adapter_mode(adapter) == "sync"
 
 
 def test_capability_table_is_data_with_sources_and_wire_paths() -> None:

@@ -9,20 +9,18 @@ credential: the runtime adds the ``Authorization: Basic`` header from the spec.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 import attrs
-from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.provider import (
     HttpRequest,
     HttpResponse,
     PreparedRequest,
     ProviderSpec,
-    TaskHandle,
     TaskState,
 )
 
-from .capabilities import PROVIDER_ID, SPEC, SUBMIT_PATH
+from .capabilities import SPEC, SUBMIT_PATH
 from .responses import parse_img2img
 from .validate import check_prepared
 from .wire import build_body
@@ -51,17 +49,3 @@ class SdWebUiAdapter:
     def parse_submit(self, request: PreparedRequest, response: HttpResponse) -> TaskState:
         """The finished result, or the typed error the answer carries."""
         return parse_img2img(response)
-
-    def build_poll(self, handle: TaskHandle) -> HttpRequest:
-        """Never needed: the web UI answers synchronously and has no task to poll."""
-        raise NotImplementedError(f"{PROVIDER_ID} is synchronous: there is no task to poll")
-
-    def parse_poll(self, handle: TaskHandle, response: HttpResponse) -> TaskState:
-        """Never needed (see :meth:`build_poll`)."""
-        raise NotImplementedError(f"{PROVIDER_ID} is synchronous: there is no task to poll")
-
-    def parse_webhook(self, body: Any) -> TaskState:
-        """The web UI sends no webhooks; any payload claiming to be one is refused."""
-        raise ValidationError(
-            [FieldError("$", f"{PROVIDER_ID} sends no webhooks", body)], provider=PROVIDER_ID
-        )

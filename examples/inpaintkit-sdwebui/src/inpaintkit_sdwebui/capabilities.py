@@ -250,7 +250,6 @@ SPEC: Final = ProviderSpec(
     capabilities=CAPABILITIES,
     polling=PollPolicy(submit_retries=2),
     image_transport=ImageTransport.BASE64,
-    mode="sync",
     image_limits=ImageLimits(max_pixels=2048 * 2048, max_bytes=30 * 1024 * 1024),
     docs_url="https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
 )
