@@ -24,6 +24,7 @@ import attrs
 
 from .errors import FieldError, ProviderError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob
+from .options import option_fields, options_for
 from .planning import get_path, prepared_errors
 from .provider import HttpRequest, PreparedImage, PreparedRequest, ProviderSpec, Support
 from .wiremap import Custom, build_fields
@@ -47,6 +48,8 @@ class CheckedRequest:
     image: PreparedImage
     mask: PreparedImage
     fields: Mapping[str, Any] = attrs.field(repr=False)
+    options: Any = None
+    """The provider's typed options for this job (an instance of ``spec.options``) or None."""
     batch_index: int = 0
     batch_count: int = 1
     seal: object = attrs.field(default=None, repr=False, eq=False)
@@ -103,11 +106,13 @@ def check_request(request: PreparedRequest, spec: ProviderSpec) -> CheckedReques
     invalid.extend(image_errors(request, spec))
     if invalid:
         raise ValidationError(invalid, provider=spec.id)
+    options, _ = options_for(request.job, spec)  # its errors are among prepared_errors'
     return CheckedRequest(
         job=request.job,
         image=request.image,
         mask=request.mask,
-        fields=build_fields(request.job, spec.capabilities),
+        fields=option_fields(options, build_fields(request.job, spec.capabilities)),
+        options=options,
         batch_index=request.batch_index,
         batch_count=request.batch_count,
         seal=_SEAL,

@@ -21,6 +21,7 @@ import attrs
 from .errors import FieldError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob, MaskOptions, OutputFormat
 from .limits import Limits
+from .options import options_for
 from .provider import Capability, PreparedRequest, ProviderSpec, Support
 from .schema import default_of
 
@@ -224,6 +225,7 @@ def plan_job(
     batches: tuple[int, ...] = (job.num_images,)
 
     errors.extend(_required_errors(job, spec))
+    errors.extend(options_for(job, spec)[1])
     for field in _checked_fields(job):
         row = table.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED
@@ -367,7 +369,7 @@ def prepared_errors(
     """
     job = request.job
     unsupported: list[FieldError] = []
-    invalid = _required_errors(job, spec)
+    invalid = _required_errors(job, spec) + options_for(job, spec)[1]
     for field in _checked_fields(job):
         row = spec.capabilities.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .checking import CheckedRequest
 from .job import InpaintJob
 from .limits import ImageLimits, Limits
-from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire
+from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire, wire_paths
 
 __all__ = [
     "Auth",
@@ -328,6 +328,18 @@ class ProviderSpec:
     """What the provider accepts as an input image and as an output size: sides, pixels,
     aspect ratio, size multiple, file formats, bytes (checked before anything is sent)."""
     docs_url: str = ""
+    options: type | None = None
+    """The attrs class of the provider's own options (fields made with
+    :func:`inpaintkit.options.option`), given by users under ``extras[<id>]``; ``None`` when
+    the provider has none."""
+
+    def __attrs_post_init__(self) -> None:
+        from .options import option_paths
+
+        row_paths = {p for row in self.capabilities for p in wire_paths(row)}
+        clash = sorted(row_paths & set(option_paths(self.options)))
+        if clash:
+            raise ValueError(f"{self.id}: options write wire paths rows already write: {clash}")
 
     @property
     def max_image_pixels(self) -> int | None:
