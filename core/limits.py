@@ -65,6 +65,11 @@ class Limits:
             return f"<= {fmt_number(self.maximum)}"
         return ""
 
+    def describe_rule(self) -> str:
+        """The numeric range as a rule: ``must be in [1, 50]``, ``must be >= 1``."""
+        text = self.describe_range()
+        return f"must be {text}" if text[:1] in "<>" else f"must be in {text}"
+
     def describe(self) -> str:
         """Every bound as text, for error messages and the capability matrix."""
         parts: list[str] = []
@@ -127,7 +132,7 @@ class Limits:
         too_low = self.minimum is not None and value < self.minimum
         too_high = not ignore_maximum and self.maximum is not None and value > self.maximum
         if too_low or too_high:
-            return [FieldError(path, f"must be in {self.describe_range()}{suffix}", value)]
+            return [FieldError(path, f"{self.describe_rule()}{suffix}", value)]
         if self.multiple_of is not None and (
             not float(value).is_integer() or int(value) % self.multiple_of != 0
         ):

@@ -63,10 +63,7 @@ class Rule:
 
     def describe(self) -> str:
         """A short human description of the rule, used in error messages and docs."""
-        text = self.limits.describe_range()
-        if not text:
-            return ""
-        return f"must be {text}" if text[0] in "<>" else f"must be in {text}"
+        return self.limits.describe_rule() if self.limits.describe_range() else ""
 
 
 def field(
