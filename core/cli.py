@@ -1,119 +1,409 @@
 """The ``inpaintkit`` console script.
 
 Subcommands: ``demo`` (the offline tour), ``run`` (a job file on a provider, optionally against
-the embedded mock), ``validate`` (a dry run against a provider's capability table),
-``providers`` (what is installed), ``matrix`` (the capability matrix as Markdown) and ``mock``
-(serve the mock server).  Exit codes: 0 success, 1 the job failed, 2 bad input.
+the embedded mock), ``validate`` (the dry run of ``run``), ``compare`` (one job on several
+providers, with a contact sheet), ``providers`` (what is installed), ``matrix`` (the capability
+matrix as Markdown), ``conformance`` and ``mock`` (serve the mock server).
+
+Exit codes: 0 success; 1 a job or provider failed; 2 bad input or usage (an invalid job, an
+unknown provider, a missing job file, an unwritable output folder, a busy port).  User errors
+are one message on stderr, never a traceback; errors carry hints phrased for this interface
+(``--unsupported warn``, not ``unsupported='warn'``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
 import sys
-from collections.abc import Sequence
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+from . import __version__
 from .errors import InpaintError, ValidationError
-from .result import InpaintResult
+from .planning import UnsupportedFieldWarning
+from .plugins import ProviderRegistry, UnknownProviderError
 
-__all__ = ["main"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+EPILOG = (
+    "exit codes: 0 success; 1 a job or provider failed; 2 bad input or usage "
+    "(invalid job, unknown provider, missing file, unwritable folder, busy port)"
+)
+
+
+class UsageError(Exception):
+    """Bad input on the command line that the user can fix: exit 2 with one message."""
+
+
+def exit_code(exc: InpaintError) -> int:
+    """2 for errors in what the user gave (the job, the provider id), 1 for failures."""
+    return EXIT_USAGE if isinstance(exc, ValidationError | UnknownProviderError) else EXIT_FAILED
+
+
+def _say(exc: InpaintError | UsageError) -> None:
+    text = exc.describe("cli") if isinstance(exc, InpaintError) else str(exc)
+    print(f"inpaintkit: error: {text}", file=sys.stderr)
+
+
+def _quiet_print(args: argparse.Namespace, *lines: str) -> None:
+    if not getattr(args, "quiet", False):
+        for line in lines:
+            print(line)
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+
+def _registry() -> ProviderRegistry:
+    return ProviderRegistry.default()
+
+
+def _providers_of(args: argparse.Namespace, registry: ProviderRegistry) -> list[str]:
+    """The ``-p`` values resolved to installed ids (case-insensitive), duplicates removed."""
+    return list(dict.fromkeys(registry.resolve(p) for p in args.provider))
+
+
+def _job_path(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        reason = "is a folder" if path.is_dir() else "does not exist"
+        raise UsageError(f"job file {text} {reason}")
+    return path
+
+
+def _writable_folder(path: Path) -> Path:
+    """Create ``path`` if needed and prove it writable now, before anything is paid for."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".inpaintkit-probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write to output folder {path} ({exc.strerror or exc})") from None
+    return path
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    from .progress import Progress
+
+    return Progress(mode="quiet" if args.quiet else "auto")
+
+
+@contextlib.contextmanager
+def _connection(
+    args: argparse.Namespace, providers: Sequence[str]
+) -> Iterator[tuple[str | None, dict[str, str] | None]]:
+    """``(base_url, api_keys)`` for the client: an embedded mock with ``--mock``, else the
+    providers' real URLs (or ``--base-url``) and keys from the environment."""
+    if not args.mock:
+        yield args.base_url, None
+        return
+    from inpaintkit.mockserver import MockConfig, MockServer
+
+    try:
+        mock = MockServer(MockConfig(seed=args.seed)).start()
+    except RuntimeError as exc:
+        raise UsageError(f"cannot start the embedded mock ({exc.__cause__ or exc})") from None
+    try:
+        yield mock.url, dict.fromkeys(providers, "mock-key")
+    finally:
+        mock.stop()
+
+
+def _read_pictures(job: Any) -> tuple[Any, Any]:
+    """The job's image and mask as PIL images for the contact sheet (grey when unreadable)."""
+    from PIL import Image
+
+    from .dryrun import read_local_image
+    from .errors import InpaintError as _Error
+
+    pictures = []
+    for name in ("image", "mask"):
+        picture = Image.new("RGB", (64, 64), (200, 200, 200))
+        if job is not None:
+            try:
+                data = asyncio.run(read_local_image(getattr(job, name), f"$.{name}"))
+                if data is not None:
+                    from io import BytesIO
+
+                    with Image.open(BytesIO(data)) as opened:
+                        picture = opened.convert("RGB")
+            except (_Error, OSError):
+                pass
+        pictures.append(picture)
+    return pictures[0], pictures[1]
+
+
+# --- commands --------------------------------------------------------------------------------
 
 
 def _providers(args: argparse.Namespace) -> int:
     from .matrix import spec_summary
-    from .plugins import ProviderRegistry
 
-    registry = ProviderRegistry.default()
+    registry = _registry()
     summaries = [spec_summary(registry[pid]) for pid in sorted(registry)]
     if args.json:
+        for s in summaries:  # citations of the project's research notes mean nothing to users
+            for row in s["capabilities"]:
+                row.pop("source", None)
         print(json.dumps(summaries, indent=2))
-        return 0
+        return EXIT_OK
+    rows = []
     for s in summaries:
         native = sum(1 for c in s["capabilities"] if c["support"] == "native")
         emulated = sum(1 for c in s["capabilities"] if c["support"] == "emulated")
-        print(
-            f"{s['id']:<20} {s['name']:<22} {s['mode']:<5} {s['base_url']}  "
-            f"({native} native, {emulated} emulated fields; key from {s['env_var']})"
+        rows.append(
+            (s["id"], s["name"], s["mode"], s["base_url"], f"{native}/{emulated}", s["env_var"])
         )
-    return 0
+    header = ("ID", "NAME", "MODE", "BASE URL", "NATIVE/EMULATED", "KEY FROM")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return EXIT_OK
 
 
 def _matrix(args: argparse.Namespace) -> int:
     from .matrix import render_matrix
-    from .plugins import ProviderRegistry, make_plugin_manager
+    from .plugins import make_plugin_manager
 
     pm = make_plugin_manager(entry_points=not args.builtins)
     text = render_matrix(ProviderRegistry.from_plugin_manager(pm))
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output} ({exc.strerror or exc})") from None
     else:
         print(text, end="")
-    return 0
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .convert import load_job
-    from .planning import plan_job
-    from .plugins import ProviderRegistry
+    from .dryrun import check_job_file
+    from .report import dry_run_json
 
-    job = load_job(args.job)
-    spec = ProviderRegistry.default()[args.provider].spec
-    plan = plan_job(job, spec, unsupported=args.unsupported)
-    print(f"{args.job}: valid for {spec.id}")
-    for outcome in plan.outcomes:
-        print(f"  {outcome.field:<28} {outcome.disposition.value:<9} {outcome.note}")
-    if len(plan.batches) > 1:
-        print(f"  num_images split over {len(plan.batches)} requests: {list(plan.batches)}")
-    return 0
+    registry = _registry()
+    pids = _providers_of(args, registry)
+    path = _job_path(args.job)
+
+    async def check_all() -> list[Any]:
+        return [
+            await check_job_file(
+                path,
+                registry[pid],
+                unsupported=args.unsupported,
+                image_host=registry.image_host(pid) is not None,
+            )
+            for pid in pids
+        ]
+
+    code = EXIT_OK
+    runs = asyncio.run(check_all())
+    for dry in runs:
+        error = dry.error()
+        if error is not None:
+            code = max(code, exit_code(error))
+            _say(error)
+            continue
+        if args.json:
+            continue
+        lines = [f"{args.job}: valid for {dry.provider}"]
+        assert dry.plan is not None
+        for outcome in dry.plan.outcomes:
+            lines.append(f"  {outcome.field:<28} {outcome.disposition.value:<9} {outcome.note}")
+        if len(dry.plan.batches) > 1:
+            lines.append(
+                f"  num_images split over {len(dry.plan.batches)} requests: "
+                f"{list(dry.plan.batches)}"
+            )
+        lines += [f"  note: {note}" for note in dry.notes]
+        _quiet_print(args, *lines)
+    if args.json:
+        print(json.dumps([dry_run_json(d) for d in runs], indent=2))
+    return code
 
 
 def _run(args: argparse.Namespace) -> int:
     from .client import InpaintClient
-    from .convert import load_job
+    from .compare import ProviderRun, run_one, save_outputs, summary_row
+    from .dryrun import check_job_file
 
-    job = load_job(args.job)
-    out = Path(args.out)
-
-    async def go(base_url: str | None, keys: dict[str, str] | None) -> InpaintResult:
-        async with InpaintClient(
-            base_url=base_url, api_keys=keys, unsupported=args.unsupported
-        ) as client:
-            return await client.inpaint(job, args.provider)
-
-    if args.mock:
-        from inpaintkit.mockserver import MockConfig, MockServer
-
-        with MockServer(MockConfig(seed=args.seed)) as mock:
-            result = asyncio.run(go(mock.url, {args.provider: "mock-key"}))
+    registry = _registry()
+    pids = _providers_of(args, registry)
+    if len(pids) > 1:
+        flags = " ".join(f"-p {p}" for p in pids)
+        raise UsageError(
+            f"run takes one provider, got {flags}; to run the job on each, use "
+            f"`inpaintkit compare {args.job} {flags}`"
+        )
+    pid = pids[0]
+    job_path = _job_path(args.job)
+    if args.out:
+        out, prefix = Path(args.out), f"{pid}-"
     else:
-        result = asyncio.run(go(args.base_url, None))
-    out.mkdir(parents=True, exist_ok=True)
-    for i, image in enumerate(result.images):
-        path = out / f"{args.provider}-{i}.{image.format}"
-        image.save(path)
-        print(path)
-    for outcome in result.outcomes:
-        if outcome.disposition.value != "native":
-            print(f"  {outcome.field}: {outcome.disposition.value} ({outcome.note})")
-    return 0
+        out, prefix = job_path.parent, f"{job_path.stem}-{pid}-"
+    _writable_folder(out)
+    progress = _progress(args)
+
+    async def go(base_url: str | None, keys: dict[str, str] | None) -> ProviderRun:
+        async with InpaintClient(
+            base_url=base_url, api_keys=keys, unsupported=args.unsupported, registry=registry
+        ) as client:
+            dry = await check_job_file(
+                job_path,
+                registry[pid],
+                unsupported=args.unsupported,
+                image_host=registry.image_host(pid) is not None,
+            )
+            dry.raise_for_errors()
+            assert dry.job is not None
+            progress.step(pid, "checked, submitting")
+            return await run_one(client, pid, dry.job, progress=progress, precheck=False)
+
+    try:
+        with _connection(args, [pid]) as (base_url, keys):
+            result = asyncio.run(go(base_url, keys))
+    finally:
+        progress.close()
+    if result.error is not None:
+        raise result.error
+    assert result.result is not None
+    files = save_outputs(result, out, prefix=prefix)
+    if args.json:
+        print(json.dumps(summary_row(result, files), indent=2))
+        return EXIT_OK
+    _quiet_print(args, *(str(f) for f in files))
+    for outcome in result.result.outcomes:
+        if outcome.disposition.value == "dropped" and args.unsupported == "warn":
+            print(
+                f"inpaintkit: warning: {outcome.field} dropped: {outcome.note} "
+                "(--unsupported warn)",
+                file=sys.stderr,
+            )
+        elif outcome.disposition.value != "native":
+            _quiet_print(args, f"  {outcome.field}: {outcome.disposition.value} ({outcome.note})")
+    return EXIT_OK
+
+
+def _parse_models(args: argparse.Namespace, registry: ProviderRegistry) -> dict[str, str]:
+    models: dict[str, str] = {}
+    for item in args.model or []:
+        provider, sep, model = item.partition("=")
+        if not sep or not model:
+            raise UsageError(f"--model takes PROVIDER=MODEL, got {item!r}")
+        models[registry.resolve(provider)] = model
+    return models
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from . import contact_sheet
+    from .client import InpaintClient
+    from .compare import ProviderRun, run_everywhere, save_outputs, sheet_entry, summary_row
+    from .dryrun import check_job_file
+
+    registry = _registry()
+    pids = _providers_of(args, registry)
+    models = _parse_models(args, registry)
+    job_path = _job_path(args.job)
+    out = Path(args.out) if args.out else job_path.parent / f"{job_path.stem}-compare"
+    _writable_folder(out)
+    progress = _progress(args)
+    first_job: list[Any] = []
+
+    async def go(base_url: str | None, keys: dict[str, str] | None) -> list[ProviderRun]:
+        async with InpaintClient(
+            base_url=base_url, api_keys=keys, unsupported=args.unsupported, registry=registry
+        ) as client:
+            failed: dict[str, ProviderRun] = {}
+            jobs = {}
+            for pid in pids:
+                dry = await check_job_file(
+                    job_path,
+                    registry[pid],
+                    unsupported=args.unsupported,
+                    image_host=registry.image_host(pid) is not None,
+                    overrides={"model": models[pid]} if pid in models else None,
+                )
+                error = dry.error()
+                if dry.job is not None and not first_job:
+                    first_job.append(dry.job)
+                if error is not None:
+                    progress.step(pid, f"failed the dry run: {type(error).__name__}")
+                    failed[pid] = ProviderRun(pid, error=error)
+                else:
+                    assert dry.job is not None
+                    jobs[pid] = dry.job
+            done = await run_everywhere(client, jobs, progress=progress, precheck=False)
+            by_id = {r.provider: r for r in [*failed.values(), *done]}
+            return [by_id[pid] for pid in pids]
+
+    try:
+        with _connection(args, pids) as (base_url, keys):
+            runs = asyncio.run(go(base_url, keys))
+    finally:
+        progress.close()
+    rows = []
+    entries = []
+    for r in runs:
+        files = save_outputs(r, out / r.provider)
+        rows.append(summary_row(r, files))
+        entries.append(sheet_entry(r))
+    image, mask = _read_pictures(first_job[0] if first_job else None)
+    sheet, _ = contact_sheet.render(image, mask, entries)
+    sheet_path = out / "contact-sheet.png"
+    sheet.save(sheet_path)
+    summary = {"job": str(job_path), "contact_sheet": str(sheet_path), "providers": rows}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for r, row in zip(runs, rows, strict=True):
+            if r.error is not None:
+                _say(r.error)
+            else:
+                _quiet_print(
+                    args,
+                    f"{r.provider:<20} ok  {len(row['files'])} images  {row['seconds']:.1f} s  "
+                    f"emulated={row['emulated']} dropped={row['dropped']}",
+                )
+        _quiet_print(args, f"contact sheet {sheet_path}; summary {out / 'summary.json'}")
+    codes = [exit_code(r.error) for r in runs if r.error is not None]
+    return max(codes, default=EXIT_OK)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    rows = run_demo(Path(args.out), args.provider or None)
+    out = _writable_folder(Path(args.out))
+    registry = _registry()
+    chosen = _providers_of(args, registry) if args.provider else None
+    rows = run_demo(out, chosen, progress=_progress(args))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_FAILED if any(not row["ok"] for row in rows) else EXIT_OK
     failed = 0
     for row in rows:
         if row["ok"]:
-            print(f"{row['provider']:<20} ok   {', '.join(row['images'])}  tasks={row['task_ids']}")
-            print(f"{'':<25}emulated={row['emulated']} dropped={row['dropped']}")
+            _quiet_print(
+                args,
+                f"{row['provider']:<20} ok   {', '.join(row['images'])}  tasks={row['task_ids']}",
+                f"{'':<25}emulated={row['emulated']} dropped={row['dropped']}",
+            )
         else:
             failed += 1
-            print(f"{row['provider']:<20} FAILED {row['error']}")
-    print(f"outputs and summary.json in {args.out}/")
-    return 1 if failed else 0
+            print(f"{row['provider']:<20} FAILED {row['error']}", file=sys.stderr)
+    _quiet_print(args, f"outputs, summary.json and contact-sheet.png in {out}/")
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _conformance(args: argparse.Namespace) -> int:
@@ -123,57 +413,149 @@ def _conformance(args: argparse.Namespace) -> int:
     code, matrix, _ = run_conformance(args.provider or None, matrix_out=out)
     if out is None:
         print(matrix, end="")
-    return code
+    return int(code)
 
 
 def _mock(args: argparse.Namespace) -> int:
     from inpaintkit.mockserver import cli as mock_cli
 
-    return mock_cli.run(args)
+    try:
+        return int(mock_cli.run(args))
+    except RuntimeError as exc:  # MockServer.start: the port is taken, the host unknown, ...
+        cause = exc.__cause__
+        if isinstance(cause, OSError):
+            where = f"{args.host or '127.0.0.1'}:{args.port if args.port is not None else 0}"
+            raise UsageError(f"cannot serve the mock on {where} ({cause.strerror})") from None
+        raise
+
+
+# --- the parser ------------------------------------------------------------------------------
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", help="print only results and errors; no progress"
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="show the client's log on stderr (-v requests and retries, -vv everything)",
+    )
+    return common
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+
+
+def _job_options(parser: argparse.ArgumentParser, *, several: bool) -> None:
+    parser.add_argument("job", help="path of a JSON job file (image paths relative to it)")
+    parser.add_argument(
+        "--provider",
+        "-p",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="provider id, case-insensitive"
+        + ("; repeat for several" if several else " (one; `compare` takes several)"),
+    )
+    parser.add_argument(
+        "--unsupported",
+        choices=["strict", "warn", "drop"],
+        default="strict",
+        help="fields the provider cannot honour: strict = error (default), warn = drop and "
+        "say so, drop = drop quietly (recorded in the result either way)",
+    )
+
+
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url", metavar="URL", help="send every request here instead of the provider"
+    )
+    parser.add_argument(
+        "--mock", action="store_true", help="run against an embedded mock server (offline)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the mock's seed (with --mock)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(prog="inpaintkit", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="inpaintkit", description=__doc__.splitlines()[0], epilog=EPILOG
+    )
+    parser.add_argument("--version", action="version", version=f"inpaintkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common()
 
-    p = sub.add_parser("providers", help="list installed providers")
-    p.add_argument("--json", action="store_true", help="print JSON with capability tables")
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text, parents=[common], epilog=EPILOG)
+
+    p = add("providers", "list the installed providers")
+    _json_option(p)
     p.set_defaults(func=_providers)
 
-    p = sub.add_parser("matrix", help="print the capability matrix as Markdown")
-    p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p = add("matrix", "print the capability matrix as Markdown")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to this file instead of stdout")
     p.add_argument(
         "--builtins", action="store_true", help="only the built-in providers (docs/providers.md)"
     )
     p.set_defaults(func=_matrix)
 
-    for name, func, text in (
-        ("validate", _validate, "check a job file against a provider without sending it"),
-        ("run", _run, "run a job file on a provider"),
-    ):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("job", help="path of a JSON job file")
-        p.add_argument("--provider", "-p", required=True)
-        p.add_argument("--unsupported", choices=["strict", "warn", "drop"], default="strict")
-        if name == "run":
-            p.add_argument("--out", default="out", help="folder for the result images")
-            p.add_argument("--base-url", help="send requests here instead of the provider")
-            p.add_argument("--mock", action="store_true", help="run against an embedded mock")
-            p.add_argument("--seed", type=int, default=0, help="mock seed (with --mock)")
-        p.set_defaults(func=func)
+    p = add("validate", "dry run of `run`: every check that needs no request, all errors at once")
+    _job_options(p, several=True)
+    _json_option(p)
+    p.set_defaults(func=_validate)
 
-    p = sub.add_parser("demo", help="the offline tour: every provider against the mock server")
-    p.add_argument("--out", default="out", help="folder for inputs, outputs and summary.json")
-    p.add_argument("--provider", "-p", action="append", help="limit to these providers")
+    p = add("run", "run a job file on a provider")
+    _job_options(p, several=False)
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for the images (default: next to the job file, named JOB-PROVIDER-N)",
+    )
+    _connection_options(p)
+    _json_option(p)
+    p.set_defaults(func=_run)
+
+    p = add("compare", "run one job on several providers; write a contact sheet and summary")
+    _job_options(p, several=True)
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="PROVIDER=MODEL",
+        help="the model for one provider (model ids differ between providers); repeatable",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for outputs, summary.json and contact-sheet.png (default: JOB-compare "
+        "next to the job file)",
+    )
+    _connection_options(p)
+    _json_option(p)
+    p.set_defaults(func=_compare)
+
+    p = add("demo", "the offline tour: every provider against the mock server")
+    p.add_argument(
+        "--out", default="out", metavar="DIR", help="folder for inputs, outputs and summary.json"
+    )
+    p.add_argument(
+        "--provider", "-p", action="append", metavar="ID", help="limit to these providers"
+    )
+    _json_option(p)
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser("conformance", help="run the conformance suite against the mock server")
-    p.add_argument("--provider", "-p", action="append", help="limit to these providers")
-    p.add_argument("--matrix-out", help="write the compatibility matrix (Markdown) here")
+    p = add("conformance", "run the conformance suite against the mock server")
+    p.add_argument(
+        "--provider", "-p", action="append", metavar="ID", help="limit to these providers"
+    )
+    p.add_argument("--matrix-out", metavar="FILE", help="write the compatibility matrix here")
     p.set_defaults(func=_conformance)
 
-    p = sub.add_parser("mock", help="serve the mock server until interrupted")
+    p = add("mock", "serve the mock server until interrupted")
     try:
         from inpaintkit.mockserver import cli as mock_cli
 
@@ -184,20 +566,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+@contextlib.contextmanager
+def _logging(verbosity: int) -> Iterator[None]:
+    """The client's log on stderr for ``-v`` (INFO) and ``-vv`` (DEBUG), for this call only."""
+    if verbosity <= 0:
+        yield
+        return
+    logger = logging.getLogger("inpaintkit")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
     try:
-        code: int = args.func(args)
-        return code
-    except ValidationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except InpaintError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    with _logging(args.verbose), warnings.catch_warnings():
+        # Dropped fields are reported by the commands in CLI terms, not as Python warnings.
+        warnings.simplefilter("ignore", UnsupportedFieldWarning)
+        try:
+            code: int = args.func(args)
+            return code
+        except UsageError as exc:
+            _say(exc)
+            return EXIT_USAGE
+        except InpaintError as exc:
+            _say(exc)
+            return exit_code(exc)
+        except KeyboardInterrupt:
+            return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

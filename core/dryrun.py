@@ -23,7 +23,7 @@ import asyncio
 import json
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -389,11 +389,13 @@ async def check_job_file(
     *,
     unsupported: UnsupportedPolicy | str = UnsupportedPolicy.STRICT,
     image_host: bool = False,
+    overrides: Mapping[str, Any] | None = None,
 ) -> DryRun:
     """The dry run of a JSON job file (image paths relative to it).
 
-    A file that cannot be read raises :class:`OSError`, as :func:`~inpaintkit.load_job` does;
-    a file that is not JSON is reported as a schema error at ``$``.
+    ``overrides`` replace top-level keys of the file (``compare --model`` sets each provider's
+    model).  A file that cannot be read raises :class:`OSError`, as
+    :func:`~inpaintkit.load_job` does; a file that is not JSON is a schema error at ``$``.
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8")
@@ -404,6 +406,8 @@ async def check_job_file(
             "$", f"is not valid JSON ({exc.msg} at line {exc.lineno})", None, has_value=False
         )
         return DryRun(provider=adapter.spec.id, errors=(error,))
+    if overrides and isinstance(data, dict):
+        data = {**data, **overrides}
     return await check_job_data(
         data, adapter, base_dir=path.parent, unsupported=unsupported, image_host=image_host
     )

@@ -66,6 +66,10 @@ def test_validate_reports_every_bad_field_and_exits_2(
 
 
 def test_validate_shows_emulations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (512, 512)).save(tmp_path / "i.png")
+    Image.new("L", (512, 512)).save(tmp_path / "m.png")
     job = tmp_path / "job.json"
     job.write_text(
         json.dumps(
