@@ -40,7 +40,9 @@ def test_layout_has_one_tile_per_output_and_one_per_failure() -> None:
     for t in geometry.tiles:
         assert t.image_box[2] - t.image_box[0] == 100
         assert t.image_box[3] == t.label_box[1]  # the label strip sits under its picture
-        assert 0 <= t.image_box[0] and t.label_box[2] <= width and t.label_box[3] <= height
+        assert t.image_box[0] >= 0
+        assert t.label_box[2] <= width
+        assert t.label_box[3] <= height
     boxes = [t.image_box for t in geometry.tiles]
     assert len(set(boxes)) == len(boxes)
     assert [len(geometry.outputs(p)) for p in ("alpha", "beta", "gamma")] == [2, 1, 0]
