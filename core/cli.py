@@ -3,7 +3,9 @@
 Subcommands: ``demo`` (the offline tour), ``run`` (a job file on a provider, optionally against
 the embedded mock), ``validate`` (the dry run of ``run``), ``compare`` (one job on several
 providers, with a contact sheet), ``providers`` (what is installed), ``matrix`` (the capability
-matrix as Markdown), ``conformance`` and ``mock`` (serve the mock server).
+matrix as Markdown), ``conformance`` and ``mock`` (serve the mock server).  ``batch`` (many
+jobs, resumable through a ledger) is not here yet: it needs storable jobs and task handles from
+the runtime work of issue 12 and will reuse :mod:`inpaintkit.compare`'s per-provider run.
 
 Exit codes: 0 success; 1 a job or provider failed; 2 bad input or usage (an invalid job, an
 unknown provider, a missing job file, an unwritable output folder, a busy port).  User errors
@@ -120,30 +122,6 @@ def _connection(
         mock.stop()
 
 
-def _read_pictures(job: Any) -> tuple[Any, Any]:
-    """The job's image and mask as PIL images for the contact sheet (grey when unreadable)."""
-    from PIL import Image
-
-    from .dryrun import read_local_image
-    from .errors import InpaintError as _Error
-
-    pictures = []
-    for name in ("image", "mask"):
-        picture = Image.new("RGB", (64, 64), (200, 200, 200))
-        if job is not None:
-            try:
-                data = asyncio.run(read_local_image(getattr(job, name), f"$.{name}"))
-                if data is not None:
-                    from io import BytesIO
-
-                    with Image.open(BytesIO(data)) as opened:
-                        picture = opened.convert("RGB")
-            except (_Error, OSError):
-                pass
-        pictures.append(picture)
-    return pictures[0], pictures[1]
-
-
 # --- commands --------------------------------------------------------------------------------
 
 
@@ -237,6 +215,7 @@ def _run(args: argparse.Namespace) -> int:
     from .client import InpaintClient
     from .compare import ProviderRun, run_one, save_outputs, summary_row
     from .dryrun import check_job_file
+    from .report import error_json
 
     registry = _registry()
     pids = _providers_of(args, registry)
@@ -273,9 +252,13 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with _connection(args, [pid]) as (base_url, keys):
             result = asyncio.run(go(base_url, keys))
+    except InpaintError as exc:
+        result = ProviderRun(pid, error=exc)
     finally:
         progress.close()
     if result.error is not None:
+        if args.json:
+            print(json.dumps({"provider": pid, "ok": False, "error": error_json(result.error)}))
         raise result.error
     assert result.result is not None
     files = save_outputs(result, out, prefix=prefix)
@@ -308,7 +291,14 @@ def _parse_models(args: argparse.Namespace, registry: ProviderRegistry) -> dict[
 def _compare(args: argparse.Namespace) -> int:
     from . import contact_sheet
     from .client import InpaintClient
-    from .compare import ProviderRun, run_everywhere, save_outputs, sheet_entry, summary_row
+    from .compare import (
+        ProviderRun,
+        job_pictures,
+        run_everywhere,
+        save_outputs,
+        sheet_entry,
+        summary_row,
+    )
     from .dryrun import check_job_file
 
     registry = _registry()
@@ -355,10 +345,10 @@ def _compare(args: argparse.Namespace) -> int:
     rows = []
     entries = []
     for r in runs:
-        files = save_outputs(r, out / r.provider)
+        files = save_outputs(r, out / r.provider, prefix="result-")
         rows.append(summary_row(r, files))
         entries.append(sheet_entry(r))
-    image, mask = _read_pictures(first_job[0] if first_job else None)
+    image, mask = job_pictures(first_job[0] if first_job else None)
     sheet, _ = contact_sheet.render(image, mask, entries)
     sheet_path = out / "contact-sheet.png"
     sheet.save(sheet_path)

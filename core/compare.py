@@ -27,6 +27,7 @@ from .result import InpaintResult
 
 __all__ = [
     "ProviderRun",
+    "job_pictures",
     "run_everywhere",
     "run_one",
     "save_outputs",
@@ -139,3 +140,25 @@ def sheet_entry(run: ProviderRun) -> SheetEntry:
         emulated=run.result.emulated,
         dropped=run.result.dropped,
     )
+
+
+def job_pictures(job: InpaintJob | None) -> tuple[Image.Image, Image.Image]:
+    """A job's image and mask for the contact sheet; grey stand-ins for one that is remote,
+    unreadable or over the default limits (it is never decoded then)."""
+    import asyncio as _asyncio
+
+    from . import images
+    from .dryrun import read_local_image
+
+    pictures = []
+    for name in ("image", "mask"):
+        picture = Image.new("RGB", (64, 64), (200, 200, 200))
+        if job is not None:
+            try:
+                data = _asyncio.run(read_local_image(getattr(job, name), f"$.{name}"))
+                if data is not None:
+                    picture = images.load_image(data).to_pil().convert("RGB")
+            except InpaintError:
+                pass
+        pictures.append(picture)
+    return pictures[0], pictures[1]

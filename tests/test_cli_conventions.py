@@ -295,3 +295,14 @@ def test_demo_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(capsys.readouterr().out)
     assert [r["provider"] for r in rows] == ["novita"]
     assert (tmp_path / "contact-sheet.png").exists()
+
+
+def test_run_json_reports_the_error_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    job = write_job(tmp_path, steps=500)
+    argv = ["run", str(job), "-p", "novita", "--mock", "--json", "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["ok"] is False
+    assert report["error"]["type"] == "ValidationError"
+    assert "$.steps" in captured.err

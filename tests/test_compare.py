@@ -111,4 +111,17 @@ def test_compare_runs_each_provider_and_writes_a_sheet(
         SheetEntry("modelslab", error="x"),
     ]
     assert sheet.size == layout(entries).size
-    assert sorted(p.name for p in (out / "novita").iterdir()) == ["0.png", "1.png"]
+    assert sorted(p.name for p in (out / "novita").iterdir()) == ["result-0.png", "result-1.png"]
+
+
+def test_job_pictures_stand_in_for_unreadable_images(tmp_path: Path) -> None:
+    from imagegen import bomb_png
+    from inpaintkit.compare import job_pictures
+    from inpaintkit.job import InpaintJob
+
+    (tmp_path / "mask.png").write_bytes(png_bytes(rect_mask(32, 16, (0, 0, 8, 8))))
+    (tmp_path / "bomb.png").write_bytes(bomb_png(8000, 8000))
+    job = InpaintJob(image=tmp_path / "bomb.png", mask=tmp_path / "mask.png", prompt="x")
+    image, mask = job_pictures(job)
+    assert image.size == (64, 64)  # the 64-megapixel file was not decoded
+    assert mask.size == (32, 16)

@@ -200,3 +200,18 @@ def test_the_runtime_alone_rejects_what_the_dry_run_reports(
     error = asyncio.run(submit())
     assert isinstance(error, ValidationError), error
     assert set(error.paths) <= {e.path for e in dry.errors}
+
+
+def test_client_check_is_the_dry_run_in_python(tmp_path: Path, mock: MockServer) -> None:
+    _pair(tmp_path, (64, 64), (32, 32))
+    job = load_job(_job(tmp_path, model=NOVITA_MODEL))
+    mock.reset()
+
+    async def check() -> Any:
+        async with InpaintClient(base_url=mock.url, api_keys={"novita": "k"}) as client:
+            return await client.check(job, "novita")
+
+    dry = asyncio.run(check())
+    assert [e.path for e in dry.errors] == ["$.mask"]
+    assert "--unsupported" not in str(dry.error())
+    assert mock.journal() == []  # nothing was sent
