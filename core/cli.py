@@ -205,10 +205,26 @@ def _validate(args: argparse.Namespace) -> int:
                 f"{list(dry.plan.batches)}"
             )
         lines += [f"  note: {note}" for note in dry.notes]
+        key_note = _key_note(registry, dry.provider)
+        if key_note:
+            lines.append(f"  note: {key_note}")
         _quiet_print(args, *lines)
     if args.json:
         print(json.dumps([dry_run_json(d) for d in runs], indent=2))
     return code
+
+
+def _key_note(registry: ProviderRegistry, provider: str) -> str | None:
+    """Whether ``run`` will find a key (a note, not an error: ``--mock`` needs none)."""
+    from .credentials import resolve_key
+    from .errors import AuthenticationError
+
+    spec = registry[provider].spec
+    try:
+        resolve_key(spec, None)
+    except AuthenticationError:
+        return f"{spec.env_var} is not set: `run` needs it, or --mock"
+    return None
 
 
 def _run(args: argparse.Namespace) -> int:

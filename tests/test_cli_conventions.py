@@ -306,3 +306,15 @@ def test_run_json_reports_the_error_too(tmp_path: Path, capsys: pytest.CaptureFi
     assert report["ok"] is False
     assert report["error"]["type"] == "ValidationError"
     assert "$.steps" in captured.err
+
+
+def test_validate_notes_a_missing_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOVITA_API_KEY", raising=False)
+    job = write_job(tmp_path, model=NOVITA_MODEL)
+    assert main(["validate", str(job), "-p", "novita"]) == 0
+    assert "note: NOVITA_API_KEY is not set" in capsys.readouterr().out
+    monkeypatch.setenv("NOVITA_API_KEY", "k")
+    assert main(["validate", str(job), "-p", "novita"]) == 0
+    assert "NOVITA_API_KEY" not in capsys.readouterr().out
