@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .clock import Clock
 from .errors import InpaintError, ValidationError
 from .planning import UnsupportedFieldWarning
 from .plugins import ProviderRegistry, UnknownProviderError
@@ -96,9 +97,12 @@ def _writable_folder(path: Path) -> Path:
 
 
 def _progress(args: argparse.Namespace) -> Any:
+    import time
+
     from .progress import Progress
 
-    return Progress(mode="quiet" if args.quiet else "auto")
+    clock = args.time_source.time if args.time_source is not None else time.monotonic
+    return Progress(mode="quiet" if args.quiet else "auto", clock=clock)
 
 
 @contextlib.contextmanager
@@ -113,7 +117,7 @@ def _connection(
     from inpaintkit.mockserver import MockConfig, MockServer
 
     try:
-        mock = MockServer(MockConfig(seed=args.seed)).start()
+        mock = MockServer(MockConfig(seed=args.seed), clock=args.time_source).start()
     except RuntimeError as exc:
         raise UsageError(f"cannot start the embedded mock ({exc.__cause__ or exc})") from None
     try:
@@ -252,7 +256,11 @@ def _run(args: argparse.Namespace) -> int:
 
     async def go(base_url: str | None, keys: dict[str, str] | None) -> ProviderRun:
         async with InpaintClient(
-            base_url=base_url, api_keys=keys, unsupported=args.unsupported, registry=registry
+            base_url=base_url,
+            api_keys=keys,
+            unsupported=args.unsupported,
+            registry=registry,
+            clock=args.time_source,
         ) as client:
             dry = await check_job_file(
                 job_path,
@@ -328,7 +336,11 @@ def _compare(args: argparse.Namespace) -> int:
 
     async def go(base_url: str | None, keys: dict[str, str] | None) -> list[ProviderRun]:
         async with InpaintClient(
-            base_url=base_url, api_keys=keys, unsupported=args.unsupported, registry=registry
+            base_url=base_url,
+            api_keys=keys,
+            unsupported=args.unsupported,
+            registry=registry,
+            clock=args.time_source,
         ) as client:
             failed: dict[str, ProviderRun] = {}
             jobs = {}
@@ -393,7 +405,7 @@ def _demo(args: argparse.Namespace) -> int:
     out = _writable_folder(Path(args.out))
     registry = _registry()
     chosen = _providers_of(args, registry) if args.provider else None
-    rows = run_demo(out, chosen, progress=_progress(args))
+    rows = run_demo(out, chosen, progress=_progress(args), clock=args.time_source)
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_FAILED if any(not row["ok"] for row in rows) else EXIT_OK
@@ -591,9 +603,14 @@ def _logging(verbosity: int) -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Entry point of the console script; returns the exit code.
+
+    ``clock`` is the time source of the client, the embedded mock and the progress display;
+    tests pass a :class:`~inpaintkit.clock.VirtualClock`, so that polling takes no real time.
+    """
     args = build_parser().parse_args(argv)
+    args.time_source = clock  # not ``clock``: that is the mock command's --clock option
     with _logging(args.verbose), warnings.catch_warnings():
         # Dropped fields are reported by the commands in CLI terms, not as Python warnings.
         warnings.simplefilter("ignore", UnsupportedFieldWarning)

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 from PIL import Image, ImageDraw
 
+from .clock import Clock
 from .compare import ProviderRun, run_everywhere, save_outputs, sheet_entry, summary_row
 from .contact_sheet import SheetEntry, render
 from .convert import job_to_dict
@@ -73,11 +74,13 @@ def run_demo(
     *,
     seed: int = 7,
     progress: Progress | None = None,
+    clock: Clock | None = None,
 ) -> list[dict[str, Any]]:
     """Run the demo into ``out``; returns one summary row per provider.
 
     The providers run concurrently (as ``inpaintkit compare`` runs them), their images go to
-    ``out/<provider>/``, and ``out/contact-sheet.png`` shows them side by side.
+    ``out/<provider>/``, and ``out/contact-sheet.png`` shows them side by side.  ``clock`` is
+    shared by the mock and the client (a VirtualClock makes the demo instant in tests).
     """
     import asyncio
 
@@ -103,11 +106,13 @@ def run_demo(
         pid: attrs.evolve(base_job, model=DEMO_MODELS[pid]) if pid in DEMO_MODELS else base_job
         for pid in chosen
     }
-    with MockServer(MockConfig(seed=seed), plugin_manager=pm) as mock:
+    with MockServer(MockConfig(seed=seed), plugin_manager=pm, clock=clock) as mock:
         keys = {pid: f"demo-key-{pid}" for pid in chosen}
 
         async def run_all() -> list[ProviderRun]:
-            async with InpaintClient(api_keys=keys, base_url=mock.url, registry=registry) as client:
+            async with InpaintClient(
+                api_keys=keys, base_url=mock.url, registry=registry, clock=clock
+            ) as client:
                 return await run_everywhere(client, jobs, progress=progress)
 
         runs = asyncio.run(run_all())

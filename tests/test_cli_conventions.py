@@ -15,12 +15,18 @@ import pytest
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import __version__
 from inpaintkit.cli import build_parser, main
+from inpaintkit.clock import VirtualClock
 from inpaintkit.errors import AuthenticationError, UnsupportedFieldError
 from inpaintkit.errors import FieldError as FE
 from inpaintkit.plugins import ProviderRegistry, UnknownProviderError
 from inpaintkit.progress import Progress
 
 NOVITA_MODEL = "realisticVisionV40_v40VAE-inpainting_81543.safetensors"
+
+
+def cli(argv: list[str]) -> int:
+    """The console script on a virtual clock: polling against the mock takes no real time."""
+    return main(argv, clock=VirtualClock())
 
 
 def write_job(folder: Path, **fields: object) -> Path:
@@ -37,7 +43,7 @@ def write_job(folder: Path, **fields: object) -> Path:
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["--version"])
+        cli(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.strip() == f"inpaintkit {__version__}"
 
@@ -70,7 +76,7 @@ def test_run_refuses_several_providers_instead_of_running_the_last(
 ) -> None:
     job = write_job(tmp_path, model=NOVITA_MODEL)
     argv = ["run", str(job), "-p", "novita", "-p", "modelslab", "--mock", "--out", str(tmp_path)]
-    assert main(argv) == 2
+    assert cli(argv) == 2
     err = capsys.readouterr().err
     assert "inpaintkit compare" in err
     assert not list(tmp_path.glob("*-0.png"))
@@ -78,14 +84,14 @@ def test_run_refuses_several_providers_instead_of_running_the_last(
 
 def test_provider_ids_are_case_insensitive(tmp_path: Path) -> None:
     job = write_job(tmp_path, model=NOVITA_MODEL)
-    assert main(["validate", str(job), "-p", "NoViTa", "-q"]) == 0
+    assert cli(["validate", str(job), "-p", "NoViTa", "-q"]) == 0
 
 
 def test_unknown_provider_exits_2_with_a_suggestion(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     job = write_job(tmp_path)
-    assert main(["validate", str(job), "-p", "modelslb"]) == 2
+    assert cli(["validate", str(job), "-p", "modelslb"]) == 2
     assert "did you mean 'modelslab'?" in capsys.readouterr().err
 
 
@@ -100,7 +106,7 @@ def test_registry_resolve() -> None:
 def test_missing_job_file_exits_2_without_traceback(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([command, str(tmp_path / "nope.json"), "-p", "novita"]) == 2
+    assert cli([command, str(tmp_path / "nope.json"), "-p", "novita"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err
     assert "Traceback" not in err
@@ -113,7 +119,7 @@ def test_unwritable_output_folder_exits_2_before_sending(
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
     argv = ["run", str(job), "-p", "novita", "--mock", "--out", str(blocker / "out")]
-    assert main(argv) == 2
+    assert cli(argv) == 2
     err = capsys.readouterr().err
     assert "cannot write to output folder" in err
     assert "submitted" not in err
@@ -124,7 +130,7 @@ def test_busy_port_for_mock_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert main(["mock", "--port", str(port)]) == 2
+        assert cli(["mock", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert f"cannot serve the mock on 127.0.0.1:{port}" in err
     assert "Traceback" not in err
@@ -139,7 +145,7 @@ def test_run_writes_next_to_the_job_not_into_cwd_out(
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
-    assert main(["run", str(job), "-p", "novita", "--mock", "-q"]) == 0
+    assert cli(["run", str(job), "-p", "novita", "--mock", "-q"]) == 0
     assert sorted(p.name for p in folder.glob("job-novita-*")) == ["job-novita-0.png"]
     assert not (cwd / "out").exists()
 
@@ -148,7 +154,7 @@ def test_messages_name_cli_flags_on_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     job = write_job(tmp_path, model="pony_realism", initial_noise_multiplier=0.5)
-    assert main(["run", str(job), "-p", "modelslab", "--mock"]) == 2
+    assert cli(["run", str(job), "-p", "modelslab", "--mock"]) == 2
     err = capsys.readouterr().err
     assert "--unsupported warn" in err
     assert "unsupported='warn'" not in err
@@ -176,7 +182,7 @@ def test_dropped_fields_are_reported_in_cli_terms(
     Image.new("RGB", (512, 512)).save(tmp_path / "image.png")
     Image.new("L", (512, 512), 255).save(tmp_path / "mask.png")
     argv = ["run", str(job), "-p", "modelslab", "--mock", "--unsupported", "warn", "--out"]
-    assert main([*argv, str(tmp_path / "o")]) == 0
+    assert cli([*argv, str(tmp_path / "o")]) == 0
     err = capsys.readouterr().err
     assert "initial_noise_multiplier dropped" in err
     assert "(--unsupported warn)" in err
@@ -189,7 +195,7 @@ def test_missing_key_hint_names_the_environment_variable(
     monkeypatch.delenv("NOVITA_API_KEY", raising=False)
     job = write_job(tmp_path, model=NOVITA_MODEL)
     argv = ["run", str(job), "-p", "novita", "--base-url", "http://127.0.0.1:9"]
-    assert main(argv) == 1
+    assert cli(argv) == 1
     err = capsys.readouterr().err
     assert "NOVITA_API_KEY" in err
     assert "api_keys=" not in err
@@ -200,12 +206,12 @@ def test_missing_key_hint_names_the_environment_variable(
 
 def test_json_on_run_and_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = write_job(tmp_path, model=NOVITA_MODEL)
-    assert main(["validate", str(job), "-p", "novita", "--json"]) == 0
+    assert cli(["validate", str(job), "-p", "novita", "--json"]) == 0
     [report] = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     assert report["provider"] == "novita"
     argv = ["run", str(job), "-p", "novita", "--mock", "--json", "--out", str(tmp_path / "o")]
-    assert main(argv) == 0
+    assert cli(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] is True
     assert result["seed"] == 3
@@ -214,7 +220,7 @@ def test_json_on_run_and_validate(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_validate_json_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = write_job(tmp_path, steps=500)
-    assert main(["validate", str(job), "-p", "novita", "--json"]) == 2
+    assert cli(["validate", str(job), "-p", "novita", "--json"]) == 2
     [report] = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert {e["path"] for e in report["error"]["errors"]} == {"$.steps", "$.model"}
@@ -223,7 +229,7 @@ def test_validate_json_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_providers_table_is_aligned_without_source_tags(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["providers"]) == 0
+    assert cli(["providers"]) == 0
     lines = capsys.readouterr().out.splitlines()
     header = lines[0]
     for column in ("MODE", "BASE URL", "KEY FROM"):
@@ -231,7 +237,7 @@ def test_providers_table_is_aligned_without_source_tags(
         for line in lines[1:]:
             assert line[start - 2 : start] == "  ", (column, line)
             assert line[start] != " ", (column, line)
-    assert main(["providers", "--json"]) == 0
+    assert cli(["providers", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert all("source" not in row for p in data for row in p["capabilities"])
     assert any(row["limits"] for p in data for row in p["capabilities"])
@@ -242,12 +248,12 @@ def test_progress_goes_to_stderr_and_quiet_silences_it(
 ) -> None:
     job = write_job(tmp_path, model=NOVITA_MODEL)
     out = str(tmp_path / "o")
-    assert main(["run", str(job), "-p", "novita", "--mock", "--out", out]) == 0
+    assert cli(["run", str(job), "-p", "novita", "--mock", "--out", out]) == 0
     captured = capsys.readouterr()
     assert "novita: submitted 1 request, waiting" in captured.err
     assert "novita: downloaded 1 image" in captured.err
     assert "submitted" not in captured.out
-    assert main(["run", str(job), "-p", "novita", "--mock", "--out", out, "-q"]) == 0
+    assert cli(["run", str(job), "-p", "novita", "--mock", "--out", out, "-q"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out == ""
@@ -256,7 +262,7 @@ def test_progress_goes_to_stderr_and_quiet_silences_it(
 def test_verbose_shows_the_clients_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = write_job(tmp_path, model=NOVITA_MODEL)
     argv = ["run", str(job), "-p", "novita", "--mock", "--out", str(tmp_path / "o"), "-vv"]
-    assert main(argv) == 0
+    assert cli(argv) == 0
     assert "DEBUG inpaintkit: novita: POST" in capsys.readouterr().err
 
 
@@ -285,13 +291,13 @@ def test_progress_modes() -> None:
 
 def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        main(["--help"])
+        cli(["--help"])
     assert "exit codes: 0 success; 1" in capsys.readouterr().out.replace("\n", " ")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX paths")
 def test_demo_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--out", str(tmp_path), "-p", "novita", "--json", "-q"]) == 0
+    assert cli(["demo", "--out", str(tmp_path), "-p", "novita", "--json", "-q"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["provider"] for r in rows] == ["novita"]
     assert (tmp_path / "contact-sheet.png").exists()
@@ -300,7 +306,7 @@ def test_demo_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_run_json_reports_the_error_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = write_job(tmp_path, steps=500)
     argv = ["run", str(job), "-p", "novita", "--mock", "--json", "--out", str(tmp_path / "o")]
-    assert main(argv) == 2
+    assert cli(argv) == 2
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert report["ok"] is False
@@ -313,8 +319,8 @@ def test_validate_notes_a_missing_key(
 ) -> None:
     monkeypatch.delenv("NOVITA_API_KEY", raising=False)
     job = write_job(tmp_path, model=NOVITA_MODEL)
-    assert main(["validate", str(job), "-p", "novita"]) == 0
+    assert cli(["validate", str(job), "-p", "novita"]) == 0
     assert "note: NOVITA_API_KEY is not set" in capsys.readouterr().out
     monkeypatch.setenv("NOVITA_API_KEY", "k")
-    assert main(["validate", str(job), "-p", "novita"]) == 0
+    assert cli(["validate", str(job), "-p", "novita"]) == 0
     assert "NOVITA_API_KEY" not in capsys.readouterr().out

@@ -18,6 +18,7 @@ import pytest
 from imagegen import bomb_png, gradient_image, png_bytes, rect_mask
 from inpaintkit.cli import main
 from inpaintkit.client import InpaintClient
+from inpaintkit.clock import VirtualClock
 from inpaintkit.convert import load_job
 from inpaintkit.dryrun import check_job_file
 from inpaintkit.errors import InpaintError, ValidationError
@@ -25,6 +26,11 @@ from inpaintkit.mockserver import MockServer
 from inpaintkit.plugins import ProviderRegistry
 
 NOVITA_MODEL = "realisticVisionV40_v40VAE-inpainting_81543.safetensors"
+
+
+def cli(argv: list[str]) -> int:
+    """The console script on a virtual clock: polling against the mock takes no real time."""
+    return main(argv, clock=VirtualClock())
 
 
 def _pair(folder: Path, size: tuple[int, int] = (64, 64), mask_size: tuple[int, int] | None = None):
@@ -101,7 +107,7 @@ BAD_JOBS: list[Callable[[Path], tuple[Path, str]]] = [
 
 
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(argv)
+    code = cli(argv)
     captured = capsys.readouterr()
     return code, captured.err
 
