@@ -428,7 +428,8 @@ def _conformance(args: argparse.Namespace) -> int:
     from inpaintkit.conformance.runner import run_conformance
 
     out = Path(args.matrix_out) if args.matrix_out else None
-    code, matrix, _ = run_conformance(args.provider or None, matrix_out=out)
+    chosen = _providers_of(args, _registry()) if args.provider else None
+    code, matrix, _ = run_conformance(chosen, matrix_out=out)
     if out is None:
         print(matrix, end="")
     return int(code)
