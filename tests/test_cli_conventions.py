@@ -324,3 +324,14 @@ def test_validate_notes_a_missing_key(
     monkeypatch.setenv("NOVITA_API_KEY", "k")
     assert cli(["validate", str(job), "-p", "novita"]) == 0
     assert "NOVITA_API_KEY" not in capsys.readouterr().out
+
+
+def test_validate_honours_every_provider(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = write_job(tmp_path, model=NOVITA_MODEL)  # 64x64: too small for ModelsLab
+    assert cli(["validate", str(job), "-p", "novita", "-p", "modelslab"]) == 2
+    captured = capsys.readouterr()
+    assert "valid for novita" in captured.out
+    assert "[modelslab]" in captured.err
+    assert "$.width" in captured.err
