@@ -95,7 +95,8 @@ def run_demo(
     image.save(image_path)
     mask.save(mask_path)
     base_job = demo_job(image_path, mask_path)
-    # The same job as a file, its images relative to it: `inpaintkit run out/job.json` reruns it.
+    # The same job as a file, its images relative to it, without a model (model ids are per
+    # provider): `inpaintkit compare out/job.json -p novita --model novita=... --mock` reruns it.
     job_file = {**job_to_dict(base_job), "image": "input.png", "mask": "mask.png"}
     (out / "job.json").write_text(json.dumps(job_file, indent=2) + "\n")
 
