@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,8 +31,14 @@ from . import images
 from .checking import CheckedRequest, check_built, check_request
 from .clock import Clock, SystemClock
 from .credentials import Secret, apply_auth, redact, resolve_key
+from .dryrun import (
+    DryRun,
+    check_job,
+    effective_size_errors,
+    prepared_requests,
+    read_local_image,
+)
 from .errors import (
-    FieldError,
     InpaintError,
     InpaintTimeoutError,
     ProviderError,
@@ -43,7 +48,7 @@ from .errors import (
     ValidationError,
 )
 from .job import ImageInput, InpaintJob
-from .planning import Plan, UnsupportedPolicy, check_native, plan_job, seeds_for_batches
+from .planning import Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
 from .prepare import PreparedInputs, finish_image, prepare_inputs
 from .provider import (
@@ -54,7 +59,6 @@ from .provider import (
     HttpResponse,
     Pending,
     PollingAdapter,
-    PreparedRequest,
     ProviderAdapter,
     ProviderSpec,
     RemoteImage,
@@ -182,6 +186,13 @@ class InpaintClient:
         adapter = self.registry[provider]
         return plan_job(job, adapter.spec, unsupported=self._unsupported)
 
+    async def check(self, job: InpaintJob, provider: str) -> DryRun:
+        """Every check of ``job`` for ``provider`` that needs no request: the table, the images
+        as they would be sent, the adapter's backstop (what ``inpaintkit validate`` reports)."""
+        adapter = self.registry[provider]
+        host = self.registry.image_host(adapter.spec.id) is not None
+        return await check_job(job, adapter, unsupported=self._unsupported, image_host=host)
+
     async def submit(self, job: InpaintJob, provider: str) -> JobHandle:
         """Validate, prepare and submit ``job``; returns once every request was accepted."""
         adapter = self.registry[provider]
@@ -192,24 +203,12 @@ class InpaintClient:
         inputs = await prepare_inputs(
             job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
         )
-        self._check_effective_size(plan, inputs, spec)
-        seed_row = spec.capabilities.get("seed")
-        seeds = seeds_for_batches(
-            plan.job.seed, plan.batches, seed_row.limits if seed_row is not None else None
-        )
-        prepared = [
-            PreparedRequest(
-                job=attrs.evolve(plan.job, num_images=count, seed=seed),
-                image=inputs.image,
-                mask=inputs.mask,
-                batch_index=index,
-                batch_count=len(plan.batches),
-            )
-            for index, (count, seed) in enumerate(zip(plan.batches, seeds, strict=True))
-        ]
+        size_errors = effective_size_errors(plan, inputs, spec)
+        if size_errors:
+            raise ValidationError(size_errors, provider=spec.id)
         # Every request is checked and built before the first is sent, so a split job never
         # submits (and bills) its first part only to find its second one invalid.
-        checked = [check_request(p, spec) for p in prepared]
+        checked = [check_request(r, spec) for r in prepared_requests(plan, inputs, spec)]
         built = [self._build_submit(adapter, c) for c in checked]
         states = await asyncio.gather(
             *(self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True))
@@ -420,19 +419,10 @@ class InpaintClient:
         return attrs.evolve(state, raw=redact(state.raw, secrets))
 
     async def _read_image(self, image: ImageInput, path: str) -> bytes:
-        if image.data is not None:
-            return image.data
-        if image.path is not None:
-            file_path: Path = image.path
-            try:
-                return await asyncio.to_thread(file_path.read_bytes)
-            except OSError as exc:
-                raise ValidationError(
-                    [FieldError(f"{path}.path", f"cannot be read ({exc.strerror})", str(file_path))]
-                ) from None
+        data = await read_local_image(image, path)
+        if data is not None:
+            return data
         assert image.url is not None
-        if image.url.startswith("data:"):
-            return images.from_base64(image.url, path=path)
         return await self._download_url(image.url, path)
 
     async def _download_url(self, url: str, path: str) -> bytes:
@@ -498,28 +488,6 @@ class InpaintClient:
             return await host.upload(data, media_type, context)
 
         return upload
-
-    @staticmethod
-    def _check_effective_size(plan: Plan, inputs: PreparedInputs, spec: ProviderSpec) -> None:
-        """When the job leaves width/height unset, the provider gets the image's own size;
-        check that size against the provider's native width/height limits now."""
-        if plan.job.width is not None or inputs.image.width is None:
-            return
-        errors: list[FieldError] = []
-        for name, value in (("width", inputs.image.width), ("height", inputs.image.height)):
-            row = spec.capabilities.get(name)
-            if row is None or row.support != "native":
-                continue
-            for error in check_native(row, value, f"$.{name}", spec.id):
-                errors.append(
-                    attrs.evolve(
-                        error,
-                        rule=error.rule + " (the image's own size is used when width/height "
-                        "are unset; resize the image or set width and height)",
-                    )
-                )
-        if errors:
-            raise ValidationError(errors, provider=spec.id)
 
 
 def _poller(adapter: ProviderAdapter) -> PollingAdapter:

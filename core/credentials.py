@@ -68,6 +68,7 @@ def resolve_key(spec: ProviderSpec, given: Mapping[str, str | Secret] | None) ->
         f"no API key for {spec.id}",
         provider=spec.id,
         hint=f"Pass api_keys={{'{spec.id}': ...}} or set the {spec.env_var} environment variable.",
+        cli_hint=f"Set the {spec.env_var} environment variable, or try the job with --mock.",
     )
 
 
