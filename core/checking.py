@@ -106,17 +106,32 @@ def check_request(request: PreparedRequest, spec: ProviderSpec) -> CheckedReques
     invalid.extend(image_errors(request, spec))
     if invalid:
         raise ValidationError(invalid, provider=spec.id)
-    options, _ = options_for(request.job, spec)  # its errors are among prepared_errors'
+    job = _without_unused(request.job)
+    options, _ = options_for(job, spec)  # its errors are among prepared_errors'
     return CheckedRequest(
-        job=request.job,
+        job=job,
         image=request.image,
         mask=request.mask,
-        fields=option_fields(options, build_fields(request.job, spec.capabilities)),
+        fields=option_fields(options, build_fields(job, spec.capabilities)),
         options=options,
         batch_index=request.batch_index,
         batch_count=request.batch_count,
         seal=_SEAL,
     )
+
+
+def _without_unused(job: InpaintJob) -> InpaintJob:
+    """``job`` without values that mean nothing as given, so none is built unchecked.
+
+    ``mask_options.padding`` is the padding of the masked-only crop: without ``masked_only`` it
+    is not a used field (:meth:`InpaintJob.used_fields`), so the table checks skip it, and
+    building it from the table would send a value nobody checked (``padding=400`` to a
+    provider whose maximum is 256).
+    """
+    mo = job.mask_options
+    if mo.padding is None or mo.masked_only:
+        return job
+    return attrs.evolve(job, mask_options=attrs.evolve(mo, padding=None))
 
 
 _ABSENT: Final = object()

@@ -12,22 +12,26 @@ import attrs
 import pytest
 from inpaintkit.errors import ValidationError
 from inpaintkit.job import MAX_SEED, InpaintJob, OutputFormat, Sampler
+from inpaintkit.options import option_paths, option_wire
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import (
     EMULATABLE_FIELDS,
     BearerAuth,
     ImageTransport,
+    PollingAdapter,
     ProviderAdapter,
     Support,
+    WebhookAdapter,
+    adapter_features,
     adapter_mode,
 )
 from inpaintkit.providers import novita
 from inpaintkit.providers.novita import (
     CAPABILITIES,
-    EXTRA_KEYS,
     NOVITA_SAMPLERS,
     SPEC,
     NovitaAdapter,
+    NovitaOptions,
     sampler_from_wire,
     sampler_to_wire,
 )
@@ -69,7 +73,8 @@ def row(field: str) -> typing.Any:
 
 
 def test_every_neutral_field_and_nested_path_has_exactly_one_row() -> None:
-    expected = set(neutral_paths())
+    # extras has no row: Novita's own fields are NovitaOptions (SPEC.options)
+    expected = set(neutral_paths()) - {"extras"}
     listed = [r.field for r in CAPABILITIES]
     assert len(listed) == len(set(listed))
     assert set(listed) == expected
@@ -217,18 +222,26 @@ def test_the_neutral_sampler_enum_is_covered_exactly_once() -> None:
         sampler_from_wire("DPM++ 2M SDE")
 
 
-# --- extras -------------------------------------------------------------------------------------
+# --- options (extras["novita"]) -----------------------------------------------------------------
 
 
-def test_extra_keys_are_documented_and_land_under_extra_or_request() -> None:
-    names = {k.name: k for k in EXTRA_KEYS}
-    assert set(names) == {"enterprise_plan", "webhook_test_mode", "inpainting_fill"}
-    for key in EXTRA_KEYS:
-        assert key.target.split(".")[0] in ("extra", "request")
-        assert key.source
-        assert key.doc
-    assert names["webhook_test_mode"].needs == "webhook"
-    assert "seed 001 does not document" in names["inpainting_fill"].doc
+def test_options_are_novitas_documented_fields_at_their_wire_paths() -> None:
+    assert SPEC.options is NovitaOptions
+    assert option_paths(NovitaOptions) == {
+        "extra.enterprise_plan.enabled": "enterprise_plan",
+        "extra.webhook.test_mode.enabled": "webhook_test_mode",
+        "extra.webhook.test_mode.return_task_status": "webhook_test_mode",
+        "request.inpainting_fill": "inpainting_fill",
+    }
+    for a in attrs.fields(NovitaOptions):
+        assert option_wire(a) is not None, a.name
+        rule = rule_of(a)
+        assert rule is not None
+        assert "seed" in rule.doc, f"{a.name} cites no seed"
+    fill = rule_of(attrs.fields(NovitaOptions).inpainting_fill)
+    assert fill is not None
+    assert (fill.minimum, fill.maximum) == (0, 3)
+    assert "seed 001 does not document" in fill.doc
 
 
 # --- plugin -------------------------------------------------------------------------------------
@@ -240,6 +253,13 @@ def test_the_plugin_registers_one_adapter_through_the_hook() -> None:
     assert len(registered) == 1
     assert isinstance(registered[0], NovitaAdapter)
     assert isinstance(registered[0], ProviderAdapter)
+
+
+def test_the_adapter_polls_and_takes_webhooks_as_novita_does() -> None:
+    adapter = NovitaAdapter()
+    assert isinstance(adapter, PollingAdapter)
+    assert isinstance(adapter, WebhookAdapter)
+    assert adapter_features(adapter) == ("poll", "webhook")
 
 
 def test_the_default_registry_finds_novita_like_a_third_party_plugin() -> None:
