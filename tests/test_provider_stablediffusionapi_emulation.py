@@ -24,6 +24,7 @@ from inpaintkit.job import (
     Sampler,
     Webhook,
 )
+from inpaintkit.checking import check_request
 from inpaintkit.planning import Disposition, plan_job
 from inpaintkit.prepare import PreparedInputs, finish_image, prepare_inputs
 from inpaintkit.provider import PreparedRequest
@@ -66,7 +67,8 @@ async def wire(
 ) -> tuple[dict[str, Any], PreparedInputs]:
     plan = plan_job(job, SPEC)
     inputs = await prepare_inputs(job, plan, SPEC, read=read, host=host or FakeHost())
-    body = ADAPTER.build_submit(PreparedRequest(plan.job, inputs.image, inputs.mask)).json
+    checked = check_request(PreparedRequest(plan.job, inputs.image, inputs.mask), SPEC)
+    body = ADAPTER.build_submit(checked).json
     return body, inputs
 
 

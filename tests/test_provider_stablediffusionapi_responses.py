@@ -33,7 +33,7 @@ from inpaintkit.provider import (
     TaskState,
 )
 from inpaintkit.providers.stablediffusionapi import StableDiffusionApiAdapter
-from inpaintkit.providers.stablediffusionapi.errors import retry_after_of
+from inpaintkit.providers._platform import retry_after_of
 
 ADAPTER = StableDiffusionApiAdapter()
 SEED_OUTPUT = (
