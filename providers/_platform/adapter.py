@@ -178,7 +178,7 @@ class PlatformAdapter:
 
     def parse_webhook(self, body: Any) -> TaskState:
         """A webhook payload (reference 3.5), read like a fetch answer."""
-        return self._reader.state(body, phase="webhook")
+        return self._reader.state(body, status=None, phase="webhook")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.spec.id!r})"

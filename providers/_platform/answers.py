@@ -105,7 +105,7 @@ def _done(body: Mapping[str, Any], handle: TaskHandle | None) -> Done:
         or _links(body.get("proxy_links"))
     )
     if not links:
-        raise _Malformed("status success without output or future_links")
+        raise _Malformed("status success without any image (no output or future_links)")
     return Done(
         images=tuple(_image(item, i, nsfw) for i, item in enumerate(links)),
         task_id=task_id_of(body) or (handle.task_id if handle is not None else None),
@@ -122,18 +122,21 @@ class Reader:
         self.provider = provider
         self.table = table
 
-    def _failed(self, message: str, body: Any, status: int) -> Failed:
+    def _failed(self, message: str, body: Any, status: int | None) -> Failed:
         error = ProviderError(message, provider=self.provider, raw_body=body, status=status)
         return Failed(error, raw=body)
 
     def _pending(self, body: Mapping[str, Any], handle: TaskHandle | None) -> Pending:
         task_id = task_id_of(body) or (handle.task_id if handle is not None else None)
         if task_id is None:
-            raise _Malformed("status processing without an id or fetch_result to poll")
+            raise _Malformed("status processing without a task id (no id or fetch_result)")
         data: dict[str, Any] = dict(handle.data) if handle is not None else {}
         links = _links(body.get("future_links"))
         if links:
             data["future_links"] = links
+        track_id = body.get("track_id", _meta(body).get("track_id"))
+        if isinstance(track_id, str) and track_id:
+            data["track_id"] = track_id  # names the job in webhook calls (reference 3.5)
         eta = lenient_number(body.get("eta"), minimum=0)
         return Pending(TaskHandle(self.provider, task_id, data), eta=eta, raw=body)
 
@@ -141,21 +144,22 @@ class Reader:
         self,
         body: Any,
         *,
-        status: int = 200,
+        status: int | None,
         headers: Mapping[str, str] | None = None,
         phase: str,
         handle: TaskHandle | None = None,
     ) -> TaskState:
         """The state an answer describes (``body`` parsed JSON, or the text when it was not).
 
-        ``phase`` is ``"submit"``, ``"poll"`` or ``"webhook"`` (a webhook is read as HTTP 200);
+        ``status`` is the HTTP status (``None`` for a webhook payload, read as a 2xx answer);
+        ``phase`` is ``"submit"``, ``"poll"`` or ``"webhook"``;
         ``handle`` is the task being fetched (its ``future_links`` complete an empty success).
         """
         task_id = handle.task_id if handle is not None else None
-        if not 200 <= status < 300:
+        if status is not None and not 200 <= status < 300:
             return Failed(self.error(body, status, headers, phase, task_id), raw=body)
         if not isinstance(body, Mapping):
-            return self._failed("the provider's answer is not a JSON object", body, status)
+            return self._failed("the provider's answer is not JSON (an object)", body, status)
         value = body.get("status")
         state = str(value).strip().lower() if value is not None else ""
         if value is None and _links(body.get("output")):
@@ -185,7 +189,7 @@ class Reader:
     def error(
         self,
         body: Any,
-        status: int,
+        status: int | None,
         headers: Mapping[str, str] | None = None,
         phase: str = "submit",
         task_id: str | None = None,

@@ -134,7 +134,7 @@ class _Classifier:
         self,
         body: Any,
         *,
-        status: int,
+        status: int | None,
         headers: Mapping[str, str] | None,
         provider: str,
         table: CapabilityTable,
@@ -163,13 +163,19 @@ class _Classifier:
     def invalid(self, path: str, rule: str) -> InpaintError:
         return ValidationError([FieldError.missing(path, rule)], **self.common)
 
-    def field_errors(self, message: Mapping[str, Any]) -> InpaintError:
+    def field_errors(self, message: Any) -> list[FieldError]:
+        """Field errors of a message object (``{"prompt": ["... required."]}``) or of a list
+        of such objects and strings (a string is about the whole request, ``$``)."""
+        if isinstance(message, str):
+            return [FieldError.missing("$", message)]
+        if not isinstance(message, Mapping):
+            return [e for item in message for e in self.field_errors(item)]
         errors: list[FieldError] = []
         for wire_field, problems in message.items():
             for problem in problems if isinstance(problems, list | tuple) else [problems]:
                 rule = f"rejected by the provider as {wire_field!r}: {_text(problem)}"
                 errors.append(FieldError.missing(self.path(str(wire_field)), rule))
-        return ValidationError(errors, **self.common)
+        return errors
 
     def by_text(self) -> InpaintError | None:
         """Classify by the message, for answers whose HTTP status says nothing specific."""
@@ -205,7 +211,7 @@ class _Classifier:
 def classify(
     body: Any,
     *,
-    status: int,
+    status: int | None,
     provider: str,
     table: CapabilityTable,
     headers: Mapping[str, str] | None = None,
@@ -215,15 +221,31 @@ def classify(
     """The typed error for an error answer (a non-2xx status, or ``status`` error/failed).
 
     ``body`` is the parsed JSON (or the text when it was not JSON), kept as ``raw_body``.
-    ``phase`` is ``"submit"``, ``"poll"``, ``"webhook"`` or ``"upload"``: an unknown id is a lost
-    task when fetching but a wrong path when submitting.
+    ``status`` is ``None`` for a webhook payload (no HTTP answer).  ``phase`` is ``"submit"``,
+    ``"poll"``, ``"webhook"`` or ``"upload"``: an unknown id is a lost task when fetching but a
+    wrong path when submitting.  The error carries ``task_id`` when one is known.
     """
+    error = _classify(body, status, provider, table, headers, phase, task_id)
+    if task_id is not None and error.task_id is None:
+        error.task_id = task_id
+    return error
+
+
+def _classify(
+    body: Any,
+    status: int | None,
+    provider: str,
+    table: CapabilityTable,
+    headers: Mapping[str, str] | None,
+    phase: str,
+    task_id: str | None,
+) -> InpaintError:
     c = _Classifier(body, status=status, headers=headers, provider=provider, table=table)
-    ok = 200 <= status < 300
+    ok = status is None or 200 <= status < 300
     if ok and isinstance(body, Mapping) and body.get("status") == "failed":
         return TaskFailedError(c.text or "the task failed", task_id=task_id, **c.common)
-    if isinstance(c.message, Mapping) and c.message:
-        return c.field_errors(c.message)
+    if isinstance(c.message, Mapping | list) and c.message:
+        return ValidationError(c.field_errors(c.message), **c.common)
     if status == 401:
         return AuthenticationError(c.text or "invalid or missing API key", **c.common)
     if status == 402:
@@ -240,7 +262,7 @@ def classify(
     found = c.by_text()
     if found is not None:
         return found
-    leading = c.leading_field() if status < 500 else None
+    leading = c.leading_field() if status is None or status < 500 else None
     if leading is not None:
         return c.invalid(leading, f"rejected by the provider: {c.text}")
     if status in (400, 422):
