@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import images
+from inpaintkit.checking import check_request
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.job import (
     ImageInput,
@@ -24,7 +25,6 @@ from inpaintkit.job import (
     Sampler,
     Webhook,
 )
-from inpaintkit.checking import check_request
 from inpaintkit.planning import Disposition, plan_job
 from inpaintkit.prepare import PreparedInputs, finish_image, prepare_inputs
 from inpaintkit.provider import PreparedRequest

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imagegen import gradient_image, png_bytes, rect_mask
+from inpaintkit.checking import CheckedRequest, check_request
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.job import (
     InpaintJob,
@@ -20,7 +21,6 @@ from inpaintkit.job import (
     Sampler,
     Webhook,
 )
-from inpaintkit.checking import CheckedRequest, check_request
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
 from inpaintkit.providers.stablediffusionapi import (
     CAPABILITIES,
