@@ -2,9 +2,10 @@
 
 Every neutral field of :class:`inpaintkit.job.InpaintJob` (and every nested path) has a row saying
 whether ModelsLab honours it natively, whether the core emulates it, or whether it is unsupported,
-with ModelsLab's limits in neutral terms.  The table is the ONE place those limits are written:
-the planner validates jobs from it, the adapter derives defaults from it, and the capability
-matrix in the docs is generated from it.
+with ModelsLab's limits in neutral terms and its wire mapping as data (encoder, unset policy;
+the sampler and LoRAs as composites).  The table is the ONE place those rules are written: the
+core validates jobs and builds the body from it, provider errors are mapped back through it,
+and the capability matrix in the docs is generated from it.
 
 Sources: seed 003 (``seeds/003_fae784dda32433a1.txt``, the ModelsLab Pony inpaint page) is the
 contract; where the wire-facts reference (``reference/provider-wire-facts.md``, cited by section)

@@ -8,8 +8,10 @@ the ``POST /api/v3/inpaint`` page); where another source disagrees (the docs lan
 in reference section 2.2, or the ModelsLab pages of the same company, reference section 3), the
 seed wins and the row's ``note`` records the disagreement.
 
-Nothing else in this plugin restates a range: the wire translation reads ``maximum`` from these
-rows, and validation, the capability matrix and the conformance strategies all derive from them.
+Each row also carries its wire mapping as data (an encoder and what is sent when unset, mostly
+the platform's shared mappings in :mod:`inpaintkit.providers._platform.wire`): the core builds
+the body from these rows, and validation, error paths, the capability matrix and the
+conformance strategies all derive from them.  Nothing else in this plugin restates a rule.
 """
 
 from __future__ import annotations
