@@ -24,6 +24,7 @@ import attrs
 from inpaintkit.checking import CheckedRequest
 from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.images import sniff_format, to_base64, to_data_url
+from inpaintkit.options import option_paths
 from inpaintkit.provider import (
     HttpRequest,
     HttpResponse,
@@ -81,11 +82,6 @@ class PlatformAdapter:
     def spec(self) -> ProviderSpec:
         """The provider's data (capability table, options, auth, poll policy)."""
         return self._provider.spec
-
-    @property
-    def provider(self) -> PlatformProvider:
-        """The provider's platform record (paths and differences)."""
-        return self._provider
 
     # --- submit ------------------------------------------------------------------------------
 
@@ -151,11 +147,10 @@ class PlatformAdapter:
         return max(1, int(width * scale)), max(1, int(height * scale))
 
     def _in_table_order(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The body in the table's row order (then options, then the rest): requests read
-        like the documentation's examples in journals and golden tests."""
+        """The body in the table's row order (then options, then the rest): one stable key
+        order, derived rather than restated, for journals and golden tests."""
         order = [p for row in self.spec.capabilities for p in wire_paths(row)]
-        if self.spec.options is not None:
-            order += [a.name for a in attrs.fields(self.spec.options)]
+        order += list(option_paths(self.spec.options))
         rank = {path: i for i, path in enumerate(dict.fromkeys(order))}
         return dict(sorted(body.items(), key=lambda item: rank.get(item[0], len(rank))))
 
