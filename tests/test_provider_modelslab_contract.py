@@ -86,6 +86,17 @@ async def test_probe_with_storage_dropped_still_refuses_steps_500() -> None:
     assert [(e.path, e.value) for e in error.errors] == [("$.steps", 500)]
 
 
+def test_probe_unplanned_job_never_reaches_the_adapter() -> None:
+    # The adapter takes only a CheckedRequest; the core's check refuses the unplanned probe
+    # (storage unsupported, invert not yet applied by the client) instead of dropping it.
+    storage = S3Storage(region="eu-west-1", bucket="b", path="p")
+    probe = job(steps=500, storage=storage, mask_options=MaskOptions(invert=True))
+    image = PreparedImage(IMAGE, "png", 512, 512)
+    with pytest.raises(UnsupportedFieldError) as info:
+        check_request(PreparedRequest(probe, image, image), SPEC)
+    assert {"$.storage", "$.mask_options.invert"} <= set(info.value.paths)
+
+
 # --- every plain row builds its wire field from the table alone --------------------------------
 
 SAMPLES: dict[str, Any] = {
