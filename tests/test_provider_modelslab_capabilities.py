@@ -36,6 +36,8 @@ from inpaintkit.wiremap import path_text
 
 CONTAINERS_WITHOUT_ROW = {"mask_options"}
 """Always-present containers: their leaves carry the rows (the planner never checks them)."""
+NOT_ROWS = {"extras"}
+"""Provider options: the options class's (checked and sent by the core), not a row's."""
 
 
 def neutral_paths() -> list[str]:
@@ -52,7 +54,7 @@ def neutral_paths() -> list[str]:
         elif rule.kind == "tuple" and rule.item is not None:
             paths.append(a.name)
             paths.extend(f"{a.name}[].{sub.name}" for sub in attrs.fields(rule.item))
-        else:
+        elif a.name not in NOT_ROWS:
             paths.append(a.name)
     return paths
 

@@ -2,9 +2,10 @@
 
 Every neutral field of :class:`inpaintkit.job.InpaintJob` (and every nested path) has a row saying
 whether ModelsLab honours it natively, whether the core emulates it, or whether it is unsupported,
-with ModelsLab's limits in neutral terms.  The table is the ONE place those limits are written:
-the planner validates jobs from it, the adapter derives defaults from it, and the capability
-matrix in the docs is generated from it.
+with ModelsLab's limits in neutral terms and its wire mapping as data (encoder, unset policy;
+the sampler and LoRAs as composites).  The table is the ONE place those rules are written: the
+core validates jobs and builds the body from it, provider errors are mapped back through it,
+and the capability matrix in the docs is generated from it.
 
 Sources: seed 003 (``seeds/003_fae784dda32433a1.txt``, the ModelsLab Pony inpaint page) is the
 contract; where the wire-facts reference (``reference/provider-wire-facts.md``, cited by section)
@@ -22,8 +23,24 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
-from inpaintkit.wiremap import Composite, Wire
+from inpaintkit.wiremap import Composite, Wire, as_string
 
+from .._platform import PlatformProvider
+from .._platform.wire import (
+    ENHANCE_PROMPT,
+    GUIDANCE_SCALE,
+    IMAGE,
+    MASK,
+    NEGATIVE_PROMPT,
+    PROMPT,
+    SAFETY_ENABLED,
+    STRENGTH,
+    TRACK_ID,
+    WEBHOOK_URL,
+    size_row,
+)
+from .._platform.wire import SEED as SEED_WIRE
+from .options import ModelsLabOptions
 from .samplers import (
     ALGORITHM_SDE,
     SUPPORTED_SAMPLERS,
@@ -38,6 +55,7 @@ __all__ = [
     "DOCS_URL",
     "ENV_VAR",
     "FETCH_PATH",
+    "PLATFORM",
     "POLL_POLICY",
     "PROVIDER_ID",
     "SPEC",
@@ -70,7 +88,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "image",
         N,
-        wire=Wire("init_image"),
+        wire=IMAGE,
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
         note="A URL is passed through; bytes or a file are sent inline as a "
@@ -82,16 +100,16 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "mask",
         N,
-        wire=Wire("mask_image"),
+        wire=MASK,
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
         note="Same transport as image. Polarity white = repaint (ML-SK SKILL.md, reference 3.2).",
     ),
-    Capability("prompt", N, wire=Wire("prompt"), source=SEED),
+    Capability("prompt", N, wire=PROMPT, source=SEED),
     Capability(
         "negative_prompt",
         N,
-        wire=Wire("negative_prompt"),
+        wire=NEGATIVE_PROMPT,
         source=SEED,
         note="Sent as null when unset, as in the seed example.",
     ),
@@ -108,7 +126,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "num_images",
         N,
-        wire=Wire("samples"),
+        wire=Wire("samples", encode=as_string),
         minimum=1,
         maximum=4,
         split_above_maximum=True,
@@ -118,7 +136,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "steps",
         N,
-        wire=Wire("steps"),
+        wire=Wire("steps", encode=as_string),
         minimum=1,
         maximum=50,
         source=f"{SEED} (field, default 21, no range); {REF_REQUEST} (range)",
@@ -131,7 +149,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "guidance_scale",
         N,
-        wire=Wire("guidance_scale"),
+        wire=GUIDANCE_SCALE,
         minimum=1,
         maximum=20,
         source=SEED,
@@ -140,7 +158,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "strength",
         N,
-        wire=Wire("strength"),
+        wire=STRENGTH,
         minimum=0,
         maximum=1,
         source=SEED,
@@ -149,7 +167,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "seed",
         N,
-        wire=Wire("seed"),
+        wire=SEED_WIRE,
         source=SEED,
         note="An integer, or null (sent when unset) for a random seed, as in the seed example.",
     ),
@@ -168,7 +186,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "clip_skip",
         N,
-        wire=Wire("clip_skip"),
+        wire=Wire("clip_skip", encode=as_string),
         minimum=1,
         maximum=4,
         source=SEED,
@@ -235,8 +253,8 @@ _ROWS: tuple[Capability, ...] = (
         U,
         source=f"{REF_REQUEST}; {REF_SDK}",
         note="Only the old 'modelslab' 0.2 SDK sends embeddings_model; no current page, the "
-        "OpenAPI or modelslab_py has it. Pass extras={'modelslab': {'embeddings_model': ...}} "
-        "at your own risk.",
+        "OpenAPI or modelslab_py has it; the option embeddings_model (ModelsLabOptions) "
+        "sends it at your own risk.",
     ),
     Capability("embeddings[].name", U, source=f"{REF_REQUEST}; {REF_SDK}", note="See embeddings."),
     Capability(
@@ -250,7 +268,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "width",
         N,
-        wire=Wire("width"),
+        wire=size_row("width"),
         minimum=512,
         maximum=1024,
         multiple_of=8,
@@ -263,7 +281,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "height",
         N,
-        wire=Wire("height"),
+        wire=size_row("height"),
         minimum=512,
         maximum=1024,
         multiple_of=8,
@@ -277,11 +295,11 @@ _ROWS: tuple[Capability, ...] = (
         note="No wire field; the client converts the downloaded images.",
     ),
     # --- safety, webhook, storage, prompt enhancement ------------------------------------
-    Capability("safety", N, wire=Wire("safety_checker"), source=SEED),
+    Capability("safety", N, source=SEED),
     Capability(
         "safety.enabled",
         N,
-        wire=Wire("safety_checker"),
+        wire=SAFETY_ENABLED,
         source=SEED,
         note="'yes'/'no' string; seed default 'yes'. The OpenAPI calls it a boolean.",
     ),
@@ -292,11 +310,11 @@ _ROWS: tuple[Capability, ...] = (
         note="safety_checker_type (blur, sensitive_content_text, pixelate, black) chooses what "
         "replaces a flagged image, not how strict the check is.",
     ),
-    Capability("webhook", N, wire=Wire("webhook"), source=f"{SEED}; {REF_WEBHOOK}"),
+    Capability("webhook", N, source=f"{SEED}; {REF_WEBHOOK}"),
     Capability(
         "webhook.url",
         N,
-        wire=Wire("webhook"),
+        wire=WEBHOOK_URL,
         source=f"{SEED}; {REF_WEBHOOK}",
         note="Sent as null when unset, as in the seed example. Docs: must be HTTPS; delivery "
         "is best effort (poll fetch as the fallback).",
@@ -304,7 +322,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "webhook.track_id",
         N,
-        wire=Wire("track_id"),
+        wire=TRACK_ID,
         source=f"{SEED}; {REF_WEBHOOK}",
         note="Sent as null when unset, as in the seed example.",
     ),
@@ -321,18 +339,10 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "enhance_prompt",
         N,
-        wire=Wire("enhance_prompt"),
+        wire=ENHANCE_PROMPT,
         source=REF_REQUEST,
         note="Not on the seed page; OpenAPI/OLD docs, 'yes'/'no', provider default 'yes' (the "
         "provider then appends to the prompt).",
-    ),
-    Capability(
-        "extras",
-        N,
-        source=REF_REQUEST,
-        note="extras['modelslab'] is merged into the body as-is, e.g. temp, safety_checker_type, "
-        "ip_adapter_id, tomesd, upscale. It may not contain 'key' or a field the job already "
-        "translates.",
     ),
 )
 
@@ -363,6 +373,11 @@ SPEC = ProviderSpec(
     polling=POLL_POLICY,
     image_transport=ImageTransport.URL_OR_BASE64,
     docs_url=DOCS_URL,
+    options=ModelsLabOptions,
 )
 """The ModelsLab provider spec.  Image limits keep the core defaults: ModelsLab documents none for
 inpaint inputs (only 5 MB for its base64_to_url helper, which this plugin does not use)."""
+
+PLATFORM = PlatformProvider(spec=SPEC, submit_path=SUBMIT_PATH, fetch_path=FETCH_PATH)
+"""ModelsLab v6 on the shared platform.  An unset output size is the image's own, sent as it is
+(the provider's own default would be a fixed 512x512)."""

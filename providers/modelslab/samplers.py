@@ -180,7 +180,23 @@ def sampler_fields(sampler: Sampler) -> dict[str, str]:
 
 def lora_fields(loras: tuple[Any, ...]) -> dict[str, str]:
     """The loras row's composite: comma-joined ``lora_model`` ids and ``lora_strength`` values
-    (ModelsLab's OpenAPI form; a name with a comma is refused before this runs)."""
+    (ModelsLab's OpenAPI form).
+
+    A name with a comma cannot be joined without changing its meaning, and no limit can say
+    so, so this refuses it: the core builds composites in ``check_request``, before anything
+    is sent, and the error names the field, the value and the rule.
+    """
+    errors = [
+        FieldError(
+            f"$.loras[{i}].name",
+            "may not contain a comma (ModelsLab joins lora_model ids with commas)",
+            lora.name,
+        )
+        for i, lora in enumerate(loras)
+        if "," in lora.name
+    ]
+    if errors:
+        raise ValidationError(errors, provider="modelslab")
     return {
         "lora_model": ",".join(lora.name for lora in loras),
         "lora_strength": ",".join(fmt_number(lora.strength) for lora in loras),
