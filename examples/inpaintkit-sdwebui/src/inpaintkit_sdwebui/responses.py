@@ -44,25 +44,31 @@ _MAX_TEXT = 4096
 
 @attrs.frozen
 class DetailRule:
-    """What a known ``detail`` message of the web UI means, and the field it concerns."""
+    """What a known ``detail`` message of the web UI means, and the neutral field it blames."""
 
     field: str
     rule: str
 
+    def error(self, text: str) -> FieldError:
+        """The field error at the wire path the table maps the field to (named both ways)."""
+        row = CAPABILITIES.get(self.field)
+        wire = row.wire.paths[0] if row is not None and row.wire is not None else self.field
+        rule = f"{self.rule} ({PROVIDER_ID}: {text}) (neutral field $.{self.field})"
+        return FieldError.missing(f"$.{wire}", rule)
+
 
 KNOWN_DETAILS: Final[Mapping[str, DetailRule]] = {
-    "Init image not found": DetailRule("$.init_images", "is required (init_images was null)"),
-    "Sampler not found": DetailRule("$.sampler_name", "is not a sampler this server has"),
+    "Init image not found": DetailRule("image", "is required (init_images was null)"),
+    "Sampler not found": DetailRule("sampler", "is not a sampler this server has"),
     "Invalid encoded image": DetailRule(
-        "$.init_images",
+        "image",
         "could not be decoded as an image (the server does not say whether "
         "it was an init image or the mask)",
     ),
-    "Model not found": DetailRule(
-        "$.override_settings.sd_model_checkpoint", "is not a checkpoint this server has"
-    ),
+    "Model not found": DetailRule("model", "is not a checkpoint this server has"),
 }
-"""``detail`` -> field, for the web UI's errors that blame the request."""
+"""``detail`` -> neutral field, for the web UI's errors that blame the request (the wire name
+comes from the capability table)."""
 
 
 def raw_body_of(response: HttpResponse) -> Any:
@@ -153,8 +159,8 @@ def error_from_response(response: HttpResponse) -> InpaintError:
     if status == 401 or status == 403:
         return AuthenticationError(
             f"{PROVIDER_ID}: {text}",
-            hint="The server runs with --api-auth: set the key to base64('user:pass') "
-            "(inpaintkit_sdwebui.basic_credential) or pass it in api_keys.",
+            hint="The server runs with --api-auth: pass its 'user:pass' as the key "
+            "(api_keys or SDWEBUI_API_AUTH).",
             **common,
         )
     if status == 429:
@@ -163,8 +169,7 @@ def error_from_response(response: HttpResponse) -> InpaintError:
         )
     known = KNOWN_DETAILS.get(text)
     if known is not None and status in (400, 404, 422, 500):
-        rule = f"{known.rule} ({PROVIDER_ID}: {text})"
-        return ValidationError([FieldError.missing(known.field, rule)], **common)
+        return ValidationError([known.error(text)], **common)
     if status == 422:
         return ValidationError([FieldError.missing("$", f"{PROVIDER_ID}: {text}")], **common)
     if status == 404 and "error" not in fields:
