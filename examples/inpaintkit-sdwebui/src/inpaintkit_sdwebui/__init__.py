@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from inpaintkit.hookspecs import hookimpl
-from inpaintkit.provider import ProviderAdapter
 
 from .adapter import SdWebUiAdapter
 from .capabilities import CAPABILITIES, PROVIDER_ID, SPEC
@@ -56,7 +55,7 @@ def basic_credential(user: str, password: str) -> str:
 
 
 @hookimpl
-def register_providers(register: Callable[[ProviderAdapter], None]) -> None:
+def register_providers(register: Callable[[SdWebUiAdapter], None]) -> None:
     """Register the SD web UI adapter."""
     register(SdWebUiAdapter())
 

@@ -22,7 +22,7 @@ import attrs
 from inpaintkit.checking import CheckedRequest
 from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.images import to_base64
-from inpaintkit.provider import HttpRequest, HttpResponse, PreparedImage, ProviderSpec, TaskState
+from inpaintkit.provider import Done, Failed, HttpRequest, HttpResponse, PreparedImage, ProviderSpec
 
 from .capabilities import PROVIDER_ID, SPEC, SUBMIT_PATH
 from .options import DEFAULT_INPAINTING_FILL
@@ -49,7 +49,7 @@ class SdWebUiAdapter:
         body.setdefault("inpainting_fill", int(DEFAULT_INPAINTING_FILL))
         return HttpRequest("POST", SUBMIT_PATH, json=body, headers=dict(_JSON_HEADERS))
 
-    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> Done | Failed:
         """The finished result, or the typed error the answer carries."""
         return parse_img2img(response)
 

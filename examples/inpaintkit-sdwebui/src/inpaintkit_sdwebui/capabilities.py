@@ -25,8 +25,6 @@ from inpaintkit.provider import (
     BasicAuth,
     Capability,
     CapabilityTable,
-    ImageTransport,
-    PollPolicy,
     ProviderSpec,
     Support,
 )
@@ -240,8 +238,6 @@ SPEC: Final = ProviderSpec(
     auth=BasicAuth(),
     env_var=ENV_VAR,
     capabilities=CAPABILITIES,
-    polling=PollPolicy(submit_retries=2),
-    image_transport=ImageTransport.BASE64,
     image_limits=ImageLimits(max_pixels=2048 * 2048, max_bytes=30 * 1024 * 1024),
     docs_url="https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
     options=SdWebUiOptions,

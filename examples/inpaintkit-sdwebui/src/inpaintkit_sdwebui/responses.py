@@ -31,9 +31,9 @@ from inpaintkit.errors import (
     RateLimitedError,
     ValidationError,
 )
-from inpaintkit.images import from_base64, sniff_format
+from inpaintkit.images import from_base64
 from inpaintkit.parsing import retry_after_header
-from inpaintkit.provider import Done, Failed, HttpResponse, RemoteImage, TaskState
+from inpaintkit.provider import Done, Failed, HttpResponse, RemoteImage
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
 
@@ -80,7 +80,7 @@ def raw_body_of(response: HttpResponse) -> Any:
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."
 
 
-def parse_img2img(response: HttpResponse) -> TaskState:
+def parse_img2img(response: HttpResponse) -> Done | Failed:
     """``Done`` with the inline images and the seed used, or ``Failed``."""
     if response.status != 200:
         return Failed(error_from_response(response), raw=raw_body_of(response))
@@ -96,7 +96,7 @@ def parse_img2img(response: HttpResponse) -> TaskState:
             data = from_base64(item, path=f"$.images[{index}]")
         except ValidationError as exc:
             return _failed(f"images[{index}] is not base64 ({exc.errors[0].rule})", response)
-        decoded.append(RemoteImage(data=data, format=sniff_format(data)))
+        decoded.append(RemoteImage(data=data))  # the client reads the format from the bytes
     info = _info(body.get("info"))
     return Done(
         images=tuple(decoded),
