@@ -70,6 +70,18 @@ def test_the_table_is_complete_as_data(doc: dict[str, Any]) -> None:
     assert table.field_for_wire("schedule") == "sampler"
 
 
+def test_the_queue_adapter_hands_out_tasks_and_polls_them(doc: dict[str, Any]) -> None:
+    adapter = doc["RetouchQueueAdapter"]()
+    response = doc["HttpResponse"]
+    queued = adapter.parse_submit(doc["checked"], response(202, b'{"id": 7}'))
+    assert queued.handle.task_id == "7"
+    assert adapter.build_poll(queued.handle).path == "/v1/tasks/7"
+    running = adapter.parse_poll(queued.handle, response(200, b'{"state": "running", "eta": 3}'))
+    assert running.eta == 3
+    failed = adapter.parse_poll(queued.handle, response(401, b'{"message": "revoked"}'))
+    assert type(failed.error).__name__ == "AuthenticationError"
+
+
 def test_the_end_to_end_run_went_through_the_mock(doc: dict[str, Any]) -> None:
     assert len(doc["result"].images) == 1
     assert doc["result"].provider == "retouch"
