@@ -87,6 +87,19 @@ async def test_a_random_seed_comes_back_from_info(
     assert result.seed == json.loads(result.raw[0]["info"])["seed"]
 
 
+async def test_typed_options_reach_the_server_and_bad_ones_never_leave(
+    mock: AsyncMock, registry: ProviderRegistry, clock: VirtualClock
+) -> None:
+    async with client(mock, registry, clock) as c:
+        await c.inpaint(job(extras={"sdwebui": {"inpainting_fill": 2}}), "sdwebui")
+        await c.inpaint(job(), "sdwebui")
+        with pytest.raises(ValidationError) as caught:
+            await c.inpaint(job(extras={"sdwebui": {"inpainting_fill": "noise"}}), "sdwebui")
+    assert caught.value.paths == ("$.extras.sdwebui.inpainting_fill",)
+    sent = [entry["body"]["inpainting_fill"] for entry in mock.journal("request")]
+    assert sent == [2, 1]  # the option, then its default ("original")
+
+
 async def test_server_faults_surface_as_typed_errors(
     mock: AsyncMock, registry: ProviderRegistry, clock: VirtualClock
 ) -> None:
