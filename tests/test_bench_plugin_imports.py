@@ -28,6 +28,8 @@ BUDGET = 15
 OVER_BUDGET = {
     "sdwebui": "the v2 contract still needs 33 core names for this plugin (6 error classes, "
     "image codecs, the wire vocabulary, spec and response types); 15 needs a smaller core surface",
+    "openai": "the OpenAI example needed 27 core names when this was written (7 error classes, "
+    "the multipart and spec types, the wire vocabulary); 15 needs a smaller core surface",
 }
 """Examples known to exceed the budget: their budget test is a strict xfail."""
 
