@@ -29,7 +29,7 @@ from inpaintkit.provider import Done, Pending, PollingAdapter
 
 from .cases import Case, boundary_cases, mock_bounds, probed_fields
 from .differential import CaseResult, Differential
-from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case
+from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case, not_applicable
 from .harness import Harness
 from .semantics import make_state_machine
 from .webhooks import collect_webhook_payloads, fold_deliveries, state_key
@@ -236,6 +236,9 @@ class ProviderConformance:
         conformance_error_case: ErrorCase,
     ) -> None:
         """A documented provider error becomes the right typed error, with the raw body."""
+        reason = not_applicable(conformance_error_case, conformance_harness.adapter)
+        if reason is not None:
+            pytest.skip(reason)
         problems = check_error_case(
             conformance_harness, conformance_base_job, conformance_error_case
         )
