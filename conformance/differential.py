@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from inpaintkit.errors import ValidationError
+from inpaintkit.errors import PluginContractError, ValidationError
 from inpaintkit.job import InpaintJob
 from inpaintkit.planning import Plan, plan_job
 from inpaintkit.provider import Capability
@@ -216,6 +216,13 @@ class Differential:
     def _check_accepted(self, result: CaseResult, job: InpaintJob, plan: Plan) -> CaseResult:
         result = attrs.evolve(result, plugin_accepts=True)
         sub = self.h.submit(job)
+        if isinstance(sub.error, PluginContractError):
+            return attrs.evolve(
+                result,
+                mock_accepts=None,
+                mock_detail="nothing was sent",
+                problems=(f"the core stopped the plugin's request: {sub.error}",),
+            )
         if not sub.submits:
             return attrs.evolve(
                 result,

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import attrs
 
-from .errors import FieldError, ProviderError, UnsupportedFieldError, ValidationError
+from .errors import FieldError, PluginContractError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob
 from .options import option_fields, options_for
 from .planning import get_path, prepared_errors
@@ -155,7 +155,7 @@ def _wire_value(request: HttpRequest, path: str) -> Any:
 
 
 def check_built(built: HttpRequest, checked: CheckedRequest, spec: ProviderSpec) -> None:
-    """Raise :class:`ProviderError` if ``built`` lost or changed a field the table maps.
+    """Raise :class:`PluginContractError` if ``built`` lost or changed a field the table maps.
 
     Every native :class:`Wire` and :class:`Composite` row whose value the core built must
     appear at its path with the same value; every :class:`Custom` row whose field the job sets
@@ -186,11 +186,10 @@ def check_built(built: HttpRequest, checked: CheckedRequest, spec: ProviderSpec)
                     f"{row.field}: wire field {path} is {got!r}, the table says {want!r}"
                 )
     if problems:
-        raise ProviderError(
+        raise PluginContractError(
             f"the {spec.id} plugin built a request that disagrees with its capability table: "
             + "; ".join(problems),
             provider=spec.id,
-            hint="This is a bug in the provider plugin; nothing was sent.",
         )
 
 

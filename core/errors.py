@@ -23,6 +23,7 @@ __all__ = [
     "InpaintError",
     "InpaintTimeoutError",
     "InsufficientCreditsError",
+    "PluginContractError",
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitedError",
@@ -264,6 +265,14 @@ class ProviderError(InpaintError):
     """The provider answered with an error that fits no more specific class (often a 5xx)."""
 
     default_hint = "This is likely a problem at the provider; try again later."
+
+
+class PluginContractError(ProviderError):
+    """A provider plugin built a request that disagrees with its own capability table (a field
+    missing or encoded otherwise).  Caught by the core before anything is sent: a bug to report
+    to the plugin's authors, not something a job can fix."""
+
+    default_hint = "This is a bug in the provider plugin; nothing was sent."
 
 
 class ProviderUnavailableError(ProviderError):
