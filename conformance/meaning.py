@@ -187,7 +187,7 @@ def _images(h: Harness, job: InpaintJob, plan: Plan, body: Any) -> list[str]:
         return out  # path or URL inputs: nothing to compare against here
     for field in ("image", "mask"):
         row = table.get(field)
-        paths = row.wire.paths if row is not None and row.wire is not None else ()
+        paths: tuple[str, ...] = row.wire.paths if row is not None and row.wire is not None else ()
         if len(paths) != 1:
             continue  # no mapping, or spread over several fields: nothing to read back
         wire_path = paths[0]
