@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -34,7 +35,7 @@ def form(fields: dict[str, str], files: dict[str, bytes]) -> aiohttp.FormData:
 
 async def post(
     mock: AsyncMock,
-    fields: dict[str, str | None] | None = None,
+    fields: Mapping[str, str | None] | None = None,
     files: dict[str, bytes] | None = None,
     key: str | None = KEY,
 ) -> tuple[int, Any]:
