@@ -9,6 +9,7 @@ declaration).  Also: the harness sends through a transport it is given.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -138,3 +139,22 @@ def test_the_harness_sends_through_the_transport_it_is_given(setup: Any) -> None
         assert len(h.transport.sent) == 1
         assert h.transport.sent[0].form
         h.run(made[0].session.close())
+
+
+def test_form_files_match_the_journal_by_digest() -> None:
+    # The journal shape of the mock core's multipart reader: fields as values, files summarised.
+    from inpaintkit.conformance.meaning import _journal_matches
+
+    sent = {"prompt": "moss", "n": "2", "mask": FormFile(b"\x89PNG mask", "mask.png")}
+    summary = {"filename": "mask.png", "content_type": "image/png", "bytes": 9}
+    good = {
+        "prompt": "moss",
+        "n": "2",
+        "mask": {**summary, "sha256": hashlib.sha256(b"\x89PNG mask").hexdigest()},
+    }
+    assert _journal_matches(sent, good) == []
+    bad = {**good, "mask": {**summary, "sha256": "0" * 64}}
+    assert _journal_matches(sent, bad) == [
+        "wire field mask: the mock journaled no file with the sent bytes"
+    ]
+    assert _journal_matches(sent, {**good, "n": "3"})  # text fields are compared as before
