@@ -30,7 +30,7 @@ from inpaintkit.provider import (
 )
 from inpaintkit.wiremap import Custom, Unset, Wire
 
-from .sources import REQUEST, RESPONSE
+from .sources import EDIT, REQUEST, RESPONSE
 
 __all__ = [
     "CAPABILITIES",
@@ -155,7 +155,12 @@ CAPABILITIES: Final = CapabilityTable(
         _unsupported("embeddings"),
         _unsupported("vae"),
         _unsupported("safety", "OpenAI always moderates; it cannot be configured per request"),
-        _unsupported("webhook", "synchronous: the answer is the result"),
+        Capability(
+            "webhook",
+            UNSUPPORTED,
+            source=f"{EDIT}: the 200 answer is the ImagesResponse itself",
+            note="synchronous: the answer is the result",
+        ),
         _unsupported("storage", f"images come back inline as b64_json ({RESPONSE})"),
         _unsupported("enhance_prompt"),
     )
@@ -187,4 +192,4 @@ SPEC: Final = ProviderSpec(
     docs_url="https://platform.openai.com/docs/api-reference/images/createEdit",
 )
 """The spec: synchronous (the adapter implements submit only), bearer key, multipart in,
-JSON with base64 images out (``sources.EDIT``)."""
+JSON with base64 images out."""
