@@ -13,6 +13,7 @@ from .cases import Case, boundary_cases, mock_bounds
 from .differential import CaseResult, Differential
 from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case
 from .harness import API_KEY, Harness, conformance_mock_config
+from .meaning import MaskEncoding
 from .suite import ProviderConformance
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Differential",
     "ErrorCase",
     "Harness",
+    "MaskEncoding",
     "ProviderConformance",
     "boundary_cases",
     "check_error_case",

@@ -127,6 +127,7 @@ def _conformance_harness(
         plugin_manager=conformance_plugin_manager,
         mock=conformance_mock,
         clock=conformance_clock,
+        mask_encoding=_suite(request).mask_encoding,
     ) as harness:
         yield harness
 

@@ -31,6 +31,7 @@ from .cases import Case, boundary_cases, mock_bounds, probed_fields
 from .differential import CaseResult, Differential
 from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case, not_applicable
 from .harness import Harness
+from .meaning import MaskEncoding
 from .semantics import make_state_machine
 from .webhooks import collect_webhook_payloads, fold_deliveries, state_key
 
@@ -47,6 +48,10 @@ class ProviderConformance:
     ``provider_id`` when that is a built-in; third-party mocks add none)."""
     image_size: ClassVar[tuple[int, int]] = (64, 64)
     """Size of the generated test image and mask (use the provider's minimum if it has one)."""
+    mask_encoding: ClassVar[MaskEncoding] = MaskEncoding.WHITE
+    """How the provider's wire mask marks the area to repaint: white (the neutral convention)
+    or, as OpenAI's edits, fully transparent pixels.  The meaning checks read the mask the
+    plugin sent through this declaration; the answer's changed pixels check it end to end."""
     job_defaults: ClassVar[Mapping[str, Any]] = {}
     """Neutral fields every test job sets, e.g. a required ``model``."""
     skip: ClassVar[Mapping[str, str]] = {}
