@@ -399,7 +399,9 @@ class HttpRequest:
     query: Mapping[str, str] = attrs.field(factory=dict)
     headers: Mapping[str, str] = attrs.field(factory=dict)
     form: Form | None = None
-    content: bytes | None = attrs.field(default=None, repr=lambda c: f"<{len(c)} bytes>")
+    content: bytes | None = attrs.field(
+        default=None, repr=lambda c: "None" if c is None else f"<{len(c)} bytes>"
+    )
     content_type: str | None = None
 
     def __attrs_post_init__(self) -> None:
