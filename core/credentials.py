@@ -7,16 +7,19 @@ the moment of sending (:func:`apply_auth`), and scrubbed from any provider body 
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import attrs
 
 from .errors import AuthenticationError
 from .provider import BearerAuth, BodyKeyAuth, HttpRequest, NoAuth, ProviderSpec
 
-__all__ = ["REDACTED", "Secret", "apply_auth", "redact", "resolve_key"]
+__all__ = ["REDACTED", "Secret", "apply_auth", "redact", "redact_text", "resolve_key"]
 
 REDACTED = "***"
 
@@ -77,21 +80,98 @@ def apply_auth(request: HttpRequest, spec: ProviderSpec, key: Secret) -> tuple[d
     return headers, body
 
 
-def redact(value: Any, secrets: tuple[str, ...]) -> Any:
-    """A copy of JSON-like ``value`` with every occurrence of the secrets replaced."""
+def redact(value: Any, secrets: tuple[str, ...], *, marker: str = REDACTED) -> Any:
+    """A copy of JSON-like ``value`` with the secrets replaced where they occur *as values*.
+
+    A secret is a credential value when it is a whole string, the value of a query parameter or
+    of a ``key=``/``"token": ``/``Bearer`` position inside text, or (for secrets of
+    :data:`LONG_SECRET` characters or more, which cannot occur by accident) a whole token
+    anywhere.  Other text that merely contains the secret's letters is left alone: with the key
+    ``k``, ``/v3/async/task-result`` stays as it is.  ``bytes`` are treated as Latin-1 text.
+    """
     secrets = tuple(s for s in secrets if s)
     if not secrets:
         return value
+    return _redact_value(value, _patterns(secrets), secrets, marker)
+
+
+LONG_SECRET = 16
+"""Secrets at least this long are redacted as whole tokens anywhere in text."""
+
+_CREDENTIAL_NAME = (
+    r"(?i:\b(?:api[_-]?key|apikey|x-api-key|key|access[_-]?token|token|secret|password"
+    r"|authorization)\b)"
+)
+_VALUE_END = r"(?=$|[\s&#\"',;)}\]>])"
+_TOKEN_CHAR = r"[A-Za-z0-9_\-]"
+
+
+@functools.lru_cache(maxsize=64)
+def _patterns(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Patterns whose group ``v`` is a secret standing in a credential position."""
+    patterns: list[re.Pattern[str]] = []
+    for secret in secrets:
+        value = "(?P<v>" + "|".join(re.escape(s) for s in _spellings(secret)) + ")"
+        positions = [
+            r"[?&;][^=&#\s]*=" + value + _VALUE_END,  # a query parameter's value
+            _CREDENTIAL_NAME
+            + r"[\"']?\s*[:=]\s*[\"']?(?i:bearer\s+)?"
+            + value
+            + _VALUE_END,  # key=..., "key": "...", header lines
+            r"(?i:\bbearer\s+)" + value + _VALUE_END,
+        ]
+        if len(secret) >= LONG_SECRET:
+            positions.append(f"(?<!{_TOKEN_CHAR}){value}(?!{_TOKEN_CHAR})")
+        patterns.extend(re.compile(p) for p in positions)
+    return tuple(patterns)
+
+
+def _spellings(secret: str) -> list[str]:
+    """The secret as written and percent-encoded (as in a query), longest first."""
+    encoded = {
+        quote(secret, safe="", errors="surrogatepass"),
+        quote_plus(secret, errors="surrogatepass"),
+    }
+    return sorted({secret, *encoded}, key=len, reverse=True)
+
+
+def _redact_text(
+    text: str, patterns: tuple[re.Pattern[str], ...], secrets: tuple[str, ...], marker: str
+) -> str:
+    if text in secrets or text.strip() in secrets:
+        return marker
+    if not any(spelling in text for s in secrets for spelling in _spellings(s)):
+        return text  # the common case, decided by a fast substring search
+    for pattern in patterns:
+        text = pattern.sub(lambda m: _replace_value(m, marker), text)
+    return text
+
+
+def _replace_value(match: re.Match[str], marker: str) -> str:
+    """The match with only its ``v`` group (the secret) replaced."""
+    whole, start = match.group(0), match.start()
+    return whole[: match.start("v") - start] + marker + whole[match.end("v") - start :]
+
+
+def _redact_value(
+    value: Any, patterns: tuple[re.Pattern[str], ...], secrets: tuple[str, ...], marker: str
+) -> Any:
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
+        return _redact_text(value, patterns, secrets, marker)
     if isinstance(value, dict):
-        return {k: redact(v, secrets) for k, v in value.items()}
+        return {k: _redact_value(v, patterns, secrets, marker) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v, secrets) for v in value]
+        return [_redact_value(v, patterns, secrets, marker) for v in value]
     if isinstance(value, bytes):
-        for secret in secrets:
-            value = value.replace(secret.encode(), REDACTED.encode())
-        return value
+        latin = tuple(s.encode("utf-8", "surrogatepass").decode("latin-1") for s in secrets)
+        text = _redact_text(value.decode("latin-1"), _patterns(latin), latin, marker)
+        return text.encode("latin-1", "replace")
     return value
+
+
+def redact_text(text: str, secrets: tuple[str, ...], *, marker: str = REDACTED) -> str:
+    """:func:`redact` for one string (the mock's journal uses it with its own marker)."""
+    secrets = tuple(s for s in secrets if s)
+    if not secrets:
+        return text
+    return _redact_text(text, _patterns(secrets), secrets, marker)

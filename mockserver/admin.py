@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import CONTEXT
+from .bodies import MAX_JSON_DEPTH, read_json
 from .config import ConfigError, FaultRule, MockConfig
 from .context import MockContext
 from .faults import FAULTS, rule_from_spec
@@ -51,16 +52,16 @@ def _bad(message: str) -> web.Response:
 
 
 async def _body(request: web.Request) -> Any:
-    raw = await request.read()
-    if not raw:
+    if not await request.read():
         return {}
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
+    ok, value = await read_json(request)
+    if not ok:
+        message = f"body: not JSON (or nested deeper than {MAX_JSON_DEPTH} levels)"
         raise web.HTTPBadRequest(
-            text=json.dumps({"error": "bad request", "message": f"body: not JSON ({exc})"}),
+            text=json.dumps({"error": "bad request", "message": message}),
             content_type="application/json",
-        ) from exc
+        )
+    return value
 
 
 async def _health(request: web.Request) -> web.Response:

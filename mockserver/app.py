@@ -19,6 +19,7 @@ import pluggy
 from aiohttp import web
 from inpaintkit.clock import Clock
 
+from .bodies import journal_body, read_json
 from .config import ConfigError, MockConfig
 from .context import (
     REQUEST_FAULTS,
@@ -38,9 +39,6 @@ __all__ = ["CONTEXT", "create_app", "read_json"]
 log = logging.getLogger(__name__)
 
 CONTEXT: web.AppKey[MockContext] = web.AppKey("inpaintkit_mock_context", MockContext)
-_JSON_CACHE: web.RequestKey[tuple[bool, Any]] = web.RequestKey(
-    "inpaintkit_mock_json", tuple[bool, Any]
-)
 _TICK_SECONDS = 0.02
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -127,18 +125,6 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     await ctx.close()
 
 
-async def read_json(request: web.Request) -> tuple[bool, Any]:
-    """The request body parsed as JSON, cached: ``(True, value)`` or ``(False, None)``."""
-    if _JSON_CACHE not in request:
-        raw = await request.read()
-        try:
-            request[_JSON_CACHE] = (True, json.loads(raw)) if raw else (False, None)
-        except (ValueError, UnicodeDecodeError):
-            request[_JSON_CACHE] = (False, None)
-    cached: tuple[bool, Any] = request[_JSON_CACHE]
-    return cached
-
-
 def _key_candidates(request: web.Request, body: Any) -> list[str]:
     keys: list[str] = []
     auth = request.headers.get("Authorization", "")
@@ -173,9 +159,7 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     request[REQUEST_NOTES] = []
     request[REQUEST_SECRETS] = []
-    body: Any = None
-    if request.method == "POST" and request.can_read_body:
-        _, body = await read_json(request)
+    body = await journal_body(request)
     keys = _key_candidates(request, body)
     request[REQUEST_SECRETS].extend(keys)
     started = ctx.now()

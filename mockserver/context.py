@@ -27,7 +27,7 @@ from .contracts import ErrorKind, Rejection, WireImage
 from .faults import ActiveFault, FaultInjector
 from .files import FILES_PREFIX, FileStore, StoredFile, file_path, presigned_query
 from .journal import Journal
-from .outbound import FetchError, host_allowed, is_loopback, read_limited
+from .outbound import FetchError, admin_path_target, host_allowed, is_loopback, read_limited
 from .scheduler import Scheduler
 from .seeding import IdFactory, SeededStreams, derive_seed
 from .tasks import Task, TaskStore
@@ -234,7 +234,7 @@ class MockContext:
     @staticmethod
     def owner_of(api_key: str) -> str:
         """A stable, non-reversible owner id for a key (tasks are private to their key)."""
-        return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        return hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     # -- files ---------------------------------------------------------------------------
 
@@ -300,6 +300,10 @@ class MockContext:
                 return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
             return ResolvedImage(imaging.decode_image(stored.data), "file-store")
         if host_allowed(url, self.config.fetch_allowed_hosts, loopback=False):
+            if admin_path_target(url):
+                record_fetch(outcome="refused: the mock's own admin path")
+                self.note(request, f"{role}: URL names the mock's admin API, refused")
+                return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
             try:
                 raw = await read_limited(self.http(), url, max_bytes=_MAX_FETCH_BYTES, timeout=30)
             except FetchError as exc:

@@ -172,7 +172,7 @@ def inpaint_fill(
     rng = random.Random(seed)
     noise_small = Image.frombytes("RGB", (16, 16), rng.randbytes(16 * 16 * 3))
     noise = noise_small.resize(base.size, Image.Resampling.BICUBIC)
-    tint_seed = hashlib.sha256(prompt.encode()).digest()
+    tint_seed = hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).digest()
     tint = Image.new("RGB", base.size, (tint_seed[0], tint_seed[1], tint_seed[2]))
     textured = Image.blend(Image.blend(current, noise, 0.18), tint, 0.12)
 

@@ -1,8 +1,10 @@
 """The request journal: what the mock received, did and sent, for tests to assert on.
 
 Entries are plain JSON-ready dicts in a bounded deque.  API keys never reach it: known key
-fields and auth headers are replaced by ``<redacted>``, any further occurrence of the request's
-key in any string is scrubbed, and large base64 payloads are summarised by length and digest so
+fields and auth headers are replaced by ``<redacted>``, and the request's key is scrubbed from
+other strings where it stands as a value (a whole string, a query parameter, ``key=...``; the
+rule is :func:`inpaintkit.credentials.redact_text`, shared with the client), so a one-letter key
+does not mangle paths and prompts.  Large base64 payloads are summarised by length and digest so
 the journal stays small and readable.
 """
 
@@ -13,6 +15,8 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from inpaintkit.credentials import redact_text
 
 __all__ = ["REDACTED", "Journal", "redact"]
 
@@ -46,12 +50,9 @@ def _redact(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(v, secrets) for v in value]
     if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        if len(value) > _LONG_STRING:
+        if len(value) > _LONG_STRING:  # summarised: the text itself never reaches the journal
             return _summarise(value)
-        return value
+        return redact_text(value, tuple(secrets), marker=REDACTED) if secrets else value
     return value
 
 

@@ -31,7 +31,7 @@ from .contracts import (
     validate_task_result_query,
 )
 from .imaging import DecodedImage
-from .outbound import host_allowed
+from .outbound import outbound_refusal
 from .ratelimit import SlidingWindow
 from .scheduler import SchedulerFull
 from .tasks import Task
@@ -369,8 +369,9 @@ class NovitaMock:
                 failures += outcome != "success"
                 continue
             url = f"{endpoint.rstrip('/')}/{target.bucket}/{object_key}"
-            if not host_allowed(url, ctx.config.webhook_allowed_hosts, loopback=True):
-                ctx.journal.record("upload", endpoint=endpoint, outcome="blocked", **entry)
+            refusal = outbound_refusal(url, ctx.config.webhook_allowed_hosts, loopback=True)
+            if refusal is not None:
+                ctx.journal.record("upload", endpoint=endpoint, outcome=refusal, **entry)
                 failures += 1
                 continue
             try:
