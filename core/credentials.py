@@ -92,7 +92,7 @@ def redact(value: Any, secrets: tuple[str, ...], *, marker: str = REDACTED) -> A
     secrets = tuple(s for s in secrets if s)
     if not secrets:
         return value
-    return _redact_value(value, _patterns(secrets), secrets, marker)
+    return _redact_value(value, _rules(secrets), marker)
 
 
 LONG_SECRET = 16
@@ -106,7 +106,21 @@ _VALUE_END = r"(?=$|[\s&#\"',;)}\]>])"
 _TOKEN_CHAR = r"[A-Za-z0-9_\-]"
 
 
+@attrs.frozen
+class _Rules:
+    """What redacting one set of secrets needs, built once per set."""
+
+    secrets: tuple[str, ...]
+    spellings: tuple[str, ...]  # every secret as written and percent-encoded
+    patterns: tuple[re.Pattern[str], ...]
+
+
 @functools.lru_cache(maxsize=64)
+def _rules(secrets: tuple[str, ...]) -> _Rules:
+    spellings = tuple(spelling for secret in secrets for spelling in _spellings(secret))
+    return _Rules(secrets, spellings, _patterns(secrets))
+
+
 def _patterns(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     """Patterns whose group ``v`` is a secret standing in a credential position."""
     patterns: list[re.Pattern[str]] = []
@@ -135,14 +149,12 @@ def _spellings(secret: str) -> list[str]:
     return sorted({secret, *encoded}, key=len, reverse=True)
 
 
-def _redact_text(
-    text: str, patterns: tuple[re.Pattern[str], ...], secrets: tuple[str, ...], marker: str
-) -> str:
-    if text in secrets or text.strip() in secrets:
-        return marker
-    if not any(spelling in text for s in secrets for spelling in _spellings(s)):
+def _redact_text(text: str, rules: _Rules, marker: str) -> str:
+    if not any(spelling in text for spelling in rules.spellings):
         return text  # the common case, decided by a fast substring search
-    for pattern in patterns:
+    if text in rules.secrets or text.strip() in rules.secrets:
+        return marker
+    for pattern in rules.patterns:
         text = pattern.sub(lambda m: _replace_value(m, marker), text)
     return text
 
@@ -153,18 +165,16 @@ def _replace_value(match: re.Match[str], marker: str) -> str:
     return whole[: match.start("v") - start] + marker + whole[match.end("v") - start :]
 
 
-def _redact_value(
-    value: Any, patterns: tuple[re.Pattern[str], ...], secrets: tuple[str, ...], marker: str
-) -> Any:
+def _redact_value(value: Any, rules: _Rules, marker: str) -> Any:
     if isinstance(value, str):
-        return _redact_text(value, patterns, secrets, marker)
+        return _redact_text(value, rules, marker)
     if isinstance(value, dict):
-        return {k: _redact_value(v, patterns, secrets, marker) for k, v in value.items()}
+        return {k: _redact_value(v, rules, marker) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_value(v, patterns, secrets, marker) for v in value]
+        return [_redact_value(v, rules, marker) for v in value]
     if isinstance(value, bytes):
-        latin = tuple(s.encode("utf-8", "surrogatepass").decode("latin-1") for s in secrets)
-        text = _redact_text(value.decode("latin-1"), _patterns(latin), latin, marker)
+        latin = tuple(s.encode("utf-8", "surrogatepass").decode("latin-1") for s in rules.secrets)
+        text = _redact_text(value.decode("latin-1"), _rules(latin), marker)
         return text.encode("latin-1", "replace")
     return value
 
@@ -174,4 +184,4 @@ def redact_text(text: str, secrets: tuple[str, ...], *, marker: str = REDACTED) 
     secrets = tuple(s for s in secrets if s)
     if not secrets:
         return text
-    return _redact_text(text, _patterns(secrets), secrets, marker)
+    return _redact_text(text, _rules(secrets), marker)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -291,15 +290,12 @@ def _journal(
     response: web.StreamResponse | None,
     started: float,
 ) -> None:
-    from .journal import redact_headers
+    from .journal import RawBody, redact_headers
 
     secrets = [*keys, *request.get(REQUEST_SECRETS, [])]
     response_body: Any = None
     if isinstance(response, web.Response) and isinstance(response.body, bytes):
-        try:
-            response_body = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError):
-            response_body = f"<{len(response.body)} bytes>"
+        response_body = RawBody(response.body)  # decoded when the journal is read
     ctx.journal.record(
         "request",
         secrets=secrets,
@@ -327,4 +323,5 @@ async def _serve_file(request: web.Request) -> web.StreamResponse:
         return web.Response(status=404, text=text, content_type=xml)
     if status == "expired":
         return web.Response(status=403, text=expired_error(stored, ctx.now()), content_type=xml)
-    return web.Response(body=stored.data, content_type=stored.content_type)
+    data = await ctx.file_data(stored)  # a rendered output is made on its first download
+    return web.Response(body=data, content_type=stored.content_type)

@@ -5,12 +5,14 @@ fields and auth headers are replaced by ``<redacted>``, and the request's key is
 other strings where it stands as a value (a whole string, a query parameter, ``key=...``; the
 rule is :func:`inpaintkit.credentials.redact_text`, shared with the client), so a one-letter key
 does not mangle paths and prompts.  Large base64 payloads are summarised by length and digest so
-the journal stays small and readable.
+the journal stays small and readable.  That work happens when an entry is first read, not
+while the request is being answered.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -18,7 +20,7 @@ from typing import Any
 
 from inpaintkit.credentials import redact_text
 
-__all__ = ["REDACTED", "Journal", "redact"]
+__all__ = ["REDACTED", "Journal", "RawBody", "redact"]
 
 REDACTED = "<redacted>"
 SECRET_FIELDS = frozenset({"key", "api_key", "apikey", "api-key", "token", "secret"})
@@ -37,7 +39,24 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     return _redact(value, secret_list)
 
 
+class RawBody:
+    """Response bytes in a journal entry, decoded as JSON (or summarised) when read."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def value(self) -> Any:
+        try:
+            return json.loads(self.data)
+        except (ValueError, RecursionError):
+            return f"<{len(self.data)} bytes>"
+
+
 def _redact(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, RawBody):
+        value = value.value()
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for k, v in value.items():
@@ -67,32 +86,52 @@ def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> d
     return out
 
 
+class _Entry:
+    """A recorded entry, redacted and summarised when first read (not on the request path:
+    a large response body costs nothing until a test asks for the journal)."""
+
+    __slots__ = ("_fields", "_rendered", "_secrets", "kind", "seq")
+
+    def __init__(self, seq: int, kind: str, fields: dict[str, Any], secrets: list[str]) -> None:
+        self.seq = seq
+        self.kind = kind
+        self._fields: dict[str, Any] | None = fields
+        self._secrets = secrets
+        self._rendered: dict[str, Any] | None = None
+
+    def render(self) -> dict[str, Any]:
+        if self._rendered is None:
+            fields = self._fields or {}
+            self._rendered = {"seq": self.seq, "kind": self.kind, **_redact(fields, self._secrets)}
+            self._fields, self._secrets = None, []  # the secrets go with the raw fields
+        return self._rendered
+
+
 class Journal:
     """A bounded, thread-safe list of journal entries with increasing sequence numbers."""
 
     def __init__(self, maxlen: int) -> None:
         self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self._entries: deque[_Entry] = deque(maxlen=maxlen)
         self._seq = 0
 
-    def record(self, kind: str, *, secrets: Iterable[str] = (), **fields: Any) -> dict[str, Any]:
-        """Append an entry of ``kind`` (``request``, ``webhook``, ``fetch``, ``upload``, ...)."""
-        entry = _redact(dict(fields), [s for s in secrets if s])
+    def record(self, kind: str, *, secrets: Iterable[str] = (), **fields: Any) -> None:
+        """Append an entry of ``kind`` (``request``, ``webhook``, ``fetch``, ``upload``, ...).
+
+        ``fields`` are kept as given and redacted (``secrets`` scrubbed, long strings
+        summarised) when the entry is first read; callers must not mutate them afterwards.
+        """
+        secret_list = [s for s in secrets if s]
         with self._lock:
             self._seq += 1
-            entry = {"seq": self._seq, "kind": kind, **entry}
-            self._entries.append(entry)
-        return entry
+            self._entries.append(_Entry(self._seq, kind, fields, secret_list))
 
     def entries(self, kind: str | None = None, **match: Any) -> list[dict[str, Any]]:
         """Entries, oldest first; only those of ``kind`` whose fields equal ``match``, if given."""
         with self._lock:
-            items = list(self._entries)
-        return [
-            e
-            for e in items
-            if (kind is None or e["kind"] == kind) and all(e.get(k) == v for k, v in match.items())
-        ]
+            items = [e for e in self._entries if kind is None or e.kind == kind]
+            rendered = [e.render() for e in items]
+        return [e for e in rendered if all(e.get(k) == v for k, v in match.items())]
 
     def clear(self) -> None:
         with self._lock:

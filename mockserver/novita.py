@@ -168,9 +168,9 @@ class NovitaMock:
             submit_time=now,
         )
         if failed is None and not stuck:
-            outputs = await ctx.generate(
-                image.image,
-                mask.image,
+            jobs = ctx.output_jobs(
+                image,
+                mask,
                 count=req.num_images,
                 seed=seed,
                 fmt=fmt,
@@ -178,17 +178,18 @@ class NovitaMock:
                 mask_invert=req.mask_invert,
                 mask_blur=req.mask_blur or 0,
             )
-            names = [f"{task.id}_{i}.{fmt}" for i in range(len(outputs))]
+            names = [f"{task.id}_{i}.{fmt}" for i in range(len(jobs))]
             assert task.finish_at is not None
-            stored = ctx.store_outputs(
-                outputs,
+            stored = ctx.store_jobs(
+                jobs,
                 names=names,
                 ttl=ctx.config.novita_url_ttl,
                 available_at=task.finish_at,
                 expired="expired_url" in faults,
             )
             task.file_keys = [s.key for s in stored]
-            task.data["sizes"] = [(o.width, o.height) for o in outputs]
+            task.results_ttl = ctx.config.novita_url_ttl
+            task.data["sizes"] = [ctx.output_size(job, image) for job in jobs]
         ctx.tasks.add(task)
         base = ctx.base_url(request)
         if req.webhook_url:
@@ -349,6 +350,7 @@ class NovitaMock:
             _, stored = ctx.files.lookup(key)
             if stored is None:
                 continue
+            data = await ctx.file_data(stored)
             name = (
                 stored.name
                 if target.save_to_path_directly
@@ -360,7 +362,7 @@ class NovitaMock:
                 "region": target.region,
                 "bucket": target.bucket,
                 "object_key": object_key,
-                "bytes": len(stored.data),
+                "bytes": len(data),
             }
             outcome: str
             if endpoint is None:
@@ -377,7 +379,7 @@ class NovitaMock:
             try:
                 async with ctx.http().put(
                     url,
-                    data=stored.data,
+                    data=data,
                     headers={"Content-Type": stored.content_type},
                     timeout=aiohttp.ClientTimeout(total=30),
                 ) as response:
