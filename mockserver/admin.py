@@ -25,6 +25,8 @@ ADMIN_PREFIX = "/__mock"
 def setup_admin(app: web.Application, ctx: MockContext) -> None:
     """Add the admin routes (they find ``ctx`` on the app, so one handler serves every app)."""
     r = app.router
+    r.add_get(ADMIN_PREFIX, _index)
+    r.add_get(ADMIN_PREFIX + "/", _index)
     r.add_get(ADMIN_PREFIX + "/health", _health)
     r.add_post(ADMIN_PREFIX + "/reset", _reset)
     r.add_get(ADMIN_PREFIX + "/journal", _journal)
@@ -62,6 +64,42 @@ async def _body(request: web.Request) -> Any:
             content_type="application/json",
         )
     return value
+
+
+ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/health", "status and provider ids"),
+    ("POST", "/reset", "forget tasks, files, journal, pending actions and run-time faults"),
+    ("GET", "/journal", "the request journal (?kind=&provider=&path=&method=)"),
+    ("DELETE", "/journal", "clear the journal"),
+    ("GET", "/clock", "the mock clock"),
+    ("POST", "/clock", '{"advance": s, "mode": "real"|"manual", "time_scale": x}'),
+    ("GET", "/faults", "fault rules and the fault catalogue"),
+    ("POST", "/faults", "add a fault rule"),
+    ("PUT", "/faults", "replace the fault rules"),
+    ("DELETE", "/faults", "clear the fault rules"),
+    ("GET", "/config", "the configuration (keys redacted)"),
+    ("PATCH", "/config", "change options at run time"),
+    ("POST", "/run-due", "run due webhook deliveries and uploads now"),
+    ("GET", "/tasks/{task_id}", "a task's state, eta, progress and polls"),
+    ("GET", "/openapi/", "the providers' OpenAPI documents"),
+)
+"""Every admin route, listed by ``GET /__mock/`` (the URL the start-up banner prints)."""
+
+
+async def _index(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    base = f"{request.scheme}://{request.host}{ADMIN_PREFIX}"
+    return web.json_response(
+        {
+            "service": "inpaintkit mock server",
+            "providers": sorted(ctx.providers),
+            "endpoints": [
+                {"method": method, "url": base + path, "description": text}
+                for method, path, text in ENDPOINTS
+            ],
+            "openapi": _documents(ctx, request),
+        }
+    )
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -206,21 +244,39 @@ async def _task_get(request: web.Request) -> web.Response:
     )
 
 
+def _document(ctx: MockContext, provider_id: str, server_url: str) -> dict[str, Any] | None:
+    """The OpenAPI document of a provider: the built-ins' from their contracts, a third-party
+    mock's from its optional ``openapi(server_url)`` method; ``None`` if it has none."""
+    from .openapi import has_document, openapi_document
+
+    if provider_id not in ctx.providers:
+        return None
+    if has_document(provider_id):
+        return openapi_document(provider_id, server_url=server_url)
+    own = getattr(ctx.providers[provider_id], "openapi", None)
+    if callable(own):
+        document = own(server_url)
+        return document if isinstance(document, dict) else None
+    return None
+
+
+def _documents(ctx: MockContext, request: web.Request) -> dict[str, str]:
+    """provider id -> document URL, for the providers that have a document (only those)."""
+    server = f"{request.scheme}://{request.host}"
+    base = f"{server}{ADMIN_PREFIX}/openapi/"
+    return {
+        p: f"{base}{p}.json" for p in sorted(ctx.providers) if _document(ctx, p, server) is not None
+    }
+
+
 async def _openapi_index(request: web.Request) -> web.Response:
-    ctx = _ctx(request)
-    base = f"{request.scheme}://{request.host}{ADMIN_PREFIX}/openapi/"
-    return web.json_response({p: f"{base}{p}.json" for p in sorted(ctx.providers)})
+    return web.json_response(_documents(_ctx(request), request))
 
 
 async def _openapi_doc(request: web.Request) -> web.Response:
     provider = request.match_info["provider"]
-    try:
-        from .openapi import openapi_document
-    except ImportError:
-        return web.json_response({"error": "OpenAPI documents are not available"}, status=501)
-    try:
-        document = openapi_document(provider, server_url=f"{request.scheme}://{request.host}")
-    except (KeyError, LookupError, ValueError):
+    document = _document(_ctx(request), provider, f"{request.scheme}://{request.host}")
+    if document is None:
         return web.json_response(
             {"error": f"provider: no OpenAPI document for {provider!r}"}, status=404
         )

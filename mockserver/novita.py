@@ -10,10 +10,13 @@ event at once.  ``custom_storage.aws_s3`` outputs are PUT to the configured S3 e
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from typing import Any
 
 import aiohttp
+import attrs
 from aiohttp import web
 
 from .app import read_json
@@ -411,7 +414,14 @@ class NovitaMock:
             body = {"code": 400, "reason": "INVALID_REQUEST_BODY", "message": message}
             return web.json_response({**body, "metadata": {}}, status=400)
         legacy = request.query.get("filter.type") or None  # the Python SDK's singular name
-        return web.json_response(query_models(query, offset, legacy_type=legacy))
+        body = _model_page(attrs.evolve(query, ignored=()), offset, legacy)
+        return web.Response(body=body, content_type="application/json")
+
+
+@functools.lru_cache(maxsize=256)
+def _model_page(query: ModelQuery, offset: int, legacy: str | None) -> bytes:
+    """One encoded page of the (static) model catalogue; pages are cached as bytes."""
+    return json.dumps(query_models(query, offset, legacy_type=legacy)).encode()
 
 
 def _bearer(request: web.Request) -> str | None:
