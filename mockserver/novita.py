@@ -414,8 +414,8 @@ class NovitaMock:
             body = {"code": 400, "reason": "INVALID_REQUEST_BODY", "message": message}
             return web.json_response({**body, "metadata": {}}, status=400)
         legacy = request.query.get("filter.type") or None  # the Python SDK's singular name
-        body = _model_page(attrs.evolve(query, ignored=()), offset, legacy)
-        return web.Response(body=body, content_type="application/json")
+        page = _model_page(attrs.evolve(query, ignored=()), offset, legacy)
+        return web.Response(body=page, content_type="application/json")
 
 
 @functools.lru_cache(maxsize=256)
