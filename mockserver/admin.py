@@ -103,8 +103,19 @@ async def _index(request: web.Request) -> web.Response:
 
 
 async def _health(request: web.Request) -> web.Response:
+    """Liveness and a little load information, for CI service health checks."""
     ctx = _ctx(request)
-    return web.json_response({"status": "ok", "providers": sorted(ctx.providers)})
+    return web.json_response(
+        {
+            "status": "ok",
+            "providers": sorted(ctx.providers),
+            "tasks": len(ctx.tasks),
+            "unfinished_tasks": ctx.tasks.unfinished(ctx.now()),
+            "pending_actions": len(ctx.scheduler),
+            "rendered_images": ctx.generator.rendered,
+            "workers": ctx.config.workers,
+        }
+    )
 
 
 async def _reset(request: web.Request) -> web.Response:

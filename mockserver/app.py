@@ -105,12 +105,21 @@ def create_app(
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
-    """Run due scheduled actions (webhooks, uploads) as mock time passes, then clean up."""
+    """Run due scheduled actions (webhooks, uploads) as mock time passes, then clean up.
+
+    Shutting down is graceful: the ticker finishes the pass it is in, so a webhook attempt
+    already on the wire completes (within ``webhook_timeout``) and is journaled, rather than
+    being cancelled half-sent.
+    """
     ctx = app[CONTEXT]
+    stopping = asyncio.Event()
 
     async def tick() -> None:
-        while True:
-            await asyncio.sleep(_TICK_SECONDS)
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), _TICK_SECONDS)
+            if stopping.is_set():
+                return
             try:
                 await ctx.scheduler.run_due()
             except Exception:  # a broken action must not stop the ticker
@@ -118,9 +127,11 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(tick())
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    stopping.set()
+    try:
+        await asyncio.wait_for(task, timeout=ctx.config.webhook_timeout + 1)
+    except (TimeoutError, asyncio.CancelledError):
+        log.warning("mock scheduler did not finish within the webhook timeout")
     await ctx.close()
 
 

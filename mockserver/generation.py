@@ -17,6 +17,7 @@ import asyncio
 import base64
 import concurrent.futures
 import hashlib
+import multiprocessing
 import threading
 from collections import OrderedDict
 from typing import Literal
@@ -167,7 +168,11 @@ class Generator:
 
     def _pool(self) -> concurrent.futures.Executor | None:
         if self._workers > 1 and self._executor is None:
-            self._executor = concurrent.futures.ProcessPoolExecutor(self._workers)
+            # spawn, not fork: the server may run in a thread of a bigger program
+            context = multiprocessing.get_context("spawn")
+            self._executor = concurrent.futures.ProcessPoolExecutor(
+                self._workers, mp_context=context
+            )
         return self._executor  # None: the loop's default thread pool
 
     async def render(self, job: OutputJob) -> bytes:
