@@ -54,6 +54,25 @@ class RawBody:
             return f"<{len(self.data)} bytes>"
 
 
+_LAZY_BODY_BYTES = 64 * 1024
+"""Response bodies up to this size are decoded when read; larger ones at once, so that the
+journal never holds megabytes of inline images."""
+
+
+def _shrink(value: Any) -> Any:
+    """What an entry keeps until it is read: long strings already summarised, large bodies
+    decoded.  Cheap (no redaction), and bounds the journal's memory by ``journal_size``."""
+    if isinstance(value, RawBody):
+        return value if len(value.data) <= _LAZY_BODY_BYTES else _shrink(value.value())
+    if isinstance(value, Mapping):
+        return {k: _shrink(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shrink(v) for v in value]
+    if isinstance(value, str) and len(value) > _LONG_STRING:
+        return _summarise(value)
+    return value
+
+
 def _redact(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, RawBody):
         value = value.value()
@@ -118,13 +137,14 @@ class Journal:
     def record(self, kind: str, *, secrets: Iterable[str] = (), **fields: Any) -> None:
         """Append an entry of ``kind`` (``request``, ``webhook``, ``fetch``, ``upload``, ...).
 
-        ``fields`` are kept as given and redacted (``secrets`` scrubbed, long strings
-        summarised) when the entry is first read; callers must not mutate them afterwards.
+        Long strings are summarised now; redaction (``secrets`` scrubbed) happens when the
+        entry is first read.
         """
         secret_list = [s for s in secrets if s]
+        kept = _shrink(fields)
         with self._lock:
             self._seq += 1
-            self._entries.append(_Entry(self._seq, kind, fields, secret_list))
+            self._entries.append(_Entry(self._seq, kind, kept, secret_list))
 
     def entries(self, kind: str | None = None, **match: Any) -> list[dict[str, Any]]:
         """Entries, oldest first; only those of ``kind`` whose fields equal ``match``, if given."""
