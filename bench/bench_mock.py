@@ -10,8 +10,10 @@ concurrent connections) runs on another.  Every endpoint gets one bounded run (a
   the documents (validating requests); WireMock gets one stub per documented operation, answering
   its documented example.  Rates are requests per second; ``ratio`` is the mock's over Prism's.
 - **Lifecycle**: jobs of a 512x512 image, each with its own seed (so nothing is served from a
-  cache), submit -> poll until final -> download every output, per provider; jobs per second of
-  one server core.
+  cache), submit -> poll until final -> download every output, per provider.
+
+Every rate is given twice: per wall-clock second, and per CPU-second the server process used
+(read from /proc), which is its rate on a core of its own even when the machine is shared.
 
 Set-up: Prism and WireMock come from npm into ``bench/.npm`` (``npm install --prefix bench/.npm
 @stoplight/prism-cli wiremock``; WireMock's package carries the jar and needs Java).  Missing
@@ -197,26 +199,36 @@ async def seed_tasks(base: str, count: int) -> tuple[dict[str, list[str]], str |
 
 
 async def measure(
-    ops: dict[str, Any], *, requests: int, seconds: float, label: str
+    ops: dict[str, Any], *, requests: int, seconds: float, label: str, pid: int
 ) -> dict[str, Rate]:
     rates = {}
     for name, op in ops.items():
         rate = await hammer(
-            name, op, concurrency=CONCURRENCY, max_requests=requests, max_seconds=seconds
+            name,
+            op,
+            concurrency=CONCURRENCY,
+            max_requests=requests,
+            max_seconds=seconds,
+            server_pid=pid,
         )
         rates[name] = rate
         print(
-            f"  [{label}] {name:28s} {rate.per_second:8.1f}/s  p50 {rate.p50_ms:7.1f} ms  "
+            f"  [{label}] {name:28s} {rate.per_second:8.1f}/s  "
+            f"{_fmt(rate.per_cpu_second):>8s}/cpu-s  p50 {rate.p50_ms:7.1f} ms  "
             f"statuses {dict(sorted(rate.statuses.items()))} failures {rate.failures}",
             flush=True,
         )
     return rates
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 # -- the lifecycle -------------------------------------------------------------------------------
 
 
-async def lifecycle(base: str, provider: str, *, jobs: int, seconds: float) -> Rate:
+async def lifecycle(base: str, provider: str, *, jobs: int, seconds: float, pid: int) -> Rate:
     path, make = SUBMIT[provider]
 
     async def job(s: aiohttp.ClientSession, i: int) -> int:
@@ -259,6 +271,7 @@ async def lifecycle(base: str, provider: str, *, jobs: int, seconds: float) -> R
         max_requests=jobs,
         max_seconds=seconds,
         warmup=2,
+        server_pid=pid,
     )
 
 
@@ -406,7 +419,13 @@ async def run_others(docs: dict[str, Path], args: argparse.Namespace) -> dict[st
                 if PROVIDER_OF[name.split()[0]] == provider
             }
             prism_rates.update(
-                await measure(ops, requests=args.requests, seconds=args.seconds, label="prism")
+                await measure(
+                    ops,
+                    requests=args.requests,
+                    seconds=args.seconds,
+                    label="prism",
+                    pid=server.process.pid,
+                )
             )
         finally:
             server.stop()
@@ -420,6 +439,7 @@ async def run_others(docs: dict[str, Path], args: argparse.Namespace) -> dict[st
                 requests=args.requests,
                 seconds=args.seconds,
                 label="wiremock",
+                pid=wiremock.process.pid,
             )
         finally:
             wiremock.stop()
@@ -427,25 +447,29 @@ async def run_others(docs: dict[str, Path], args: argparse.Namespace) -> dict[st
 
 
 def table(results: dict[str, dict[str, Rate]]) -> str:
+    """Requests per second (wall clock) and per server CPU-second, per server and endpoint."""
     names = list(results["mock"])
     servers = list(results)
-    head = "| endpoint | " + " | ".join(f"{s} req/s" for s in servers)
+    head = "| endpoint | " + " | ".join(f"{s} req/s (per cpu-s)" for s in servers)
     if "prism" in results:
-        head += " | mock / prism"
+        head += " | mock / prism (per cpu-s)"
     lines = [head + " |", "|" + "---|" * (len(servers) + 1 + ("prism" in results))]
     for name in names:
         cells = []
         for server in servers:
             rate = results[server].get(name)
-            cells.append("n/a" if rate is None else f"{rate.per_second:.1f}")
+            cells.append(
+                "n/a" if rate is None else f"{rate.per_second:.0f} ({_fmt(rate.per_cpu_second)})"
+            )
         row = f"| {name} | " + " | ".join(cells)
         if "prism" in results:
-            prism = results["prism"].get(name)
-            row += " | " + (
-                f"{results['mock'][name].per_second / prism.per_second:.1f}x"
-                if prism and prism.per_second
-                else "n/a"
-            )
+            prism, mock = results["prism"].get(name), results["mock"][name]
+            if prism and prism.per_second:
+                row += f" | {mock.per_second / prism.per_second:.1f}x"
+                if prism.per_cpu_second and mock.per_cpu_second:
+                    row += f" ({mock.per_cpu_second / prism.per_cpu_second:.1f}x)"
+            else:
+                row += " | n/a"
         lines.append(row + " |")
     return "\n".join(lines)
 
@@ -464,12 +488,16 @@ async def main_async(args: argparse.Namespace) -> int:
             requests=args.requests,
             seconds=args.seconds,
             label="mock",
+            pid=mock.process.pid,
         )
         for provider in PROVIDERS:
-            rate = await lifecycle(mock.url, provider, jobs=args.jobs, seconds=args.seconds)
+            rate = await lifecycle(
+                mock.url, provider, jobs=args.jobs, seconds=args.seconds, pid=mock.process.pid
+            )
             lifecycles[provider] = rate
             print(
                 f"  [mock] {provider:18s} lifecycle {rate.per_second:7.1f} jobs/s "
+                f"{_fmt(rate.per_cpu_second)} jobs/cpu-s "
                 f"(p50 {rate.p50_ms:.0f} ms, failures {rate.failures})",
                 flush=True,
             )
@@ -481,16 +509,16 @@ async def main_async(args: argparse.Namespace) -> int:
     print()
     print(table(results))
     print()
-    print("| provider | lifecycle jobs/s (one server core, 512x512, submit + polls + download) |")
-    print("|---|---|")
+    print("| provider | lifecycle jobs/s (512x512: submit + polls + download) | per server cpu-s |")
+    print("|---|---|---|")
     for provider, rate in lifecycles.items():
-        print(f"| {provider} | {rate.per_second:.1f} |")
+        print(f"| {provider} | {rate.per_second:.1f} | {_fmt(rate.per_cpu_second)} |")
     if args.json:
-        data = {
-            server: {name: rate.per_second for name, rate in rates.items()}
+        data: dict[str, Any] = {
+            server: {name: [rate.per_second, rate.per_cpu_second] for name, rate in rates.items()}
             for server, rates in results.items()
         }
-        data["lifecycle"] = {p: r.per_second for p, r in lifecycles.items()}
+        data["lifecycle"] = {p: [r.per_second, r.per_cpu_second] for p, r in lifecycles.items()}
         Path(args.json).write_text(json.dumps(data, indent=2))  # noqa: ASYNC240
     shutil.rmtree(workdir, ignore_errors=True)
     return 0

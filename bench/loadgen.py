@@ -38,10 +38,20 @@ class Rate:
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
+    server_cpu: float | None = None
+    """CPU seconds the server process (and its children) used during the run."""
 
     @property
     def per_second(self) -> float:
         return self.count / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def per_cpu_second(self) -> float | None:
+        """Requests per CPU-second of the server: its rate on one whole core of its own,
+        whatever else the machine was doing."""
+        if not self.server_cpu:
+            return None
+        return self.count / self.server_cpu
 
     @property
     def p50_ms(self) -> float:
@@ -59,8 +69,10 @@ async def hammer(
     max_requests: int,
     max_seconds: float,
     warmup: int = 20,
+    server_pid: int | None = None,
 ) -> Rate:
-    """Run ``op`` ``max_requests`` times (or for ``max_seconds``) with ``concurrency`` workers."""
+    """Run ``op`` ``max_requests`` times (or for ``max_seconds``) with ``concurrency`` workers;
+    with ``server_pid``, also measure the server's CPU time over the run."""
     connector = aiohttp.TCPConnector(limit=concurrency * 2, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -68,6 +80,7 @@ async def hammer(
             await op(session, -1 - i)
         rate = Rate(name, 0, 0.0)
         counter = iter(range(max_requests))
+        cpu_before = cpu_seconds(server_pid) if server_pid else None
         started = time.perf_counter()
         deadline = started + max_seconds
 
@@ -87,7 +100,20 @@ async def hammer(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         rate.seconds = time.perf_counter() - started
+        if server_pid and cpu_before is not None:
+            after = cpu_seconds(server_pid)
+            rate.server_cpu = None if after is None else after - cpu_before
     return rate
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, the process and its waited-for children) from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # -- inputs ------------------------------------------------------------------------------------

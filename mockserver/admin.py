@@ -216,8 +216,8 @@ async def _config_get(request: web.Request) -> web.Response:
 
 
 async def _config_patch(request: web.Request) -> web.Response:
-    """Change options at run time.  ``host``, ``port`` and the store sizes only take effect at
-    start-up; everything else applies to the next request."""
+    """Change options at run time.  ``host``, ``port``, ``workers`` and the store and cache
+    sizes only take effect at start-up; everything else applies to the next request."""
     ctx = _ctx(request)
     body = await _body(request)
     try:
