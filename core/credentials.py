@@ -7,10 +7,9 @@ the moment of sending (:func:`apply_auth`), and scrubbed from any provider body 
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -19,7 +18,15 @@ import attrs
 from .errors import AuthenticationError
 from .provider import BearerAuth, BodyKeyAuth, HttpRequest, NoAuth, ProviderSpec
 
-__all__ = ["REDACTED", "Secret", "apply_auth", "redact", "redact_text", "resolve_key"]
+__all__ = [
+    "REDACTED",
+    "Secret",
+    "apply_auth",
+    "redact",
+    "redact_text",
+    "resolve_key",
+    "text_redactor",
+]
 
 REDACTED = "***"
 
@@ -115,7 +122,6 @@ class _Rules:
     patterns: tuple[re.Pattern[str], ...]
 
 
-@functools.lru_cache(maxsize=64)
 def _rules(secrets: tuple[str, ...]) -> _Rules:
     spellings = tuple(spelling for secret in secrets for spelling in _spellings(secret))
     return _Rules(secrets, spellings, _patterns(secrets))
@@ -180,8 +186,15 @@ def _redact_value(value: Any, rules: _Rules, marker: str) -> Any:
 
 
 def redact_text(text: str, secrets: tuple[str, ...], *, marker: str = REDACTED) -> str:
-    """:func:`redact` for one string (the mock's journal uses it with its own marker)."""
+    """:func:`redact` for one string."""
+    return text_redactor(secrets, marker=marker)(text)
+
+
+def text_redactor(secrets: tuple[str, ...], *, marker: str = REDACTED) -> Callable[[str], str]:
+    """:func:`redact_text` with the rules built once, for redacting many strings (the mock's
+    journal uses it, with its own marker).  Nothing is cached beyond the returned function."""
     secrets = tuple(s for s in secrets if s)
     if not secrets:
-        return text
-    return _redact_text(text, _rules(secrets), marker)
+        return lambda text: text
+    rules = _rules(secrets)
+    return lambda text: _redact_text(text, rules, marker)

@@ -15,10 +15,10 @@ import hashlib
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from inpaintkit.credentials import redact_text
+from inpaintkit.credentials import text_redactor
 
 __all__ = ["REDACTED", "Journal", "RawBody", "redact"]
 
@@ -35,8 +35,11 @@ def _summarise(text: str) -> str:
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of ``value`` with secret fields, the given secret strings and long blobs replaced."""
-    secret_list = [s for s in secrets if s]
-    return _redact(value, secret_list)
+    return _redact(value, _scrubber(secrets))
+
+
+def _scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
+    return text_redactor(tuple(s for s in secrets if s), marker=REDACTED)
 
 
 class RawBody:
@@ -73,7 +76,7 @@ def _shrink(value: Any) -> Any:
     return value
 
 
-def _redact(value: Any, secrets: list[str]) -> Any:
+def _redact(value: Any, scrub: Callable[[str], str]) -> Any:
     if isinstance(value, RawBody):
         value = value.value()
     if isinstance(value, Mapping):
@@ -83,25 +86,26 @@ def _redact(value: Any, secrets: list[str]) -> Any:
             if key.lower() in SECRET_FIELDS and v not in (None, ""):
                 out[key] = REDACTED
             else:
-                out[key] = _redact(v, secrets)
+                out[key] = _redact(v, scrub)
         return out
     if isinstance(value, list | tuple):
-        return [_redact(v, secrets) for v in value]
+        return [_redact(v, scrub) for v in value]
     if isinstance(value, str):
         if len(value) > _LONG_STRING:  # summarised: the text itself never reaches the journal
             return _summarise(value)
-        return redact_text(value, tuple(secrets), marker=REDACTED) if secrets else value
+        return scrub(value)
     return value
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
     """Headers with auth-bearing ones replaced; only the first value of a repeated header kept."""
+    scrub = _scrubber(secrets)
     out: dict[str, str] = {}
     for name, value in headers.items():
         if name.lower() in SECRET_HEADERS:
             out[name] = REDACTED
         elif name not in out:
-            out[name] = _redact(value, [s for s in secrets if s])
+            out[name] = _redact(value, scrub)
     return out
 
 
@@ -121,7 +125,8 @@ class _Entry:
     def render(self) -> dict[str, Any]:
         if self._rendered is None:
             fields = self._fields or {}
-            self._rendered = {"seq": self.seq, "kind": self.kind, **_redact(fields, self._secrets)}
+            redacted = _redact(fields, _scrubber(self._secrets))
+            self._rendered = {"seq": self.seq, "kind": self.kind, **redacted}
             self._fields, self._secrets = None, []  # the secrets go with the raw fields
         return self._rendered
 
