@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import CONTEXT
-from .bodies import MAX_JSON_DEPTH, read_json
+from .bodies import MAX_JSON_DEPTH, read_json, read_raw
 from .config import ConfigError, FaultRule, MockConfig
 from .context import MockContext
 from .faults import FAULTS, rule_from_spec
@@ -54,7 +54,7 @@ def _bad(message: str) -> web.Response:
 
 
 async def _body(request: web.Request) -> Any:
-    if not await request.read():
+    if not await read_raw(request):
         return {}
     ok, value = await read_json(request)
     if not ok:

@@ -24,7 +24,9 @@ from urllib.parse import parse_qsl
 import attrs
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.base_protocol import BaseProtocol
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
+from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDict, MultiDict
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "parse_json",
     "read_form",
     "read_json",
+    "read_raw",
 ]
 
 MAX_JSON_DEPTH = 64
@@ -116,11 +119,21 @@ def parse_json(raw: bytes) -> tuple[bool, Any]:
     return (True, value) if json_depth_ok(value) else (False, None)
 
 
+async def read_raw(request: web.Request) -> bytes:
+    """The body bytes; ``b""`` when the body cannot be read (a ``Content-Encoding`` it does not
+    match, a broken chunked stream), so that a handler answers "not JSON" the provider's way
+    instead of letting the error escape as a 500."""
+    try:
+        return await request.read()
+    except (RequestPayloadError, HttpProcessingError):
+        return b""
+
+
 async def read_json(request: web.Request) -> tuple[bool, Any]:
     """The request body parsed as JSON, cached on the request: ``(True, value)`` or
-    ``(False, None)`` when it is empty, not JSON, or nested deeper than the limit."""
+    ``(False, None)`` when it is empty, unreadable, not JSON, or nested deeper than the limit."""
     if _JSON_CACHE not in request:
-        request[_JSON_CACHE] = parse_json(await request.read())
+        request[_JSON_CACHE] = parse_json(await read_raw(request))
     cached: tuple[bool, Any] = request[_JSON_CACHE]
     return cached
 
@@ -138,7 +151,7 @@ async def read_form(request: web.Request) -> ParsedForm:
     well-formed form gives the fields and files read before the fault (often none).
     """
     if _FORM_CACHE not in request:
-        raw = await request.read()
+        raw = await read_raw(request)
         fields: MultiDict[str] = MultiDict()
         files: MultiDict[FormFile] = MultiDict()
         if request.content_type == "multipart/form-data":
@@ -183,7 +196,7 @@ async def journal_body(request: web.Request) -> Any:
     ok, value = await read_json(request)
     if ok:
         return value
-    raw = await request.read()
+    raw = await read_raw(request)
     if not raw:
         return None
     return {
