@@ -12,6 +12,12 @@ def hole(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.Image:
     return mask
 
 
+def rgb(image: Image.Image, x: int, y: int) -> tuple[int, ...]:
+    pixel = image.getpixel((x, y))
+    assert isinstance(pixel, tuple)
+    return tuple(int(v) for v in pixel)
+
+
 def two_colours(size: tuple[int, int]) -> Image.Image:
     """Red on the left half, blue on the right."""
     image = Image.new("RGB", size, (200, 0, 0))
@@ -23,8 +29,7 @@ def test_the_fill_continues_the_colours_around_the_hole() -> None:
     size = (256, 128)
     image = two_colours(size)
     out = finish_fill(prepare_fill(image, hole(size, (64, 32, 191, 95))), seed=1)
-    left, middle, right = (out.getpixel((x, 64)) for x in (70, 128, 185))
-    assert isinstance(left, tuple) and isinstance(middle, tuple) and isinstance(right, tuple)
+    left, middle, right = (rgb(out, x, 64) for x in (70, 128, 185))
     assert left[0] > 120 > left[2]  # reddish next to the red side
     assert right[2] > 120 > right[0]  # bluish next to the blue side
     assert abs(middle[0] - middle[2]) < 80  # a blend in between, no hard seam
@@ -34,8 +39,7 @@ def test_a_flat_surrounding_gives_a_flat_fill_up_to_the_grain() -> None:
     image = Image.new("RGB", (96, 96), (90, 140, 30))
     out = finish_fill(prepare_fill(image, hole((96, 96), (20, 20, 75, 75))), seed=3)
     for x, y in ((30, 30), (48, 48), (70, 60)):
-        pixel = out.getpixel((x, y))
-        assert isinstance(pixel, tuple)
+        pixel = rgb(out, x, y)
         assert all(
             abs(a - b) <= TEXTURE_AMPLITUDE + 1 for a, b in zip(pixel, (90, 140, 30), strict=True)
         )
