@@ -44,6 +44,13 @@ class StoredFile:
     ttl: float | None
     job: Any = attrs.field(default=None, repr=False)
 
+    @property
+    def weight(self) -> int:
+        """Bytes this file holds in memory: its data, or until rendered, its recipe's inputs."""
+        if self.data is not None:
+            return len(self.data)
+        return int(getattr(self.job, "input_bytes", 0))
+
     def expires_at(self) -> float | None:
         return None if self.ttl is None else self.available_at + self.ttl
 
@@ -75,7 +82,8 @@ class FileStore:
         job: Any = None,
     ) -> StoredFile:
         """Store ``data`` (or ``job``, a recipe rendered later) under a fresh key (or ``key``,
-        replacing a reserved placeholder).  Sizes count once the bytes exist."""
+        replacing a reserved placeholder).  A recipe weighs its input images until rendered,
+        so files never rendered still count against ``max_bytes``."""
         now = self._now()
         with self._lock:
             if key is None:
@@ -83,7 +91,7 @@ class FileStore:
                 key = hashlib.sha256(f"{self._counter}:{name}:{now}".encode()).hexdigest()[:24]
             old = self._files.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.data or b"")
+                self._bytes -= old.weight
             stored = StoredFile(
                 key=key,
                 name=name,
@@ -95,7 +103,7 @@ class FileStore:
                 job=job,
             )
             self._files[key] = stored
-            self._bytes += len(data or b"")
+            self._bytes += stored.weight
             self._evict()
             return stored
 
@@ -104,9 +112,11 @@ class FileStore:
         with self._lock:
             if stored.data is not None:
                 return
+            before = stored.weight
             stored.data = data
+            stored.job = None  # the inputs are no longer needed
             if self._files.get(stored.key) is stored:
-                self._bytes += len(data)
+                self._bytes += stored.weight - before
                 self._evict(keep=stored.key)
 
     def _evict(self, keep: str | None = None) -> None:
@@ -117,7 +127,7 @@ class FileStore:
                 self._files.move_to_end(oldest)
                 continue
             evicted = self._files.pop(oldest)
-            self._bytes -= len(evicted.data or b"")
+            self._bytes -= evicted.weight
 
     def lookup(self, key: str) -> tuple[Status, StoredFile | None]:
         now = self._now()

@@ -98,6 +98,11 @@ class OutputJob:
         return hashlib.sha256(text).hexdigest()
 
     @property
+    def input_bytes(self) -> int:
+        """Memory the recipe holds (its encoded inputs), for the file store's size bound."""
+        return len(self.image.raw or b"") + len(self.mask.raw or b"" if self.mask else b"")
+
+    @property
     def content_type(self) -> str:
         return "text/plain" if self.encoding == "base64" else imaging.CONTENT_TYPES[self.fmt]
 
