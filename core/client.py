@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -28,18 +29,18 @@ from typing import Any
 import aiohttp
 import attrs
 
-from . import images
+from . import images, waiting
 from .clock import Clock, SystemClock
 from .credentials import Secret, apply_auth, redact, resolve_key
 from .errors import (
     FieldError,
     InpaintError,
-    InpaintTimeoutError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
     SubmitOutcomeUnknownError,
     ValidationError,
+    as_server_error,
 )
 from .job import ImageInput, InpaintJob
 from .planning import Plan, UnsupportedPolicy, check_native, plan_job, seeds_for_batches
@@ -60,6 +61,7 @@ from .provider import (
     TaskState,
 )
 from .result import InpaintResult, ResultImage, Timings
+from .settings import DEFAULT_MAX_REQUESTS_PER_JOB, ClientSettings
 from .transport import AiohttpTransport, Transport, TransportError
 
 __all__ = ["InpaintClient", "JobHandle"]
@@ -96,6 +98,12 @@ class InpaintClient:
     all three at their real paths), ``base_urls`` overrides per provider.  ``concurrency``
     bounds requests in flight; ``unsupported`` is the policy for fields a provider cannot honour
     (``"strict"``, ``"warn"`` or ``"drop"``).
+
+    ``deadline`` (seconds from submit to result) and ``request_timeout`` must be finite and
+    positive; ``max_requests_per_job`` caps how many requests one job may be split into (a job
+    over it is rejected before anything is sent); ``retry_jitter`` stretches retry delays by up
+    to that fraction, drawn from a generator seeded with ``random_seed`` (fixed seed, same
+    delays).  Out-of-range settings raise :class:`~inpaintkit.settings.SettingsError`.
     """
 
     def __init__(
@@ -111,9 +119,17 @@ class InpaintClient:
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         deadline: float | None = None,
         transport: Transport | None = None,
+        max_requests_per_job: int = DEFAULT_MAX_REQUESTS_PER_JOB,
+        retry_jitter: float = 0.1,
+        random_seed: int | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency: must be >= 1, got {concurrency}")
+        self.settings = ClientSettings(
+            concurrency=concurrency,
+            request_timeout=request_timeout,
+            deadline=deadline,
+            max_requests_per_job=max_requests_per_job,
+            retry_jitter=retry_jitter,
+        )
         self._api_keys = {
             k: v if isinstance(v, Secret) else Secret(v) for k, v in (api_keys or {}).items()
         }
@@ -123,8 +139,11 @@ class InpaintClient:
         self.clock: Clock = clock or SystemClock()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._unsupported = UnsupportedPolicy(unsupported)
-        self._request_timeout = request_timeout
+        self._request_timeout = float(request_timeout)
         self._deadline = deadline
+        self._max_requests_per_job = max_requests_per_job
+        self._retry_jitter = float(retry_jitter)
+        self._rng = random.Random(random_seed)
         self._transport = transport
         self._session: aiohttp.ClientSession | None = None
 
@@ -322,65 +341,39 @@ class InpaintClient:
     async def _poll_until_done(
         self, adapter: ProviderAdapter, key: Secret, pending: Pending, started: float
     ) -> tuple[Done, int]:
+        """Drive :func:`inpaintkit.waiting.step` until it finishes or raises (the policy is
+        there; this loop only sleeps, sends and parses)."""
         spec = adapter.spec
-        policy = spec.polling
-        deadline_at = started + self._deadline_for(spec)
-        handle = pending.handle
-        eta = pending.eta
-        attempt = 0
-        polls = 0
-        errors = 0
-        retry_after: float | None = None
+        state = waiting.start(
+            pending,
+            provider=spec.id,
+            policy=spec.polling,
+            budgets=waiting.Budgets.from_policy(spec.polling, jitter=self._retry_jitter),
+            started=started,
+            deadline=self._deadline_for(spec),
+        )
+        observation: waiting.Observation = pending
         while True:
-            delay = retry_after if retry_after is not None else policy.poll_delay(attempt, eta=eta)
-            now = self.clock.time()
-            if now >= deadline_at:
-                raise InpaintTimeoutError(
-                    f"task {handle.task_id} not finished after {self._deadline_for(spec):g} s",
-                    provider=spec.id,
-                    task_id=handle.task_id,
+            state, action = waiting.step(state, observation, self.clock.time(), self._rng)
+            if isinstance(action, waiting.Finish):
+                return action.done, state.polls
+            if isinstance(action, waiting.Raise):
+                raise action.error
+            if action.reason != "pending":
+                log.info(
+                    "%s: task %s: %s, polling again in %.1f s",
+                    spec.id,
+                    state.task_id,
+                    action.reason,
+                    action.delay,
                 )
-            await self.clock.sleep(min(delay, deadline_at - now))
-            retry_after = None
+            await self.clock.sleep(action.delay)
             try:
-                response = await self._send(spec, key, adapter.build_poll(handle))
+                response = await self._send(spec, key, adapter.build_poll(state.handle))
             except TransportError as exc:
-                errors += 1
-                if errors > policy.max_poll_errors:
-                    raise ProviderUnavailableError(
-                        f"polling task {handle.task_id} failed {errors} times in a row ({exc})",
-                        provider=spec.id,
-                        task_id=handle.task_id,
-                    ) from None
-                attempt += 1
+                observation = waiting.TransportFailed(str(exc))
                 continue
-            polls += 1
-            state = self._scrub(adapter.parse_poll(handle, response), key)
-            if isinstance(state, Done):
-                return state, polls
-            if isinstance(state, Pending):
-                handle = state.handle
-                eta = state.eta
-                errors = 0
-                attempt += 1
-                continue
-            error = state.error
-            transient = isinstance(error, RateLimitedError) or (
-                type(error) is ProviderError and (error.status or 0) >= 500
-            )
-            if transient:
-                errors += 1
-                if errors > policy.max_poll_errors:
-                    raise error
-                if isinstance(error, RateLimitedError):
-                    retry_after = policy.retry_delay(
-                        errors - 1, retry_after=error.retry_after, rate_limited=True
-                    )
-                attempt += 1
-                continue
-            if error.task_id is None:
-                error.task_id = handle.task_id
-            raise error
+            observation = self._scrub(adapter.parse_poll(state.handle, response), key)
 
     # --- I/O helpers ----------------------------------------------------------------------
 
@@ -400,8 +393,10 @@ class InpaintClient:
         """Remove the key from any raw body a state or its error carries."""
         secrets = (key.reveal(),)
         if isinstance(state, Failed):
-            state.error.raw_body = redact(state.error.raw_body, secrets)
-            return attrs.evolve(state, raw=redact(state.raw, secrets))
+            error = as_server_error(state.error).evolve(
+                raw_body=redact(state.error.raw_body, secrets)
+            )
+            return attrs.evolve(state, error=error, raw=redact(state.raw, secrets))
         return attrs.evolve(state, raw=redact(state.raw, secrets))
 
     async def _read_image(self, image: ImageInput, path: str) -> bytes:
@@ -450,8 +445,7 @@ class InpaintClient:
             try:
                 data = await self._download_url(remote.url, "result image")
             except InpaintError as exc:
-                exc.provider = spec.id
-                raise
+                raise exc.evolve(provider=spec.id) from None
         else:
             raise ProviderError("a result image has neither a URL nor data", provider=spec.id)
         data = _decode_text_image(data)

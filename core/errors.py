@@ -12,12 +12,13 @@ fix the job (:class:`ValidationError`), fix the key (:class:`AuthenticationError
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 import attrs
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "FieldError",
     "InpaintError",
     "InpaintTimeoutError",
@@ -25,10 +26,13 @@ __all__ = [
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitedError",
+    "ServerError",
     "SubmitOutcomeUnknownError",
     "TaskFailedError",
     "UnsupportedFieldError",
     "ValidationError",
+    "as_server_error",
+    "server_error_class",
 ]
 
 _MAX_VALUE_REPR = 80
@@ -76,6 +80,14 @@ class InpaintError(Exception):
     """
 
     default_hint = "See the error message and the provider's raw response body."
+    transient: bool = False
+    """Whether waiting and asking again may succeed (a 429, a 5xx, an unreachable provider).
+
+    The waiting policy (:mod:`inpaintkit.waiting`) reads only this attribute, so a plugin's own
+    error subclass decides its retry behaviour by where it sits in the hierarchy."""
+    task_ids: tuple[str, ...] = ()
+    """Every task this call submitted that may run (and be billed) although the call failed:
+    the siblings of a failed request of a split job, the tasks in flight at ``close()``."""
 
     def __init__(
         self,
@@ -104,11 +116,30 @@ class InpaintError(Exception):
         name = type(self).__name__
         return f"{name}({self.message!r}, provider={self.provider!r}, status={self.status!r})"
 
+    def evolve(self, **changes: Any) -> Self:
+        """A copy with some attributes replaced (``task_id=...``, ``raw_body=...``).
+
+        Errors can be shared (a parsed state kept in a handle, an error cached by a plugin), so
+        the runtime never mutates one in place; it raises an evolved copy instead.
+        """
+        clone = type(self).__new__(type(self))
+        Exception.__init__(clone, *self.args)
+        clone.__dict__.update(self.__dict__)
+        for name, value in changes.items():
+            if not hasattr(self, name):
+                raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+            setattr(clone, name, value)
+        clone.__cause__ = self.__cause__
+        clone.__suppress_context__ = self.__suppress_context__
+        return clone
+
 
 class ValidationError(InpaintError, ValueError):
     """The job is invalid: every failing field is listed in :attr:`errors`, not only the first."""
 
     default_hint = "Fix the fields listed above and submit again."
+    head = "invalid job"
+    """The first words of the message (a subclass about settings says so instead)."""
 
     def __init__(
         self,
@@ -123,7 +154,7 @@ class ValidationError(InpaintError, ValueError):
         if not self.errors:
             raise ValueError("ValidationError needs at least one FieldError")
         count = len(self.errors)
-        head = "invalid job" if provider is None else f"job rejected for {provider}"
+        head = self.head if provider is None else f"job rejected for {provider}"
         lines = "\n".join(f"  {e}" for e in self.errors)
         message = f"{head}: {count} field error{'s' if count != 1 else ''}\n{lines}"
         super().__init__(message, provider=provider, raw_body=raw_body, status=status, hint=hint)
@@ -161,6 +192,7 @@ class RateLimitedError(InpaintError):
     """The provider is rate limiting this account; :attr:`retry_after` says how long to wait."""
 
     default_hint = "Wait and try again, or lower the client's concurrency."
+    transient = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -214,7 +246,53 @@ class ProviderError(InpaintError):
     default_hint = "This is likely a problem at the provider; try again later."
 
 
+class ServerError(ProviderError):
+    """The provider answered with a 5xx: its own failure, worth asking again."""
+
+    transient = True
+
+
 class ProviderUnavailableError(ProviderError):
     """The provider could not be reached at all (connection refused, DNS failure, reset)."""
 
     default_hint = "Check the base URL and network, then try again."
+    transient = True
+
+
+def as_server_error(error: InpaintError) -> InpaintError:
+    """``error``, or a :class:`ServerError` copy of it when it is a plain 5xx ProviderError.
+
+    The runtime applies this to what adapters return, so a third-party plugin that still raises
+    ``ProviderError(status=503)`` gets 5xx retries without knowing about :class:`ServerError`.
+    """
+    if type(error) is not ProviderError or server_error_class(ProviderError, error.status) is (
+        ProviderError
+    ):
+        return error
+    clone = ServerError.__new__(ServerError)
+    Exception.__init__(clone, *error.args)
+    clone.__dict__.update(error.__dict__)
+    return clone
+
+
+def server_error_class(cls: type[InpaintError], status: int | None) -> type[InpaintError]:
+    """``cls``, or :class:`ServerError` when a plain :class:`ProviderError` came with a 5xx.
+
+    Plugins map statuses and reasons to classes; passing the result through this helper is what
+    makes a 5xx transient without each plugin knowing the rule.
+    """
+    if cls is ProviderError and status is not None and status >= 500:
+        return ServerError
+    return cls
+
+
+class ClientClosedError(InpaintError):
+    """The client was closed while this call was still in flight; nothing more was sent.
+
+    Tasks already submitted may still run (and be billed) at the provider; :attr:`task_ids`
+    lists those known to this call.
+    """
+
+    default_hint = (
+        "Keep the client open until every call has returned, or check the listed tasks later."
+    )

@@ -25,6 +25,7 @@ from inpaintkit.errors import (
     RateLimitedError,
     TaskFailedError,
     ValidationError,
+    server_error_class,
 )
 from inpaintkit.parsing import first_value, lenient_number
 
@@ -184,4 +185,5 @@ def error_from_body(
         kw.pop("task_id", None)
         path = _field_path(leading) if leading is not None else "$"
         return ValidationError([FieldError.missing(path, message_text or "rejected")], **kw)
-    return ProviderError(message_text or f"ModelsLab answered HTTP {status}", **kw)
+    cls = server_error_class(ProviderError, status)
+    return cls(message_text or f"ModelsLab answered HTTP {status}", **kw)

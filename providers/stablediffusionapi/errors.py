@@ -25,6 +25,7 @@ from inpaintkit.errors import (
     RateLimitedError,
     TaskFailedError,
     ValidationError,
+    server_error_class,
 )
 from inpaintkit.parsing import first_value, lenient_number, retry_after_header
 from inpaintkit.provider import HttpResponse
@@ -202,7 +203,8 @@ def error_from_body(
         found = _by_text(text, body=body, status=status, headers=headers)
         if found is not None:
             return found
-        return ProviderError(text or f"HTTP {status} from the provider", **common)
+        cls = server_error_class(ProviderError, status)
+        return cls(text or f"HTTP {status} from the provider", **common)
 
     found = _by_text(text, body=body, status=status, headers=headers)
     if found is not None:
