@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import attrs
@@ -33,15 +33,15 @@ from . import images, waiting
 from .clock import Clock, SystemClock
 from .credentials import Secret, apply_auth, redact, resolve_key
 from .errors import (
+    ClientClosedError,
     FieldError,
     InpaintError,
     ProviderError,
     ProviderUnavailableError,
-    RateLimitedError,
-    SubmitOutcomeUnknownError,
     ValidationError,
     as_server_error,
 )
+from .inflight import InFlight, record_task, submitted_task_ids
 from .job import ImageInput, InpaintJob
 from .planning import Plan, UnsupportedPolicy, check_native, plan_job, seeds_for_batches
 from .plugins import ProviderRegistry
@@ -67,6 +67,8 @@ from .transport import AiohttpTransport, Transport, TransportError
 __all__ = ["InpaintClient", "JobHandle"]
 
 log = logging.getLogger("inpaintkit")
+
+T = TypeVar("T")
 
 DEFAULT_REQUEST_TIMEOUT = 120.0
 """Seconds one HTTP request may take (uploads of 30 MB images included)."""
@@ -146,6 +148,8 @@ class InpaintClient:
         self._rng = random.Random(random_seed)
         self._transport = transport
         self._session: aiohttp.ClientSession | None = None
+        self._inflight = InFlight()
+        self._used_keys: set[Secret] = set()
 
     def __repr__(self) -> str:
         return (
@@ -156,6 +160,7 @@ class InpaintClient:
     # --- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> InpaintClient:
+        self._inflight = InFlight()
         if self._transport is None:
             self._session = aiohttp.ClientSession()
             self._transport = AiohttpTransport(self._session)
@@ -169,8 +174,14 @@ class InpaintClient:
     ) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        """Close the HTTP session (the client owns it only if it created it)."""
+    async def close(self, *, wait: bool = False) -> None:
+        """Close the client: no request is sent after this.
+
+        Calls still in flight end with :class:`~inpaintkit.errors.ClientClosedError` (listing
+        the tasks they had submitted), or, with ``wait=True``, are first allowed to finish.
+        The HTTP session is closed if the client created it.
+        """
+        await self._inflight.close(wait=wait)
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -188,23 +199,78 @@ class InpaintClient:
         return self._base_urls.get(spec.id) or self._base_url or spec.base_url
 
     # --- the public operations ------------------------------------------------------------
+    # Each runs inside InFlight.run: whatever escapes is an InpaintError, close() included.
 
     async def inpaint(self, job: InpaintJob, provider: str) -> InpaintResult:
         """Run ``job`` on ``provider`` to the end: a result, or a typed error."""
-        handle = await self.submit(job, provider)
-        return await self.wait(handle)
+
+        async def call() -> InpaintResult:
+            handle = await self.submit(job, provider)
+            return await self.wait(handle)
+
+        return await self._run(call)
 
     def plan(self, job: InpaintJob, provider: str) -> Plan:
         """Validate ``job`` for ``provider`` without sending anything (a dry run)."""
         adapter = self.registry[provider]
-        return plan_job(job, adapter.spec, unsupported=self._unsupported)
+        plan = plan_job(job, adapter.spec, unsupported=self._unsupported)
+        self._check_request_count(plan, adapter.spec)
+        return plan
 
     async def submit(self, job: InpaintJob, provider: str) -> JobHandle:
-        """Validate, prepare and submit ``job``; returns once every request was accepted."""
+        """Validate, prepare and submit ``job``; returns once every request was accepted.
+
+        When one request of a split job fails, the others are cancelled and the error's
+        ``task_ids`` lists every task already submitted (they may be billed).
+        """
+        return await self._run(lambda: self._submit(job, provider))
+
+    async def wait(self, handle: JobHandle) -> InpaintResult:
+        """Wait for every task of ``handle`` and assemble the result."""
+        return await self._run(lambda: self._wait(handle), known=_task_ids(handle.tasks))
+
+    async def status(self, handle: TaskHandle) -> TaskState:
+        """Ask the provider once for the state of a task."""
+
+        async def call() -> TaskState:
+            adapter = self.registry[handle.provider]
+            key = self._key(adapter.spec)
+            response = await self._send(adapter.spec, key, adapter.build_poll(handle))
+            return self._scrub(adapter.parse_poll(handle, response), key)
+
+        return await self._run(call, known=(handle.task_id,))
+
+    async def wait_task(self, handle: TaskHandle, *, started_at: float | None = None) -> Done:
+        """Poll a task (for example one resumed from a stored handle) until it is done."""
+
+        async def call() -> Done:
+            adapter = self.registry[handle.provider]
+            key = self._key(adapter.spec)
+            start = started_at if started_at is not None else self.clock.time()
+            done, _ = await self._poll_until_done(adapter, key, Pending(handle), start)
+            return done
+
+        return await self._run(call, known=(handle.task_id,))
+
+    async def _run(self, call: Callable[[], Awaitable[T]], *, known: Iterable[str] = ()) -> T:
+        return await self._inflight.run(call, known=known, secrets=self._secrets)
+
+    def _secrets(self) -> tuple[str, ...]:
+        return tuple(k.reveal() for k in (*self._api_keys.values(), *self._used_keys))
+
+    def _key(self, spec: ProviderSpec) -> Secret:
+        key = resolve_key(spec, self._api_keys)
+        self._used_keys.add(key)
+        return key
+
+    # --- submit ---------------------------------------------------------------------------
+
+    async def _submit(self, job: InpaintJob, provider: str) -> JobHandle:
         adapter = self.registry[provider]
         spec = adapter.spec
         plan = plan_job(job, spec, unsupported=self._unsupported)
-        key = resolve_key(spec, self._api_keys)
+        self._check_request_count(plan, spec)
+        key = self._key(spec)
         started = self.clock.time()
         inputs = await prepare_inputs(
             job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
@@ -221,7 +287,7 @@ class InpaintClient:
             )
             for index, (count, seed) in enumerate(zip(plan.batches, seeds, strict=True))
         ]
-        states = await asyncio.gather(*(self._submit_one(adapter, key, r) for r in requests))
+        states = await _all_or_cancel([self._submit_one(adapter, key, r) for r in requests])
         return JobHandle(
             provider=provider,
             plan=plan,
@@ -231,13 +297,12 @@ class InpaintClient:
             submit_seconds=self.clock.time() - started,
         )
 
-    async def wait(self, handle: JobHandle) -> InpaintResult:
-        """Wait for every task of ``handle`` and assemble the result."""
+    async def _wait(self, handle: JobHandle) -> InpaintResult:
         adapter = self.registry[handle.provider]
-        key = resolve_key(adapter.spec, self._api_keys)
+        key = self._key(adapter.spec)
         waiting_started = self.clock.time()
-        finals = await asyncio.gather(
-            *(self._finish(adapter, key, state, handle.submitted_at) for state in handle.tasks)
+        finals = await _all_or_cancel(
+            [self._finish(adapter, key, state, handle.submitted_at) for state in handle.tasks]
         )
         waited = self.clock.time() - waiting_started
         download_started = self.clock.time()
@@ -265,23 +330,6 @@ class InpaintClient:
             raw=tuple(redact(d.raw, (key.reveal(),)) for d, _ in finals),
         )
 
-    async def status(self, handle: TaskHandle) -> TaskState:
-        """Ask the provider once for the state of a task."""
-        adapter = self.registry[handle.provider]
-        key = resolve_key(adapter.spec, self._api_keys)
-        response = await self._send(adapter.spec, key, adapter.build_poll(handle))
-        return self._scrub(adapter.parse_poll(handle, response), key)
-
-    async def wait_task(self, handle: TaskHandle, *, started_at: float | None = None) -> Done:
-        """Poll a task (for example one resumed from a stored handle) until it is done."""
-        adapter = self.registry[handle.provider]
-        key = resolve_key(adapter.spec, self._api_keys)
-        start = started_at if started_at is not None else self.clock.time()
-        done, _ = await self._poll_until_done(adapter, key, Pending(handle), start)
-        return done
-
-    # --- submit ---------------------------------------------------------------------------
-
     async def _submit_one(
         self, adapter: ProviderAdapter, key: Secret, request: PreparedRequest
     ) -> TaskState:
@@ -289,40 +337,48 @@ class InpaintClient:
         wire = adapter.build_submit(request)
         attempt = 0
         while True:
+            failure: InpaintError | waiting.TransportFailed
             try:
                 response = await self._send(spec, key, wire)
             except TransportError as exc:
-                if exc.reached:
-                    raise SubmitOutcomeUnknownError(
-                        f"submit to {spec.id} may have reached the provider but got no answer "
-                        f"({exc})",
-                        provider=spec.id,
-                    ) from None
-                if attempt >= spec.polling.submit_retries:
-                    raise ProviderUnavailableError(
-                        f"{spec.id} unreachable after {attempt + 1} attempts ({exc})",
-                        provider=spec.id,
-                    ) from None
-                await self.clock.sleep(spec.polling.retry_delay(attempt))
-                attempt += 1
-                continue
-            state = self._scrub(adapter.parse_submit(request, response), key)
-            if (
-                isinstance(state, Failed)
-                and isinstance(state.error, RateLimitedError)
-                and attempt < spec.polling.submit_retries
-            ):
-                # A 429 means the provider refused the job: resending cannot duplicate it.
-                delay = spec.polling.retry_delay(
-                    attempt, retry_after=state.error.retry_after, rate_limited=True
-                )
-                log.info("%s: rate limited on submit, retrying in %.1f s", spec.id, delay)
-                await self.clock.sleep(delay)
-                attempt += 1
-                continue
-            if isinstance(state, Failed):
-                raise state.error
-            return state
+                failure = waiting.TransportFailed(str(exc), reached=exc.reached)
+            else:
+                state = self._scrub(adapter.parse_submit(request, response), key)
+                if isinstance(state, Pending):
+                    record_task(state.handle.task_id)
+                elif isinstance(state, Done):
+                    record_task(state.task_id)
+                if not isinstance(state, Failed):
+                    return state
+                failure = state.error
+            action = waiting.retry_request(
+                attempt,
+                failure,
+                provider=spec.id,
+                what="submit",
+                policy=spec.polling,
+                idempotent=False,
+                jitter=self._retry_jitter,
+                rng=self._rng,
+            )
+            if isinstance(action, waiting.Raise):
+                raise action.error from None
+            log.info("%s: submit %s, retrying in %.1f s", spec.id, action.reason, action.delay)
+            await self.clock.sleep(action.delay)
+            attempt += 1
+
+    def _check_request_count(self, plan: Plan, spec: ProviderSpec) -> None:
+        """Refuse a job that would be split into more requests than the client allows."""
+        if len(plan.batches) <= self._max_requests_per_job:
+            return
+        rule = (
+            f"needs {len(plan.batches)} requests to {spec.id} (at most "
+            f"{max(plan.batches)} images each), more than the client's max_requests_per_job "
+            f"({self._max_requests_per_job}); lower num_images or raise the setting"
+        )
+        raise ValidationError(
+            [FieldError("$.num_images", rule, plan.job.num_images)], provider=spec.id
+        )
 
     # --- waiting --------------------------------------------------------------------------
 
@@ -378,12 +434,13 @@ class InpaintClient:
     # --- I/O helpers ----------------------------------------------------------------------
 
     async def _send(self, spec: ProviderSpec, key: Secret, request: HttpRequest) -> HttpResponse:
-        if self._transport is None:
-            raise RuntimeError("use the client as `async with InpaintClient(...) as client:`")
+        self._check_open()
         url = request.url(self.base_url_for(spec))
         headers, body = apply_auth(request, spec, key)
         log.debug("%s: %s %s", spec.id, request.method, request.path)
         async with self._semaphore:
+            self._check_open()
+            assert self._transport is not None
             return await self._transport.send(
                 request.method, url, headers=headers, json_body=body, timeout=self._request_timeout
             )
@@ -415,9 +472,17 @@ class InpaintClient:
             return images.from_base64(image.url, path=path)
         return await self._download_url(image.url, path)
 
-    async def _download_url(self, url: str, path: str) -> bytes:
+    def _check_open(self) -> None:
+        if self._inflight.closed:
+            raise ClientClosedError("the client is closed; nothing more is sent")
         if self._transport is None:
-            raise RuntimeError("use the client as `async with InpaintClient(...) as client:`")
+            raise ClientClosedError(
+                "the client is not open: use it as `async with InpaintClient(...) as client:`"
+            )
+
+    async def _download_url(self, url: str, path: str) -> bytes:
+        self._check_open()
+        assert self._transport is not None
         try:
             response = await self._transport.send(
                 "GET", url, headers={}, json_body=None, timeout=self._request_timeout
@@ -474,7 +539,32 @@ class InpaintClient:
         )
 
         async def upload(data: bytes, media_type: str) -> str:
-            return await host.upload(data, media_type, context)
+            # Uploads are idempotent (a second copy costs nothing), so lost connections, 5xx
+            # and 429 are all retried like a submit's 429; what is left is typed.
+            attempt = 0
+            while True:
+                failure: InpaintError | waiting.TransportFailed
+                try:
+                    return await host.upload(data, media_type, context)
+                except TransportError as exc:
+                    failure = waiting.TransportFailed(str(exc), reached=exc.reached)
+                except InpaintError as exc:
+                    failure = exc.evolve(raw_body=redact(exc.raw_body, (key.reveal(),)))
+                action = waiting.retry_request(
+                    attempt,
+                    failure,
+                    provider=spec.id,
+                    what="image upload",
+                    policy=spec.polling,
+                    idempotent=True,
+                    jitter=self._retry_jitter,
+                    rng=self._rng,
+                )
+                if isinstance(action, waiting.Raise):
+                    raise action.error from None
+                log.info("%s: upload %s, retrying in %.1f s", spec.id, action.reason, action.delay)
+                await self.clock.sleep(action.delay)
+                attempt += 1
 
         return upload
 
@@ -518,3 +608,41 @@ def _decode_text_image(data: bytes) -> bytes:
     except ValidationError:
         return data
     return decoded if images.sniff_format(decoded) is not None else data
+
+
+async def _all_or_cancel(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run the requests of one job together; the first failure cancels the rest.
+
+    ``asyncio.gather`` would leave the siblings of a failed request running (and billing) with
+    nobody waiting for them.  Here they are cancelled and awaited, and the error raised is a
+    copy of the first failure whose ``task_ids`` lists every task the call submitted.
+    """
+    if len(coros) == 1:
+        return [await coros[0]]
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            if isinstance(error, InpaintError):
+                ids = submitted_task_ids()
+                raise error.evolve(task_ids=ids) from error.__cause__
+            assert error is not None
+            raise error
+    return [task.result() for task in tasks]
+
+
+def _task_ids(states: Iterable[TaskState]) -> tuple[str, ...]:
+    """The provider's ids of submitted tasks (running or done)."""
+    ids: list[str] = []
+    for state in states:
+        if isinstance(state, Pending):
+            ids.append(state.handle.task_id)
+        elif isinstance(state, Done) and state.task_id is not None:
+            ids.append(state.task_id)
+    return tuple(ids)

@@ -85,7 +85,7 @@ class InpaintError(Exception):
 
     The waiting policy (:mod:`inpaintkit.waiting`) reads only this attribute, so a plugin's own
     error subclass decides its retry behaviour by where it sits in the hierarchy."""
-    task_ids: tuple[str, ...] = ()
+    task_ids: tuple[str, ...]
     """Every task this call submitted that may run (and be billed) although the call failed:
     the siblings of a failed request of a split job, the tasks in flight at ``close()``."""
 
@@ -98,6 +98,7 @@ class InpaintError(Exception):
         status: int | None = None,
         hint: str | None = None,
         task_id: str | None = None,
+        task_ids: Iterable[str] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -106,6 +107,7 @@ class InpaintError(Exception):
         self.status = status
         self.hint = hint if hint is not None else self.default_hint
         self.task_id = task_id
+        self.task_ids = tuple(task_ids)
 
     def __str__(self) -> str:
         prefix = f"[{self.provider}] " if self.provider else ""
@@ -286,7 +288,7 @@ def server_error_class(cls: type[InpaintError], status: int | None) -> type[Inpa
     return cls
 
 
-class ClientClosedError(InpaintError):
+class ClientClosedError(InpaintError, RuntimeError):
     """The client was closed while this call was still in flight; nothing more was sent.
 
     Tasks already submitted may still run (and be billed) at the provider; :attr:`task_ids`

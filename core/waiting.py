@@ -33,6 +33,7 @@ from .errors import (
     InpaintTimeoutError,
     ProviderUnavailableError,
     RateLimitedError,
+    SubmitOutcomeUnknownError,
 )
 from .provider import Done, Failed, Pending, PollPolicy, TaskHandle
 
@@ -45,6 +46,7 @@ __all__ = [
     "Raise",
     "TransportFailed",
     "Waiting",
+    "retry_request",
     "start",
     "step",
 ]
@@ -55,9 +57,14 @@ DEADLINE_SLACK: Final = 1e-9
 
 @attrs.frozen
 class TransportFailed:
-    """A poll failed below HTTP (refused, reset, timed out); polls are idempotent."""
+    """A request failed below HTTP (refused, reset, timed out).
+
+    ``reached`` is False only when the request provably never left (connection refused): that
+    is what makes a billed submit safe to resend.  Polls and uploads are idempotent either way.
+    """
 
     message: str
+    reached: bool = True
 
 
 Observation = Pending | Done | Failed | TransportFailed
@@ -226,9 +233,7 @@ def step(
 
 
 def _jittered(state: Waiting, delay: float, rng: random.Random) -> float:
-    if state.budgets.jitter == 0:
-        return delay
-    return delay * (1.0 + state.budgets.jitter * rng.random())
+    return _spread(delay, state.budgets.jitter, rng)
 
 
 def _sleep_then_poll(state: Waiting, now: float, delay: float, reason: str) -> Action:
@@ -246,3 +251,57 @@ def _timeout(state: Waiting, detail: str, *, cause: InpaintError | None = None) 
     )
     error.__cause__ = cause
     return error
+
+
+def retry_request(
+    attempt: int,
+    failure: InpaintError | TransportFailed,
+    *,
+    provider: str,
+    what: str,
+    policy: PollPolicy,
+    idempotent: bool,
+    jitter: float,
+    rng: random.Random,
+) -> Poll | Raise:
+    """Whether to resend a submit or an upload that failed for the ``attempt``-th time (0-based).
+
+    A billed submit (``idempotent=False``) is resent only when it provably never reached the
+    provider (refused connection) or the provider refused it with a 429; one that may have
+    reached it raises :class:`SubmitOutcomeUnknownError`.  An upload (``idempotent=True``) is
+    also resent after a lost connection or a 5xx: uploading twice costs nothing.  Retries are
+    bounded by ``policy.submit_retries``; a Retry-After is honoured exactly.
+    """
+    exhausted = attempt >= policy.submit_retries
+    if isinstance(failure, TransportFailed):
+        if failure.reached and not idempotent:
+            return Raise(
+                SubmitOutcomeUnknownError(
+                    f"{what} to {provider} may have reached the provider but got no answer "
+                    f"({failure.message})",
+                    provider=provider,
+                )
+            )
+        if exhausted:
+            return Raise(
+                ProviderUnavailableError(
+                    f"{what}: {provider} unreachable after {attempt + 1} attempts "
+                    f"({failure.message})",
+                    provider=provider,
+                )
+            )
+        delay = policy.retry_delay(attempt)
+        return Poll(_spread(delay, jitter, rng), "transport failure")
+    retryable = isinstance(failure, RateLimitedError) or (idempotent and failure.transient)
+    if exhausted or not retryable:
+        return Raise(failure)
+    if isinstance(failure, RateLimitedError):
+        if failure.retry_after is not None and failure.retry_after >= 0:
+            return Poll(failure.retry_after, "rate limited")
+        delay = policy.retry_delay(attempt, rate_limited=True)
+        return Poll(_spread(delay, jitter, rng), "rate limited")
+    return Poll(_spread(policy.retry_delay(attempt), jitter, rng), "server error")
+
+
+def _spread(delay: float, jitter: float, rng: random.Random) -> float:
+    return delay if jitter == 0 else delay * (1.0 + jitter * rng.random())
