@@ -45,7 +45,7 @@ from .inflight import InFlight, record_task, submitted_task_ids
 from .job import ImageInput, InpaintJob
 from .planning import Plan, UnsupportedPolicy, check_native, plan_job, seeds_for_batches
 from .plugins import ProviderRegistry
-from .prepare import PreparedInputs, finish_image, prepare_inputs
+from .prepare import PreparedInputs, check_emulated_size, finish_image, prepare_inputs
 from .provider import (
     Done,
     Failed,
@@ -215,6 +215,7 @@ class InpaintClient:
         adapter = self.registry[provider]
         plan = plan_job(job, adapter.spec, unsupported=self._unsupported)
         self._check_request_count(plan, adapter.spec)
+        check_emulated_size(plan, adapter.spec)
         return plan
 
     async def submit(self, job: InpaintJob, provider: str) -> JobHandle:
@@ -468,7 +469,7 @@ class InpaintClient:
                     [FieldError(f"{path}.path", f"cannot be read ({exc.strerror})", str(file_path))]
                 ) from None
         assert image.url is not None
-        if image.url.startswith("data:"):
+        if image.url[:5].lower() == "data:":
             return images.from_base64(image.url, path=path)
         return await self._download_url(image.url, path)
 

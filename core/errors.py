@@ -11,6 +11,7 @@ fix the job (:class:`ValidationError`), fix the key (:class:`AuthenticationError
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from typing import Any, Self
 
@@ -38,10 +39,20 @@ __all__ = [
 _MAX_VALUE_REPR = 80
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = _MAX_VALUE_REPR
+"""Bounded in depth and width: a value nested 100,000 levels deep (from a JSON job file) must
+not turn the error message itself into a RecursionError, nor a huge one into megabytes."""
+
+
 def _short_repr(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
-    text = repr(value)
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a value whose own __repr__ fails must not hide the real error
+        text = f"<{type(value).__name__}>"
     if len(text) > _MAX_VALUE_REPR:
         text = text[: _MAX_VALUE_REPR - 3] + "..."
     return text

@@ -39,7 +39,7 @@ class PreparedInputs:
 
 
 def _is_remote_url(image: ImageInput) -> bool:
-    return image.url is not None and image.url.startswith(("http://", "https://"))
+    return image.url is not None and image.url.lower().startswith(("http://", "https://"))
 
 
 async def prepare_inputs(
@@ -51,6 +51,7 @@ async def prepare_inputs(
     host: HostImage | None,
 ) -> PreparedInputs:
     """Load, check and transform the job's image and mask for ``spec``."""
+    check_emulated_size(plan, spec)
     emulation = plan.emulation
     takes_urls = spec.image_transport in (ImageTransport.URL, ImageTransport.URL_OR_BASE64)
     if (
@@ -70,12 +71,14 @@ async def prepare_inputs(
     limits = images.ImageLimits(max_pixels=spec.max_image_pixels, max_bytes=spec.max_image_bytes)
     loaded_image, loaded_mask = images.load_pair(image_bytes, mask_bytes, limits=limits)
 
+    converted = _convert_if_unaccepted(loaded_image, spec)
     mask = images.normalize_mask(loaded_mask.to_pil())
     if emulation.invert_mask:
         mask = images.invert_mask(mask)
-    working: Image.Image | None = None
+    working: Image.Image | None = converted
     if emulation.resize_to is not None:
-        working = loaded_image.to_pil().resize(emulation.resize_to, Image.Resampling.LANCZOS)
+        source = working if working is not None else loaded_image.to_pil()
+        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
         mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
     crop: images.CropPlan | None = None
     original: Image.Image | None = None
@@ -174,3 +177,42 @@ def finish_image(data: bytes, inputs: PreparedInputs, output_format: str | None)
     if output_format is not None:
         return images.convert_format(data, output_format)
     return data
+
+
+def check_emulated_size(plan: Plan, spec: ProviderSpec) -> None:
+    """Reject a client-side resize to more pixels than the provider accepts, before any image
+    is read or allocated (a 100000x100000 resize would need 40 GB)."""
+    size = plan.emulation.resize_to
+    if size is None:
+        return
+    width, height = size
+    pixels = width * height
+    if pixels <= spec.max_image_pixels:
+        return
+    rule = (
+        f"with height {height} makes {pixels} pixels, more than {spec.id} accepts "
+        f"({spec.max_image_pixels}); the image is resized on the client to this size"
+    )
+    raise ValidationError([FieldError("$.width", rule, width)], provider=spec.id)
+
+
+def _convert_if_unaccepted(loaded: images.LoadedImage, spec: ProviderSpec) -> Image.Image | None:
+    """The decoded image when the provider does not accept its format (it is then sent as PNG),
+    else ``None``; an animated image is rejected rather than silently cut to one frame."""
+    if loaded.format in spec.input_formats:
+        return None
+    pil = loaded.to_pil()
+    if getattr(pil, "n_frames", 1) > 1:
+        accepted = ", ".join(spec.input_formats)
+        raise ValidationError(
+            [
+                FieldError(
+                    "$.image",
+                    f"must be a still image: {spec.id} accepts {accepted}, and an animated "
+                    f"{loaded.format.upper()} cannot be converted without dropping frames",
+                    loaded.data,
+                )
+            ],
+            provider=spec.id,
+        )
+    return pil

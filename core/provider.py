@@ -272,6 +272,9 @@ class ProviderSpec:
     max_image_pixels: int = 16_000_000
     max_image_bytes: int = 30 * 1024 * 1024
     docs_url: str = ""
+    input_formats: tuple[str, ...] = ("png", "jpeg", "webp")
+    """Image formats the provider accepts as input; others (GIF, BMP, TIFF) are converted to PNG
+    on the client before sending, or rejected when they cannot be (an animated GIF)."""
 
 
 # --- HTTP descriptions -----------------------------------------------------------------------
