@@ -68,7 +68,7 @@ class FieldError:
 
     path: str
     rule: str
-    value: Any = attrs.field(default=None, eq=False)
+    value: Any = attrs.field(default=None, eq=False, repr=lambda v: _short_repr(v))
     has_value: bool = True
 
     def __str__(self) -> str:
