@@ -62,6 +62,7 @@ from .provider import (
 )
 from .result import InpaintResult, ResultImage, Timings
 from .settings import DEFAULT_MAX_REQUESTS_PER_JOB, ClientSettings
+from .slots import FINISH, START, PrioritySlots
 from .transport import AiohttpTransport, Transport, TransportError
 
 __all__ = ["InpaintClient", "JobHandle"]
@@ -139,7 +140,11 @@ class InpaintClient:
         self._base_urls = dict(base_urls or {})
         self._registry = registry
         self.clock: Clock = clock or SystemClock()
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self._slots = PrioritySlots(concurrency)
+        """Requests in flight, polls and downloads first (see :mod:`inpaintkit.slots`)."""
+        self._job_slots = asyncio.Semaphore(concurrency)
+        """Jobs being prepared and submitted: taken before a job's images are read and its
+        body built, so memory follows the concurrency, not the number of jobs."""
         self._unsupported = UnsupportedPolicy(unsupported)
         self._request_timeout = float(request_timeout)
         self._deadline = deadline
@@ -271,7 +276,15 @@ class InpaintClient:
         spec = adapter.spec
         plan = plan_job(job, spec, unsupported=self._unsupported)
         self._check_request_count(plan, spec)
+        check_emulated_size(plan, spec)
         key = self._key(spec)
+        async with self._job_slots:
+            return await self._prepare_and_submit(adapter, plan, job, key)
+
+    async def _prepare_and_submit(
+        self, adapter: ProviderAdapter, plan: Plan, job: InpaintJob, key: Secret
+    ) -> JobHandle:
+        spec = adapter.spec
         started = self.clock.time()
         inputs = await prepare_inputs(
             job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
@@ -290,7 +303,7 @@ class InpaintClient:
         ]
         states = await _all_or_cancel([self._submit_one(adapter, key, r) for r in requests])
         return JobHandle(
-            provider=provider,
+            provider=spec.id,
             plan=plan,
             inputs=inputs,
             tasks=tuple(states),
@@ -340,7 +353,7 @@ class InpaintClient:
         while True:
             failure: InpaintError | waiting.TransportFailed
             try:
-                response = await self._send(spec, key, wire)
+                response = await self._send(spec, key, wire, priority=START)
             except TransportError as exc:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             else:
@@ -434,12 +447,14 @@ class InpaintClient:
 
     # --- I/O helpers ----------------------------------------------------------------------
 
-    async def _send(self, spec: ProviderSpec, key: Secret, request: HttpRequest) -> HttpResponse:
+    async def _send(
+        self, spec: ProviderSpec, key: Secret, request: HttpRequest, *, priority: int = FINISH
+    ) -> HttpResponse:
         self._check_open()
         url = request.url(self.base_url_for(spec))
         headers, body = apply_auth(request, spec, key)
         log.debug("%s: %s %s", spec.id, request.method, request.path)
-        async with self._semaphore:
+        async with self._slots.take(priority):
             self._check_open()
             assert self._transport is not None
             return await self._transport.send(
@@ -471,7 +486,7 @@ class InpaintClient:
         assert image.url is not None
         if image.url[:5].lower() == "data:":
             return images.from_base64(image.url, path=path)
-        return await self._download_url(image.url, path)
+        return await self._download_url(image.url, path, priority=START)
 
     def _check_open(self) -> None:
         if self._inflight.closed:
@@ -481,13 +496,15 @@ class InpaintClient:
                 "the client is not open: use it as `async with InpaintClient(...) as client:`"
             )
 
-    async def _download_url(self, url: str, path: str) -> bytes:
+    async def _download_url(self, url: str, path: str, *, priority: int = FINISH) -> bytes:
         self._check_open()
-        assert self._transport is not None
         try:
-            response = await self._transport.send(
-                "GET", url, headers={}, json_body=None, timeout=self._request_timeout
-            )
+            async with self._slots.take(priority):
+                self._check_open()
+                assert self._transport is not None
+                response = await self._transport.send(
+                    "GET", url, headers={}, json_body=None, timeout=self._request_timeout
+                )
         except TransportError as exc:
             raise ProviderUnavailableError(f"cannot download {path} ({exc})") from None
         if response.status != 200:
@@ -516,7 +533,7 @@ class InpaintClient:
             raise ProviderError("a result image has neither a URL nor data", provider=spec.id)
         data = _decode_text_image(data)
         data = finish_image(data, inputs, output_format)
-        loaded = images.load_image(data, path="$.result")
+        loaded = images.probe_header(data, path="$.result")  # the header is enough to describe it
         expires = self.clock.time() + remote.ttl if remote.ttl is not None else None
         return ResultImage(
             data=data,
@@ -535,7 +552,7 @@ class InpaintClient:
             return None
         context = HostContext(
             provider=spec,
-            send=lambda request: self._send(spec, key, request),
+            send=lambda request: self._send(spec, key, request, priority=START),
             base_url=self.base_url_for(spec),
         )
 

@@ -69,10 +69,22 @@ async def prepare_inputs(
     image_bytes = await read(job.image, "$.image")
     mask_bytes = await read(job.mask, "$.mask")
     limits = images.ImageLimits(max_pixels=spec.max_image_pixels, max_bytes=spec.max_image_bytes)
-    loaded_image, loaded_mask = images.load_pair(image_bytes, mask_bytes, limits=limits)
-
+    loaded_image, loaded_mask = images.load_pair(
+        image_bytes, mask_bytes, limits=limits, keep_pixels=True
+    )
     converted = _convert_if_unaccepted(loaded_image, spec)
-    mask = images.normalize_mask(loaded_mask.to_pil())
+    mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
+    # A mask that already is binary greyscale PNG is sent as it came, unless an emulation
+    # changes it: no second decode, no re-encode.
+    mask_as_given = (
+        loaded_mask.format == "png"
+        and not emulation.invert_mask
+        and emulation.resize_to is None
+        and not emulation.masked_only
+        and emulation.blur_radius is None
+        and images.is_normalized_mask(mask_pixels)
+    )
+    mask = mask_pixels if mask_as_given else images.normalize_mask(mask_pixels)
     if emulation.invert_mask:
         mask = images.invert_mask(mask)
     working: Image.Image | None = converted
@@ -102,7 +114,8 @@ async def prepare_inputs(
     else:
         data, fmt = images.encode_image(working, "png"), "png"
         width, height = working.size
-    mask_data = images.encode_image(mask, "png")
+    mask_data = loaded_mask.data if mask_as_given else images.encode_image(mask, "png")
+    del loaded_image, loaded_mask, mask_pixels  # the decoded pixels are not needed any more
 
     image_url = mask_url = None
     if spec.image_transport is ImageTransport.URL:
@@ -201,7 +214,7 @@ def _convert_if_unaccepted(loaded: images.LoadedImage, spec: ProviderSpec) -> Im
     else ``None``; an animated image is rejected rather than silently cut to one frame."""
     if loaded.format in spec.input_formats:
         return None
-    pil = loaded.to_pil()
+    pil = loaded.pixels if loaded.pixels is not None else loaded.to_pil()
     if getattr(pil, "n_frames", 1) > 1:
         accepted = ", ".join(spec.input_formats)
         raise ValidationError(
@@ -215,4 +228,4 @@ def _convert_if_unaccepted(loaded: images.LoadedImage, spec: ProviderSpec) -> Im
             ],
             provider=spec.id,
         )
-    return pil
+    return pil.copy()
