@@ -69,8 +69,11 @@ async def prepare_inputs(
     image_bytes = await read(job.image, "$.image")
     mask_bytes = await read(job.mask, "$.mask")
     limits = images.ImageLimits(max_pixels=spec.max_image_pixels, max_bytes=spec.max_image_bytes)
+    # The image's pixels are decoded only when an emulation works on them; an image sent as it
+    # is gets a structural check (PNG chunk CRCs, JPEG end marker) instead of a full decode.
+    needs_pixels = emulation.resize_to is not None or emulation.masked_only
     loaded_image, loaded_mask = images.load_pair(
-        image_bytes, mask_bytes, limits=limits, keep_pixels=True
+        image_bytes, mask_bytes, limits=limits, keep_pixels=True, decode_image=needs_pixels
     )
     converted = _convert_if_unaccepted(loaded_image, spec)
     mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
