@@ -339,3 +339,63 @@ def test_evolve_copies_and_keeps_the_subclass_fields() -> None:
     assert not math.isnan(copy.retry_after or 0.0)
     with pytest.raises(AttributeError):
         error.evolve(nonsense=1)
+
+
+# --- retry_request: submits and uploads ------------------------------------------------------
+
+failures = st.one_of(
+    st.builds(waiting.TransportFailed, st.just("boom"), reached=st.booleans()),
+    rate_limited.map(lambda f: f.error),
+    server.map(lambda f: f.error),
+    fatal.map(lambda f: f.error),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(failures, min_size=1, max_size=12), st.booleans(), st.integers(0, 2**32))
+def test_a_request_is_resent_only_when_safe_and_within_the_retry_budget(
+    sequence: list[Any], idempotent: bool, seed: int
+) -> None:
+    policy = PollPolicy(submit_retries=3)
+    rng = random.Random(seed)
+    for attempt, failure in enumerate(sequence):
+        action = waiting.retry_request(
+            attempt,
+            failure,
+            provider="toy",
+            what="submit",
+            policy=policy,
+            idempotent=idempotent,
+            jitter=0.1,
+            rng=rng,
+        )
+        assert isinstance(action, waiting.Poll | waiting.Raise)
+        if isinstance(action, waiting.Raise):
+            assert isinstance(action.error, InpaintError)
+            if isinstance(failure, waiting.TransportFailed) and failure.reached and not idempotent:
+                assert type(action.error).__name__ == "SubmitOutcomeUnknownError"
+            break
+        # Resent: within budget, and never a billed submit that may have arrived.
+        assert attempt < policy.submit_retries
+        if isinstance(failure, waiting.TransportFailed):
+            assert idempotent or not failure.reached
+        else:
+            assert isinstance(failure, RateLimitedError) or (idempotent and failure.transient)
+            if isinstance(failure, RateLimitedError) and failure.retry_after is not None:
+                assert action.delay == failure.retry_after
+        assert action.delay >= 0
+
+
+def test_a_submit_that_may_have_arrived_is_never_resent() -> None:
+    action = waiting.retry_request(
+        0,
+        waiting.TransportFailed("timeout", reached=True),
+        provider="toy",
+        what="submit",
+        policy=POLICY,
+        idempotent=False,
+        jitter=0.0,
+        rng=random.Random(0),
+    )
+    assert isinstance(action, waiting.Raise)
+    assert "may have reached" in str(action.error)
