@@ -66,14 +66,15 @@ class InFlight:
         secrets: Callable[[], tuple[str, ...]] = tuple,
     ) -> T:
         """Run one public call; whatever escapes it is an :class:`InpaintError`."""
-        if not self.accepting:
+        outer = _SUBMITTED.get()
+        nested = outer is not None  # inpaint() calling submit() and wait(): one call, not three
+        if not self.accepting and not nested:
             raise ClientClosedError("the client is closed; nothing was sent")
         task = asyncio.current_task()
-        outer = _SUBMITTED.get()
         token = _SUBMITTED.set(list(known) if outer is None else outer)
         for task_id in known:
             record_task(task_id)
-        if task is not None:
+        if task is not None and not nested:
             self._tasks.add(task)
         try:
             return await call()
@@ -104,7 +105,7 @@ class InFlight:
                 task_ids=submitted_task_ids(),
             ) from None
         finally:
-            if task is not None:
+            if task is not None and not nested:
                 self._tasks.discard(task)
                 self._closing.discard(task)
             _SUBMITTED.reset(token)

@@ -266,3 +266,31 @@ async def test_a_transport_failure_on_the_sdapi_upload_is_retried_then_typed(
     assert "image upload" in str(info.value)
     assert transport.paths.count(UPLOAD) > 1
     assert all(p == UPLOAD for p in transport.paths)
+
+
+async def test_close_waiting_lets_an_inpaint_between_submit_and_wait_finish(
+    toy: tuple[ToyServer, str],
+) -> None:
+    server, base = toy
+    server.default_poll = {"state": "done", "id": "t1", "images": []}
+    clock = VirtualClock(auto_advance=False)
+    c = client(base, clock)
+    await c.__aenter__()
+    submitted = asyncio.Event()
+    original = c.submit
+
+    async def slow_submit(job: InpaintJob, provider: str) -> Any:
+        handle = await original(job, provider)
+        submitted.set()
+        await asyncio.sleep(0)  # close(wait=True) begins here, between submit and wait
+        await asyncio.sleep(0)
+        return handle
+
+    c.submit = slow_submit  # type: ignore[method-assign]
+    job = asyncio.create_task(c.inpaint(make_job(), "toy"))
+    await submitted.wait()
+    closing = asyncio.create_task(c.close(wait=True))
+    await until(lambda: clock.pending_sleepers == 1)
+    clock.advance(5.0)
+    await closing
+    assert (await job).task_ids == ("t1",)
