@@ -21,6 +21,7 @@ import asyncio
 import base64
 import copy
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -221,20 +222,25 @@ def measure(url: str, provider: str, size: int, rounds: int, jobs: int) -> tuple
     return statistics.median(base), statistics.median(cand)
 
 
-def import_seconds(module: str, repeats: int = 5) -> tuple[float, bool]:
-    code = (
-        "import sys, time; t = time.perf_counter(); import {m}; "
-        "print(time.perf_counter() - t, 'inpaintkit.mockserver' in sys.modules)"
-    ).format(m=module)
+def import_cpu(code: str, repeats: int = 7) -> float:
+    """Median CPU seconds (user + system) of a fresh interpreter running ``code``: steadier than
+    wall time on a shared machine.  Includes the interpreter's own start."""
     times = []
-    loads_mock = False
     for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
-        times.append(float(out[0]))
-        loads_mock = out[1] == "True"
-    return statistics.median(times), loads_mock
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", code], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(times)
+
+
+def loads_mock() -> bool:
+    code = (
+        "import sys, inpaintkit; from inpaintkit.plugins import ProviderRegistry; "
+        "ProviderRegistry.default(); print('inpaintkit.mockserver' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "True"
 
 
 def main() -> None:
@@ -253,10 +259,14 @@ def main() -> None:
                     f"{cand / base:>5.2f}x",
                     flush=True,
                 )
-    kit, loads_mock = import_seconds("inpaintkit")
-    aio, _ = import_seconds("aiohttp")
-    print(f"import inpaintkit: {kit * 1000:.0f} ms (loads the mock server: {loads_mock})")
-    print(f"import aiohttp   : {aio * 1000:.0f} ms")
+    registry = "import inpaintkit; from inpaintkit.plugins import ProviderRegistry; "
+    registry += "ProviderRegistry.default()"
+    print("CPU of a fresh interpreter (median of 7):")
+    print(f"  python -c pass                 : {import_cpu('pass') * 1000:5.0f} ms")
+    print(f"  import aiohttp                 : {import_cpu('import aiohttp') * 1000:5.0f} ms")
+    print(f"  import inpaintkit              : {import_cpu('import inpaintkit') * 1000:5.0f} ms")
+    print(f"  + ProviderRegistry.default()   : {import_cpu(registry) * 1000:5.0f} ms")
+    print(f"  the registry loads the mock server: {loads_mock()}")
 
 
 if __name__ == "__main__":
