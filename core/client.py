@@ -11,7 +11,11 @@ Safety rules enforced here, not left to plugins:
 * a submit is retried only when it provably never reached the provider (connection refused) or
   the provider said 429; a submit that timed out or lost its connection raises
   :class:`~inpaintkit.errors.SubmitOutcomeUnknownError` instead of being resent;
-* polls are idempotent and retried within ``max_poll_errors``;
+* what to do after each poll (wait, poll again, finish, give up) is decided by the pure state
+  machine in :mod:`inpaintkit.waiting`; this module only sleeps, sends and parses;
+* every public call ends in a result or an :class:`~inpaintkit.errors.InpaintError`, ``close()``
+  included (:mod:`inpaintkit.inflight`), and the failure of one request of a split job cancels
+  the others and names every task that may be billed;
 * the API key is added at the moment of sending, only to the provider's own base URL, and
   scrubbed from every body that is kept.
 """
