@@ -44,6 +44,7 @@ from .errors import (
     ProviderUnavailableError,
     ValidationError,
     as_server_error,
+    server_error_class,
 )
 from .inflight import InFlight, record_task, submitted_task_ids
 from .job import ImageInput, InpaintJob
@@ -57,6 +58,7 @@ from .provider import (
     HttpRequest,
     HttpResponse,
     Pending,
+    PollPolicy,
     PreparedRequest,
     ProviderAdapter,
     ProviderSpec,
@@ -490,7 +492,10 @@ class InpaintClient:
         assert image.url is not None
         if image.url[:5].lower() == "data:":
             return images.from_base64(image.url, path=path)
-        return await self._download_url(image.url, path, priority=START)
+        url = image.url
+        return await self._retrying(
+            None, f"download of {path}", lambda: self._download_url(url, path, priority=START)
+        )
 
     def _check_open(self) -> None:
         if self._inflight.closed:
@@ -512,7 +517,8 @@ class InpaintClient:
         except TransportError as exc:
             raise ProviderUnavailableError(f"cannot download {path} ({exc})") from None
         if response.status != 200:
-            raise ProviderError(
+            error_class = server_error_class(ProviderError, response.status)
+            raise error_class(
                 f"downloading {path} answered HTTP {response.status}",
                 status=response.status,
                 raw_body=response.text()[:500],
@@ -529,8 +535,11 @@ class InpaintClient:
         if remote.data is not None:
             data = remote.data
         elif remote.url is not None:
+            url = remote.url
             try:
-                data = await self._download_url(remote.url, "result image")
+                data = await self._retrying(
+                    spec, "result download", lambda: self._download_url(url, "result image")
+                )
             except InpaintError as exc:
                 raise exc.evolve(provider=spec.id) from None
         else:
@@ -549,6 +558,38 @@ class InpaintClient:
             nsfw=remote.nsfw,
         )
 
+    async def _retrying(
+        self, spec: ProviderSpec | None, what: str, attempt: Callable[[], Awaitable[T]]
+    ) -> T:
+        """Run an idempotent request (an upload, a download), resending it after transient
+        failures as :func:`inpaintkit.waiting.retry_request` decides."""
+        policy = spec.polling if spec is not None else PollPolicy()
+        provider = spec.id if spec is not None else "the image host"
+        tries = 0
+        while True:
+            failure: InpaintError | waiting.TransportFailed
+            try:
+                return await attempt()
+            except TransportError as exc:
+                failure = waiting.TransportFailed(str(exc), reached=exc.reached)
+            except InpaintError as exc:
+                failure = exc
+            action = waiting.retry_request(
+                tries,
+                failure,
+                provider=provider,
+                what=what,
+                policy=policy,
+                idempotent=True,
+                jitter=self._retry_jitter,
+                rng=self._rng,
+            )
+            if isinstance(action, waiting.Raise):
+                raise action.error from None
+            log.info("%s: %s %s, retrying in %.1f s", provider, what, action.reason, action.delay)
+            await self.clock.sleep(action.delay)
+            tries += 1
+
     def _image_host(self, adapter: ProviderAdapter, key: Secret) -> Any:
         spec = adapter.spec
         host = self.registry.image_host(spec.id)
@@ -563,30 +604,13 @@ class InpaintClient:
         async def upload(data: bytes, media_type: str) -> str:
             # Uploads are idempotent (a second copy costs nothing), so lost connections, 5xx
             # and 429 are all retried like a submit's 429; what is left is typed.
-            attempt = 0
-            while True:
-                failure: InpaintError | waiting.TransportFailed
+            async def attempt() -> str:
                 try:
                     return await host.upload(data, media_type, context)
-                except TransportError as exc:
-                    failure = waiting.TransportFailed(str(exc), reached=exc.reached)
                 except InpaintError as exc:
-                    failure = exc.evolve(raw_body=redact(exc.raw_body, (key.reveal(),)))
-                action = waiting.retry_request(
-                    attempt,
-                    failure,
-                    provider=spec.id,
-                    what="image upload",
-                    policy=spec.polling,
-                    idempotent=True,
-                    jitter=self._retry_jitter,
-                    rng=self._rng,
-                )
-                if isinstance(action, waiting.Raise):
-                    raise action.error from None
-                log.info("%s: upload %s, retrying in %.1f s", spec.id, action.reason, action.delay)
-                await self.clock.sleep(action.delay)
-                attempt += 1
+                    raise exc.evolve(raw_body=redact(exc.raw_body, (key.reveal(),))) from None
+
+            return await self._retrying(spec, "image upload", attempt)
 
         return upload
 

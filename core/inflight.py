@@ -87,6 +87,10 @@ class InFlight:
         except InpaintError as exc:
             if task is not None and task in self._closing:
                 raise self._closed_error() from exc
+            ids = submitted_task_ids()
+            if not nested and ids and not exc.task_ids:
+                # Every error of a call that submitted work names the tasks that may be billed.
+                raise exc.evolve(task_ids=ids).with_traceback(exc.__traceback__) from exc.__cause__
             raise
         except TransportError as exc:
             if self.closed:

@@ -8,6 +8,7 @@ StableDiffusionAPI upload cases use a scripted in-memory transport, so no socket
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
@@ -27,7 +28,7 @@ from inpaintkit.errors import (
 from inpaintkit.plugins import ProviderRegistry
 from inpaintkit.provider import HttpResponse, TaskHandle, TaskState
 from inpaintkit.transport import TransportError
-from test_client import KEY, ToyServer, client, make_job, registry
+from test_client import KEY, ToyServer, client, make_job, registry, result_png
 from toyprovider import ToyAdapter
 
 
@@ -215,8 +216,16 @@ class ScriptedTransport:
         item = queue.pop(0) if queue else self.default
         if isinstance(item, Exception):
             raise item
+        if isinstance(item, RawAnswer):
+            return HttpResponse(item.status, item.body, {})
         status, body = item
         return HttpResponse(status, json.dumps(body).encode(), {})
+
+
+class RawAnswer:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.body = body
 
 
 UPLOAD = "/api/v6/base64_to_url"
@@ -294,3 +303,61 @@ async def test_close_waiting_lets_an_inpaint_between_submit_and_wait_finish(
     clock.advance(5.0)
     await closing
     assert (await job).task_ids == ("t1",)
+
+
+async def test_a_failed_single_task_job_names_its_task_in_task_ids(
+    toy: tuple[ToyServer, str],
+) -> None:
+    server, base = toy
+    server.poll_script.append({"state": "failed", "reason": "nsfw"})
+    async with client(base, VirtualClock()) as c:
+        with pytest.raises(TaskFailedError) as info:
+            await c.inpaint(make_job(), "toy")
+    assert info.value.task_id == "t1"
+    assert info.value.task_ids == ("t1",)
+
+
+async def test_a_result_download_is_retried_after_a_5xx_and_a_lost_connection() -> None:
+    png = base64.b64decode(result_png())
+    done = (200, {"state": "done", "id": "t1", "images": [{"url": "http://files.invalid/r.png"}]})
+    transport = ScriptedTransport(
+        {
+            "/toy/submit": [done],
+            "/r.png": [
+                (503, {"error": "busy"}),
+                TransportError("reset by peer", reached=True),
+                RawAnswer(200, png),
+            ],
+        },
+        default=(404, {}),
+    )
+    clock = VirtualClock()
+    async with InpaintClient(
+        api_keys={"toy": KEY},
+        base_url="http://toy.invalid",
+        registry=registry(),
+        clock=clock,
+        transport=transport,
+        retry_jitter=0.0,
+    ) as c:
+        result = await c.inpaint(make_job(), "toy")
+    assert result.images[0].data == png
+    assert transport.paths.count("/r.png") == 3
+    assert clock.sleeps == [1.0, 2.0]
+
+
+async def test_an_expired_result_url_is_not_retried() -> None:
+    done = (200, {"state": "done", "id": "t1", "images": [{"url": "http://files.invalid/r.png"}]})
+    transport = ScriptedTransport({"/toy/submit": [done]}, default=(403, {"error": "expired"}))
+    async with InpaintClient(
+        api_keys={"toy": KEY},
+        base_url="http://toy.invalid",
+        registry=registry(),
+        clock=VirtualClock(),
+        transport=transport,
+    ) as c:
+        with pytest.raises(InpaintError) as info:
+            await c.inpaint(make_job(), "toy")
+    assert info.value.status == 403
+    assert info.value.provider == "toy"
+    assert transport.paths.count("/r.png") == 1
