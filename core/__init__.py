@@ -18,6 +18,7 @@ from .clock import Clock, SystemClock, VirtualClock
 from .convert import dump_job, job_from_dict, job_to_dict, load_job
 from .errors import (
     AuthenticationError,
+    ClientClosedError,
     FieldError,
     InpaintError,
     InpaintTimeoutError,
@@ -25,6 +26,7 @@ from .errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
+    ServerError,
     SubmitOutcomeUnknownError,
     TaskFailedError,
     UnsupportedFieldError,
@@ -46,12 +48,14 @@ from .job import (
 from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
 from .plugins import ProviderRegistry, make_plugin_manager
 from .result import InpaintResult, ResultImage, Timings
+from .settings import SettingsError
 from .sync import inpaint
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "Clock",
     "Disposition",
     "Embedding",
@@ -77,6 +81,8 @@ __all__ = [
     "S3Storage",
     "SafetyCheck",
     "Sampler",
+    "ServerError",
+    "SettingsError",
     "SubmitOutcomeUnknownError",
     "SystemClock",
     "TaskFailedError",

@@ -346,6 +346,12 @@ class ProviderSpec:
         """The pixel limit of :attr:`image_limits` (for the image loader's bomb guard)."""
         return self.image_limits.max_pixels
 
+    @property
+    def input_formats(self) -> tuple[str, ...]:
+        """Image formats the provider accepts as input (:attr:`ImageLimits.formats`); others
+        (GIF, BMP, TIFF) are converted to PNG on the client, or rejected when they cannot be."""
+        return self.image_limits.formats
+
 
 # --- HTTP descriptions -----------------------------------------------------------------------
 
