@@ -72,6 +72,7 @@ from .provider import (
     RemoteImage,
     TaskHandle,
     TaskState,
+    parsed,
 )
 from .result import InpaintResult, ResultImage, Timings
 from .settings import DEFAULT_MAX_REQUESTS_PER_JOB, ClientSettings
@@ -262,7 +263,7 @@ class InpaintClient:
             adapter = _poller(self.registry[handle.provider])
             key = self._key(adapter.spec)
             response = await self._send(adapter.spec, key, adapter.build_poll(handle))
-            return self._scrub(adapter.parse_poll(handle, response), key)
+            return self._scrub(parsed(adapter.parse_poll, handle, response), key)
 
         return await self._run(call, known=(handle.task_id,))
 
@@ -380,7 +381,7 @@ class InpaintClient:
             except TransportError as exc:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             else:
-                state = self._scrub(adapter.parse_submit(request, response), key)
+                state = self._scrub(parsed(adapter.parse_submit, request, response), key)
                 if isinstance(state, Pending):
                     record_task(state.handle.task_id)
                 elif isinstance(state, Done):
@@ -467,7 +468,7 @@ class InpaintClient:
             except TransportError as exc:
                 observation = waiting.TransportFailed(str(exc))
                 continue
-            observation = self._scrub(adapter.parse_poll(state.handle, response), key)
+            observation = self._scrub(parsed(adapter.parse_poll, state.handle, response), key)
 
     # --- I/O helpers ----------------------------------------------------------------------
 
