@@ -175,7 +175,7 @@ class InpaintClient:
         self._session: aiohttp.ClientSession | None = None
         self._inflight = InFlight()
         self._used_keys: set[Secret] = set()
-        self._observer = Observer(on_event)
+        self._observer = Observer(on_event, self._secrets)
         """Progress events (:mod:`inpaintkit.events`) to ``on_event``, streams and logging."""
 
     def __repr__(self) -> str:
@@ -242,7 +242,9 @@ class InpaintClient:
 
         The last event is :class:`~inpaintkit.events.Finished` (``event.result``) or
         :class:`~inpaintkit.events.Failed` (``event.error``, the typed error; nothing is
-        raised).  Breaking out of the loop cancels the job.
+        raised).  Leaving the loop early cancels the job (at once inside
+        ``async with contextlib.aclosing(client.stream(...))``, otherwise when the iterator is
+        collected).
         """
         return stream(lambda: self.inpaint(job, provider))
 

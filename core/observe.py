@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from .credentials import redact, redact_text
 from .errors import InpaintError
 from .events import Event, Failed, describe, log_fields
 
@@ -59,14 +60,22 @@ def listening(listener: EventCallback) -> Iterator[None]:
 class Observer:
     """Where one client's events go."""
 
-    def __init__(self, on_event: EventCallback | None = None) -> None:
+    def __init__(
+        self,
+        on_event: EventCallback | None = None,
+        secrets: Callable[[], tuple[str, ...]] = tuple,
+    ) -> None:
         self.on_event = on_event
+        self._secrets = secrets
+        """The keys in use: redacted from log text (a provider may echo a key in a message)."""
 
     def emit(self, event: Event) -> None:
         """Log ``event`` and hand it to the callback and the call's listeners."""
         level = logging.DEBUG if event.kind in _DEBUG_KINDS else logging.INFO
         if log.isEnabledFor(level):
-            log.log(level, "%s", describe(event), extra=log_fields(event))
+            secrets = self._secrets()
+            extra = redact(log_fields(event), secrets)
+            log.log(level, "%s", redact_text(describe(event), secrets), extra=extra)
         listeners = _LISTENERS.get()
         if self.on_event is not None:
             listeners = (self.on_event, *listeners)
