@@ -32,6 +32,8 @@ class ScriptedToy:
         self.polls: list[Any] = []
         self.default_submit: Any = {"state": "pending", "id": "t1"}
         self.default_poll: Any = {"state": "pending", "id": "t1"}
+        self.files: dict[str, bytes] = {}
+        """Served at ``http://toy.invalid/files/<name>``."""
         self.transport = MemoryTransport(self.handle)
 
     def handle(self, request: OutgoingRequest) -> HttpResponse:
@@ -39,6 +41,8 @@ class ScriptedToy:
             item = self.submits.pop(0) if self.submits else self.default_submit
         elif "/toy/tasks/" in request.url:
             item = self.polls.pop(0) if self.polls else self.default_poll
+        elif "/files/" in request.url and request.url.rsplit("/", 1)[1] in self.files:
+            item = HttpResponse(200, self.files[request.url.rsplit("/", 1)[1]])
         else:
             return HttpResponse(404, b"not found")
         if isinstance(item, BaseException):
