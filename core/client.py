@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -237,7 +237,7 @@ class InpaintClient:
 
         return await self._run(call)
 
-    def stream(self, job: InpaintJob, provider: str) -> AsyncIterator[events.Event]:
+    def stream(self, job: InpaintJob, provider: str) -> AsyncGenerator[events.Event, None]:
         """Run ``job`` like :meth:`inpaint`, yielding its progress events as they happen.
 
         The last event is :class:`~inpaintkit.events.Finished` (``event.result``) or

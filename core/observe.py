@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -100,7 +100,7 @@ class Observer:
             _IN_CALL.reset(token)
 
 
-async def stream(call: Callable[[], Awaitable[object]]) -> AsyncIterator[Event]:
+async def stream(call: Callable[[], Awaitable[object]]) -> AsyncGenerator[Event, None]:
     """The events of ``call`` (a public client call) as they happen, ending with its outcome.
 
     ``call`` runs in a task of its own, with a listener that queues its events; the iterator
