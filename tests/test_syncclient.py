@@ -16,7 +16,13 @@ from typing import Any
 import inpaintkit
 import pytest
 from aiohttp import web
-from inpaintkit import ClientClosedError, SyncInpaintClient, ValidationError, VirtualClock
+from inpaintkit import (
+    ClientClosedError,
+    SettingsError,
+    SyncInpaintClient,
+    ValidationError,
+    VirtualClock,
+)
 from inpaintkit.events import Event, Submitted
 from test_client import KEY, ToyServer, make_job, registry, result_png
 from toytransport import ScriptedToy
@@ -164,3 +170,11 @@ def test_close_ends_a_call_in_flight_with_client_closed_error_naming_its_task() 
         client.inpaint(make_job(), "toy")
     client.close()  # twice is fine
     assert len(toy.requests) == 1
+
+
+def test_bad_settings_raise_typed_and_leave_no_thread_behind() -> None:
+    before = {t for t in threading.enumerate() if t.name == "inpaintkit-sync-client"}
+    with pytest.raises(SettingsError):
+        SyncInpaintClient(**options(concurrency=0))
+    after = {t for t in threading.enumerate() if t.name == "inpaintkit-sync-client"}
+    assert after <= before
