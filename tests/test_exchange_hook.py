@@ -13,15 +13,17 @@ from typing import Any
 
 import pluggy
 import pytest
-from inpaintkit import InpaintClient, VirtualClock, hookimpl
+from imagegen import gradient_image, png_bytes, rect_mask
+from inpaintkit import AuthenticationError, InpaintClient, InpaintJob, VirtualClock, hookimpl
 from inpaintkit.errors import InpaintError
+from inpaintkit.events import Event, Retried
 from inpaintkit.exchange import exchange
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import HttpResponse, ProviderAdapter
-from inpaintkit.transport import OutgoingRequest, TransportError
+from inpaintkit.transport import MemoryTransport, OutgoingRequest, TransportError
 from test_client import KEY, make_job, result_png
 from toyprovider import ToyAdapter
-from toytransport import ScriptedToy
+from toytransport import ScriptedToy, answer
 
 
 class ToyPlugin:
@@ -190,3 +192,51 @@ async def test_the_request_a_plugin_sees_shows_no_key_in_its_repr() -> None:
     size = len(toy.requests[0].content or b"")
     assert seen == [f"OutgoingRequest(POST http://toy.invalid/toy/submit, <{size} bytes>)"]
     assert all(KEY not in s for s in seen)
+
+
+async def test_image_uploads_go_through_the_hook_and_their_429_is_a_retried_event() -> None:
+
+    upload = "/api/v6/base64_to_url"
+    uploads = [
+        answer({"status": "error", "message": "Rate limit exceeded"}, 429, Retry_After="3"),
+        answer({"status": "success", "output": ["https://files.example/x.png"]}),
+        answer({"status": "success", "output": ["https://files.example/y.png"]}),
+    ]
+
+    def handle(request: OutgoingRequest) -> HttpResponse:
+        if request.url.endswith(upload):
+            return uploads.pop(0)
+        return answer({"status": "error", "message": "Invalid API key"}, 401)
+
+    seen: list[tuple[str, str]] = []
+
+    class Paths:
+        @hookimpl(wrapper=True)
+        def http_exchange(
+            self, request: OutgoingRequest, provider: str
+        ) -> Generator[None, Any, Any]:
+            seen.append((provider, request.url.split("mock.invalid", 1)[1]))
+            return (yield)
+
+    pm = make_plugin_manager(entry_points=False, mocks=False, plugins=[Paths()])
+    events: list[Event] = []
+    job = InpaintJob(
+        image=png_bytes(gradient_image(512, 512)),
+        mask=png_bytes(rect_mask(512, 512, (100, 100, 300, 300))),
+        prompt="a cat",
+    )
+    async with InpaintClient(
+        api_keys={"stablediffusionapi": "k"},
+        base_url="http://mock.invalid",
+        registry=ProviderRegistry.from_plugin_manager(pm),
+        clock=VirtualClock(),
+        transport=MemoryTransport(handle),
+        retry_jitter=0.0,
+        on_event=events.append,
+    ) as c:
+        with pytest.raises(AuthenticationError):  # the submit after the uploads
+            await c.inpaint(job, "stablediffusionapi")
+    assert [p for _, p in seen].count(upload) == 3
+    assert {provider for provider, _ in seen} == {"stablediffusionapi"}
+    retried = [e for e in events if isinstance(e, Retried)]
+    assert [(r.what, r.reason, r.delay) for r in retried] == [("image upload", "rate limited", 3.0)]
