@@ -6,6 +6,9 @@ One neutral :class:`InpaintJob`, any provider::
 
     job = inpaintkit.InpaintJob(image="photo.png", mask="mask.png", prompt="a red bench")
     result = inpaintkit.inpaint(job, "novita")          # or: async with InpaintClient() ...
+
+For several jobs from blocking code, ``with inpaintkit.SyncInpaintClient() as client:`` keeps one
+session (and works inside a notebook's running event loop).
     result.images[0].save("out.png")
 
 Mask polarity everywhere: white = repaint, black = keep.
@@ -50,6 +53,7 @@ from .plugins import ProviderRegistry, make_plugin_manager
 from .result import InpaintResult, ResultImage, Timings
 from .settings import SettingsError
 from .sync import inpaint
+from .syncclient import SyncInpaintClient
 
 __version__ = "0.1.0"
 
@@ -84,6 +88,7 @@ __all__ = [
     "ServerError",
     "SettingsError",
     "SubmitOutcomeUnknownError",
+    "SyncInpaintClient",
     "SystemClock",
     "TaskFailedError",
     "Timings",

@@ -25,14 +25,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
 import attrs
 
-from . import images, waiting
+from . import events, images, waiting
 from .checking import CheckedRequest, check_built, check_request
 from .clock import Clock, SystemClock
 from .credentials import Secret, apply_auth, redact, resolve_key
@@ -53,8 +53,10 @@ from .errors import (
     as_server_error,
     server_error_class,
 )
+from .exchange import exchange
 from .inflight import InFlight, record_task, submitted_task_ids
 from .job import ImageInput, InpaintJob
+from .observe import EventCallback, Observer, stream
 from .planning import Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
 from .prepare import PreparedInputs, check_emulated_size, finish_image, prepare_inputs
@@ -121,6 +123,10 @@ class InpaintClient:
     over it is rejected before anything is sent); ``retry_jitter`` stretches retry delays by up
     to that fraction, drawn from a generator seeded with ``random_seed`` (fixed seed, same
     delays).  Out-of-range settings raise :class:`~inpaintkit.settings.SettingsError`.
+
+    ``on_event`` receives every progress event (:mod:`inpaintkit.events`) of every call;
+    :meth:`stream` gives the events of one job as an async iterator.  Both are also logged to
+    the ``inpaintkit`` logger with structured ``extra`` fields.
     """
 
     def __init__(
@@ -139,6 +145,7 @@ class InpaintClient:
         max_requests_per_job: int = DEFAULT_MAX_REQUESTS_PER_JOB,
         retry_jitter: float = 0.1,
         random_seed: int | None = None,
+        on_event: EventCallback | None = None,
     ) -> None:
         self.settings = ClientSettings(
             concurrency=concurrency,
@@ -169,6 +176,8 @@ class InpaintClient:
         self._session: aiohttp.ClientSession | None = None
         self._inflight = InFlight()
         self._used_keys: set[Secret] = set()
+        self._observer = Observer(on_event, self._secrets)
+        """Progress events (:mod:`inpaintkit.events`) to ``on_event``, streams and logging."""
 
     def __repr__(self) -> str:
         return (
@@ -229,6 +238,17 @@ class InpaintClient:
 
         return await self._run(call)
 
+    def stream(self, job: InpaintJob, provider: str) -> AsyncGenerator[events.Event, None]:
+        """Run ``job`` like :meth:`inpaint`, yielding its progress events as they happen.
+
+        The last event is :class:`~inpaintkit.events.Finished` (``event.result``) or
+        :class:`~inpaintkit.events.Failed` (``event.error``, the typed error; nothing is
+        raised).  Leaving the loop early cancels the job (at once inside
+        ``async with contextlib.aclosing(client.stream(...))``, otherwise when the iterator is
+        collected).
+        """
+        return stream(lambda: self.inpaint(job, provider))
+
     def plan(self, job: InpaintJob, provider: str) -> Plan:
         """Validate ``job`` for ``provider`` without sending anything (a dry run)."""
         adapter = self.registry[provider]
@@ -280,7 +300,9 @@ class InpaintClient:
         return await self._run(call, known=(handle.task_id,))
 
     async def _run(self, call: Callable[[], Awaitable[T]], *, known: Iterable[str] = ()) -> T:
-        return await self._inflight.run(call, known=known, secrets=self._secrets)
+        return await self._observer.outermost(
+            lambda: self._inflight.run(call, known=known, secrets=self._secrets), self.clock.time
+        )
 
     def _secrets(self) -> tuple[str, ...]:
         return tuple(k.reveal() for k in (*self._api_keys.values(), *self._used_keys))
@@ -299,6 +321,9 @@ class InpaintClient:
         self._check_request_count(plan, spec)
         check_emulated_size(plan, spec)
         key = self._key(spec)
+        self._observer.emit(
+            events.Planned(spec.id, self.clock.time(), len(plan.batches), plan.job.num_images)
+        )
         async with self._job_slots:
             return await self._prepare_and_submit(adapter, plan, job, key)
 
@@ -319,6 +344,11 @@ class InpaintClient:
         built = [self._build_submit(adapter, c) for c in checked]
         states = await _all_or_cancel(
             [self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True)]
+        )
+        now = self.clock.time()
+        finished = sum(isinstance(s, Done) for s in states)
+        self._observer.emit(
+            events.Submitted(spec.id, now, _task_ids(states), finished, now - started)
         )
         return JobHandle(
             provider=spec.id,
@@ -342,11 +372,21 @@ class InpaintClient:
         output_format = handle.plan.emulation.output_format
         for done, _polls in finals:
             for remote in done.images:
-                result_images.append(
-                    await self._download(remote, handle.inputs, output_format, adapter.spec)
+                image = await self._download(remote, handle.inputs, output_format, adapter.spec)
+                self._observer.emit(
+                    events.Downloaded(
+                        handle.provider,
+                        self.clock.time(),
+                        len(result_images),
+                        len(image.data),
+                        image.width,
+                        image.height,
+                        done.task_id,
+                    )
                 )
+                result_images.append(image)
         finished = self.clock.time()
-        return InpaintResult(
+        result = InpaintResult(
             images=tuple(result_images),
             provider=handle.provider,
             task_ids=tuple(d.task_id for d, _ in finals if d.task_id is not None),
@@ -361,6 +401,17 @@ class InpaintClient:
             outcomes=handle.plan.outcomes,
             raw=tuple(redact(d.raw, (key.reveal(),)) for d, _ in finals),
         )
+        self._observer.emit(
+            events.Finished(
+                handle.provider,
+                finished,
+                result.task_ids,
+                len(result.images),
+                result.timings.total,
+                result,
+            )
+        )
+        return result
 
     @staticmethod
     def _build_submit(adapter: ProviderAdapter, request: CheckedRequest) -> HttpRequest:
@@ -401,7 +452,11 @@ class InpaintClient:
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
-            log.info("%s: submit %s, retrying in %.1f s", spec.id, action.reason, action.delay)
+            self._observer.emit(
+                events.Retried(
+                    spec.id, self.clock.time(), "submit", action.reason, action.delay, attempt + 1
+                )
+            )
             await self.clock.sleep(action.delay)
             attempt += 1
 
@@ -450,17 +505,27 @@ class InpaintClient:
         observation: waiting.Observation = pending
         while True:
             state, action = waiting.step(state, observation, self.clock.time(), self._rng)
+            answer = events.polled(
+                spec.id, self.clock.time(), state.task_id, state.polls, observation
+            )
+            if answer is not None and observation is not pending:
+                self._observer.emit(answer)
             if isinstance(action, waiting.Finish):
                 return action.done, state.polls
             if isinstance(action, waiting.Raise):
                 raise action.error
             if action.reason != "pending":
-                log.info(
-                    "%s: task %s: %s, polling again in %.1f s",
-                    spec.id,
-                    state.task_id,
-                    action.reason,
-                    action.delay,
+                failures = state.transport_failures + state.server_errors + state.rate_limits
+                self._observer.emit(
+                    events.Retried(
+                        spec.id,
+                        self.clock.time(),
+                        "poll",
+                        action.reason,
+                        action.delay,
+                        failures,
+                        state.task_id,
+                    )
                 )
             await self.clock.sleep(action.delay)
             try:
@@ -480,8 +545,14 @@ class InpaintClient:
         log.debug("%s: %s %s", spec.id, request.method, request.path)
         async with self._slots.take(priority):
             self._check_open()
-            assert self._transport is not None
-            return await self._transport.send(wire, timeout=self._request_timeout)
+            transport = self._transport
+            assert transport is not None
+            return await exchange(
+                self.registry.plugin_manager,
+                wire,
+                spec.id,
+                lambda: transport.send(wire, timeout=self._request_timeout),
+            )
 
     @staticmethod
     def _scrub(state: TaskState, key: Secret) -> TaskState:
@@ -514,14 +585,21 @@ class InpaintClient:
                 "the client is not open: use it as `async with InpaintClient(...) as client:`"
             )
 
-    async def _download_url(self, url: str, path: str, *, priority: int = FINISH) -> bytes:
+    async def _download_url(
+        self, url: str, path: str, *, priority: int = FINISH, provider: str = ""
+    ) -> bytes:
         self._check_open()
         try:
             async with self._slots.take(priority):
                 self._check_open()
-                assert self._transport is not None
-                response = await self._transport.send(
-                    OutgoingRequest("GET", url, {}), timeout=self._request_timeout
+                transport = self._transport
+                assert transport is not None
+                wire = OutgoingRequest("GET", url, {})
+                response = await exchange(
+                    self.registry.plugin_manager,
+                    wire,
+                    provider,
+                    lambda: transport.send(wire, timeout=self._request_timeout),
                 )
         except TransportError as exc:
             raise ProviderUnavailableError(f"cannot download {path} ({exc})") from None
@@ -547,7 +625,9 @@ class InpaintClient:
             url = remote.url
             try:
                 data = await self._retrying(
-                    spec, "result download", lambda: self._download_url(url, "result image")
+                    spec,
+                    "result download",
+                    lambda: self._download_url(url, "result image", provider=spec.id),
                 )
             except InpaintError as exc:
                 raise exc.evolve(provider=spec.id) from None
@@ -595,7 +675,11 @@ class InpaintClient:
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
-            log.info("%s: %s %s, retrying in %.1f s", provider, what, action.reason, action.delay)
+            self._observer.emit(
+                events.Retried(
+                    provider, self.clock.time(), what, action.reason, action.delay, tries + 1
+                )
+            )
             await self.clock.sleep(action.delay)
             tries += 1
 

@@ -16,6 +16,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import InpaintError
+from .exchange import check_wrappers
 from .provider import ImageHost, ProviderAdapter
 
 __all__ = [
@@ -56,7 +57,7 @@ def make_plugin_manager(
 
     ``check_pending()`` runs last, so a plugin implementing a hook that does not exist (a typo
     such as ``register_provider``) fails here with :class:`pluggy.PluginValidationError` instead
-    of being silently ignored.
+    of being silently ignored; so does an ``http_exchange`` that is not ``wrapper=True``.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
@@ -79,6 +80,7 @@ def make_plugin_manager(
     if entry_points:
         pm.load_setuptools_entrypoints(hookspecs.PROJECT_NAME)
     pm.check_pending()
+    check_wrappers(pm)
     return pm
 
 
@@ -118,6 +120,12 @@ class ProviderRegistry(Mapping[str, ProviderAdapter]):
         """The registry of a fresh default plugin manager (without the mock server's plugin,
         which registers no provider)."""
         return cls.from_plugin_manager(make_plugin_manager(mocks=False))
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager | None:
+        """The plugin manager the adapters came from (``None`` for a registry built from a
+        list): the client runs its per-request hooks (``http_exchange``) through it."""
+        return self._pm
 
     def __getitem__(self, provider_id: str) -> ProviderAdapter:
         try:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from .client import InpaintClient
 from .job import InpaintJob
 from .result import InpaintResult
+from .syncclient import SyncInpaintClient
 
 __all__ = ["inpaint"]
 
@@ -16,19 +15,9 @@ def inpaint(job: InpaintJob, provider: str, **client_options: Any) -> InpaintRes
     """Run ``job`` on ``provider`` and return the result, blocking until it is done.
 
     ``client_options`` are passed to :class:`~inpaintkit.client.InpaintClient` (``api_keys``,
-    ``base_url``, ``unsupported``, ...).  Inside a running event loop, use the client directly.
+    ``base_url``, ``unsupported``, ...).  Each call opens and closes its own client; for several
+    jobs keep one :class:`~inpaintkit.syncclient.SyncInpaintClient`, which reuses its
+    connections.  Works inside a running event loop too (a notebook), blocking it meanwhile.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise RuntimeError(
-            "inpaintkit.inpaint() blocks; inside an event loop use `async with InpaintClient()`"
-        )
-
-    async def run() -> InpaintResult:
-        async with InpaintClient(**client_options) as client:
-            return await client.inpaint(job, provider)
-
-    return asyncio.run(run())
+    with SyncInpaintClient(**client_options) as client:
+        return client.inpaint(job, provider)
