@@ -24,7 +24,7 @@ from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob, VirtualClock
 from inpaintkit.checking import check_request
 from inpaintkit.cli import main
-from inpaintkit.errors import ProviderError, ValidationError
+from inpaintkit.errors import AuthenticationError, ProviderError, ValidationError
 from inpaintkit.job import SafetyCheck
 from inpaintkit.matrix import render_matrix
 from inpaintkit.mockserver import MockConfig, MockServer
@@ -130,7 +130,8 @@ def tiny_png(width: int, height: int) -> bytes:
     parts = [squash.compress(row) for _ in range(height)]
     idat = b"".join(parts) + squash.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def submit_body(image: bytes, mask: bytes, **request: Any) -> dict[str, Any]:
@@ -287,7 +288,9 @@ async def test_models_end_to_end_follow_every_cursor(
         if e["path"] == "/v3/model"
     ]
     assert cursors[0] is None  # the first page
-    assert cursors[1] and cursors[2] and cursors[1] != cursors[2]  # then each next_cursor
+    assert cursors[1]  # then each next_cursor
+    assert cursors[2]
+    assert cursors[1] != cursors[2]
 
 
 def model_transport(pages: list[dict[str, Any]]) -> MemoryTransport:
@@ -318,9 +321,8 @@ async def test_a_model_list_error_is_typed_and_keyless() -> None:
     async with InpaintClient(
         api_keys={"novita": "sk-secret"}, registry=registry(), transport=MemoryTransport(answer)
     ) as client:
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(AuthenticationError) as caught:
             await client.models("novita")
-    assert type(caught.value).__name__ == "AuthenticationError"
     assert "sk-secret" not in str(caught.value)
 
 
@@ -334,7 +336,7 @@ async def test_a_provider_without_a_model_list_is_a_validation_error() -> None:
 def test_cli_models_with_mock(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "-p", "NOVITA", "--mock", "--json"], clock=VirtualClock()) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [m["model"] for m in listed][0] == MODEL
+    assert listed[0]["model"] == MODEL
     assert all(m["inpainting"] for m in listed)
     assert main(["models", "-p", "novita", "--mock"], clock=VirtualClock()) == 0
     table = capsys.readouterr().out.splitlines()
