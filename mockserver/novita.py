@@ -27,6 +27,7 @@ from .contracts import (
     ErrorKind,
     ImageFacts,
     ModelQuery,
+    NovitaContract,
     Rejection,
     S3Target,
     SubmitRequest,
@@ -81,7 +82,9 @@ class NovitaMock:
     id = PROVIDER
 
     def __init__(self) -> None:
-        self.contract = get_contract(PROVIDER)
+        contract = get_contract(PROVIDER)
+        assert isinstance(contract, NovitaContract)
+        self.contract = contract
 
     def setup(self, app: web.Application, ctx: MockContext) -> None:
         self.ctx = ctx
