@@ -3,7 +3,8 @@
 Subcommands: ``demo`` (the offline tour), ``run`` (a job file on a provider, optionally against
 the embedded mock), ``validate`` (the dry run of ``run``), ``compare`` (one job on several
 providers, with a contact sheet), ``providers`` (what is installed), ``matrix`` (the capability
-matrix as Markdown), ``conformance`` and ``mock`` (serve the mock server).  ``batch`` (many
+matrix as Markdown), ``models`` (a provider's model list), ``conformance`` and ``mock`` (serve
+the mock server).  ``batch`` (many
 jobs, resumable through a ledger) is not here yet: it needs storable jobs and task handles from
 the runtime work of issue 12 and will reuse :mod:`inpaintkit.compare`'s per-provider run.
 
@@ -144,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_options(p)
     _json_option(p)
     p.set_defaults(func=commands.cmd_compare)
+
+    p = add("models", "list a provider's models (the values for a job's model)")
+    p.add_argument(
+        "--provider", "-p", required=True, metavar="ID", help="provider id, case-insensitive"
+    )
+    p.add_argument("--all", action="store_true", help="every checkpoint, not only inpainting ones")
+    _connection_options(p)
+    _json_option(p)
+    p.set_defaults(func=commands.cmd_models)
 
     p = add("demo", "the offline tour: every provider against the mock server")
     p.add_argument(

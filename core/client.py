@@ -66,6 +66,9 @@ from .provider import (
     HostContext,
     HttpRequest,
     HttpResponse,
+    ModelInfo,
+    ModelListAdapter,
+    ModelPage,
     Pending,
     PollingAdapter,
     PollPolicy,
@@ -86,6 +89,9 @@ __all__ = ["InpaintClient", "JobHandle"]
 log = logging.getLogger("inpaintkit")
 
 T = TypeVar("T")
+
+MAX_MODEL_PAGES = 100
+"""Pages :meth:`InpaintClient.models` follows at most (a bound, not an expected size)."""
 
 DEFAULT_REQUEST_TIMEOUT = 120.0
 """Seconds one HTTP request may take (uploads of 30 MB images included)."""
@@ -286,6 +292,56 @@ class InpaintClient:
             return self._scrub(parsed(adapter.parse_poll, handle, response), key)
 
         return await self._run(call, known=(handle.task_id,))
+
+    async def models(
+        self, provider: str, *, inpainting: bool = True, max_pages: int = MAX_MODEL_PAGES
+    ) -> tuple[ModelInfo, ...]:
+        """The models ``provider`` offers (only inpainting ones unless ``inpainting=False``),
+        every page followed; the provider's plugin must implement
+        :class:`~inpaintkit.provider.ModelListAdapter`.
+
+        A provider without a model list is a :class:`~inpaintkit.errors.ValidationError` at
+        ``$.provider``; a list that does not end within ``max_pages`` pages (or repeats a
+        cursor) is a :class:`~inpaintkit.errors.ProviderError`, never an endless loop.
+        """
+
+        async def call() -> tuple[ModelInfo, ...]:
+            adapter = self.registry[provider]
+            spec = adapter.spec
+            if not isinstance(adapter, ModelListAdapter):
+                rule = "has no model list (its plugin implements no ModelListAdapter)"
+                raise ValidationError([FieldError("$.provider", rule, spec.id)], provider=spec.id)
+            lister: ModelListAdapter = adapter
+            key = self._key(spec)
+            found: list[ModelInfo] = []
+            cursor: str | None = None
+            seen: set[str] = set()
+            for _ in range(max_pages):
+                request = lister.build_models(inpainting=inpainting, cursor=cursor)
+
+                async def fetch(request: HttpRequest = request) -> ModelPage:
+                    response = await self._send(spec, key, request)
+                    try:
+                        return lister.parse_models(response)
+                    except InpaintError as exc:  # keep the key out of a kept body
+                        raise exc.evolve(raw_body=redact(exc.raw_body, (key.reveal(),))) from None
+
+                # A list page is idempotent: lost connections, 5xx and 429 are retried.
+                page = await self._retrying(spec, "model list", fetch)
+                found.extend(page.models)
+                cursor = page.next_cursor
+                if cursor is None:
+                    return tuple(found)
+                if cursor in seen:
+                    break
+                seen.add(cursor)
+            raise ProviderError(
+                f"{spec.id}'s model list did not end within {max_pages} pages "
+                "(or repeated a cursor)",
+                provider=spec.id,
+            )
+
+        return await self._run(call)
 
     async def wait_task(self, handle: TaskHandle, *, started_at: float | None = None) -> Done:
         """Poll a task (for example one resumed from a stored handle) until it is done."""
@@ -645,6 +701,7 @@ class InpaintClient:
             url=remote.url,
             url_expires_at=expires,
             nsfw=remote.nsfw,
+            nsfw_confidence=remote.nsfw_confidence,
         )
 
     async def _retrying(

@@ -32,6 +32,7 @@ __all__ = [
     "cmd_demo",
     "cmd_matrix",
     "cmd_mock",
+    "cmd_models",
     "cmd_providers",
     "cmd_run",
     "cmd_validate",
@@ -397,6 +398,46 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _quiet_print(args, f"contact sheet {sheet_path}; summary {out / 'summary.json'}")
     codes = [exit_code(r.error) for r in runs if r.error is not None]
     return max(codes, default=EXIT_OK)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """``inpaintkit models -p ID``: the provider's models, inpainting ones unless ``--all``."""
+    from .client import InpaintClient
+    from .provider import ModelInfo, ModelListAdapter
+
+    registry = _registry()
+    pid = registry.resolve(args.provider)
+    if not isinstance(registry[pid], ModelListAdapter):
+        raise UsageError(f"{pid} has no model list (its plugin implements no ModelListAdapter)")
+
+    async def go(base_url: str | None, keys: dict[str, str] | None) -> tuple[ModelInfo, ...]:
+        async with InpaintClient(
+            base_url=base_url, api_keys=keys, registry=registry, clock=args.time_source
+        ) as client:
+            return await client.models(pid, inpainting=not args.all)
+
+    with _connection(args, [pid]) as (base_url, keys):
+        models = asyncio.run(go(base_url, keys))
+    if args.json:
+        print(json.dumps([_model_json(m) for m in models], indent=2))
+        return EXIT_OK
+    rows = [(m.model, m.base_model or "", m.name) for m in models]
+    header = ("MODEL", "BASE", "NAME")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _model_json(model: Any) -> dict[str, Any]:
+    return {
+        "model": model.model,
+        "name": model.name,
+        "base_model": model.base_model,
+        "inpainting": model.inpainting,
+        "sdxl": model.sdxl,
+        "kind": model.kind,
+    }
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

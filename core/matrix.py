@@ -102,8 +102,29 @@ def render_matrix(adapters: Mapping[str, ProviderAdapter]) -> str:
             if row.source or row.note:
                 note = f" Note: {row.note}" if row.note else ""
                 lines.append(f"- `{row.field}`: {row.source}.{note}".replace("..", "."))
+        lines.extend(f"- Note: {note}" for note in spec.capabilities.notes)
+        lines.extend(_option_lines(spec.id, spec.options))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _option_lines(provider: str, options: type | None) -> list[str]:
+    """One line per provider option (``extras[provider]``): its wire fields, rule and doc."""
+    from .options import option_wire
+    from .schema import rule_of
+
+    if options is None:
+        return []
+    lines = []
+    for a in attrs.fields(options):
+        wire = option_wire(a)
+        rule = rule_of(a)
+        where = f" `{' + '.join(wire.paths)}`" if wire is not None else ""
+        limits = rule.describe() if rule is not None else ""
+        limits = f" ({limits})" if limits else ""
+        doc = f": {rule.doc}" if rule is not None and rule.doc else ""
+        lines.append(f"- option `extras.{provider}.{a.name}`{limits}{where}{doc}")
+    return lines
 
 
 def spec_summary(adapter: ProviderAdapter) -> dict[str, Any]:

@@ -42,6 +42,9 @@ __all__ = [
     "HttpResponse",
     "ImageHost",
     "ImageTransport",
+    "ModelInfo",
+    "ModelListAdapter",
+    "ModelPage",
     "NoAuth",
     "Pending",
     "PollPolicy",
@@ -158,6 +161,9 @@ class CapabilityTable:
     """A provider's capabilities as data; fields without a row are unsupported."""
 
     rows: tuple[Capability, ...]
+    notes: tuple[str, ...] = ()
+    """Decisions about the provider that belong to no request field (how a response field is
+    read, which endpoint lists models), each with its source; printed in the matrix."""
 
     def __attrs_post_init__(self) -> None:
         seen: set[str] = set()
@@ -562,6 +568,9 @@ class RemoteImage:
     format: str | None = None
     ttl: float | None = None
     nsfw: bool | None = None
+    nsfw_confidence: float | None = None
+    """The provider's NSFW score in [0, 1] when it reports one; ``nsfw`` is the plugin's verdict
+    from it, by the rule its capability table's notes state."""
 
     def __repr__(self) -> str:
         body = f"<{len(self.data)} bytes>" if self.data is not None else None
@@ -654,6 +663,50 @@ class WebhookAdapter(Protocol):
         ...
 
 
+@attrs.frozen
+class ModelInfo:
+    """One model a provider offers, as its model list describes it.
+
+    ``model`` is the value to put in :attr:`InpaintJob.model <inpaintkit.job.InpaintJob.model>`
+    (Novita's ``sd_name``); ``name`` is the display name.  ``None`` means the list did not say.
+    """
+
+    model: str
+    name: str
+    base_model: str | None = None
+    inpainting: bool | None = None
+    sdxl: bool | None = None
+    kind: str | None = None
+    """The provider's model type (``checkpoint``, ``lora``, ...)."""
+    raw: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class ModelPage:
+    """One page of a model list; ``next_cursor`` is ``None`` on the last page."""
+
+    models: tuple[ModelInfo, ...]
+    next_cursor: str | None = None
+
+
+@runtime_checkable
+class ModelListAdapter(Protocol):
+    """A provider that lists its models (optional; Novita's ``GET /v3/model``).
+
+    Pure like the other protocols: ``build_models`` describes the request for one page
+    (``cursor`` ``None`` = the first), ``parse_models`` reads it or raises the matching
+    :class:`~inpaintkit.errors.InpaintError`.  The client follows the cursors.
+    """
+
+    def build_models(self, *, inpainting: bool, cursor: str | None) -> HttpRequest:
+        """The request for one page; ``inpainting`` keeps only inpainting models."""
+        ...
+
+    def parse_models(self, response: HttpResponse) -> ModelPage:
+        """The page in ``response``, or a typed error raised."""
+        ...
+
+
 ProviderAdapter = SubmitAdapter
 """Every adapter is a :class:`SubmitAdapter`; polling and webhooks are optional protocols."""
 
@@ -677,12 +730,14 @@ def adapter_mode(adapter: SubmitAdapter) -> str:
 
 
 def adapter_features(adapter: SubmitAdapter) -> tuple[str, ...]:
-    """What an adapter implements beyond submit: ``"poll"``, ``"webhook"``."""
+    """What an adapter implements beyond submit: ``"poll"``, ``"webhook"``, ``"models"``."""
     features: list[str] = []
     if isinstance(adapter, PollingAdapter):
         features.append("poll")
     if isinstance(adapter, WebhookAdapter):
         features.append("webhook")
+    if isinstance(adapter, ModelListAdapter):
+        features.append("models")
     return tuple(features)
 
 

@@ -27,6 +27,9 @@ class ResultImage:
     url: str | None = None
     url_expires_at: float | None = None
     nsfw: bool | None = None
+    """The provider plugin's NSFW verdict (``None``: not checked or not reported)."""
+    nsfw_confidence: float | None = None
+    """The provider's NSFW score in [0, 1], when it reports one."""
 
     def save(self, path: Any) -> None:
         """Write the image bytes to ``path``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from typing import Any
 
 import aiohttp
@@ -26,6 +27,7 @@ from .contracts import (
     ErrorKind,
     ImageFacts,
     ModelQuery,
+    NovitaContract,
     Rejection,
     S3Target,
     SubmitRequest,
@@ -53,6 +55,18 @@ _STATUS = {
 }
 _IPM_KEY = "novita.ipm"
 
+NSFW_WORD = re.compile(r"\bnsfw\b", re.IGNORECASE)
+NSFW_FLAGGED = 0.97
+NSFW_CLEAN = 0.03
+
+
+def nsfw_confidence(prompt: str) -> float:
+    """The mock's NSFW detection, deterministic: a prompt with the word ``nsfw`` (any case)
+    gives every image confidence 0.97, any other 0.03; ``valid`` is always true (the detection
+    ran).  The real detector's scores are unknown; this only lets clients test both verdicts
+    (docs/mockserver.md, "NSFW detection")."""
+    return NSFW_FLAGGED if NSFW_WORD.search(prompt) else NSFW_CLEAN
+
 
 def _reply(rej: Rejection) -> web.Response:
     return web.json_response(rej.body, status=rej.status)
@@ -68,7 +82,9 @@ class NovitaMock:
     id = PROVIDER
 
     def __init__(self) -> None:
-        self.contract = get_contract(PROVIDER)
+        contract = get_contract(PROVIDER)
+        assert isinstance(contract, NovitaContract)
+        self.contract = contract
 
     def setup(self, app: web.Application, ctx: MockContext) -> None:
         self.ctx = ctx
@@ -101,6 +117,9 @@ class NovitaMock:
         )
         if isinstance(key, Rejection):
             return _reply(key)
+        wrong_type = self.contract.check_content_type(request.headers)
+        if wrong_type is not None:
+            return _reply(wrong_type)
         if not ok:
             return _reply(self.contract.error(ErrorKind.BODY_NOT_JSON))
         req = self.contract.validate_submit(body, key)
@@ -167,6 +186,7 @@ class NovitaMock:
             seed=seed,
             format=fmt,
             nsfw=req.nsfw_detection,
+            nsfw_confidence=nsfw_confidence(req.prompt or ""),
             webhook_url=req.webhook_url,
             submit_time=now,
         )
@@ -240,7 +260,10 @@ class NovitaMock:
                         "image_url_ttl": str(ttl) if ttl_as_string else ttl,
                         "image_type": task.data["format"],
                         # null, not {}: the official Python SDK cannot parse {} (reference 1.9)
-                        "nsfw_detection_result": {"valid": True, "confidence": 0.0}
+                        "nsfw_detection_result": {
+                            "valid": True,
+                            "confidence": task.data["nsfw_confidence"],
+                        }
                         if task.data["nsfw"]
                         else None,
                     }

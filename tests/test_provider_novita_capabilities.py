@@ -259,7 +259,7 @@ def test_the_adapter_polls_and_takes_webhooks_as_novita_does() -> None:
     adapter = NovitaAdapter()
     assert isinstance(adapter, PollingAdapter)
     assert isinstance(adapter, WebhookAdapter)
-    assert adapter_features(adapter) == ("poll", "webhook")
+    assert adapter_features(adapter) == ("poll", "webhook", "models")
 
 
 def test_the_default_registry_finds_novita_like_a_third_party_plugin() -> None:

@@ -2,10 +2,23 @@
 
 Transcribed from seed 001 (the full API reference) and reference sections 1.2, 1.6, 1.8 and 1.9.
 Novita's error body ``{code, reason, message, metadata}`` is go-kratos' error shape, and its server
-decodes JSON into typed (protobuf-style) messages: unknown members are discarded (seeds 000/004
-still send the retired ``inpainting_fill``), and an optional scalar holding its zero value cannot be
-told from an absent one.  That is why the SDK's raw defaults (``"sd_vae": ""``,
-``"negative_prompt": ""``, ``"clip_skip": 0``; reference 1.9) are accepted: they read as "not set".
+decodes JSON into typed (protobuf-style) messages: unknown members are discarded, and an optional
+scalar holding its zero value cannot be told from an absent one.  That is why the SDK's raw
+defaults (``"sd_vae": ""``, ``"negative_prompt": ""``, ``"clip_skip": 0``; reference 1.9) are
+accepted: they read as "not set".
+
+Decisions written here once:
+
+- ``inpainting_fill`` is a known request field: seeds 000 and 004 send it (``1``) although seed
+  001 does not list it; its range [0, 3] is AUTOMATIC1111's (webuiapi img2img, reference 1.2),
+  so a wrong value is refused and a misspelt name is journaled as an ignored unknown field.
+- ``Content-Type: application/json`` is required on a submit (seed 001 Request Headers:
+  required, Enum ``application/json``; "only JSON format is supported"); a media type with
+  parameters (``; charset=utf-8``) is fine, any other or none is 400 ``INVALID_REQUEST_BODY``
+  naming the header, the documented reason for a request that fails validation (reference 1.6).
+  GETs carry no body, so they are not checked.
+- "16 megapixels" (seed 001) is 16,000,000 pixels (mega = 10^6): 4000x4000 passes, one pixel
+  more is ``IMAGE_EXCEEDS_MAX_RESOLUTION``; "30 Mb" is 30 x 2^20 bytes of decoded image.
 """
 
 from __future__ import annotations
@@ -46,6 +59,7 @@ __all__ = [
 
 S001 = "seed 001"
 MB = 1024 * 1024
+JSON_MEDIA_TYPE = "application/json"
 
 SAMPLERS = (
     "Euler a",
@@ -70,9 +84,13 @@ SAMPLERS = (
     "UniPC",
 )
 
+MAX_PIXELS = 16_000_000
+"""Seed 001's "maximum resolution of 16 megapixels", mega = 10^6 (see the module docstring)."""
+
 _IMAGE_NOTE = (
-    "'16 megapixels' read as 16 * 2**20 px (4096x4096 passes) and '30 Mb' as 30 * 2**20 bytes of "
-    "decoded image; formats png/jpeg/webp (the output formats; the docs name none for input)."
+    "'16 megapixels' read as 16,000,000 px (4000x4000 passes, 4096x4096 does not) and '30 Mb' as "
+    "30 * 2**20 bytes of decoded image; formats png/jpeg/webp (the output formats; the docs name "
+    "none for input)."
 )
 _BOOL_01_NOTE = (
     "docs: integer enum 0/1; the official Python SDK's InpaintingRequest defaults send JSON "
@@ -140,7 +158,7 @@ NOVITA_EXTRA: tuple[Field, ...] = (
 )
 
 _IMAGE_LIMITS = ImageLimits(
-    ImageMode.BASE64, max_bytes=30 * MB, max_pixels=16 * MB, formats=("png", "jpeg", "webp")
+    ImageMode.BASE64, max_bytes=30 * MB, max_pixels=MAX_PIXELS, formats=("png", "jpeg", "webp")
 )
 """Seed 001, for the image and the mask alike: 16 megapixels, 30 Mb (see ``_IMAGE_NOTE``)."""
 
@@ -234,6 +252,14 @@ NOVITA_REQUEST: tuple[Field, ...] = (
         note=_BOOL_01_NOTE,
     ),
     Field("initial_noise_multiplier", Kind.NUMBER, S001, minimum=0, maximum=1.5, default=0.5),
+    Field(
+        "inpainting_fill",
+        Kind.INTEGER,
+        "seeds 000/004 request examples; range from reference 1.2 (AUTOMATIC1111)",
+        minimum=0,
+        maximum=3,
+        note="0 fill, 1 original, 2 latent noise, 3 latent nothing; not in seed 001.",
+    ),
 )
 
 NOVITA_SUBMIT: tuple[Field, ...] = (
@@ -353,6 +379,17 @@ class NovitaContract:
         if valid_keys is not None and key not in valid_keys:
             return self.error(ErrorKind.INVALID_KEY)
         return key
+
+    def check_content_type(self, headers: Mapping[str, str]) -> Rejection | None:
+        """A submit must say ``Content-Type: application/json`` (see the module docstring)."""
+        raw = header(headers, "Content-Type")
+        media = (raw or "").split(";", 1)[0].strip().lower()
+        if media == JSON_MEDIA_TYPE:
+            return None
+        rule = f"must be {JSON_MEDIA_TYPE} (only JSON is supported)"
+        shown = short_value(raw) if raw else "none"
+        message = f"Content-Type: {rule}, got {shown}"
+        return _reject(400, "INVALID_REQUEST_BODY", message, "Content-Type", rule, shown)
 
     def validate_submit(self, body: Any, api_key: str) -> SubmitRequest | Rejection:
         if not isinstance(body, Mapping):

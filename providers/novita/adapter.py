@@ -3,7 +3,8 @@
 Submit is ``POST /v3/async/inpainting`` with ``{"extra": ..., "request": ...}``; Novita answers
 with a task id, which is polled with ``GET /v3/async/task-result?task_id=<id>`` until it
 succeeds or fails; a webhook, if asked for, posts the same task result.  So the adapter is a
-submit, polling and webhook adapter (:mod:`inpaintkit.provider`'s protocols).  The core has
+submit, polling and webhook adapter (:mod:`inpaintkit.provider`'s protocols), and lists models
+(``GET /v3/model``, :mod:`.models`).  The core has
 checked every request against the table and built its plain fields before ``build_submit``
 sees it; the adapter never sees the API key (the runtime adds the Bearer header) and never
 performs I/O.
@@ -16,8 +17,16 @@ from typing import Any, Final
 import attrs
 from inpaintkit.checking import CheckedRequest
 from inpaintkit.errors import ValidationError
-from inpaintkit.provider import HttpRequest, HttpResponse, ProviderSpec, TaskHandle, TaskState
+from inpaintkit.provider import (
+    HttpRequest,
+    HttpResponse,
+    ModelPage,
+    ProviderSpec,
+    TaskHandle,
+    TaskState,
+)
 
+from .models import build_models_request, parse_models_response
 from .options import NovitaOptions
 from .results import parse_submit_response, parse_task_result_response, parse_webhook_event
 from .spec import POLL_PATH, SPEC, SUBMIT_PATH
@@ -26,12 +35,12 @@ from .wire import build_body
 __all__ = ["NovitaAdapter"]
 
 _JSON_HEADERS: Final = {"Content-Type": "application/json", "Accept": "application/json"}
-"""Novita marks ``Content-Type: application/json`` as required on every call (seed 001)."""
+"""Sent on every call (:data:`.capabilities.CONTENT_TYPE_RULE`)."""
 
 
 @attrs.frozen
 class NovitaAdapter:
-    """Submit, polling and webhook adapter for Novita AI."""
+    """Submit, polling, webhook and model-list adapter for Novita AI."""
 
     spec: ProviderSpec = SPEC
 
@@ -73,3 +82,11 @@ class NovitaAdapter:
         """An ``ASYNC_TASK_RESULT`` event as the same states as a poll; other events raise
         :class:`~inpaintkit.providers.novita.results.IgnoredWebhookEvent`."""
         return parse_webhook_event(body)
+
+    def build_models(self, *, inpainting: bool, cursor: str | None) -> HttpRequest:
+        """One page of ``GET /v3/model`` (checkpoints; inpainting ones if asked)."""
+        return build_models_request(inpainting=inpainting, cursor=cursor, headers=_JSON_HEADERS)
+
+    def parse_models(self, response: HttpResponse) -> ModelPage:
+        """The page's models and next cursor, or the typed error raised."""
+        return parse_models_response(response)

@@ -29,7 +29,14 @@ from inpaintkit.wiremap import OMIT, Custom, Unset, Wire, as_int, enum_value
 
 from .samplers import NOVITA_SAMPLERS, sampler_to_wire
 
-__all__ = ["CAPABILITIES", "NOVITA_SAMPLERS", "text_or_omit"]
+__all__ = [
+    "CAPABILITIES",
+    "CONTENT_TYPE_RULE",
+    "NOVITA_SAMPLERS",
+    "NSFW_CONFIDENCE_THRESHOLD",
+    "NSFW_RULE",
+    "text_or_omit",
+]
 
 NATIVE = Support.NATIVE
 EMULATED = Support.EMULATED
@@ -44,6 +51,24 @@ def text_or_omit(value: Any) -> Any:
 _SEED = "seed 001"
 _CONTAINER = "container: its sub-fields have their own rows"
 
+NSFW_CONFIDENCE_THRESHOLD: Final = 0.8
+"""The confidence from which a ``valid`` detection counts as NSFW (see :data:`NSFW_RULE`)."""
+
+NSFW_RULE: Final = (
+    "NSFW verdict: with extra.enable_nsfw_detection, each task-result image carries "
+    "nsfw_detection_result {valid, confidence} (ref 1.4: NV-TR example, NV-PY "
+    "V3TaskImageNSFWDetectionResult); Novita does not say what valid means, so an image is "
+    f"reported as nsfw when valid and confidence >= {NSFW_CONFIDENCE_THRESHOLD}, the rule of "
+    "Dify's Novita tool (github.com/langgenius/dify, api/core/tools/provider/builtin/novitaai/"
+    "tools/novitaai_txt2img.py: _is_hit_nsfw_detection(image, 0.8)); the confidence itself is "
+    "ResultImage.nsfw_confidence; null, {} or a confidence outside [0, 1] report nothing (None)"
+)
+CONTENT_TYPE_RULE: Final = (
+    "every request sends Content-Type: application/json, which seed 001 marks required "
+    "(Request Headers: Content-Type, required, Enum application/json; 'only JSON format is "
+    "supported')"
+)
+
 CAPABILITIES: Final = CapabilityTable(
     rows=(
         # --- images --------------------------------------------------------------------------
@@ -54,7 +79,9 @@ CAPABILITIES: Final = CapabilityTable(
             required=True,
             source=f"{_SEED} request.image_base64 (required)",
             note="plain base64 of the image bytes, no data: prefix (seed 001 example code); "
-            "max 16 megapixels and 30 Mb (the spec's image limits)",
+            "seed 001's 'maximum resolution of 16 megapixels and a maximum file size of 30 Mb' "
+            "is read as 16,000,000 pixels (mega = 10^6, as megapixel means everywhere; 4000x4000 "
+            "passes, 4096x4096 does not) and 30 x 2^20 bytes: the spec's ImageLimits",
         ),
         Capability(
             "mask",
@@ -91,7 +118,9 @@ CAPABILITIES: Final = CapabilityTable(
             required=True,
             source=f"{_SEED} request.model_name (required)",
             note="set it to an inpainting checkpoint's sd_name, found with "
-            "GET /v3/model?filter.types=checkpoint&filter.is_inpainting=true (ref 1.8)",
+            "GET /v3/model?filter.types=checkpoint&filter.is_inpainting=true, following "
+            "pagination.next_cursor (seed 001 model_name, ref 1.8): `inpaintkit models -p "
+            "novita` or InpaintClient.models('novita')",
         ),
         # --- generation ----------------------------------------------------------------------
         Capability(
@@ -357,6 +386,7 @@ CAPABILITIES: Final = CapabilityTable(
             UNSUPPORTED,
             source=f"{_SEED} (no prompt enhancement field)",
         ),
-    )
+    ),
+    notes=(NSFW_RULE, CONTENT_TYPE_RULE),
 )
 """Novita's capability table (one row per neutral field path)."""

@@ -70,8 +70,9 @@ class NovitaOptions:
         Rule("int", optional=True, minimum=0, maximum=3),
         wire=Wire("request.inpainting_fill"),
         doc="AUTOMATIC1111's masked-content fill (0 fill, 1 original, 2 latent noise, "
-        "3 latent nothing).  Only in the request examples of seeds 000 and 004; seed 001 "
-        "does not document it.",
+        "3 latent nothing).  Only in the request examples of seeds 000 and 004 (value 1); "
+        "seed 001 does not document it, so its name and range [0, 3] are AUTOMATIC1111's "
+        "(webuiapi img2img's inpainting_fill, ref 1.2), and the mock checks the same.",
     )
 
     def job_errors(self, job: InpaintJob, path: str = PATH) -> list[FieldError]:

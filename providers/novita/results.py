@@ -13,8 +13,9 @@ Decisions (documented here because the sources leave room):
   a :class:`ProviderError`, so a new terminal status is never waited on silently.
 - ``eta`` of 0 or less means "no estimate" (the success example reports 0), so it is ``None``.
 - ``image_url_ttl`` of 0 or less means "unknown" and becomes ``None``.
-- ``nsfw_detection_result.valid`` true means the image was flagged: the official SDK's consumers
-  (e.g. Dify's Novita tool) treat ``valid and confidence >= threshold`` as an NSFW hit.
+- NSFW: an image is flagged when ``valid and confidence >= NSFW_CONFIDENCE_THRESHOLD`` (0.8);
+  the confidence itself is reported on the image.  The rule and its source are stated once, in
+  the capability table's notes (:data:`.capabilities.NSFW_RULE`).
 - A ``TASK_STATUS_SUCCEED`` without any image is a :class:`ProviderError` rather than an empty
   success: a job always asks for at least one image.
 - Webhook events other than ``ASYNC_TASK_RESULT`` raise :class:`IgnoredWebhookEvent` (a
@@ -39,6 +40,7 @@ from inpaintkit.provider import (
     TaskState,
 )
 
+from .capabilities import NSFW_CONFIDENCE_THRESHOLD
 from .errors import error_from_body, error_from_response, raw_body_of
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "SUCCEEDED_STATUSES",
     "WEBHOOK_EVENT",
     "IgnoredWebhookEvent",
+    "nsfw_verdict",
     "parse_submit_response",
     "parse_task_result",
     "parse_task_result_response",
@@ -253,13 +256,27 @@ def _image(entry: Any) -> RemoteImage | None:
         if isinstance(kind, str) and kind.strip()
         else None
     )
-    nsfw_result = entry.get("nsfw_detection_result")
-    nsfw: bool | None = None
-    if isinstance(nsfw_result, Mapping) and isinstance(nsfw_result.get("valid"), bool):
-        nsfw = nsfw_result["valid"]
+    nsfw, confidence = nsfw_verdict(entry.get("nsfw_detection_result"))
     return RemoteImage(
-        url=url.strip(), format=fmt, ttl=_positive(entry.get("image_url_ttl")), nsfw=nsfw
+        url=url.strip(),
+        format=fmt,
+        ttl=_positive(entry.get("image_url_ttl")),
+        nsfw=nsfw,
+        nsfw_confidence=confidence,
     )
+
+
+def nsfw_verdict(result: Any) -> tuple[bool | None, float | None]:
+    """``(flagged, confidence)`` from an ``nsfw_detection_result``: flagged when ``valid`` and
+    ``confidence >= NSFW_CONFIDENCE_THRESHOLD``; ``(None, None)`` when nothing usable was
+    reported (``null``, ``{}``, no boolean ``valid``, a confidence that is not a number in
+    [0, 1])."""
+    if not isinstance(result, Mapping) or not isinstance(result.get("valid"), bool):
+        return None, None
+    confidence = lenient_number(result.get("confidence"))
+    if confidence is None or not 0.0 <= confidence <= 1.0:
+        return None, None
+    return result["valid"] and confidence >= NSFW_CONFIDENCE_THRESHOLD, confidence
 
 
 def _generation_time(debug_info: Any) -> float | None:

@@ -77,12 +77,45 @@ def test_seed_001_example_is_accepted_and_normalised() -> None:
     assert req.ignored == ()
 
 
-def test_older_seed_example_with_retired_inpainting_fill_is_accepted() -> None:
-    """Seeds 000/004 send inpainting_fill, no longer documented: the server ignores it."""
-    body = with_request(inpainting_fill=1)
-    req = accepted(body)
-    assert req.ignored == ("request.inpainting_fill",)
-    assert "inpainting_fill" not in req.params["request"]
+@pytest.mark.parametrize("value", [0, 1, 2, 3])
+def test_inpainting_fill_of_seeds_000_004_is_a_known_field(value: int) -> None:
+    """Seeds 000/004 send inpainting_fill: 1; its range [0, 3] is AUTOMATIC1111's."""
+    req = accepted(with_request(inpainting_fill=value))
+    assert req.ignored == ()
+    if value:  # 0 is the zero value: it reads as unset
+        assert req.params["request"]["inpainting_fill"] == value
+
+
+@pytest.mark.parametrize("value", [-1, 4, "1", 1.5])
+def test_inpainting_fill_out_of_range_or_mistyped_is_refused(value: Any) -> None:
+    rejection = rejected(with_request(inpainting_fill=value))
+    assert (rejection.status, rejection.body["reason"]) == (400, "INVALID_REQUEST_BODY")
+    assert rejection.field == "request.inpainting_fill"
+
+
+def test_a_misspelt_inpainting_fill_is_ignored_as_unknown() -> None:
+    """What the conformance suite's "mock ignored unknown field" check looks for."""
+    req = accepted(with_request(inpaint_fill=1))
+    assert req.ignored == ("request.inpaint_fill",)
+
+
+@pytest.mark.parametrize(
+    "value", ["application/json", "application/json; charset=utf-8", "Application/JSON"]
+)
+def test_json_content_type_is_accepted(value: str) -> None:
+    assert NOVITA.check_content_type({"content-type": value}) is None
+
+
+@pytest.mark.parametrize("headers", [{}, {"Content-Type": "text/plain"}, {"Content-Type": ""}])
+def test_submit_without_json_content_type_is_refused(headers: dict[str, str]) -> None:
+    rejection = NOVITA.check_content_type(headers)
+    assert rejection is not None
+    assert rejection.status == 400
+    assert rejection.body["code"] == 400
+    assert rejection.body["reason"] == "INVALID_REQUEST_BODY"
+    assert rejection.body["metadata"] == {}
+    assert rejection.body["message"].startswith("Content-Type: must be application/json")
+    assert rejection.field == "Content-Type"
 
 
 def test_sdk_capture_is_accepted() -> None:
@@ -315,10 +348,26 @@ def facts(
     return ImageFacts(width, height, size, fmt)
 
 
+@pytest.mark.parametrize(
+    ("size", "ok"),
+    [((4000, 4000), True), ((641, 24961), False), ((24961, 641), False), ((1, 16_000_000), True)],
+)
+def test_sixteen_megapixels_is_sixteen_million(size: tuple[int, int], ok: bool) -> None:
+    """Seed 001's "16 megapixels" is 16,000,000 pixels: 641 x 24961 is one pixel more."""
+    req = accepted(seed_body())
+    rejection = NOVITA.check_images(req, facts(*size), facts(*size))
+    if ok:
+        assert rejection is None
+    else:
+        assert rejection is not None
+        assert rejection.body["reason"] == "IMAGE_EXCEEDS_MAX_RESOLUTION"
+        assert rejection.rule == "must be at most 16000000 pixels"
+
+
 def test_image_rules() -> None:
     req = accepted(seed_body())
-    assert NOVITA.check_images(req, facts(4096, 4096), facts(4096, 4096)) is None
-    big = NOVITA.check_images(req, facts(4097, 4096), facts(4097, 4096))
+    assert NOVITA.check_images(req, facts(4000, 4000), facts(4000, 4000)) is None
+    big = NOVITA.check_images(req, facts(4096, 4096), facts(4096, 4096))
     assert big is not None
     assert (big.status, big.body["reason"], big.field) == (
         400,
