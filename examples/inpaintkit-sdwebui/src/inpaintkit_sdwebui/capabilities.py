@@ -19,18 +19,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from inpaintkit.job import MAX_SEED, Sampler
 from inpaintkit.limits import ImageLimits
-from inpaintkit.provider import (
-    BasicAuth,
-    Capability,
-    CapabilityTable,
-    ProviderSpec,
-    Support,
-)
-from inpaintkit.wiremap import Composite, Custom, Unset, Wire, as_int
+from inpaintkit.provider import BasicAuth, Capability, ProviderSpec
+from inpaintkit.wiremap import Composite, Custom, Wire
 
 from .options import SdWebUiOptions
+from .samplers import SAMPLERS as SAMPLER_FIELDS
 from .samplers import sampler_fields
 from .sources import API, MODELS, PROCESSING, SAMPLERS, SHARED_OPTIONS, UI
 
@@ -48,9 +42,9 @@ SUBMIT_PATH: Final = "/sdapi/v1/img2img"
 DEFAULT_BASE_URL: Final = "http://127.0.0.1:7860"
 ENV_VAR: Final = "SDWEBUI_API_AUTH"
 
-NATIVE = Support.NATIVE
-EMULATED = Support.EMULATED
-UNSUPPORTED = Support.UNSUPPORTED
+NATIVE = "native"
+EMULATED = "emulated"
+UNSUPPORTED = "unsupported"
 
 _CONTAINER = "container: its sub-fields have their own rows"
 _PROMPT_SYNTAX = (
@@ -58,8 +52,7 @@ _PROMPT_SYNTAX = (
     "embedding's name); write them into the prompt"
 )
 
-CAPABILITIES: Final = CapabilityTable(
-    rows=(
+_ROWS: Final = (
         Capability(
             "image",
             NATIVE,
@@ -125,8 +118,8 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=Wire("seed"),
             minimum=0,
-            maximum=MAX_SEED,
-            source=f"{PROCESSING} seed (-1 = random, the API default)",
+            maximum=2**32 - 1,
+            source=f"{PROCESSING} seed (-1 = random, the API default; drawn in [0, 2**32-1))",
             note="an unset seed is not sent, so the server draws one; the result reports it "
             "from info.seed",
         ),
@@ -134,7 +127,7 @@ CAPABILITIES: Final = CapabilityTable(
             "sampler",
             NATIVE,
             wire=Composite(("sampler_name", "scheduler"), sampler_fields),
-            choices=tuple(Sampler),
+            choices=tuple(SAMPLER_FIELDS),
             source=SAMPLERS,
             note="sent under its legacy A1111 name (DPM++ 2M Karras), which every version "
             "reads (v1.9+ moves the ' Karras' suffix into the scheduler), plus scheduler "
@@ -168,7 +161,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options.invert",
             NATIVE,
-            wire=Wire("inpainting_mask_invert", encode=as_int),
+            wire=Wire("inpainting_mask_invert", encode=int),
             source=f"{PROCESSING} inpainting_mask_invert 0/1",
             note="always sent as 0 or 1",
         ),
@@ -182,7 +175,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire=Wire("inpaint_full_res_padding", unset=Unset.DEFAULT),
+            wire=Wire("inpaint_full_res_padding", unset="default"),
             default=32,
             source=f"{UI} only-masked padding (slider 0-256), UI default 32; API default 0",
             note="an unset padding is sent as 32, the web UI's default (the API's 0 leaves no "
@@ -227,9 +220,7 @@ CAPABILITIES: Final = CapabilityTable(
         ),
         Capability("storage", UNSUPPORTED, source=API, note="images come back inline, base64"),
         Capability("enhance_prompt", UNSUPPORTED, source=MODELS),
-    )
 )
-"""The SD web UI capability table (one row per neutral field path)."""
 
 SPEC: Final = ProviderSpec(
     id=PROVIDER_ID,
@@ -237,7 +228,7 @@ SPEC: Final = ProviderSpec(
     base_url=DEFAULT_BASE_URL,
     auth=BasicAuth(),
     env_var=ENV_VAR,
-    capabilities=CAPABILITIES,
+    capabilities=_ROWS,
     image_limits=ImageLimits(max_pixels=2048 * 2048, max_bytes=30 * 1024 * 1024),
     docs_url="https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
     options=SdWebUiOptions,
@@ -249,3 +240,6 @@ Authentication: the server takes none unless started with ``--api-auth user:pass
 HTTP Basic.  The key is that ``user:pass`` (the environment variable reads like the flag); the
 core sends it as ``Authorization: Basic base64(key)``.  A server without ``--api-auth`` ignores
 the header, and any placeholder (:data:`inpaintkit_sdwebui.NO_AUTH`) will do."""
+
+CAPABILITIES: Final = SPEC.capabilities
+"""The SD web UI capability table (one row per neutral field path)."""
