@@ -174,7 +174,8 @@ def test_the_sampler_table_is_keyed_by_exactly_the_neutral_samplers() -> None:
     here, and the row's choices are the same set."""
     assert set(SAMPLERS) == {sampler.value for sampler in Sampler}
     row = CAPABILITIES.get("sampler")
-    assert row is not None and row.choices is not None
+    assert row is not None
+    assert row.choices is not None
     assert set(row.choices) == set(Sampler)
     timestep = {name for name, fields in SAMPLERS.items() if "scheduler" not in fields}
     assert timestep == {Sampler.DDIM, Sampler.PLMS, Sampler.UNIPC}
