@@ -11,9 +11,10 @@ from inpaintkit.errors import (
     AuthenticationError,
     ProviderError,
     RateLimitedError,
+    ServerError,
     ValidationError,
 )
-from inpaintkit.provider import Done, Failed, HttpResponse
+from inpaintkit.provider import Done, Failed, HttpResponse, parsed
 from inpaintkit_sdwebui.responses import parse_img2img
 from sdwebui_testdata import image_png
 
@@ -37,13 +38,15 @@ def success(**overrides: Any) -> dict[str, Any]:
 
 
 def failed(response: HttpResponse) -> Any:
-    state = parse_img2img(response)
+    """What the core makes of an answer the plugin raises on: the failed state, raw kept."""
+    state = parsed(parse_img2img, response)
     assert isinstance(state, Failed)
+    assert state.raw == state.error.raw_body
     return state.error
 
 
 def test_success_gives_inline_images_and_the_seed_from_info() -> None:
-    state = parse_img2img(answer(200, success()))
+    state = parsed(parse_img2img, answer(200, success()))
     assert isinstance(state, Done)
     assert [image.data for image in state.images] == [PNG, PNG]
     assert state.seed == 3141
@@ -77,9 +80,11 @@ def test_a_success_without_usable_images_is_a_provider_error(body: Any, words: s
     error = failed(answer(200, body))
     assert type(error) is ProviderError
     assert words in str(error)
+    if isinstance(body, dict) and isinstance(body["images"], list):
+        assert error.raw_body["images"] == f"<{len(body['images'])} images>"
 
 
-def test_fastapi_422_names_every_field_with_its_neutral_name() -> None:
+def test_fastapi_422_names_every_field_at_its_neutral_path_and_its_wire_name() -> None:
     def item(loc: list[Any], msg: str, kind: str) -> dict[str, Any]:
         return {"loc": ["body", *loc], "msg": msg, "type": kind}
 
@@ -88,15 +93,17 @@ def test_fastapi_422_names_every_field_with_its_neutral_name() -> None:
             item(["steps"], "value is not a valid integer", "type_error.integer"),
             item(["inpaint_full_res"], "value could not be parsed to a boolean", "type_error.bool"),
             item(["init_images", 0], "str type expected", "type_error.str"),
+            item(["n_iter"], "value is not a valid integer", "type_error.integer"),
         ]
     }
     error = failed(answer(422, body))
     assert isinstance(error, ValidationError)
-    assert error.paths == ("$.steps", "$.inpaint_full_res", "$.init_images[0]")
+    assert error.paths == ("$.steps", "$.mask_options.masked_only", "$.image", "$")
     text = str(error)
-    assert "value is not a valid integer [type_error.integer] (neutral field $.steps)" in text
-    assert "(neutral field $.mask_options.masked_only)" in text
-    assert "str type expected [type_error.str] (neutral field $.image)" in text
+    assert "value is not a valid integer [type_error.integer] (wire field steps)" in text
+    assert "(wire field inpaint_full_res)" in text
+    assert "str type expected [type_error.str] (wire field init_images[0])" in text
+    assert "(wire field n_iter)" in text  # no neutral field: the job as a whole
     assert error.raw_body == body
     assert error.status == 422
 
@@ -104,11 +111,11 @@ def test_fastapi_422_names_every_field_with_its_neutral_name() -> None:
 @pytest.mark.parametrize(
     ("status", "detail", "path"),
     [
-        (404, "Init image not found", "$.init_images"),
-        (404, "Sampler not found", "$.sampler_name"),
-        (400, "Sampler not found", "$.sampler_name"),
-        (500, "Invalid encoded image", "$.init_images"),
-        (404, "Model not found", "$.override_settings.sd_model_checkpoint"),
+        (404, "Init image not found", "$.image"),
+        (404, "Sampler not found", "$.sampler"),
+        (400, "Sampler not found", "$.sampler"),
+        (500, "Invalid encoded image", "$.image"),
+        (404, "Model not found", "$.model"),
     ],
 )
 def test_web_ui_errors_that_blame_the_request_are_validation_errors(
@@ -119,6 +126,7 @@ def test_web_ui_errors_that_blame_the_request_are_validation_errors(
     assert isinstance(error, ValidationError)
     assert error.paths == (path,)
     assert detail in str(error)
+    assert error.status == status
 
 
 def test_fastapis_own_404_means_the_api_is_not_enabled() -> None:
@@ -128,10 +136,10 @@ def test_fastapis_own_404_means_the_api_is_not_enabled() -> None:
     assert error.status == 404
 
 
-def test_a_500_from_the_pipeline_is_a_provider_error_with_the_exception() -> None:
+def test_a_500_from_the_pipeline_is_a_server_error_with_the_exception() -> None:
     body = {"error": "OutOfMemoryError", "detail": "", "body": "", "errors": "CUDA out of memory"}
     error = failed(answer(500, body))
-    assert type(error) is ProviderError
+    assert type(error) is ServerError
     assert "OutOfMemoryError: CUDA out of memory" in str(error)
     assert error.status == 500
 
@@ -152,8 +160,15 @@ def test_429_from_a_proxy_carries_retry_after() -> None:
     assert error.retry_after == 12.0
 
 
+def test_another_4xx_from_the_web_ui_is_a_provider_error() -> None:
+    body = {"error": "HTTPException", "detail": "Script not found", "body": "", "errors": ""}
+    error = failed(answer(400, body))
+    assert type(error) is ProviderError
+    assert "HTTPException: Script not found" in str(error)
+
+
 def test_a_non_json_error_page_is_kept_as_text() -> None:
     error = failed(answer(502, b"<html>Bad Gateway</html>"))
-    assert type(error) is ProviderError
+    assert type(error) is ServerError
     assert error.raw_body == "<html>Bad Gateway</html>"
     assert "Bad Gateway" in str(error)

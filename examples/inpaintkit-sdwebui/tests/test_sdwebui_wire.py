@@ -37,6 +37,7 @@ from inpaintkit_sdwebui import (
     basic_credential,
     sampler_fields,
 )
+from inpaintkit_sdwebui.samplers import SAMPLERS
 from sdwebui_testdata import SIZE, image_png, mask_png
 
 IMAGE = image_png()
@@ -166,6 +167,22 @@ def test_sampler_names_and_schedules(sampler: Sampler, expected: dict[str, str])
 def test_every_neutral_sampler_keeps_its_name_on_the_wire() -> None:
     for sampler in Sampler:
         assert sampler_fields(sampler)["sampler_name"] == sampler.value
+
+
+def test_the_sampler_table_is_keyed_by_exactly_the_neutral_samplers() -> None:
+    """The table keys by the neutral values as strings: a typo or a new neutral sampler fails
+    here, and the row's choices are the same set."""
+    assert set(SAMPLERS) == {sampler.value for sampler in Sampler}
+    row = CAPABILITIES.get("sampler")
+    assert row is not None
+    assert row.choices is not None
+    assert set(row.choices) == set(Sampler)
+    timestep = {name for name, fields in SAMPLERS.items() if "scheduler" not in fields}
+    assert timestep == {Sampler.DDIM, Sampler.PLMS, Sampler.UNIPC}
+    for sampler in Sampler:
+        if sampler.value not in timestep:
+            expected = "Karras" if sampler.karras else "Uniform"
+            assert sampler_fields(sampler)["scheduler"] == expected, sampler
 
 
 def test_options_are_typed_and_checked_by_the_core() -> None:

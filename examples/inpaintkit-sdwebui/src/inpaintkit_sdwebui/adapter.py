@@ -8,7 +8,8 @@ The core has already checked the request against the capability table and built 
 field (``request.body()``: prompt, steps, sampler and scheduler, mask options, overrides, the
 typed options...).  What is left here is what a row's value alone cannot give:
 
-- ``init_images`` and ``mask``: the prepared images as plain base64;
+- ``init_images`` and ``mask``: the prepared images as plain base64 (the spec takes no URLs, so
+  the core always hands over the bytes, and their size);
 - ``width``/``height``: the job's size, else the image's own (the API would resize to 512x512);
 - ``n_iter``: always 1, so one request is one batch of ``batch_size`` images;
 - ``inpainting_fill``: the option's default when the job gives no options at all.
@@ -16,17 +17,18 @@ typed options...).  What is left here is what a row's value alone cannot give:
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
-from inpaintkit.checking import CheckedRequest
-from inpaintkit.errors import FieldError, ValidationError
-from inpaintkit.images import to_base64
-from inpaintkit.provider import Done, Failed, HttpRequest, HttpResponse, PreparedImage, ProviderSpec
+from inpaintkit.provider import HttpRequest, HttpResponse, ProviderSpec
 
-from .capabilities import PROVIDER_ID, SPEC, SUBMIT_PATH
+from .capabilities import SPEC, SUBMIT_PATH
 from .options import DEFAULT_INPAINTING_FILL
 from .responses import parse_img2img
+
+if TYPE_CHECKING:
+    from inpaintkit.checking import CheckedRequest
+    from inpaintkit.provider import Done
 
 __all__ = ["SdWebUiAdapter"]
 
@@ -42,31 +44,25 @@ class SdWebUiAdapter:
     def build_submit(self, request: CheckedRequest) -> HttpRequest:
         """The img2img request: the core's fields plus images, size and batch shape."""
         body = request.body()
-        body["init_images"] = [_base64(request.image, "$.image")]
-        body["mask"] = _base64(request.mask, "$.mask")
+        body["init_images"] = [request.image.base64()]
+        body["mask"] = request.mask.base64()
         body["width"], body["height"] = _size(request)
         body["n_iter"] = 1
         body.setdefault("inpainting_fill", int(DEFAULT_INPAINTING_FILL))
         return HttpRequest("POST", SUBMIT_PATH, json=body, headers=dict(_JSON_HEADERS))
 
-    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> Done | Failed:
-        """The finished result, or the typed error the answer carries."""
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> Done:
+        """The finished result; an error answer raises its typed error (the core turns it
+        into the failed state)."""
         return parse_img2img(response)
 
 
 def _size(request: CheckedRequest) -> tuple[int, int]:
+    """The job's size, else the prepared image's own (known whenever its bytes are)."""
     job = request.job
     if job.width is not None and job.height is not None:
         return job.width, job.height
     width, height = request.image.width, request.image.height
     if width is None or height is None:
-        rule = "is needed: the image's size is unknown"
-        raise ValidationError([FieldError.missing("$.width", rule)], provider=PROVIDER_ID)
+        raise TypeError("the sdwebui plugin needs the image's size: the core must load the image")
     return width, height
-
-
-def _base64(image: PreparedImage, path: str) -> str:
-    if image.data is None:
-        rule = f"must be image bytes ({PROVIDER_ID} takes base64 only)"
-        raise ValidationError([FieldError(path, rule, image.url)], provider=PROVIDER_ID)
-    return to_base64(image.data)

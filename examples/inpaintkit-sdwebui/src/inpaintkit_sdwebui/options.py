@@ -15,8 +15,7 @@ from typing import Final
 
 import attrs
 from inpaintkit.options import option
-from inpaintkit.schema import Rule
-from inpaintkit.wiremap import Wire, enum_value
+from inpaintkit.wiremap import Wire
 
 from .sources import PROCESSING, UI
 
@@ -44,8 +43,8 @@ class SdWebUiOptions:
     """Options of the SD web UI that the neutral job has no field for."""
 
     inpainting_fill: InpaintingFill = option(  # noqa: RUF009 - an attrs field, made once
-        Rule("enum", enum_type=InpaintingFill),
-        wire=Wire("inpainting_fill", encode=enum_value),
+        InpaintingFill,
+        wire=Wire("inpainting_fill"),
         default=DEFAULT_INPAINTING_FILL,
         doc=f"0 fill, 1 original (default), 2 latent noise, 3 latent nothing ({PROCESSING}; "
         f"{UI} masked content radio)",

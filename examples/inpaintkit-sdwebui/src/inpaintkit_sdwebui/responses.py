@@ -6,96 +6,77 @@ Success is HTTP 200 with ``{"images": [base64...], "parameters": {...}, "info": 
 Errors come in three shapes (see :mod:`.sources`):
 
 - FastAPI validation, HTTP 422: ``{"detail": [{"loc": ["body", "steps"], "msg": ..., "type":
-  ...}]}``, one item per bad field -> :class:`ValidationError` naming every field;
+  ...}]}``, one item per bad field -> :class:`ValidationError` naming every field at its
+  neutral path (``$.steps``), the wire field it came from named in the rule;
 - the web UI's own handler, any status: ``{"error": "<exception class>", "detail": ..., "body":
   ..., "errors": ...}``.  Its ``detail`` decides: "Init image not found", "Sampler not found"
   (404, 400 in newer versions) and "Invalid encoded image" (500) are the caller's fault ->
   :class:`ValidationError`; 401 (``--api-auth``) -> :class:`AuthenticationError`; anything else
-  (CUDA out of memory...) -> :class:`ProviderError`;
+  (CUDA out of memory...) -> :class:`ProviderError` (a :class:`ServerError` for a 5xx);
 - ``{"detail": "Not Found"}`` with 404 from FastAPI itself: no such route, which on a running
   web UI means it was started without ``--api`` -> :class:`ProviderError` with that hint.
+
+The status rules themselves (401 auth, 429 with its Retry-After, 5xx worth retrying) and the
+mapping of a blamed wire field to its neutral path are the core's
+(:func:`inpaintkit.responses.error_for_response`); this module only reads the web UI's bodies.
+An error answer is raised as its typed error, which the core turns into the failed state.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-import attrs
-from inpaintkit.errors import (
-    AuthenticationError,
-    FieldError,
-    InpaintError,
-    ProviderError,
-    RateLimitedError,
-    ValidationError,
-)
-from inpaintkit.images import from_base64
-from inpaintkit.parsing import retry_after_header
-from inpaintkit.provider import Done, Failed, HttpResponse, RemoteImage
+from inpaintkit.provider import Done, HttpResponse, RemoteImage
+from inpaintkit.responses import error_for_response
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
 
-__all__ = ["KNOWN_DETAILS", "error_from_response", "parse_img2img", "raw_body_of"]
+__all__ = ["KNOWN_DETAILS", "error_from_response", "parse_img2img"]
 
-_MAX_TEXT = 4096
-
-
-@attrs.frozen
-class DetailRule:
-    """What a known ``detail`` message of the web UI means, and the neutral field it blames."""
-
-    field: str
-    rule: str
-
-    def error(self, text: str) -> FieldError:
-        """The field error at the wire path the table maps the field to (named both ways)."""
-        row = CAPABILITIES.get(self.field)
-        wire = row.wire.paths[0] if row is not None and row.wire is not None else self.field
-        rule = f"{self.rule} ({PROVIDER_ID}: {text}) (neutral field $.{self.field})"
-        return FieldError.missing(f"$.{wire}", rule)
-
-
-KNOWN_DETAILS: Final[Mapping[str, DetailRule]] = {
-    "Init image not found": DetailRule("image", "is required (init_images was null)"),
-    "Sampler not found": DetailRule("sampler", "is not a sampler this server has"),
-    "Invalid encoded image": DetailRule(
-        "image",
+KNOWN_DETAILS: Final[Mapping[str, tuple[str, str]]] = {
+    "Init image not found": ("init_images", "is required (init_images was null)"),
+    "Sampler not found": ("sampler_name", "is not a sampler this server has"),
+    "Invalid encoded image": (
+        "init_images",
         "could not be decoded as an image (the server does not say whether "
         "it was an init image or the mask)",
     ),
-    "Model not found": DetailRule("model", "is not a checkpoint this server has"),
+    "Model not found": (
+        "override_settings.sd_model_checkpoint",
+        "is not a checkpoint this server has",
+    ),
 }
-"""``detail`` -> neutral field, for the web UI's errors that blame the request (the wire name
-comes from the capability table)."""
+"""``detail`` -> (the wire field it is about, what it means), for the web UI's errors that
+blame the request; the capability table maps the wire field to the neutral one."""
+
+_AUTH_HINT: Final = (
+    "The server runs with --api-auth: pass its 'user:pass' as the key "
+    "(api_keys or SDWEBUI_API_AUTH)."
+)
+_NO_API_HINT: Final = "Start the web UI with --api (or --nowebui), and check the base URL."
 
 
-def raw_body_of(response: HttpResponse) -> Any:
-    """The body as parsed JSON, else as capped text (kept on errors as ``raw_body``)."""
-    parsed = response.json()
-    if parsed is not None:
-        return parsed
-    text = response.text()
-    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."
-
-
-def parse_img2img(response: HttpResponse) -> Done | Failed:
-    """``Done`` with the inline images and the seed used, or ``Failed``."""
+def parse_img2img(response: HttpResponse) -> Done:
+    """``Done`` with the inline images and the seed used; an error answer (or a 200 without
+    usable images) raises its typed error."""
     if response.status != 200:
-        return Failed(error_from_response(response), raw=raw_body_of(response))
+        raise error_from_response(response)
     body = response.json()
     if not isinstance(body, Mapping):
-        return _failed("the answer is not a JSON object", response)
+        raise _malformed("the answer is not a JSON object", response)
     images = body.get("images")
     if not isinstance(images, Sequence) or isinstance(images, str) or not images:
-        return _failed("the answer has no images (was send_images false?)", response)
+        raise _malformed("the answer has no images (was send_images false?)", response)
     decoded: list[RemoteImage] = []
     for index, item in enumerate(images):
         try:
-            data = from_base64(item, path=f"$.images[{index}]")
-        except ValidationError as exc:
-            return _failed(f"images[{index}] is not base64 ({exc.errors[0].rule})", response)
+            data = base64.b64decode(item, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise _malformed(f"images[{index}] is not base64", response) from None
         decoded.append(RemoteImage(data=data))  # the client reads the format from the bytes
     info = _info(body.get("info"))
     return Done(
@@ -105,12 +86,12 @@ def parse_img2img(response: HttpResponse) -> Done | Failed:
     )
 
 
-def _failed(message: str, response: HttpResponse) -> Failed:
-    raw = raw_body_of(response)
-    if isinstance(raw, Mapping):
-        raw = _raw_without_images(raw)
-    error = ProviderError(message, provider=PROVIDER_ID, status=response.status, raw_body=raw)
-    return Failed(error, raw=raw)
+def _malformed(message: str, response: HttpResponse) -> Exception:
+    """A 200 that is no result: the server's fault, not the job's."""
+    error = error_for_response(response, provider=PROVIDER_ID, message=message, kind="provider")
+    if isinstance(error.raw_body, Mapping):
+        error.raw_body = _raw_without_images(error.raw_body)
+    return error
 
 
 def _raw_without_images(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,40 +127,52 @@ def _seed(value: Any) -> int | None:
 # --- errors -----------------------------------------------------------------------------------
 
 
-def error_from_response(response: HttpResponse) -> InpaintError:
-    """The typed error for a non-200 answer."""
+def error_from_response(response: HttpResponse) -> Exception:
+    """The typed error for a non-200 answer (see the module docstring for the shapes)."""
     status = response.status
-    body = raw_body_of(response)
-    fields = body if isinstance(body, Mapping) else {}
+    body = response.json()
+    fields: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
     detail = fields.get("detail")
-    common: dict[str, Any] = {"provider": PROVIDER_ID, "raw_body": body, "status": status}
     if status == 422 and isinstance(detail, list):
-        return ValidationError(_validation_errors(detail), **common)
-    text = detail if isinstance(detail, str) and detail else _text(fields, body)
-    if status == 401 or status == 403:
-        return AuthenticationError(
-            f"{PROVIDER_ID}: {text}",
-            hint="The server runs with --api-auth: pass its 'user:pass' as the key "
-            "(api_keys or SDWEBUI_API_AUTH).",
-            **common,
+        return error_for_response(
+            response,
+            provider=PROVIDER_ID,
+            kind="invalid",
+            table=CAPABILITIES,
+            fields=_validation_fields(detail),
         )
-    if status == 429:
-        return RateLimitedError(
-            f"{PROVIDER_ID}: {text}", retry_after=_retry_after(response), **common
-        )
+    text = detail if isinstance(detail, str) and detail else _text(fields, response)
+    if status in (401, 403, 429):  # the core's rules: auth, or a rate limit with Retry-After
+        hint = _AUTH_HINT if status != 429 else None
+        return error_for_response(response, provider=PROVIDER_ID, message=text, hint=hint)
     known = KNOWN_DETAILS.get(text)
     if known is not None and status in (400, 404, 422, 500):
-        return ValidationError([known.error(text)], **common)
+        wire, rule = known
+        return error_for_response(
+            response,
+            provider=PROVIDER_ID,
+            kind="invalid",
+            table=CAPABILITIES,
+            fields=[(wire, f"{rule} ({text})")],
+        )
     if status == 422:
-        return ValidationError([FieldError.missing("$", f"{PROVIDER_ID}: {text}")], **common)
+        return error_for_response(response, provider=PROVIDER_ID, message=text, kind="invalid")
     if status == 404 and "error" not in fields:
-        return ProviderError(
-            f"{PROVIDER_ID}: {response_path_hint(text)}",
-            hint="Start the web UI with --api (or --nowebui), and check the base URL.",
-            **common,
+        return error_for_response(
+            response,
+            provider=PROVIDER_ID,
+            message=response_path_hint(text),
+            kind="provider",
+            hint=_NO_API_HINT,
         )
     label = fields.get("error") if isinstance(fields.get("error"), str) else "error"
-    return ProviderError(f"{PROVIDER_ID} {label}: {text}", **common)
+    return error_for_response(
+        response,
+        provider=PROVIDER_ID,
+        message=f"{label}: {text}",
+        # Another 4xx is not known to blame a field; a 5xx stays the core's retryable kind.
+        kind=None if status >= 500 else "provider",
+    )
 
 
 def response_path_hint(detail: str) -> str:
@@ -187,38 +180,28 @@ def response_path_hint(detail: str) -> str:
     return f"{detail or 'Not Found'}: the server has no /sdapi/v1/img2img route"
 
 
-def _validation_errors(items: Sequence[Any]) -> list[FieldError]:
-    """One :class:`FieldError` per FastAPI error item, at the wire path its ``loc`` names."""
-    errors: list[FieldError] = []
+def _validation_fields(items: Sequence[Any]) -> list[tuple[str | None, str]]:
+    """One (wire field, message) per FastAPI error item, the wire field from its ``loc``."""
+    fields: list[tuple[str | None, str]] = []
     for item in items:
         if not isinstance(item, Mapping):
-            errors.append(FieldError.missing("$", f"{PROVIDER_ID}: {item}"))
+            fields.append((None, str(item)))
             continue
         loc = item.get("loc")
         parts = [str(p) for p in loc] if isinstance(loc, list) else []
         if parts and parts[0] == "body":
             parts = parts[1:]
-        steps = [f"[{p}]" if p.isdigit() else f".{p}" for p in parts]
-        path = "$" + "".join(steps)
-        wire = "".join(steps).removeprefix(".")
-        neutral = CAPABILITIES.field_for_wire(wire)
-        suffix = f" (neutral field $.{neutral})" if neutral else ""
-        message = item.get("msg", "invalid")
+        wire = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts).removeprefix(".")
         kind = item.get("type")
-        rule = f"{PROVIDER_ID}: {message}" + (f" [{kind}]" if kind else "") + suffix
-        errors.append(FieldError.missing(path, rule))
-    return errors or [FieldError.missing("$", f"{PROVIDER_ID}: request rejected")]
+        message = str(item.get("msg", "invalid")) + (f" [{kind}]" if kind else "")
+        fields.append((wire or None, message))
+    return fields or [(None, "request rejected")]
 
 
-def _text(fields: Mapping[str, Any], body: Any) -> str:
+def _text(fields: Mapping[str, Any], response: HttpResponse) -> str:
     for key in ("errors", "error", "message"):
         value = fields.get(key)
         if isinstance(value, str) and value:
             return value
-    if isinstance(body, str) and body.strip():
-        return body.strip()[:200]
-    return "no details"
-
-
-def _retry_after(response: HttpResponse) -> float | None:
-    return retry_after_header(response.headers)
+    text = response.text().strip() if response.json() is None else ""
+    return text[:200] if text else "no details"
