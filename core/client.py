@@ -615,9 +615,7 @@ class InpaintClient:
         """Remove the key from any raw body a state or its error carries."""
         secrets = (key.reveal(),)
         if isinstance(state, Failed):
-            error = as_server_error(state.error).evolve(
-                raw_body=redact(state.error.raw_body, secrets)
-            )
+            error = as_server_error(state.error).redacted(secrets)
             return attrs.evolve(state, error=error, raw=redact(state.raw, secrets))
         return attrs.evolve(state, raw=redact(state.raw, secrets))
 

@@ -176,6 +176,24 @@ class InpaintError(Exception):
         clone.__suppress_context__ = self.__suppress_context__
         return clone
 
+    def redacted(self, secrets: tuple[str, ...]) -> Self:
+        """A copy with ``secrets`` removed from every text it carries: message, hints, raw body
+        and arguments (a provider may quote the key back in its error message)."""
+        from .credentials import redact
+
+        clean = self.evolve(
+            message=redact(self.message, secrets),
+            hint=redact(self.hint, secrets),
+            raw_body=redact(self.raw_body, secrets),
+        )
+        clean.args = tuple(redact(a, secrets) for a in self.args)
+        if isinstance(clean, ValidationError):
+            clean.errors = tuple(
+                attrs.evolve(e, rule=redact(e.rule, secrets), value=redact(e.value, secrets))
+                for e in clean.errors
+            )
+        return clean
+
 
 class ValidationError(InpaintError, ValueError):
     """The job is invalid: every failing field is listed in :attr:`errors`, not only the first."""

@@ -572,6 +572,15 @@ class RemoteImage:
     """The provider's NSFW score in [0, 1] when it reports one; ``nsfw`` is the plugin's verdict
     from it, by the rule its capability table's notes state."""
 
+    @classmethod
+    def from_base64(cls, text: Any, *, path: str = "$.images[0]") -> RemoteImage:
+        """An inline result given as base64 (plain or a ``data:`` URL, line breaks and missing
+        padding tolerated); a :class:`~inpaintkit.errors.ValidationError` at ``path`` if it is
+        not base64."""
+        from .images import from_base64
+
+        return cls(data=from_base64(text, path=path))
+
     def __repr__(self) -> str:
         body = f"<{len(self.data)} bytes>" if self.data is not None else None
         return (

@@ -505,3 +505,19 @@ async def test_providers_without_auth_need_no_key(
     ) as c:
         await c.inpaint(make_job(), "toy")
     assert server.auth_headers == [None]
+
+
+async def test_a_provider_message_echoing_the_key_is_redacted_everywhere_on_the_error(
+    toy: tuple[ToyServer, str],
+) -> None:
+    """A provider that quotes the key back in its failure reason must not leak it through the
+    raised error's message, str, repr, args or raw body."""
+    server, base = toy
+    server.poll_script.append({"state": "failed", "reason": f"bad key {KEY}"})
+    async with client(base, VirtualClock()) as c:
+        with pytest.raises(TaskFailedError) as info:
+            await c.inpaint(make_job(), "toy")
+    error = info.value
+    shown = " ".join([str(error), repr(error), error.message, repr(error.args)])
+    assert KEY not in shown + repr(error.raw_body)
+    assert "bad key" in str(error)

@@ -24,8 +24,6 @@ An error answer is raised as its typed error, which the core turns into the fail
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -73,11 +71,12 @@ def parse_img2img(response: HttpResponse) -> Done:
         raise _malformed("the answer has no images (was send_images false?)", response)
     decoded: list[RemoteImage] = []
     for index, item in enumerate(images):
+        path = f"$.images[{index}]"
         try:
-            data = base64.b64decode(item, validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            raise _malformed(f"images[{index}] is not base64", response) from None
-        decoded.append(RemoteImage(data=data))  # the client reads the format from the bytes
+            # The client reads the format from the bytes.
+            decoded.append(RemoteImage.from_base64(item, path=path))
+        except ValueError as exc:  # the core's ValidationError, at the item's path
+            raise _malformed(f"images[{index}] is not base64 ({exc})", response) from None
     info = _info(body.get("info"))
     return Done(
         images=tuple(decoded),
