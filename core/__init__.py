@@ -42,6 +42,7 @@ from .job import (
     OutputFormat,
     S3Storage,
     SafetyCheck,
+    SafetyMode,
     Sampler,
     Webhook,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "ResultImage",
     "S3Storage",
     "SafetyCheck",
+    "SafetyMode",
     "Sampler",
     "ServerError",
     "SettingsError",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from inpaintkit.job import MAX_SEED, Sampler
+from inpaintkit.job import DEFAULT_MASK_PADDING, DEFAULT_STRENGTH, MAX_SEED, Sampler
 from inpaintkit.limits import ImageLimits
 from inpaintkit.provider import (
     BasicAuth,
@@ -28,7 +28,7 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
-from inpaintkit.wiremap import Composite, Custom, Unset, Wire, as_int
+from inpaintkit.wiremap import Composite, Custom, Fixed, Unset, Wire, as_int
 
 from .options import SdWebUiOptions
 from .samplers import sampler_fields
@@ -115,10 +115,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire=Wire("denoising_strength"),
+            wire=Wire("denoising_strength", unset=Unset.DEFAULT),
             minimum=0,
             maximum=1,
+            default=DEFAULT_STRENGTH,
             source=f"{UI} denoising strength [0, 1] (the neutral range); API default 0.75",
+            note="an unset strength is sent as the neutral 0.7 (inpaintkit.job.DEFAULT_STRENGTH) "
+            "rather than the API's 0.75, so unset means the same on every provider",
         ),
         Capability(
             "seed",
@@ -148,7 +151,8 @@ CAPABILITIES: Final = CapabilityTable(
             minimum=1,
             maximum=12,
             source=f"{SHARED_OPTIONS} CLIP_stop_at_last_layers [1, 12]",
-            note="beyond 12 the SD 1.x text encoder has no such layer and the server fails",
+            note="the neutral numbering is this setting's own (1 = all layers), sent unchanged; "
+            "beyond 12 the SD 1.x text encoder has no such layer and the server fails",
         ),
         Capability(
             "initial_noise_multiplier",
@@ -183,7 +187,7 @@ CAPABILITIES: Final = CapabilityTable(
             "mask_options.padding",
             NATIVE,
             wire=Wire("inpaint_full_res_padding", unset=Unset.DEFAULT),
-            default=32,
+            default=DEFAULT_MASK_PADDING,
             source=f"{UI} only-masked padding (slider 0-256), UI default 32; API default 0",
             note="an unset padding is sent as 32, the web UI's default (the API's 0 leaves no "
             "context around the mask); the server reads it only with inpaint_full_res",
@@ -226,7 +230,14 @@ CAPABILITIES: Final = CapabilityTable(
             "webhook", UNSUPPORTED, source=API, note="synchronous: the answer is the result"
         ),
         Capability("storage", UNSUPPORTED, source=API, note="images come back inline, base64"),
-        Capability("enhance_prompt", UNSUPPORTED, source=MODELS),
+        Capability(
+            "enhance_prompt",
+            NATIVE,
+            wire=Fixed(False, "the web UI never rewrites the prompt"),
+            source=MODELS,
+            note="unset and False mean off, which is what the web UI always does; True is "
+            "unsupported",
+        ),
     )
 )
 """The SD web UI capability table (one row per neutral field path)."""
