@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 __all__ = [
+    "DEFAULT_MASK_PADDING",
+    "DEFAULT_STRENGTH",
     "Embedding",
     "ImageInput",
     "InpaintJob",
@@ -37,8 +39,6 @@ __all__ = [
     "MaskOptions",
     "OutputFormat",
     "S3Storage",
-    "DEFAULT_MASK_PADDING",
-    "DEFAULT_STRENGTH",
     "SafetyCheck",
     "SafetyMode",
     "Sampler",
@@ -309,7 +309,8 @@ class MaskOptions:
         Rule("int", optional=True, minimum=0),
         default=None,
         doc="Pixels of context around the mask's bounding box when masked_only is set. "
-        "None: the provider's default (32 when emulated).",
+        "None: 32 (DEFAULT_MASK_PADDING) on every provider, sent explicitly where the provider "
+        "has the field (Novita's own default would be 8).",
     )
 
     def __attrs_post_init__(self) -> None:
@@ -473,9 +474,10 @@ class InpaintJob:
     clip_skip: int | None = field(
         Rule("int", optional=True, minimum=1),
         default=None,
-        doc="Where the text encoder stops, in AUTOMATIC1111's numbering (CLIP_stop_at_last_layers): "
-        "1 = use all layers, 2 = stop at the penultimate layer. Each provider's table states "
-        "its own numbering and converts if it differs. None: the provider's default.",
+        doc="Where the text encoder stops, in AUTOMATIC1111's numbering "
+        "(CLIP_stop_at_last_layers): 1 = use all layers, 2 = stop at the penultimate layer. "
+        "Each provider's table states its own numbering and converts if it differs. None: the "
+        "provider's default.",
     )
     mask_options: MaskOptions = field(
         Rule("object", item=MaskOptions), factory=MaskOptions, doc="How the mask is applied."

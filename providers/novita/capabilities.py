@@ -28,8 +28,8 @@ from inpaintkit.job import (
     DEFAULT_STRENGTH,
     MAX_SEED,
     OutputFormat,
-    Sampler,
     SafetyMode,
+    Sampler,
 )
 from inpaintkit.provider import Capability, CapabilityTable, Support
 from inpaintkit.wiremap import OMIT, Custom, Fixed, Unset, Wire, as_int, enum_value
@@ -312,8 +312,8 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=Wire("extra.enable_nsfw_detection"),
             source=f"{_SEED} extra.enable_nsfw_detection (boolean, $0.0015 per image)",
-            note="unset (no safety object): nothing is sent, and Novita checks only 'when set "
-            "to true' (seed 001), so unset means no check as on every provider",
+            note="unset (no safety object): nothing is sent, which means no check as on every "
+            "provider: 'When set to true, NSFW detection will be enabled' (seed 001)",
         ),
         Capability(
             "safety.mode",
