@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MASK_PADDING",
     "DEFAULT_STRENGTH",
+    "NEUTRAL_UNSET",
     "Embedding",
     "ImageInput",
     "InpaintJob",
@@ -610,6 +611,17 @@ class InpaintJob:
 def iter_schema_classes() -> Iterable[type]:
     """Every class of the neutral schema, for the converter and the docs."""
     return (InpaintJob, ImageInput, MaskOptions, Lora, Embedding, SafetyCheck, Webhook, S3Storage)
+
+
+NEUTRAL_UNSET: Mapping[str, Any] = {
+    "strength": DEFAULT_STRENGTH,
+    "mask_options.padding": DEFAULT_MASK_PADDING,
+    "enhance_prompt": False,
+    "safety.enabled": False,
+}
+"""What an unset field means on EVERY provider, for the fields whose provider defaults differ
+(issue 10).  A capability row with ``unset=Unset.NEUTRAL`` sends this value, encoded like any
+other, so a provider's own default never decides; the value is written here once."""
 
 
 def field_applies(job: InpaintJob, path: str) -> bool:

@@ -15,7 +15,7 @@ import attrs
 from .job import InpaintJob, MaskOptions, SafetyCheck
 from .provider import Capability, ProviderAdapter, Support, adapter_features, adapter_mode
 from .schema import rule_of
-from .wiremap import OMIT, Composite, Custom, Fixed, Unset, Wire
+from .wiremap import OMIT, Composite, Custom, Fixed, Unset, Wire, neutral_unset
 
 __all__ = [
     "DECIDED_FIELDS",
@@ -159,11 +159,14 @@ def _unset_text(row: Capability | None) -> str:
     if isinstance(wire, Custom):
         return "written by the plugin"
     if isinstance(wire, Wire | Composite):
-        if wire.unset is Unset.DEFAULT and row.default is not None:
+        value = row.default if wire.unset is Unset.DEFAULT else None
+        if wire.unset is Unset.NEUTRAL:
+            value = neutral_unset(row.field)
+        if value is not None:
             built = (
-                {wire.path: wire.encode(row.default)}
+                {wire.path: wire.encode(value)}
                 if isinstance(wire, Wire)
-                else dict(wire.build(row.default))
+                else dict(wire.build(value))
             )
             sent = ", ".join(f"`{p}: {_json(v)}`" for p, v in built.items() if v is not OMIT)
             return f"unset sends {sent}"

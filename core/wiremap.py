@@ -47,6 +47,7 @@ __all__ = [
     "build_fields",
     "enum_value",
     "field_for_wire",
+    "neutral_unset",
     "path_text",
     "set_path",
     "wire_paths",
@@ -76,6 +77,9 @@ class Unset(enum.StrEnum):
     """An explicit JSON ``null`` (as some providers' own examples send)."""
     DEFAULT = "default"
     """The row's ``default``, encoded like a value (for fields the provider requires)."""
+    NEUTRAL = "neutral"
+    """The neutral meaning of an unset field (:data:`inpaintkit.job.NEUTRAL_UNSET`), encoded
+    like a value: for fields whose provider defaults differ (strength, enhance_prompt...)."""
 
 
 def _check_path(path: str) -> str:
@@ -236,6 +240,15 @@ def field_for_wire(rows: Iterable[Capability], wire_name: str) -> str | None:
     return exact or by_leaf
 
 
+def neutral_unset(field: str) -> Any:
+    """The value an unset ``field`` means on every provider (``Unset.NEUTRAL``)."""
+    from .job import NEUTRAL_UNSET
+
+    if field not in NEUTRAL_UNSET:
+        raise ValueError(f"{field}: unset=NEUTRAL, but the neutral schema defines no unset value")
+    return NEUTRAL_UNSET[field]
+
+
 def _unset_value(row: Capability) -> Any:
     """The neutral value to encode for an unset field, or OMIT / None (meaning null)."""
     mapping = row.wire
@@ -244,6 +257,8 @@ def _unset_value(row: Capability) -> Any:
         if row.default is None:
             raise ValueError(f"{row.field}: unset=DEFAULT needs a row default")
         return row.default
+    if mapping.unset is Unset.NEUTRAL:
+        return neutral_unset(row.field)
     if mapping.unset is Unset.NULL:
         return None
     return OMIT

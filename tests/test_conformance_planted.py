@@ -22,8 +22,8 @@ from typing import Any
 import attrs
 import pluggy
 import pytest
-from inpaintkit.clock import VirtualClock
 from inpaintkit.checking import CheckedRequest
+from inpaintkit.clock import VirtualClock
 from inpaintkit.conformance import Differential, Harness, conformance_mock_config
 from inpaintkit.conformance.meaning import end_to_end_polarity
 from inpaintkit.conformance.pytest_plugin import make_test_images

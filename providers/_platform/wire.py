@@ -10,8 +10,9 @@ wire differs per provider (``samples``, steps) is written in its own table with 
 Unset means the same as on every other provider (see :mod:`inpaintkit.job`): ``safety_checker``
 and ``enhance_prompt`` are sent as ``"no"`` when the job leaves them unset, because the platform
 checks and rewrites by default (seed 003 'safety_checker default: yes'; seed 002 and reference
-3.2 'enhance_prompt default: yes'); ``strength`` is sent as the neutral 0.7.  The rows using
-these mappings carry the ``default`` that :attr:`~inpaintkit.wiremap.Unset.DEFAULT` encodes.
+3.2 'enhance_prompt default: yes'); ``strength`` is sent as the neutral 0.7.  All three go
+through :attr:`~inpaintkit.wiremap.Unset.NEUTRAL`, so the values are written once, in
+:data:`inpaintkit.job.NEUTRAL_UNSET`.
 """
 
 from __future__ import annotations
@@ -51,14 +52,14 @@ MASK: Final = Custom(("mask_image",), why="like the image")
 PROMPT: Final = Wire("prompt")
 NEGATIVE_PROMPT: Final = Wire("negative_prompt", unset=Unset.NULL)
 GUIDANCE_SCALE: Final = Wire("guidance_scale", encode=as_number)
-STRENGTH: Final = Wire("strength", encode=as_number, unset=Unset.DEFAULT)
+STRENGTH: Final = Wire("strength", encode=as_number, unset=Unset.NEUTRAL)
 SEED: Final = Wire("seed", unset=Unset.NULL)
-SAFETY_ENABLED: Final = Wire("safety_checker", encode=yes_no, unset=Unset.DEFAULT)
+SAFETY_ENABLED: Final = Wire("safety_checker", encode=yes_no, unset=Unset.NEUTRAL)
 SAFETY_MODE: Final = Fixed(
     SafetyMode.BLANK,
     "safety_checker replaces a flagged image by a blank one and reports nothing per image",
 )
-ENHANCE_PROMPT: Final = Wire("enhance_prompt", encode=yes_no, unset=Unset.DEFAULT)
+ENHANCE_PROMPT: Final = Wire("enhance_prompt", encode=yes_no, unset=Unset.NEUTRAL)
 WEBHOOK_URL: Final = Wire("webhook", unset=Unset.NULL)
 TRACK_ID: Final = Wire("track_id", unset=Unset.NULL)
 

@@ -14,7 +14,6 @@ disagrees, the seed wins and the disagreement is in the row's ``note``.
 
 from __future__ import annotations
 
-from inpaintkit.job import DEFAULT_STRENGTH
 from inpaintkit.provider import (
     BodyKeyAuth,
     Capability,
@@ -169,7 +168,6 @@ _ROWS: tuple[Capability, ...] = (
         minimum=0,
         maximum=1,
         source=SEED,
-        default=DEFAULT_STRENGTH,
         note="Sent as a JSON number. Seed default 0.7; 1 ignores the original content. Unset: "
         "the neutral 0.7 is sent (inpaintkit.job.DEFAULT_STRENGTH, the seed's own default).",
     ),
@@ -315,7 +313,6 @@ _ROWS: tuple[Capability, ...] = (
         "safety.enabled",
         N,
         wire=SAFETY_ENABLED,
-        default=False,
         source=SEED,
         note="'yes'/'no' string; seed default 'yes'. The OpenAPI calls it a boolean. Unset: "
         "'no' is sent, because neutral unset means no check and the provider's default would "
@@ -368,7 +365,6 @@ _ROWS: tuple[Capability, ...] = (
         N,
         wire=ENHANCE_PROMPT,
         source=REF_REQUEST,
-        default=False,
         note="Not on the seed page; OpenAPI/OLD docs, 'yes'/'no', provider default 'yes' (the "
         "provider then appends to the prompt). Unset: 'no' is sent, because neutral unset "
         "means off; the one field the neutral equivalent of the seed example sends beyond the "

@@ -23,14 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from inpaintkit.job import (
-    DEFAULT_MASK_PADDING,
-    DEFAULT_STRENGTH,
-    MAX_SEED,
-    OutputFormat,
-    SafetyMode,
-    Sampler,
-)
+from inpaintkit.job import MAX_SEED, OutputFormat, SafetyMode, Sampler
 from inpaintkit.provider import Capability, CapabilityTable, Support
 from inpaintkit.wiremap import OMIT, Custom, Fixed, Unset, Wire, as_int, enum_value
 
@@ -143,10 +136,9 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire=Wire("request.strength", unset=Unset.DEFAULT),
+            wire=Wire("request.strength", unset=Unset.NEUTRAL),
             minimum=0,
             maximum=1,
-            default=DEFAULT_STRENGTH,
             source=f"{_SEED} request.strength: number(float)|null, between 0 and 1",
             note="Novita documents no default ('1 essentially ignores image_base64'; the SDK "
             "sends null, or 1.0 on its raw path, ref 1.9): unset sends the neutral 0.7 "
@@ -226,10 +218,9 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire=Wire("request.inpainting_full_res_padding", unset=Unset.DEFAULT),
+            wire=Wire("request.inpainting_full_res_padding", unset=Unset.NEUTRAL),
             minimum=0,
             maximum=256,
-            default=DEFAULT_MASK_PADDING,
             source=f"{_SEED} request.inpainting_full_res_padding: Range [0, 256], default 8",
             note="sent only with masked_only, where it has a meaning; unset sends the neutral "
             "32 (inpaintkit.job.DEFAULT_MASK_PADDING, the seed example's value) instead of "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from inpaintkit.job import DEFAULT_STRENGTH
 from inpaintkit.provider import (
     BodyKeyAuth,
     Capability,
@@ -178,7 +177,6 @@ CAPABILITIES: Final = CapabilityTable(
             maximum=1,
             source=SEED + " ('1.0 corresponds to full destruction of information in the init "
             "image')",
-            default=DEFAULT_STRENGTH,
             note="The landing page (reference 2.2) names it prompt_strength; the seed's name "
             "wins.  Sent as a JSON number (0.7).  Unset: the neutral 0.7 is sent (the seed "
             "example's value; neutral default, see inpaintkit.job.DEFAULT_STRENGTH).",
@@ -267,7 +265,6 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=SAFETY_ENABLED,
             source=SEED + " (example 'safety_checker': 'no')",
-            default=False,
             note="Sent as the string 'yes' or 'no'.  Unset (no safety object): 'no' is sent, "
             "because neutral unset means no check and the provider's default is undocumented "
             "for v3 (ModelsLab's pages, same platform, say both 'yes' and false, reference "
@@ -303,7 +300,6 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=ENHANCE_PROMPT,
             source=SEED + " ('default: yes, options: yes/no')",
-            default=False,
             note="Sent as 'yes' or 'no'.  Unset: 'no' is sent, because neutral unset means "
             "off and the provider's default, yes, appends a style suffix to the prompt "
             "(visible in the seed's meta.prompt).",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from inpaintkit.job import DEFAULT_MASK_PADDING, DEFAULT_STRENGTH, MAX_SEED, Sampler
+from inpaintkit.job import MAX_SEED, Sampler
 from inpaintkit.limits import ImageLimits
 from inpaintkit.provider import (
     BasicAuth,
@@ -28,7 +28,7 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
-from inpaintkit.wiremap import Composite, Custom, Fixed, Unset, Wire, as_int
+from inpaintkit.wiremap import Composite, Custom, Unset, Wire, as_int
 
 from .options import SdWebUiOptions
 from .samplers import sampler_fields
@@ -115,10 +115,9 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire=Wire("denoising_strength", unset=Unset.DEFAULT),
+            wire=Wire("denoising_strength", unset=Unset.NEUTRAL),
             minimum=0,
             maximum=1,
-            default=DEFAULT_STRENGTH,
             source=f"{UI} denoising strength [0, 1] (the neutral range); API default 0.75",
             note="an unset strength is sent as the neutral 0.7 (inpaintkit.job.DEFAULT_STRENGTH) "
             "rather than the API's 0.75, so unset means the same on every provider",
@@ -186,10 +185,10 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire=Wire("inpaint_full_res_padding", unset=Unset.DEFAULT),
-            default=DEFAULT_MASK_PADDING,
+            wire=Wire("inpaint_full_res_padding", unset=Unset.NEUTRAL),
             source=f"{UI} only-masked padding (slider 0-256), UI default 32; API default 0",
-            note="an unset padding is sent as 32, the web UI's default (the API's 0 leaves no "
+            note="an unset padding is sent as the neutral 32, also the web UI's default (the "
+            "API's 0 leaves no "
             "context around the mask); the server reads it only with inpaint_full_res",
         ),
         Capability("loras", UNSUPPORTED, source=MODELS, note=_PROMPT_SYNTAX),
@@ -232,11 +231,9 @@ CAPABILITIES: Final = CapabilityTable(
         Capability("storage", UNSUPPORTED, source=API, note="images come back inline, base64"),
         Capability(
             "enhance_prompt",
-            NATIVE,
-            wire=Fixed(False, "the web UI never rewrites the prompt"),
+            UNSUPPORTED,
             source=MODELS,
-            note="unset and False mean off, which is what the web UI always does; True is "
-            "unsupported",
+            note="the web UI never rewrites the prompt, so unset means off as everywhere",
         ),
     )
 )
