@@ -81,7 +81,9 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def test_journal_keeps_paths_and_prompts_with_a_one_letter_key(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with run_mock(MockConfig(finish_after_polls=1), plugin_manager=plugin_manager()) as mock:
+    async with run_mock(
+        MockConfig(finish_after_polls=1), plugin_manager=plugin_manager()
+    ) as mock:
         r = await session.post(
             f"{mock.url}/v3/async/inpainting",
             json=novita_body(prompt="a red wooden park bench"),
