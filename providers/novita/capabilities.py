@@ -175,8 +175,8 @@ CAPABILITIES: Final = CapabilityTable(
             source=f"{_SEED} request.clip_skip: Range [1, 12]",
             note="numbering: AUTOMATIC1111's (1 = all layers), sent unchanged. Evidence: the "
             "range [1, 12] is A1111's CLIP_stop_at_last_layers slider and the seed example "
-            "sends 1; the page's prose ('2 ... you would stop at 10th layer') counts one lower, "
-            "but under that reading 12 would leave no layer at all. Unset: Novita's default",
+            "sends 1; the page's prose (with 2 'you would stop at 10th layer' of 12) counts one "
+            "lower, but under that reading 12 would leave no layer at all. Unset: Novita's default",
         ),
         Capability(
             "initial_noise_multiplier",
