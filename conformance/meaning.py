@@ -14,7 +14,10 @@ exact bytes the client sent, and report, naming the neutral and the wire field:
   the image travels as base64 text, a URL, a list of one, or a multipart file part;
 - an answer whose changed pixels are not the job's repaint area (checked for results the
   answer carries inline, when the geometry is untouched): this proves the mask's polarity end
-  to end, through the provider's own reading of its wire mask.
+  to end, through the provider's own reading of its wire mask.  :func:`end_to_end_polarity`
+  does the same for every provider by running a job to its result and comparing the
+  downloaded image (the suite's ``test_mask_polarity_end_to_end``), so providers whose results
+  are URLs (Novita, StableDiffusionAPI, ModelsLab) are covered as well as inline ones.
 
 A provider may carry the mask in another encoding than white = repaint: OpenAI marks the area
 to edit by fully transparent pixels.  The suite class declares it (:class:`MaskEncoding`, the
@@ -50,7 +53,13 @@ from .wire import (
 if TYPE_CHECKING:
     from .harness import Harness, Submission
 
-__all__ = ["MaskEncoding", "meaning_problems", "repaint_area"]
+__all__ = [
+    "MaskEncoding",
+    "end_to_end_polarity",
+    "meaning_problems",
+    "repaint_area",
+    "repaint_problems",
+]
 
 
 class MaskEncoding(enum.StrEnum):
@@ -266,13 +275,26 @@ def _answer_problems(job: InpaintJob, plan: Plan, sub: Submission) -> list[str]:
         return []
     done = [t for t in sub.handle.tasks if isinstance(t, Done)]
     data = done[0].images[0].data if done and done[0].images else None
+    problems = repaint_problems(job, data, inverted=emulation.invert_mask or mo.invert)
+    return problems if isinstance(problems, list) else []
+
+
+def repaint_problems(
+    job: InpaintJob, data: bytes | None, *, inverted: bool = False
+) -> list[str] | str:
+    """How a result image ``data`` strays from the job's repaint area: pixels of the kept area
+    that differ from the input, or no changed pixel in the repaint area.  A string says why
+    the two cannot be compared pixel for pixel (a lossy or resized result, inputs that are not
+    bytes)."""
     if data is None or not data.startswith(b"\x89PNG"):
-        return []  # downloaded later, or lossy: kept pixels cannot be compared exactly
+        return "the result is not a PNG: kept pixels cannot be compared exactly"
     result, original, job_mask = _open(data), _open(job.image.data), _open(job.mask.data)
-    if result is None or original is None or job_mask is None or result.size != original.size:
-        return []
+    if result is None or original is None or job_mask is None:
+        return "the job's image or mask is not given as bytes"
+    if result.size != original.size:
+        return f"the result is {result.size}, the input {original.size}"
     repaint = normalize_mask(job_mask)
-    if emulation.invert_mask or mo.invert:
+    if inverted:
         repaint = ImageChops.invert(repaint)
     diff = ImageChops.difference(result.convert("RGB"), original.convert("RGB")).convert("L")
     changed = diff.point(lambda v: 255 if v else 0)
@@ -285,6 +307,31 @@ def _answer_problems(job: InpaintJob, plan: Plan, sub: Submission) -> list[str]:
     if ImageChops.multiply(changed, repaint).getbbox() is None:
         return ["the answer changed no pixel of the area the mask repaints"]
     return []
+
+
+def end_to_end_polarity(h: Harness, job: InpaintJob) -> list[str] | str:
+    """Run ``job`` to its result and report where the result's changed pixels stray from the
+    job's repaint area (a string: why it cannot be compared).
+
+    ``job`` should carry an asymmetric mask (the suite's repaints one off-centre rectangle), so
+    an inverted, mirrored or ignored mask changes pixels the job keeps.  Independent of the
+    plugin's declarations: only the input and the downloaded result are compared.
+    """
+    from inpaintkit.errors import InpaintError
+
+    mo = job.mask_options
+    if mo.blur or mo.masked_only or job.width is not None:
+        return "the job blurs, crops or resizes: no pixel-exact comparison"
+    sub = h.submit(job)
+    if sub.error is not None or sub.handle is None:
+        return [f"the job was not accepted: {sub.error}"]
+    try:
+        result = h.run(h.client.wait(sub.handle))
+    except InpaintError as exc:
+        return [f"the job did not finish: {exc}"]
+    if not result.images:
+        return ["the result has no image"]
+    return repaint_problems(job, result.images[0].data, inverted=mo.invert)
 
 
 def _open(data: bytes | None) -> Image.Image | None:

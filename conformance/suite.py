@@ -31,7 +31,7 @@ from .cases import Case, boundary_cases, mock_bounds, probed_fields
 from .differential import CaseResult, Differential
 from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case, not_applicable
 from .harness import Harness
-from .meaning import MaskEncoding
+from .meaning import MaskEncoding, end_to_end_polarity
 from .semantics import make_state_machine
 from .webhooks import collect_webhook_payloads, fold_deliveries, state_key
 
@@ -155,6 +155,19 @@ class ProviderConformance:
                 suppress_health_check=list(HealthCheck),
             ),
         )
+
+    def test_mask_polarity_end_to_end(
+        self, conformance_harness: Harness, conformance_base_job: Any
+    ) -> None:
+        """The result changes only where the job's asymmetric mask is white (and somewhere
+        there): the provider read the plugin's wire mask with the neutral polarity.  The job
+        runs to its result, downloaded or inline, and the pixels are compared with the input."""
+        h = conformance_harness
+        h.set_sync_mode("instant")
+        problems = end_to_end_polarity(h, conformance_base_job)
+        if isinstance(problems, str):
+            pytest.skip(f"[{h.provider_id}] polarity not comparable: {problems}")
+        assert not problems, f"[{h.provider_id}] " + "\n".join(problems)
 
     def test_poll_path(self, conformance_harness: Harness, conformance_base_job: Any) -> None:
         """The provider's waiting path runs to a result: an async provider polls its task; a

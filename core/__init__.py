@@ -45,6 +45,7 @@ from .job import (
     OutputFormat,
     S3Storage,
     SafetyCheck,
+    SafetyMode,
     Sampler,
     Webhook,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "ResultImage",
     "S3Storage",
     "SafetyCheck",
+    "SafetyMode",
     "Sampler",
     "ServerError",
     "SettingsError",

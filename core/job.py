@@ -6,7 +6,9 @@ here, while a provider's own limits live in that provider's capability table.  `
 "not set": the provider's default applies, and an unset field never counts as used, so it can
 never be rejected as unsupported.
 
-Mask polarity is fixed: WHITE pixels are repainted, black pixels are kept.
+Mask polarity is fixed: WHITE pixels are repainted, black pixels are kept.  Where an unset field
+would mean different things on different providers (strength, safety, enhance_prompt, the
+masked-only padding), its docstring states the one neutral meaning and the tables send it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 __all__ = [
+    "DEFAULT_MASK_PADDING",
+    "DEFAULT_STRENGTH",
+    "NEUTRAL_UNSET",
     "Embedding",
     "ImageInput",
     "InpaintJob",
@@ -36,11 +41,25 @@ __all__ = [
     "OutputFormat",
     "S3Storage",
     "SafetyCheck",
+    "SafetyMode",
     "Sampler",
     "Webhook",
 ]
 
 MAX_SEED = 2**32 - 1
+
+DEFAULT_STRENGTH = 0.7
+"""What an unset ``strength`` means on every provider, sent explicitly where the provider has the
+field.  0.7 is the documented default of StableDiffusionAPI (seed 002 example) and ModelsLab
+(seed 003 'default: 0.7'); Novita documents none and its SDK's raw default 1.0 ignores the
+input image (reference 1.9 and quirk 7), which is no inpainting default at all.  A1111's own
+default (0.75) is close; 0.7 keeps two of the three providers' behaviour unchanged."""
+
+DEFAULT_MASK_PADDING = 32
+"""Pixels of context around the mask's box for ``masked_only`` when ``padding`` is unset, on
+every provider: AUTOMATIC1111's default (``inpaint_full_res_padding``) and the value seed 001's
+own example sends.  Novita's server default is 8 (seed 001), so it is sent explicitly there;
+the client's emulated crop uses the same value."""
 
 
 class Sampler(enum.StrEnum):
@@ -291,7 +310,8 @@ class MaskOptions:
         Rule("int", optional=True, minimum=0),
         default=None,
         doc="Pixels of context around the mask's bounding box when masked_only is set. "
-        "None: the provider's default (32 when emulated).",
+        "None: 32 (DEFAULT_MASK_PADDING) on every provider, sent explicitly where the provider "
+        "has the field (Novita's own default would be 8).",
     )
 
     def __attrs_post_init__(self) -> None:
@@ -321,11 +341,35 @@ class Embedding:
         raise_if_invalid(self)
 
 
+class SafetyMode(enum.StrEnum):
+    """What happens to an output the provider's NSFW check flags."""
+
+    REPORT = "report"
+    """The image is returned unchanged and marked (``ResultImage.nsfw``): Novita's detection."""
+    BLANK = "blank"
+    """The provider replaces the image by a blank one: StableDiffusionAPI and ModelsLab's
+    ``safety_checker``."""
+
+
 @attrs.frozen
 class SafetyCheck:
-    """NSFW detection on the outputs."""
+    """NSFW checking of the outputs, with one meaning on every provider.
+
+    Each provider's capability table says which :class:`SafetyMode` it performs natively (its
+    ``safety.mode`` row); asking for a mode the provider cannot perform is unsupported, an error
+    under the default policy, so a flagged image is never blanked where the job asked for a
+    report (or kept where it asked for blanking).  An unset ``InpaintJob.safety`` means no check
+    on every provider: where a provider checks by default (ModelsLab), the off switch is sent.
+    """
 
     enabled: bool = field(Rule("bool"), doc="Whether the provider checks outputs for NSFW content.")
+    mode: SafetyMode = field(
+        Rule("enum", enum_type=SafetyMode),
+        default=SafetyMode.REPORT,
+        doc="What happens to a flagged image: 'report' (kept and marked) or 'blank' (replaced "
+        "by a blank image). Only checked when enabled; a provider that cannot perform the mode "
+        "rejects the job.",
+    )
     level: int | None = field(
         Rule("int", optional=True, minimum=0, maximum=2),
         default=None,
@@ -415,7 +459,8 @@ class InpaintJob:
     strength: float | None = field(
         Rule("float", optional=True, minimum=0, maximum=1),
         default=None,
-        doc="How much of the masked area's original content to destroy: 0 keeps it, 1 ignores it.",
+        doc="How much of the masked area's original content to destroy: 0 keeps it, 1 ignores it. "
+        "None: 0.7 (DEFAULT_STRENGTH) on every provider, sent explicitly.",
     )
     seed: int | None = field(
         Rule("int", optional=True, minimum=0, maximum=MAX_SEED),
@@ -430,7 +475,10 @@ class InpaintJob:
     clip_skip: int | None = field(
         Rule("int", optional=True, minimum=1),
         default=None,
-        doc="Number of final CLIP layers to skip (1 = use all layers).",
+        doc="Where the text encoder stops, in AUTOMATIC1111's numbering "
+        "(CLIP_stop_at_last_layers): 1 = use all layers, 2 = stop at the penultimate layer. "
+        "Each provider's table states its own numbering and converts if it differs. None: the "
+        "provider's default.",
     )
     mask_options: MaskOptions = field(
         Rule("object", item=MaskOptions), factory=MaskOptions, doc="How the mask is applied."
@@ -473,7 +521,8 @@ class InpaintJob:
     safety: SafetyCheck | None = field(
         Rule("object", optional=True, item=SafetyCheck),
         default=None,
-        doc="NSFW checking of the outputs. None: the provider's default.",
+        doc="NSFW checking of the outputs (see SafetyCheck). None: no check on every provider "
+        "(the provider's off switch is sent where it checks by default).",
     )
     webhook: Webhook | None = field(
         Rule("object", optional=True, item=Webhook),
@@ -488,7 +537,8 @@ class InpaintJob:
     enhance_prompt: bool | None = field(
         Rule("bool", optional=True),
         default=None,
-        doc="Let the provider rewrite the prompt for better results. None: the provider's default.",
+        doc="Let the provider rewrite the prompt for better results. None: off on every "
+        "provider (the provider's off switch is sent where it rewrites by default).",
     )
     extras: Mapping[str, Mapping[str, Any]] = field(
         Rule("mapping"),
@@ -561,6 +611,28 @@ class InpaintJob:
 def iter_schema_classes() -> Iterable[type]:
     """Every class of the neutral schema, for the converter and the docs."""
     return (InpaintJob, ImageInput, MaskOptions, Lora, Embedding, SafetyCheck, Webhook, S3Storage)
+
+
+NEUTRAL_UNSET: Mapping[str, Any] = {
+    "strength": DEFAULT_STRENGTH,
+    "mask_options.padding": DEFAULT_MASK_PADDING,
+    "enhance_prompt": False,
+    "safety.enabled": False,
+}
+"""What an unset field means on EVERY provider, for the fields whose provider defaults differ
+(issue 10).  A capability row with ``unset=Unset.NEUTRAL`` sends this value, encoded like any
+other, so a provider's own default never decides; the value is written here once."""
+
+
+def field_applies(job: InpaintJob, path: str) -> bool:
+    """Whether ``path`` means anything in ``job``: the masked-only padding only with
+    ``masked_only``, the safety mode only with the check enabled.  Fields that do not apply are
+    neither checked against a provider nor sent."""
+    if path == "mask_options.padding":
+        return job.mask_options.masked_only
+    if path == "safety.mode":
+        return job.safety is not None and job.safety.enabled
+    return True
 
 
 if TYPE_CHECKING:  # pragma: no cover

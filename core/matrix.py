@@ -6,15 +6,38 @@ file is out of step with the capability tables, so the docs cannot drift from th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from .job import InpaintJob
+from .job import InpaintJob, MaskOptions, SafetyCheck
 from .provider import Capability, ProviderAdapter, Support, adapter_features, adapter_mode
+from .schema import rule_of
+from .wiremap import OMIT, Composite, Custom, Fixed, Unset, Wire, neutral_unset
 
-__all__ = ["field_table", "markdown_table", "neutral_fields", "render_matrix", "spec_summary"]
+__all__ = [
+    "DECIDED_FIELDS",
+    "decisions",
+    "field_table",
+    "markdown_table",
+    "neutral_fields",
+    "render_matrix",
+    "spec_summary",
+]
+
+DECIDED_FIELDS = (
+    "mask",
+    "strength",
+    "clip_skip",
+    "mask_options.padding",
+    "safety.enabled",
+    "safety.mode",
+    "enhance_prompt",
+)
+"""Neutral fields whose meaning once differed by provider (issue 10): the matrix lists, for each,
+the neutral meaning (the field's doc) and what every provider's row does with it."""
 
 
 def neutral_fields() -> list[str]:
@@ -53,7 +76,9 @@ def _cell(row: Capability | None) -> str:
         limits = "required" + (f"; {limits}" if limits else "")
     if limits:
         text += f" ({limits})"
-    if row.wire is not None:
+    if isinstance(row.wire, Fixed):
+        text += f", {row.wire.describe()}"
+    elif row.wire is not None:
         text += f" `{' + '.join(row.wire.paths)}`"
     return text.replace("|", "\\|")
 
@@ -90,6 +115,7 @@ def render_matrix(adapters: Mapping[str, ProviderAdapter]) -> str:
         "",
         *field_table(ids, lambda field, pid: _cell(adapters[pid].spec.capabilities.get(field))),
     ]
+    lines += ["", *decisions(adapters)]
     lines += ["", "## Sources", ""]
     for pid in ids:
         spec = adapters[pid].spec
@@ -124,6 +150,71 @@ def _option_lines(provider: str, options: type | None) -> list[str]:
         limits = f" ({limits})" if limits else ""
         doc = f": {rule.doc}" if rule is not None and rule.doc else ""
         lines.append(f"- option `extras.{provider}.{a.name}`{limits}{where}{doc}")
+    return lines
+
+
+def _neutral_doc(path: str) -> str:
+    owner: type = InpaintJob
+    head, _, rest = path.partition(".")
+    name = head
+    if rest:
+        owner = {"mask_options": MaskOptions, "safety": SafetyCheck}[head]
+        name = rest
+    rule = rule_of(attrs.fields_dict(owner)[name])
+    return rule.doc if rule is not None else ""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(getattr(value, "value", value))
+
+
+def _unset_text(row: Capability | None) -> str:
+    """What a row does with the field, as the decisions list shows it."""
+    if row is None or row.support is Support.UNSUPPORTED:
+        return "unsupported"
+    if row.support is Support.EMULATED:
+        return "emulated on the client"
+    wire = row.wire
+    if isinstance(wire, Fixed):
+        return wire.describe()
+    if isinstance(wire, Custom):
+        return "written by the plugin"
+    if isinstance(wire, Wire | Composite):
+        value = row.default if wire.unset is Unset.DEFAULT else None
+        if wire.unset is Unset.NEUTRAL:
+            value = neutral_unset(row.field)
+        if value is not None:
+            built = (
+                {wire.path: wire.encode(value)}
+                if isinstance(wire, Wire)
+                else dict(wire.build(value))
+            )
+            sent = ", ".join(f"`{p}: {_json(v)}`" for p, v in built.items() if v is not OMIT)
+            return f"unset sends {sent}"
+        if wire.unset is Unset.NULL:
+            return "unset sends null"
+        return "unset sends nothing"
+    return "native"
+
+
+def decisions(adapters: Mapping[str, ProviderAdapter]) -> list[str]:
+    """The "Decisions" section: per decided field, its one neutral meaning and, per provider,
+    what is sent when it is unset (or that it is fixed, emulated, unsupported) with the row's
+    note, which records the decision's source."""
+    lines = [
+        "## Decisions: one meaning per neutral field",
+        "",
+        "Fields whose meaning once differed by provider. The neutral meaning is the field's doc",
+        "in `inpaintkit.job`; each provider line is generated from its capability row.",
+    ]
+    for field in DECIDED_FIELDS:
+        lines += ["", f"### `{field}`", "", _neutral_doc(field), ""]
+        for pid in sorted(adapters):
+            row = adapters[pid].spec.capabilities.get(field)
+            note = row.note.strip() if row is not None else ""
+            if note and not note.endswith("."):
+                note += "."
+            lines.append(f"- {pid}: {_unset_text(row)}." + (f" {note}" if note else ""))
     return lines
 
 

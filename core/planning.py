@@ -19,11 +19,12 @@ from typing import Any
 import attrs
 
 from .errors import FieldError, UnsupportedFieldError, ValidationError
-from .job import InpaintJob, MaskOptions, OutputFormat
+from .job import DEFAULT_MASK_PADDING, InpaintJob, MaskOptions, OutputFormat, field_applies
 from .limits import Limits
 from .options import options_for
-from .provider import Capability, PreparedRequest, ProviderSpec, Support
+from .provider import Capability, CapabilityTable, PreparedRequest, ProviderSpec, Support
 from .schema import default_of
+from .wiremap import Fixed
 
 __all__ = [
     "Disposition",
@@ -40,8 +41,9 @@ __all__ = [
     "prepared_errors",
 ]
 
-DEFAULT_EMULATED_PADDING = 32
-"""Padding around the mask when masked-only inpainting is emulated (AUTOMATIC1111's default)."""
+DEFAULT_EMULATED_PADDING = DEFAULT_MASK_PADDING
+"""Padding around the mask when masked-only inpainting is emulated: the neutral default
+(:data:`inpaintkit.job.DEFAULT_MASK_PADDING`), the same value native providers are sent."""
 
 
 class UnsupportedPolicy(enum.StrEnum):
@@ -171,7 +173,16 @@ def _checked_fields(job: InpaintJob) -> list[str]:
                 for a in attrs.fields(type(obj))
                 if getattr(obj, a.name) is not None
             )
-    return list(dict.fromkeys(fields))
+    return [f for f in dict.fromkeys(fields) if field_applies(job, f)]
+
+
+def fixed_mismatch(row: Capability | None, value: Any) -> str | None:
+    """Why ``value`` is unsupported by a :class:`~inpaintkit.wiremap.Fixed` row (else None)."""
+    if row is None or not isinstance(row.wire, Fixed) or value is None or value == row.wire.value:
+        return None
+    fixed = getattr(row.wire.value, "value", row.wire.value)
+    why = f": {row.wire.why}" if row.wire.why else ""
+    return f"can only be {fixed!r}{why}"
 
 
 def _values(job: InpaintJob, field: str) -> list[tuple[str, Any]]:
@@ -230,6 +241,13 @@ def plan_job(
         row = table.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED
         pairs = _values(job, field)
+        fixed = [(p, v, why) for p, v in pairs if (why := fixed_mismatch(row, v)) is not None]
+        if fixed:
+            for path, value, why in fixed:
+                rule = f"is not supported by {spec.id} ({why})"
+                unsupported_errors.append(FieldError(path, rule, value))
+            dropped.append(field)
+            continue
         if support is Support.UNSUPPORTED:
             if _always_sent(field, job):
                 continue
@@ -252,7 +270,11 @@ def plan_job(
             continue
         if field in ("prompt",) or (field == "num_images" and job.num_images == 1):
             continue
-        note = " + ".join(row.wire.paths) if row.wire is not None else ""
+        note = ""
+        if isinstance(row.wire, Fixed):
+            note = row.wire.describe()
+        elif row.wire is not None:
+            note = " + ".join(row.wire.paths)
         outcomes.append(FieldOutcome(field, Disposition.NATIVE, note))
 
     if policy is UnsupportedPolicy.STRICT and unsupported_errors:
@@ -268,7 +290,7 @@ def plan_job(
                 UnsupportedFieldWarning,
                 stacklevel=3,
             )
-    wire_job = _wire_job(job, emulation, dropped, outcomes)
+    wire_job = _wire_job(job, emulation, dropped, table)
     return Plan(
         provider=spec.id,
         job=wire_job,
@@ -314,9 +336,12 @@ def _emulation_note(field: str, job: InpaintJob) -> str:
 
 
 def _wire_job(
-    job: InpaintJob, emulation: Emulation, dropped: Sequence[str], outcomes: list[FieldOutcome]
+    job: InpaintJob, emulation: Emulation, dropped: Sequence[str], table: CapabilityTable
 ) -> InpaintJob:
-    """The job with emulated and dropped fields cleared, as the adapter must see it."""
+    """The job with emulated and dropped fields cleared, as the adapter must see it.
+
+    A dropped field goes back to its neutral default, or, for a :class:`Fixed` row, to the
+    one value the provider performs (what happens at the provider anyway)."""
     changes: dict[str, Any] = {}
     mo = job.mask_options
     mask_changes: dict[str, Any] = {}
@@ -340,20 +365,28 @@ def _wire_job(
             list_name = field.split("[]")[0]
             changes[list_name] = ()
         elif rest:
-            obj = getattr(job, head)
+            obj = changes.get(head, getattr(job, head))
             if obj is not None:
                 a = attrs.fields_dict(type(obj))[rest]
-                if a.default is not attrs.NOTHING:
+                fixed = _fixed_value(table, field)
+                if fixed is not _MISSING:
+                    changes[head] = attrs.evolve(obj, **{rest: fixed})
+                elif a.default is not attrs.NOTHING:
                     changes[head] = attrs.evolve(obj, **{rest: a.default})
                 else:
                     changes[head] = None
         else:
+            fixed = _fixed_value(table, field)
             a = attrs.fields_dict(InpaintJob)[head]
-            default = default_of(a)
-            changes[head] = default
+            changes[head] = fixed if fixed is not _MISSING else default_of(a)
     if mask_changes:
         changes["mask_options"] = attrs.evolve(mo, **mask_changes)
     return attrs.evolve(job, **changes) if changes else job
+
+
+def _fixed_value(table: CapabilityTable, field: str) -> Any:
+    row = table.get(field)
+    return row.wire.value if row is not None and isinstance(row.wire, Fixed) else _MISSING
 
 
 def prepared_errors(
@@ -374,7 +407,12 @@ def prepared_errors(
         row = spec.capabilities.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED
         for path, value in _values(job, field):
-            if support is Support.UNSUPPORTED:
+            why = fixed_mismatch(row, value)
+            if why is not None:
+                unsupported.append(
+                    FieldError(path, f"is not supported by {spec.id} ({why})", value)
+                )
+            elif support is Support.UNSUPPORTED:
                 if not _always_sent(field, job):
                     unsupported.append(FieldError(path, f"is not supported by {spec.id}", value))
             elif support is Support.EMULATED:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .checking import CheckedRequest
 from .job import InpaintJob
 from .limits import ImageLimits, Limits
-from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire, wire_paths
+from .wiremap import Composite, Custom, Fixed, Wire, WireMapping, field_for_wire, wire_paths
 
 __all__ = [
     "Auth",
@@ -126,9 +126,10 @@ class Capability:
     note: str = ""
 
     def __attrs_post_init__(self) -> None:
-        if self.wire is not None and not isinstance(self.wire, Wire | Composite | Custom):
+        if self.wire is not None and not isinstance(self.wire, Wire | Composite | Custom | Fixed):
             raise TypeError(
-                f"{self.field}: wire must be a Wire, Composite or Custom mapping, got {self.wire!r}"
+                f"{self.field}: wire must be a Wire, Composite, Custom or Fixed mapping, "
+                f"got {self.wire!r}"
             )
         if self.support is Support.EMULATED and self.field not in EMULATABLE_FIELDS:
             raise ValueError(

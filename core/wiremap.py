@@ -9,6 +9,9 @@ A capability row's ``wire`` says where its field goes, as data the core can act 
 * :class:`Composite`: one neutral field that spans several wire fields (a sampler that becomes
   ``scheduler`` + ``use_karras_sigmas`` + ``algorithm_type``), built by a named pure function of
   the neutral value.  Also built by the core.
+* :class:`Fixed`: no wire field at all, because the provider always behaves one way (Novita's
+  NSFW detection only reports, Novita never rewrites the prompt).  The row says which neutral
+  value that behaviour is; a job asking for another value is unsupported.
 * :class:`Custom`: wire fields that only the adapter can write because they need more than the
   field's value (the input images, whose encoding depends on transport; an output size that
   falls back to the prepared image's size).  The row still names its wire paths, so error
@@ -35,6 +38,7 @@ __all__ = [
     "OMIT",
     "Composite",
     "Custom",
+    "Fixed",
     "Unset",
     "Wire",
     "WireMapping",
@@ -43,6 +47,7 @@ __all__ = [
     "build_fields",
     "enum_value",
     "field_for_wire",
+    "neutral_unset",
     "path_text",
     "set_path",
     "wire_paths",
@@ -72,6 +77,9 @@ class Unset(enum.StrEnum):
     """An explicit JSON ``null`` (as some providers' own examples send)."""
     DEFAULT = "default"
     """The row's ``default``, encoded like a value (for fields the provider requires)."""
+    NEUTRAL = "neutral"
+    """The neutral meaning of an unset field (:data:`inpaintkit.job.NEUTRAL_UNSET`), encoded
+    like a value: for fields whose provider defaults differ (strength, enhance_prompt...)."""
 
 
 def _check_path(path: str) -> str:
@@ -140,7 +148,29 @@ class Custom:
         return " + ".join(self.paths) + " (adapter)"
 
 
-WireMapping = Wire | Composite | Custom
+@attrs.frozen
+class Fixed:
+    """Nothing is sent: the provider always behaves as neutral ``value`` (``why`` cites it).
+
+    Planning accepts the field when the job leaves it unset or sets exactly ``value``; any other
+    value is unsupported (an error under the default policy; with ``warn``/``drop`` it is
+    replaced by ``value`` and recorded as dropped, which is what the provider does anyway).
+    """
+
+    value: Any
+    why: str = ""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """No wire paths: nothing is sent."""
+        return ()
+
+    def describe(self) -> str:
+        """The mapping as text for the capability matrix."""
+        return f"always {getattr(self.value, 'value', self.value)!s} (nothing sent)"
+
+
+WireMapping = Wire | Composite | Custom | Fixed
 
 
 def path_text(mapping: WireMapping | None) -> str:
@@ -211,6 +241,15 @@ def field_for_wire(rows: Iterable[Capability], wire_name: str) -> str | None:
     return exact or by_leaf
 
 
+def neutral_unset(field: str) -> Any:
+    """The value an unset ``field`` means on every provider (``Unset.NEUTRAL``)."""
+    from .job import NEUTRAL_UNSET
+
+    if field not in NEUTRAL_UNSET:
+        raise ValueError(f"{field}: unset=NEUTRAL, but the neutral schema defines no unset value")
+    return NEUTRAL_UNSET[field]
+
+
 def _unset_value(row: Capability) -> Any:
     """The neutral value to encode for an unset field, or OMIT / None (meaning null)."""
     mapping = row.wire
@@ -219,6 +258,8 @@ def _unset_value(row: Capability) -> Any:
         if row.default is None:
             raise ValueError(f"{row.field}: unset=DEFAULT needs a row default")
         return row.default
+    if mapping.unset is Unset.NEUTRAL:
+        return neutral_unset(row.field)
     if mapping.unset is Unset.NULL:
         return None
     return OMIT
@@ -251,12 +292,15 @@ def build_fields(job: InpaintJob, rows: Iterable[Capability]) -> dict[str, Any]:
     item row (``loras[].name`` -> ``request.loras[].model_name``) writes one object per item at
     the list's wire path.  Custom rows are left to the adapter.
     """
+    from .job import field_applies
     from .planning import get_path
 
     body: dict[str, Any] = {}
     for row in rows:
-        if row.wire is None or isinstance(row.wire, Custom) or row.support != "native":
+        if row.wire is None or isinstance(row.wire, Custom | Fixed) or row.support != "native":
             continue
+        if not field_applies(job, row.field):
+            continue  # the padding without masked_only: it means nothing, so nothing is sent
         if "[]." in row.field:
             _emit_items(body, row, job)
             continue

@@ -4,7 +4,9 @@ Two copies are registered under new ids through a plugin manager, exactly as a t
 plugin would be:
 
 - ``novita-planted``: Novita with ``steps`` allowed up to 150 (Novita's limit is 100);
-- ``sdapi-planted``: StableDiffusionAPI sending ``guidance_scale`` under the wire name ``cfg``.
+- ``sdapi-planted``: StableDiffusionAPI sending ``guidance_scale`` under the wire name ``cfg``;
+- ``novita-inverted``: Novita sending the mask inverted (black = repaint) in its body;
+- ``sdapi-inverted``: StableDiffusionAPI whose image host uploads the mask inverted.
 
 The checks the suite runs are called directly (and once through pytester on a subclass), and
 the failure text must name the neutral field, the wire field, the value and both verdicts.
@@ -12,14 +14,18 @@ the failure text must name the neutral field, the wire field, the value and both
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 import pluggy
 import pytest
+from inpaintkit.checking import CheckedRequest
 from inpaintkit.clock import VirtualClock
 from inpaintkit.conformance import Differential, Harness, conformance_mock_config
+from inpaintkit.conformance.meaning import end_to_end_polarity
 from inpaintkit.conformance.pytest_plugin import make_test_images
 from inpaintkit.hookspecs import hookimpl
 from inpaintkit.job import InpaintJob
@@ -27,6 +33,7 @@ from inpaintkit.mockserver import MockServer
 from inpaintkit.plugins import make_plugin_manager
 from inpaintkit.provider import (
     CapabilityTable,
+    HostContext,
     HttpRequest,
     HttpResponse,
     ImageHost,
@@ -38,6 +45,7 @@ from inpaintkit.provider import (
 )
 from inpaintkit.providers import novita, stablediffusionapi
 from inpaintkit.providers.stablediffusionapi.host import Base64ToUrlHost
+from PIL import Image, ImageChops
 
 pytest_plugins = ["pytester"]
 
@@ -94,16 +102,65 @@ def planted_mapping_adapter() -> ProviderAdapter:
     return RenamingAdapter(inner, spec, "guidance_scale", "cfg")
 
 
+def inverted_png(data: bytes) -> bytes:
+    """``data`` with its grey levels inverted (a mask with the wrong polarity)."""
+    buffer = io.BytesIO()
+    ImageChops.invert(Image.open(io.BytesIO(data)).convert("L")).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@attrs.frozen
+class InvertedMaskNovita:
+    """Novita with the one subtle mistake: the mask goes out inverted (black = repaint)."""
+
+    inner: novita.NovitaAdapter = attrs.field(factory=novita.NovitaAdapter)
+    spec: ProviderSpec = attrs.field(
+        factory=lambda: attrs.evolve(novita.SPEC, id="novita-inverted")
+    )
+
+    def build_submit(self, request: CheckedRequest) -> HttpRequest:
+        built = self.inner.build_submit(request)
+        assert request.mask.data is not None
+        body = {**built.json, "request": dict(built.json["request"])}
+        wrong = base64.b64encode(inverted_png(request.mask.data)).decode("ascii")
+        body["request"]["mask_image_base64"] = wrong
+        return attrs.evolve(built, json=body)
+
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
+        return self.inner.parse_submit(request, response)
+
+    def build_poll(self, handle: TaskHandle) -> HttpRequest:
+        return self.inner.build_poll(handle)
+
+    def parse_poll(self, handle: TaskHandle, response: HttpResponse) -> TaskState:
+        return self.inner.parse_poll(handle, response)
+
+
+class InvertingHost:
+    """The StableDiffusionAPI image host with the mistake: single-channel images (the mask)
+    are uploaded inverted, so the URL in mask_image serves black = repaint."""
+
+    async def upload(self, data: bytes, media_type: str, context: HostContext) -> str:
+        if Image.open(io.BytesIO(data)).mode == "L":
+            data = inverted_png(data)
+        return await Base64ToUrlHost().upload(data, media_type, context)
+
+
 class PlantedPlugin:
-    """Registers both planted copies (and an image host for the URL-only one)."""
+    """Registers the planted copies (and image hosts for the URL-only ones)."""
 
     @hookimpl
     def register_providers(self, register: Callable[[ProviderAdapter], None]) -> None:
         register(planted_range_adapter())
         register(planted_mapping_adapter())
+        register(InvertedMaskNovita())
+        inner = stablediffusionapi.StableDiffusionApiAdapter()
+        register(RenamingAdapter(inner, attrs.evolve(inner.spec, id="sdapi-inverted"), "", ""))
 
     @hookimpl
     def image_host(self, provider_id: str) -> ImageHost | None:
+        if provider_id == "sdapi-inverted":
+            return InvertingHost()
         return Base64ToUrlHost() if provider_id == "sdapi-planted" else None
 
 
@@ -182,6 +239,54 @@ def test_correct_plugin_passes_the_same_checks(mock_and_clock: Any) -> None:
         assert diff.check({"guidance_scale": 7.5}, "value").ok
 
 
+@pytest.mark.parametrize(
+    ("provider", "defaults"),
+    [("novita-inverted", {"model": NOVITA_MODEL}), ("sdapi-inverted", {})],
+)
+def test_an_inverted_mask_fails_the_end_to_end_polarity_check(
+    mock_and_clock: Any, provider: str, defaults: dict[str, Any]
+) -> None:
+    """The provider repaints what the job keeps: the downloaded result shows it, whether the
+    mask travels inline (Novita) or as a URL (StableDiffusionAPI)."""
+    mock, clock, pm = mock_and_clock
+    image, mask = make_test_images((64, 64))
+    job = InpaintJob(image=image, mask=mask, prompt="a red park bench", **defaults)
+    with Harness(provider, plugin_manager=pm, mock=mock, clock=clock) as h:
+        h.reset()
+        problems = end_to_end_polarity(h, job)
+    assert isinstance(problems, list)
+    assert any("the answer changed pixels the mask keeps" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("provider", "defaults"),
+    [("novita", {"model": NOVITA_MODEL}), ("stablediffusionapi", {}), ("modelslab", None)],
+)
+def test_the_real_plugins_pass_the_end_to_end_polarity_check(
+    provider: str, defaults: dict[str, Any] | None
+) -> None:
+    """Control: the built-ins repaint exactly the white area of the same asymmetric mask."""
+    size = (512, 512) if defaults is None else (64, 64)  # ModelsLab's sides start at 512
+    image, mask = make_test_images(size)
+    extra = {"model": "pony_realism"} if defaults is None else defaults
+    job = InpaintJob(image=image, mask=mask, prompt="a red park bench", **extra)
+    clock = VirtualClock()
+    pm = make_plugin_manager(entry_points=False)
+    with (
+        MockServer(conformance_mock_config(), plugin_manager=pm, clock=clock) as mock,
+        Harness(provider, plugin_manager=pm, mock=mock, clock=clock) as h,
+    ):
+        assert end_to_end_polarity(h, job) == []
+
+
+def test_wire_check_names_the_inverted_mask(mock_and_clock: Any) -> None:
+    for diff in differential(mock_and_clock, "novita-inverted", model=NOVITA_MODEL):
+        text = diff.check({}, "baseline").describe("novita-inverted")
+        assert (
+            "mask: wire field request.mask_image_base64 has the wrong polarity (inverted)" in text
+        )
+
+
 def test_suite_run_by_pytest_fails_on_the_plant(pytester: pytest.Pytester) -> None:
     """A subclass for the planted plugin, run by pytest: the boundary probe FAILS with a
     message naming the field."""
@@ -207,3 +312,29 @@ def test_suite_run_by_pytest_fails_on_the_plant(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_inprocess("-q", "-p", "no:randomly", *ids)
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*steps = 101 (wire request.steps*", "*plugin ACCEPTS locally*"])
+
+
+def test_suite_run_by_pytest_fails_on_the_inverted_mask(pytester: pytest.Pytester) -> None:
+    """The suite's own end-to-end polarity test FAILS for the inverted-mask plant."""
+    pytester.makepyfile(
+        inverted_suite=f"""
+        import sys
+        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
+        from test_conformance_planted import planted_plugin_manager
+        from inpaintkit.conformance import ProviderConformance
+
+        class TestInverted(ProviderConformance):
+            provider_id = "novita-inverted"
+            mock_contract = "novita"
+            job_defaults = {{"model": {NOVITA_MODEL!r}}}
+
+            @classmethod
+            def plugin_manager(cls):
+                return planted_plugin_manager()
+        """
+    )
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    node = "inverted_suite.py::TestInverted::test_mask_polarity_end_to_end"
+    result = pytester.runpytest_inprocess("-q", "-p", "no:randomly", node)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the answer changed pixels the mask keeps*"])

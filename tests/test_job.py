@@ -17,6 +17,7 @@ from inpaintkit import (
     OutputFormat,
     S3Storage,
     SafetyCheck,
+    SafetyMode,
     Sampler,
     ValidationError,
     Webhook,
@@ -207,3 +208,16 @@ _jobs = st.builds(
 def test_round_trip_through_json(job: InpaintJob) -> None:
     data = job_to_dict(job)
     assert job_from_dict(json.loads(json.dumps(data))) == job
+
+
+def test_the_safety_mode_is_part_of_the_json_form() -> None:
+    base = {"image": "i.png", "mask": "m.png", "prompt": "x"}
+    blank = job_from_dict({**base, "safety": {"enabled": True, "mode": "blank"}})
+    assert blank.safety == SafetyCheck(enabled=True, mode=SafetyMode.BLANK)
+    assert job_to_dict(blank)["safety"] == {"enabled": True, "mode": "blank"}
+    assert job_from_dict({**base, "safety": {"enabled": True}}).safety == SafetyCheck(
+        enabled=True, mode=SafetyMode.REPORT
+    )
+    with pytest.raises(ValidationError) as info:
+        job_from_dict({**base, "safety": {"enabled": True, "mode": "hide"}})
+    assert info.value.paths == ("$.safety.mode",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from inpaintkit import (
     Embedding,
@@ -11,6 +12,7 @@ from inpaintkit import (
     MaskOptions,
     OutputFormat,
     SafetyCheck,
+    SafetyMode,
     Sampler,
     UnsupportedFieldError,
     ValidationError,
@@ -30,6 +32,7 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
+from inpaintkit.wiremap import Fixed
 
 N, E = Support.NATIVE, Support.EMULATED
 
@@ -54,6 +57,8 @@ SPEC = ProviderSpec(
             Capability("loras[].strength", N, minimum=0, maximum=1),
             Capability("safety", N),
             Capability("safety.enabled", N),
+            Capability("safety.mode", N, wire=Fixed(SafetyMode.REPORT, "it only reports")),
+            Capability("enhance_prompt", N, wire=Fixed(False)),
             Capability("mask_options.invert", E),
             Capability("mask_options.blur", E),
             Capability("output_format", E),
@@ -117,6 +122,34 @@ def test_drop_policy_clears_and_records() -> None:
     assert set(plan.dropped) == {"clip_skip", "safety.level"}
     assert plan.job.clip_skip is None
     assert plan.job.safety == SafetyCheck(enabled=True, level=None)
+
+
+def test_a_fixed_row_accepts_its_value_and_refuses_others_as_unsupported() -> None:
+    report = SafetyCheck(enabled=True, mode=SafetyMode.REPORT)
+    plan = plan_job(job(safety=report, enhance_prompt=False), SPEC)
+    outcomes = {o.field: o for o in plan.outcomes}
+    assert outcomes["safety.mode"].disposition is Disposition.NATIVE
+    assert outcomes["safety.mode"].note == "always report (nothing sent)"
+    blank = SafetyCheck(enabled=True, mode=SafetyMode.BLANK)
+    with pytest.raises(UnsupportedFieldError) as info:
+        plan_job(job(safety=blank, enhance_prompt=True), SPEC)
+    assert set(info.value.paths) == {"$.safety.mode", "$.enhance_prompt"}
+    assert "can only be 'report': it only reports" in str(info.value)
+    # Dropping replaces the value by the one the provider performs, and records it.
+    plan = plan_job(job(safety=blank, enhance_prompt=True), SPEC, unsupported="drop")
+    assert set(plan.dropped) == {"safety.mode", "enhance_prompt"}
+    assert plan.job.safety == report
+    assert plan.job.enhance_prompt is False
+    # A disabled check has no mode: nothing to honour or refuse.
+    plan_job(job(safety=SafetyCheck(enabled=False, mode=SafetyMode.BLANK)), SPEC)
+
+
+def test_a_table_without_a_mode_row_refuses_an_enabled_check() -> None:
+    table = CapabilityTable(tuple(r for r in SPEC.capabilities if r.field != "safety.mode"))
+    spec = attrs.evolve(SPEC, capabilities=table)
+    with pytest.raises(UnsupportedFieldError) as info:
+        plan_job(job(safety=SafetyCheck(enabled=True)), spec)
+    assert info.value.paths == ("$.safety.mode",)
 
 
 def test_warn_policy_warns() -> None:

@@ -17,6 +17,7 @@ from inpaintkit.job import (
     OutputFormat,
     S3Storage,
     SafetyCheck,
+    SafetyMode,
     Sampler,
 )
 from inpaintkit.planning import plan_job
@@ -254,7 +255,7 @@ def test_planner_splits_num_images_above_four() -> None:
     ("changes", "path"),
     [
         ({"initial_noise_multiplier": 0.5}, "$.initial_noise_multiplier"),
-        ({"safety": SafetyCheck(enabled=True, level=1)}, "$.safety.level"),
+        ({"safety": SafetyCheck(enabled=True, mode=SafetyMode.BLANK, level=1)}, "$.safety.level"),
         ({"embeddings": (Embedding("bad-hands"),)}, "$.embeddings"),
         ({"storage": S3Storage("eu-west-1", "b", "p")}, "$.storage"),
     ],

@@ -19,7 +19,7 @@ from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import images
 from inpaintkit.checking import CheckedRequest, check_request
 from inpaintkit.errors import ValidationError
-from inpaintkit.job import InpaintJob, Lora, MaskOptions, SafetyCheck, Sampler, Webhook
+from inpaintkit.job import InpaintJob, Lora, MaskOptions, SafetyCheck, SafetyMode, Sampler, Webhook
 from inpaintkit.planning import plan_job
 from inpaintkit.prepare import prepare_inputs
 from inpaintkit.provider import PreparedImage, PreparedRequest, TaskHandle
@@ -39,7 +39,12 @@ SEED_MASK = MASK
 
 # seed 003, "Body" example, as transcribed in seed_examples, without "key" (added by the
 # runtime, never by the adapter)
-SEED_BODY: dict[str, Any] = {k: v for k, v in json.loads(SEED_003).items() if k != "key"}
+SEED_DOCUMENT_BODY: dict[str, Any] = {k: v for k, v in json.loads(SEED_003).items() if k != "key"}
+SEED_BODY: dict[str, Any] = {**SEED_DOCUMENT_BODY, "enhance_prompt": "no"}
+"""What the seed example's neutral equivalent sends: the seed body plus ``enhance_prompt: "no"``.
+The seed page has no enhance_prompt field, but ModelsLab rewrites the prompt by default
+(OpenAPI and OLD docs 'default yes', reference 3.2) and a neutral unset enhance_prompt means off
+on every provider (issue 10), so the off switch is always sent; no neutral job can omit it."""
 
 IMAGE_PNG = png_bytes(gradient_image(512, 512))
 MASK_PNG = png_bytes(rect_mask(512, 512, (128, 128, 384, 384)))
@@ -116,6 +121,10 @@ def test_seed_example_with_its_urls_field_by_field() -> None:
     assert dict(request.query) == {}
     assert dict(request.headers) == {}
     assert request.json == SEED_BODY
+    # The one field beyond the seed document's, and why: see SEED_BODY.
+    assert {k: v for k, v in request.json.items() if k not in SEED_DOCUMENT_BODY} == {
+        "enhance_prompt": "no"
+    }
     # Keys in the table's row order (a stable order derived from the table, not restated).
     order = [p for row in SPEC.capabilities for p in wire_paths(row)]
     assert list(request.json) == [p for p in dict.fromkeys(order) if p in request.json]
@@ -170,6 +179,10 @@ def test_minimal_job_sends_the_image_size_and_the_seed_nulls_only() -> None:
         "width": "768",  # unset size = the image's own (ModelsLab's default would be 512x512)
         "height": "512",
         "samples": "1",
+        # unset means the same on every provider: strength 0.7, no check, no rewrite
+        "strength": 0.7,
+        "safety_checker": "no",
+        "enhance_prompt": "no",
         "seed": None,
         "webhook": None,
         "track_id": None,
@@ -199,7 +212,7 @@ def test_every_native_field() -> None:
         clip_skip=1,
         loras=(Lora("more_details", 0.6), Lora("add-detail-xl", 1.0)),
         vae="sdxl-vae",
-        safety=SafetyCheck(enabled=True),
+        safety=SafetyCheck(enabled=True, mode=SafetyMode.BLANK),
         enhance_prompt=False,
         webhook=Webhook("https://example.com/hook", track_id="job-42"),
         width=1024,

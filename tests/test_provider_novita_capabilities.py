@@ -97,9 +97,9 @@ def test_emulated_rows_are_only_those_the_core_can_emulate() -> None:
     assert emulated <= EMULATABLE_FIELDS
 
 
-def test_unsupported_rows_are_track_id_and_enhance_prompt() -> None:
+def test_the_only_unsupported_row_is_track_id() -> None:
     unsupported = {r.field for r in CAPABILITIES if r.support is Support.UNSUPPORTED}
-    assert unsupported == {"webhook.track_id", "enhance_prompt"}
+    assert unsupported == {"webhook.track_id"}
 
 
 def test_required_rows_without_default_is_only_the_model_and_inputs() -> None:

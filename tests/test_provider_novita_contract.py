@@ -159,6 +159,7 @@ def test_required_fields_left_unset_get_the_row_defaults_from_the_table() -> Non
                 "guidance_scale": 7.5,
                 "sampler_name": "Euler a",
                 "seed": -1,
+                "strength": 0.7,  # the neutral meaning of an unset strength (NEUTRAL_UNSET)
                 "inpainting_full_res": 0,
                 "inpainting_mask_invert": 0,
             }

@@ -25,6 +25,7 @@ from inpaintkit.job import (
     OutputFormat,
     S3Storage,
     SafetyCheck,
+    SafetyMode,
     Sampler,
     Webhook,
 )
@@ -164,6 +165,7 @@ def test_minimal_job_gets_the_tables_wire_defaults() -> None:
             "guidance_scale": 7.5,
             "sampler_name": "Euler a",
             "seed": -1,
+            "strength": 0.7,
             "inpainting_full_res": 0,
             "inpainting_mask_invert": 0,
         }
@@ -238,6 +240,43 @@ def test_every_native_field_lands_on_its_wire_field() -> None:
 def test_safety_disabled_and_level_unset_send_only_the_flag() -> None:
     extra = submit_body(job(safety=SafetyCheck(enabled=False)))["extra"]
     assert extra == {"enable_nsfw_detection": False}
+
+
+# --- one meaning per neutral field (issue 10) ----------------------------------------------
+
+
+def test_unset_strength_is_sent_as_the_neutral_default() -> None:
+    # Novita documents no default and its SDK's raw 1.0 ignores the image: 0.7 is sent.
+    assert submit_body(job())["request"]["strength"] == 0.7
+    assert submit_body(job(strength=1.0))["request"]["strength"] == 1.0
+
+
+def test_masked_only_without_padding_sends_the_neutral_padding_not_novitas_8() -> None:
+    wire = submit_body(job(mask_options=MaskOptions(masked_only=True)))["request"]
+    assert wire["inpainting_full_res"] == 1
+    assert wire["inpainting_full_res_padding"] == 32
+    wire = submit_body(job(mask_options=MaskOptions(masked_only=True, padding=8)))["request"]
+    assert wire["inpainting_full_res_padding"] == 8
+
+
+def test_safety_unset_sends_no_detection_and_report_mode_is_native() -> None:
+    assert "extra" not in submit_body(job())  # Novita detects only when set to true
+    body = submit_body(job(safety=SafetyCheck(enabled=True, mode=SafetyMode.REPORT)))
+    assert body["extra"] == {"enable_nsfw_detection": True}
+
+
+def test_blank_safety_mode_is_unsupported_by_novita() -> None:
+    with pytest.raises(UnsupportedFieldError) as info:
+        build(job(safety=SafetyCheck(enabled=True, mode=SafetyMode.BLANK)))
+    assert info.value.paths == ("$.safety.mode",)
+    assert "report" in str(info.value)
+    # A disabled check has no mode to honour.
+    body = submit_body(job(safety=SafetyCheck(enabled=False, mode=SafetyMode.BLANK)))
+    assert body["extra"] == {"enable_nsfw_detection": False}
+
+
+def test_enhance_prompt_off_is_what_novita_always_does() -> None:
+    assert submit_body(job(enhance_prompt=False)) == submit_body(job())
 
 
 def test_an_empty_negative_prompt_means_none_and_is_not_sent() -> None:

@@ -22,6 +22,7 @@ from inpaintkit.job import (
     MaskOptions,
     OutputFormat,
     SafetyCheck,
+    SafetyMode,
     Sampler,
     Webhook,
 )
@@ -134,7 +135,7 @@ def test_unsupported_fields_raise_in_strict_mode_naming_each() -> None:
         vae="v",
         initial_noise_multiplier=0.5,
         loras=[Lora(name="l", strength=0.5)],
-        safety=SafetyCheck(enabled=True, level=1),
+        safety=SafetyCheck(enabled=True, mode=SafetyMode.BLANK, level=1),
     )
     with pytest.raises(UnsupportedFieldError) as info:
         plan_job(job, SPEC)
@@ -150,11 +151,13 @@ def test_unsupported_fields_raise_in_strict_mode_naming_each() -> None:
 
 
 def test_dropped_fields_are_recorded_and_never_reach_the_wire() -> None:
-    job = job_with(sampler=Sampler.DDIM, safety=SafetyCheck(enabled=True, level=2))
+    job = job_with(
+        sampler=Sampler.DDIM, safety=SafetyCheck(enabled=True, mode=SafetyMode.BLANK, level=2)
+    )
     plan = plan_job(job, SPEC, unsupported="drop")
     assert set(plan.dropped) == {"sampler", "safety.level"}
     assert plan.job.sampler is None
-    assert plan.job.safety == SafetyCheck(enabled=True)
+    assert plan.job.safety == SafetyCheck(enabled=True, mode=SafetyMode.BLANK)
     outcomes = {o.field: o.disposition for o in plan.outcomes}
     assert outcomes["safety.enabled"] is Disposition.NATIVE
 

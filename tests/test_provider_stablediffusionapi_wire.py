@@ -18,6 +18,7 @@ from inpaintkit.job import (
     OutputFormat,
     S3Storage,
     SafetyCheck,
+    SafetyMode,
     Sampler,
     Webhook,
 )
@@ -47,9 +48,7 @@ SEED_EXAMPLE_BODY = {k: v for k, v in sdapi_seed_body().items() if k != "key"}
 
 ADAPTER = StableDiffusionApiAdapter()
 
-TABLE_ORDER = list(
-    dict.fromkeys([p for row in CAPABILITIES for p in wire_paths(row)] + ["base64"])
-)
+TABLE_ORDER = list(dict.fromkeys([p for row in CAPABILITIES for p in wire_paths(row)] + ["base64"]))
 """The body's key order, derived from the table (rows, then the options)."""
 
 
@@ -141,7 +140,7 @@ def test_url_against_base() -> None:
 # --- other golden bodies ----------------------------------------------------------------------
 
 
-def test_minimal_job_sends_nulls_for_nullable_fields_and_omits_the_rest() -> None:
+def test_minimal_job_sends_nulls_neutral_defaults_and_omits_the_rest() -> None:
     body = ADAPTER.build_submit(prepared(make_job(prompt="a red door"))).json
     assert body == {
         "prompt": "a red door",
@@ -151,6 +150,10 @@ def test_minimal_job_sends_nulls_for_nullable_fields_and_omits_the_rest() -> Non
         "width": "512",
         "height": "512",
         "samples": "1",
+        # unset means the same on every provider: no check, no rewrite, strength 0.7
+        "safety_checker": "no",
+        "enhance_prompt": "no",
+        "strength": 0.7,
         "seed": None,
         "webhook": None,
         "track_id": None,
@@ -168,7 +171,7 @@ def test_every_native_field_set() -> None:
         seed=4294967295,
         width=768,
         height=1024,
-        safety=SafetyCheck(enabled=True),
+        safety=SafetyCheck(enabled=True, mode=SafetyMode.BLANK),
         enhance_prompt=False,
         webhook=Webhook(url="https://hooks.example/sd", track_id="job-42"),
         extras={"stablediffusionapi": {"base64": True}},
@@ -194,6 +197,14 @@ def test_every_native_field_set() -> None:
     }
     assert list(body) == TABLE_ORDER
     assert isinstance(body["guidance_scale"], float)
+
+
+def test_the_report_safety_mode_is_unsupported_on_the_platform() -> None:
+    # safety_checker blanks flagged images: asking for a report must not silently blank them.
+    with pytest.raises(UnsupportedFieldError) as info:
+        prepared(make_job(safety=SafetyCheck(enabled=True, mode=SafetyMode.REPORT)))
+    assert info.value.paths == ("$.safety.mode",)
+    assert "'blank'" in str(info.value)
 
 
 def test_webhook_without_track_id_sends_null_track_id() -> None:
@@ -286,7 +297,7 @@ def test_unplanned_unsupported_fields_are_refused_with_their_paths() -> None:
         sampler=Sampler.EULER_A,
         loras=[Lora(name="x", strength=0.5)],
         storage=S3Storage(region="eu-west-1", bucket="b", path="p"),
-        safety=SafetyCheck(enabled=True, level=2),
+        safety=SafetyCheck(enabled=True, mode=SafetyMode.BLANK, level=2),
     )
     with pytest.raises(UnsupportedFieldError) as info:
         ADAPTER.build_submit(prepared(job))
@@ -391,7 +402,7 @@ def test_values_in_the_table_round_trip_through_the_wire(
     assert body["guidance_scale"] == guidance
     assert body["strength"] == strength
     assert body["seed"] == seed
-    assert body.get("enhance_prompt") == (None if enhance is None else "yes" if enhance else "no")
+    assert body["enhance_prompt"] == ("yes" if enhance else "no")
     for name in ("width", "height", "samples", "num_inference_steps"):
         assert isinstance(body[name], str)
     assert list(body) == [name for name in TABLE_ORDER if name in body]

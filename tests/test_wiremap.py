@@ -99,7 +99,7 @@ def test_a_composite_may_write_only_its_declared_paths() -> None:
 def test_wire_paths_are_checked_and_prose_is_refused() -> None:
     with pytest.raises(ValueError, match="dotted names"):
         Wire("scheduler + use_karras_sigmas")
-    with pytest.raises(TypeError, match="must be a Wire, Composite or Custom"):
+    with pytest.raises(TypeError, match="must be a Wire, Composite, Custom or Fixed"):
         Capability("steps", N, wire="steps")  # type: ignore[arg-type]
 
 
@@ -120,6 +120,7 @@ def test_unmapped_native_rows_are_found() -> None:
 
 
 # --- every installed provider: plain rows produce their wire fields from the table alone -----
+
 
 def _value_for(rule: Rule, row: Capability) -> Any:
     """A value of ``rule``'s kind inside ``row``'s limits (and the schema's own)."""

@@ -6,13 +6,21 @@ convention: integers as numeric strings (``"512"``, ``"1"``), the float knobs as
 and ``track_id`` as ``null`` when unused (``seed``: 'Pass null for a random number').  Each
 mapping here is used by both capability tables, so the convention is written once; a row whose
 wire differs per provider (``samples``, steps) is written in its own table with these encoders.
+
+Unset means the same as on every other provider (see :mod:`inpaintkit.job`): ``safety_checker``
+and ``enhance_prompt`` are sent as ``"no"`` when the job leaves them unset, because the platform
+checks and rewrites by default (seed 003 'safety_checker default: yes'; seed 002 and reference
+3.2 'enhance_prompt default: yes'); ``strength`` is sent as the neutral 0.7.  All three go
+through :attr:`~inpaintkit.wiremap.Unset.NEUTRAL`, so the values are written once, in
+:data:`inpaintkit.job.NEUTRAL_UNSET`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from inpaintkit.wiremap import Custom, Unset, Wire, yes_no
+from inpaintkit.job import SafetyMode
+from inpaintkit.wiremap import Custom, Fixed, Unset, Wire, yes_no
 
 __all__ = [
     "ENHANCE_PROMPT",
@@ -22,6 +30,7 @@ __all__ = [
     "NEGATIVE_PROMPT",
     "PROMPT",
     "SAFETY_ENABLED",
+    "SAFETY_MODE",
     "SEED",
     "STRENGTH",
     "TRACK_ID",
@@ -43,10 +52,14 @@ MASK: Final = Custom(("mask_image",), why="like the image")
 PROMPT: Final = Wire("prompt")
 NEGATIVE_PROMPT: Final = Wire("negative_prompt", unset=Unset.NULL)
 GUIDANCE_SCALE: Final = Wire("guidance_scale", encode=as_number)
-STRENGTH: Final = Wire("strength", encode=as_number)
+STRENGTH: Final = Wire("strength", encode=as_number, unset=Unset.NEUTRAL)
 SEED: Final = Wire("seed", unset=Unset.NULL)
-SAFETY_ENABLED: Final = Wire("safety_checker", encode=yes_no)
-ENHANCE_PROMPT: Final = Wire("enhance_prompt", encode=yes_no)
+SAFETY_ENABLED: Final = Wire("safety_checker", encode=yes_no, unset=Unset.NEUTRAL)
+SAFETY_MODE: Final = Fixed(
+    SafetyMode.BLANK,
+    "safety_checker replaces a flagged image by a blank one and reports nothing per image",
+)
+ENHANCE_PROMPT: Final = Wire("enhance_prompt", encode=yes_no, unset=Unset.NEUTRAL)
 WEBHOOK_URL: Final = Wire("webhook", unset=Unset.NULL)
 TRACK_ID: Final = Wire("track_id", unset=Unset.NULL)
 

@@ -34,6 +34,7 @@ from .._platform.wire import (
     NEGATIVE_PROMPT,
     PROMPT,
     SAFETY_ENABLED,
+    SAFETY_MODE,
     STRENGTH,
     TRACK_ID,
     WEBHOOK_URL,
@@ -103,7 +104,12 @@ _ROWS: tuple[Capability, ...] = (
         wire=MASK,
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
-        note="Same transport as image. Polarity white = repaint (ML-SK SKILL.md, reference 3.2).",
+        note="Same transport as image. Polarity white = repaint, the neutral one, sent as it "
+        "is. Evidence: 'Mask image URL (white = inpaint, black = keep)' (ML-SK SKILL.md, "
+        "reference 3.2); the seed's example mask is CompVis' overture-creations _mask.png, white "
+        "over the dog that its prompt replaces (the diffusers convention ModelsLab runs). One "
+        "ModelsLab page is reported to say black = inpaint; no such page is in the reference, "
+        "and the conformance suite proves white = repaint end to end with an asymmetric mask.",
     ),
     Capability("prompt", N, wire=PROMPT, source=SEED),
     Capability(
@@ -162,7 +168,8 @@ _ROWS: tuple[Capability, ...] = (
         minimum=0,
         maximum=1,
         source=SEED,
-        note="Sent as a JSON number. Seed default 0.7; 1 ignores the original content.",
+        note="Sent as a JSON number. Seed default 0.7; 1 ignores the original content. Unset: "
+        "the neutral 0.7 is sent (inpaintkit.job.DEFAULT_STRENGTH, the seed's own default).",
     ),
     Capability(
         "seed",
@@ -191,7 +198,12 @@ _ROWS: tuple[Capability, ...] = (
         maximum=4,
         source=SEED,
         note="Sent as a string ('2') as in the seed example. The OpenAPI says [1, 8] "
-        "(reference 3.2); the seed says [1, 4].",
+        "(reference 3.2); the seed says [1, 4]. Numbering: AUTOMATIC1111's (1 = all layers), "
+        "sent unchanged. The seed's default 2 on the Pony page is the 'clip skip 2' Pony "
+        "models are made for in A1111 terms, and the A1111 -> ModelsLab mapping pages "
+        "(reference 3.2) address A1111 users; diffusers' own clip_skip counts one lower "
+        "(1 = penultimate), which would make the default skip two layers. Unset: the "
+        "provider's default (2) applies.",
     ),
     # --- mask handling: emulated by the core ----------------------------------------------
     Capability(
@@ -216,7 +228,8 @@ _ROWS: tuple[Capability, ...] = (
         "mask_options.padding",
         E,
         source=f"{SEED}; {REF_REQUEST}",
-        note="Padding of the client-side masked-only crop.",
+        note="Padding of the client-side masked-only crop; unset: the neutral 32 "
+        "(inpaintkit.job.DEFAULT_MASK_PADDING).",
     ),
     Capability(
         "initial_noise_multiplier",
@@ -301,7 +314,18 @@ _ROWS: tuple[Capability, ...] = (
         N,
         wire=SAFETY_ENABLED,
         source=SEED,
-        note="'yes'/'no' string; seed default 'yes'. The OpenAPI calls it a boolean.",
+        note="'yes'/'no' string; seed default 'yes'. The OpenAPI calls it a boolean. Unset: "
+        "'no' is sent, because neutral unset means no check and the provider's default would "
+        "silently blank flagged images (the seed example sends 'no' too).",
+    ),
+    Capability(
+        "safety.mode",
+        N,
+        wire=SAFETY_MODE,
+        source=f"{SEED}; {REF_REQUEST} (safety_checker_type)",
+        note="Only 'blank': a flagged image is replaced (safety_checker_type picks by what: "
+        "blur, sensitive_content_text, pixelate, black) and not marked; 'report' is "
+        "unsupported (an error by default).",
     ),
     Capability(
         "safety.level",
@@ -342,7 +366,9 @@ _ROWS: tuple[Capability, ...] = (
         wire=ENHANCE_PROMPT,
         source=REF_REQUEST,
         note="Not on the seed page; OpenAPI/OLD docs, 'yes'/'no', provider default 'yes' (the "
-        "provider then appends to the prompt).",
+        "provider then appends to the prompt). Unset: 'no' is sent, because neutral unset "
+        "means off; the one field the neutral equivalent of the seed example sends beyond the "
+        "seed body.",
     ),
 )
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from inpaintkit.job import MAX_SEED, OutputFormat, Sampler
+from inpaintkit.job import MAX_SEED, OutputFormat, SafetyMode, Sampler
 from inpaintkit.provider import Capability, CapabilityTable, Support
-from inpaintkit.wiremap import OMIT, Custom, Unset, Wire, as_int, enum_value
+from inpaintkit.wiremap import OMIT, Custom, Fixed, Unset, Wire, as_int, enum_value
 
 from .samplers import NOVITA_SAMPLERS, sampler_to_wire
 
@@ -89,8 +89,12 @@ CAPABILITIES: Final = CapabilityTable(
             wire=Custom(("request.mask_image_base64",), "base64 of the prepared mask bytes"),
             required=True,
             source=f"{_SEED} request.mask_image_base64 (required)",
-            note="same resolution as the image; Novita does not state the polarity, white = "
-            "repaint is inferred from its AUTOMATIC1111 field names (ref 1.2)",
+            note="same resolution as the image. Polarity white = repaint, the neutral one, "
+            "sent as it is: Novita does not state it; its fields are AUTOMATIC1111's "
+            "(inpainting_mask_invert '1 = invert mask', mask_blur, inpainting_full_res, "
+            "initial_noise_multiplier; ref 1.2), and in A1111 white is repainted unless the mask "
+            "is inverted. Inferred, so the conformance suite proves it end to end with an "
+            "asymmetric mask",
         ),
         # --- text and model ------------------------------------------------------------------
         Capability(
@@ -161,10 +165,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire=Wire("request.strength"),
+            wire=Wire("request.strength", unset=Unset.NEUTRAL),
             minimum=0,
             maximum=1,
             source=f"{_SEED} request.strength: number(float)|null, between 0 and 1",
+            note="Novita documents no default ('1 essentially ignores image_base64'; the SDK "
+            "sends null, or 1.0 on its raw path, ref 1.9): unset sends the neutral 0.7 "
+            "(inpaintkit.job.DEFAULT_STRENGTH, the other providers' documented default)",
         ),
         Capability(
             "seed",
@@ -195,6 +202,10 @@ CAPABILITIES: Final = CapabilityTable(
             minimum=1,
             maximum=12,
             source=f"{_SEED} request.clip_skip: Range [1, 12]",
+            note="numbering: AUTOMATIC1111's (1 = all layers), sent unchanged. Evidence: the "
+            "range [1, 12] is A1111's CLIP_stop_at_last_layers slider and the seed example "
+            "sends 1; the page's prose (with 2 'you would stop at 10th layer' of 12) counts one "
+            "lower, but under that reading 12 would leave no layer at all. Unset: Novita's default",
         ),
         Capability(
             "initial_noise_multiplier",
@@ -236,11 +247,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire=Wire("request.inpainting_full_res_padding"),
+            wire=Wire("request.inpainting_full_res_padding", unset=Unset.NEUTRAL),
             minimum=0,
             maximum=256,
             source=f"{_SEED} request.inpainting_full_res_padding: Range [0, 256], default 8",
-            note="sent only with masked_only, where it has a meaning",
+            note="sent only with masked_only, where it has a meaning; unset sends the neutral "
+            "32 (inpaintkit.job.DEFAULT_MASK_PADDING, the seed example's value) instead of "
+            "Novita's 8, so the crop is the same as where the client emulates it",
         ),
         # --- add-ons -------------------------------------------------------------------------
         Capability(
@@ -319,6 +332,20 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=Wire("extra.enable_nsfw_detection"),
             source=f"{_SEED} extra.enable_nsfw_detection (boolean, $0.0015 per image)",
+            note="unset (no safety object): nothing is sent, which means no check as on every "
+            "provider: 'When set to true, NSFW detection will be enabled' (seed 001)",
+        ),
+        Capability(
+            "safety.mode",
+            NATIVE,
+            wire=Fixed(
+                SafetyMode.REPORT,
+                "Novita's detection reports nsfw_detection_result per image and never alters it",
+            ),
+            source=f"{_SEED} extra.enable_nsfw_detection; task-result "
+            "images[].nsfw_detection_result",
+            note="only 'report': the images come back unchanged with their detection result; "
+            "'blank' is unsupported (an error by default)",
         ),
         Capability(
             "safety.level",
@@ -383,8 +410,10 @@ CAPABILITIES: Final = CapabilityTable(
         ),
         Capability(
             "enhance_prompt",
-            UNSUPPORTED,
+            NATIVE,
+            wire=Fixed(False, "Novita has no prompt enhancement and never rewrites the prompt"),
             source=f"{_SEED} (no prompt enhancement field)",
+            note="unset and False mean off, which is what Novita always does; True is unsupported",
         ),
     ),
     notes=(NSFW_RULE, CONTENT_TYPE_RULE),

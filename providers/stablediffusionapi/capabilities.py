@@ -38,6 +38,7 @@ from .._platform.wire import (
     NEGATIVE_PROMPT,
     PROMPT,
     SAFETY_ENABLED,
+    SAFETY_MODE,
     STRENGTH,
     TRACK_ID,
     WEBHOOK_URL,
@@ -101,8 +102,13 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=MASK,
             source=SEED + " ('mask_image: Link to the mask image for inpainting')",
-            note="A URL, like the image; white = repaint (ModelsLab, same platform: 'white = "
-            "inpaint, black = keep', reference 3.2).",
+            note="A URL, like the image.  Polarity white = repaint, the neutral one, sent as "
+            "it is.  Evidence: the seed's own example mask is CompVis' "
+            "overture-creations _mask.png, white over the dog that the example prompt ('a cat "
+            "sitting on a bench') replaces, the diffusers convention ('white pixels are "
+            "repainted'); ModelsLab, the same platform, says 'white = inpaint, black = keep' "
+            "(reference 3.2).  The conformance suite proves it end to end with an asymmetric "
+            "mask.",
         ),
         Capability(
             "prompt",
@@ -172,7 +178,8 @@ CAPABILITIES: Final = CapabilityTable(
             source=SEED + " ('1.0 corresponds to full destruction of information in the init "
             "image')",
             note="The landing page (reference 2.2) names it prompt_strength; the seed's name "
-            "wins.  Sent as a JSON number (0.7).",
+            "wins.  Sent as a JSON number (0.7).  Unset: the neutral 0.7 is sent (the seed "
+            "example's value; neutral default, see inpaintkit.job.DEFAULT_STRENGTH).",
         ),
         Capability(
             "seed",
@@ -207,7 +214,8 @@ CAPABILITIES: Final = CapabilityTable(
             "mask_options.padding",
             EMULATED,
             source=SEED + "; design.md section 3",
-            note="Context around the mask's box for the emulated masked_only crop.",
+            note="Context around the mask's box for the emulated masked_only crop; unset: the "
+            "neutral 32 (inpaintkit.job.DEFAULT_MASK_PADDING).",
         ),
         Capability("initial_noise_multiplier", UNSUPPORTED, source=SEED, note=_NO_FIELD + "."),
         Capability("loras", UNSUPPORTED, source=SEED, note=_NO_FIELD + " (no lora_model)."),
@@ -245,13 +253,22 @@ CAPABILITIES: Final = CapabilityTable(
             note="Flagged images are replaced by a blank image, not marked.",
         ),
         Capability(
+            "safety.mode",
+            NATIVE,
+            wire=SAFETY_MODE,
+            source=SEED + " ('safety_checker: A checker for NSFW images'); reference 2.2",
+            note="Only 'blank': a flagged image comes back replaced by a blank one and the "
+            "answer does not say which; 'report' is unsupported (an error by default).",
+        ),
+        Capability(
             "safety.enabled",
             NATIVE,
             wire=SAFETY_ENABLED,
             source=SEED + " (example 'safety_checker': 'no')",
-            note="Sent as the string 'yes' or 'no'.  Unset (no safety object): omitted, so the "
-            "provider's default applies (undocumented for v3; ModelsLab's pages say both 'yes' "
-            "and false, reference 3.2).",
+            note="Sent as the string 'yes' or 'no'.  Unset (no safety object): 'no' is sent, "
+            "because neutral unset means no check and the provider's default is undocumented "
+            "for v3 (ModelsLab's pages, same platform, say both 'yes' and false, reference "
+            "3.2); the seed example sends 'no'.",
         ),
         Capability(
             "safety.level",
@@ -283,8 +300,9 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=ENHANCE_PROMPT,
             source=SEED + " ('default: yes, options: yes/no')",
-            note="Sent as 'yes' or 'no'; unset is omitted (the provider's default, yes, "
-            "appends a style suffix to the prompt, visible in the seed's meta.prompt).",
+            note="Sent as 'yes' or 'no'.  Unset: 'no' is sent, because neutral unset means "
+            "off and the provider's default, yes, appends a style suffix to the prompt "
+            "(visible in the seed's meta.prompt).",
         ),
     )
 )

@@ -15,7 +15,7 @@ import pytest
 from inpaintkit.checking import check_built, check_request
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.images import to_base64
-from inpaintkit.job import InpaintJob, Lora, MaskOptions, Sampler
+from inpaintkit.job import DEFAULT_MASK_PADDING, InpaintJob, Lora, MaskOptions, Sampler
 from inpaintkit.planning import plan_job
 from inpaintkit.provider import (
     HttpRequest,
@@ -121,9 +121,9 @@ def test_minimal_job_sends_the_fields_whose_api_default_differs() -> None:
         "n_iter": 1,
         "width": 96,
         "height": 64,
+        "denoising_strength": 0.7,  # the neutral strength, not the API's 0.75
         "inpainting_fill": 1,
-        "inpaint_full_res": False,
-        "inpaint_full_res_padding": 32,
+        "inpaint_full_res": False,  # padding means nothing without it, so none is sent
         "inpainting_mask_invert": 0,
     }
 
@@ -138,11 +138,9 @@ def test_the_core_builds_every_plain_field_and_the_adapter_adds_only_the_custom_
     assert checked.fields["sampler_name"] == "DDIM"
 
 
-def test_an_unset_padding_sends_the_tables_default() -> None:
+def test_an_unset_padding_sends_the_neutral_default() -> None:
     body = build(mask_options=MaskOptions(masked_only=True)).json
-    row = CAPABILITIES.get("mask_options.padding")
-    assert row is not None
-    assert body["inpaint_full_res_padding"] == row.default == 32
+    assert body["inpaint_full_res_padding"] == DEFAULT_MASK_PADDING == 32
 
 
 def test_explicit_size_wins_over_the_images() -> None:

@@ -108,10 +108,12 @@ _ROWS: Final = (
     Capability(
         "strength",
         NATIVE,
-        wire=Wire("denoising_strength"),
+        wire=Wire("denoising_strength", unset="neutral"),
         minimum=0,
         maximum=1,
         source=f"{UI} denoising strength [0, 1] (the neutral range); API default 0.75",
+        note="an unset strength is sent as the neutral 0.7 (inpaintkit.job.DEFAULT_STRENGTH) "
+        "rather than the API's 0.75, so unset means the same on every provider",
     ),
     Capability(
         "seed",
@@ -141,7 +143,8 @@ _ROWS: Final = (
         minimum=1,
         maximum=12,
         source=f"{SHARED_OPTIONS} CLIP_stop_at_last_layers [1, 12]",
-        note="beyond 12 the SD 1.x text encoder has no such layer and the server fails",
+        note="the neutral numbering is this setting's own (1 = all layers), sent unchanged; "
+        "beyond 12 the SD 1.x text encoder has no such layer and the server fails",
     ),
     Capability(
         "initial_noise_multiplier",
@@ -175,10 +178,10 @@ _ROWS: Final = (
     Capability(
         "mask_options.padding",
         NATIVE,
-        wire=Wire("inpaint_full_res_padding", unset="default"),
-        default=32,
+        wire=Wire("inpaint_full_res_padding", unset="neutral"),
         source=f"{UI} only-masked padding (slider 0-256), UI default 32; API default 0",
-        note="an unset padding is sent as 32, the web UI's default (the API's 0 leaves no "
+        note="an unset padding is sent as the neutral 32, also the web UI's default (the "
+        "API's 0 leaves no "
         "context around the mask); the server reads it only with inpaint_full_res",
     ),
     Capability("loras", UNSUPPORTED, source=MODELS, note=_PROMPT_SYNTAX),
@@ -217,7 +220,12 @@ _ROWS: Final = (
     Capability("safety", UNSUPPORTED, source=MODELS, note="the web UI has no NSFW checker"),
     Capability("webhook", UNSUPPORTED, source=API, note="synchronous: the answer is the result"),
     Capability("storage", UNSUPPORTED, source=API, note="images come back inline, base64"),
-    Capability("enhance_prompt", UNSUPPORTED, source=MODELS),
+    Capability(
+        "enhance_prompt",
+        UNSUPPORTED,
+        source=MODELS,
+        note="the web UI never rewrites the prompt, so unset means off as everywhere",
+    ),
 )
 
 SPEC: Final = ProviderSpec(
