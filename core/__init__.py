@@ -13,7 +13,7 @@ Mask polarity everywhere: white = repaint, black = keep.
 
 from __future__ import annotations
 
-from .client import InpaintClient, JobHandle
+from .client import InpaintClient, JobHandle, WebhookUpdate
 from .clock import Clock, SystemClock, VirtualClock
 from .convert import dump_job, job_from_dict, job_to_dict, load_job
 from .errors import (
@@ -45,6 +45,7 @@ from .job import (
     Sampler,
     Webhook,
 )
+from .jobstate import StoredJob, StoredJobError
 from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
 from .plugins import ProviderRegistry, make_plugin_manager
 from .result import InpaintResult, ResultImage, Timings
@@ -83,6 +84,8 @@ __all__ = [
     "Sampler",
     "ServerError",
     "SettingsError",
+    "StoredJob",
+    "StoredJobError",
     "SubmitOutcomeUnknownError",
     "SystemClock",
     "TaskFailedError",
@@ -92,6 +95,7 @@ __all__ = [
     "ValidationError",
     "VirtualClock",
     "Webhook",
+    "WebhookUpdate",
     "dump_job",
     "hookimpl",
     "inpaint",
