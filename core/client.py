@@ -17,7 +17,10 @@ Safety rules enforced here, not left to plugins:
   included (:mod:`inpaintkit.inflight`), and the failure of one request of a split job cancels
   the others and names every task that may be billed;
 * the API key is added at the moment of sending, only to the provider's own base URL, and
-  scrubbed from every body that is kept.
+  scrubbed from every body that is kept;
+* a submitted job is plain data (:meth:`JobHandle.to_json`, :mod:`inpaintkit.jobstate`) that
+  :meth:`InpaintClient.resume` finishes in another process, through the same waiting and
+  finishing code as ``inpaint``, so a job outlives the process that submitted it.
 """
 
 from __future__ import annotations
@@ -166,6 +169,9 @@ class InpaintClient:
     all three at their real paths), ``base_urls`` overrides per provider.  ``concurrency``
     bounds requests in flight; ``unsupported`` is the policy for fields a provider cannot honour
     (``"strict"``, ``"warn"`` or ``"drop"``).
+
+    ``submit`` returns a :class:`JobHandle` that can be stored (``handle.to_json()``) and
+    finished later, here or in another process, with :meth:`resume`.
 
     ``deadline`` (seconds from submit to result) and ``request_timeout`` must be finite and
     positive; ``max_requests_per_job`` caps how many requests one job may be split into (a job
@@ -320,7 +326,7 @@ class InpaintClient:
         :class:`~inpaintkit.jobstate.StoredJob`, or a live :class:`JobHandle`.  Running tasks
         are polled (the deadline counts from this call, since the submitting process's clock
         is gone), results downloaded, a masked-only crop pasted back and the format converted.
-        Nothing is submitted again.
+        Nothing is submitted again.  The result's timings count from this call.
 
         The paste-back needs the original image and mask: from ``job`` when given, else from
         the stored references; either must match the stored SHA-256 digests, or a

@@ -489,7 +489,7 @@ def _object(
         raise _fail(path, "must be an object", value)
     for key in value:
         if key not in required and key not in optional:
-            raise _Invalid(FieldError(f"{path}.{key}", "is not a field of a stored job here"))
+            raise _fail(f"{path}.{key}", "is not a field of a stored job here", value[key])
     for key in required:
         if key not in value:
             raise _Invalid(FieldError.missing(f"{path}.{key}"))

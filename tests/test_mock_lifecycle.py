@@ -388,7 +388,8 @@ async def test_finish_after_n_polls_makes_base64_links_downloadable(
         )
         r = await session.post(f"{mock.url}/api/v6/images/inpaint", json=body)
         task_id = (await r.json())["id"]
-        r = await session.post(f"{mock.url}/api/v6/images/fetch/{task_id}", json={"key": "test-key"})
+        fetch = f"{mock.url}/api/v6/images/fetch/{task_id}"
+        r = await session.post(fetch, json={"key": "test-key"})
         fetched = await r.json()
         assert fetched["status"] == "success", fetched
         (link,) = fetched["output"]
