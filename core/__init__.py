@@ -16,7 +16,7 @@ Mask polarity everywhere: white = repaint, black = keep.
 
 from __future__ import annotations
 
-from .client import InpaintClient, JobHandle
+from .client import InpaintClient, JobHandle, WebhookUpdate
 from .clock import Clock, SystemClock, VirtualClock
 from .convert import dump_job, job_from_dict, job_to_dict, load_job
 from .errors import (
@@ -49,6 +49,7 @@ from .job import (
     Sampler,
     Webhook,
 )
+from .jobstate import StoredJob, StoredJobError
 from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
 from .plugins import ProviderRegistry, make_plugin_manager
 from .result import InpaintResult, ResultImage, Timings
@@ -89,6 +90,8 @@ __all__ = [
     "Sampler",
     "ServerError",
     "SettingsError",
+    "StoredJob",
+    "StoredJobError",
     "SubmitOutcomeUnknownError",
     "SyncInpaintClient",
     "SystemClock",
@@ -99,6 +102,7 @@ __all__ = [
     "ValidationError",
     "VirtualClock",
     "Webhook",
+    "WebhookUpdate",
     "dump_job",
     "hookimpl",
     "inpaint",

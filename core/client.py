@@ -17,14 +17,19 @@ Safety rules enforced here, not left to plugins:
   included (:mod:`inpaintkit.inflight`), and the failure of one request of a split job cancels
   the others and names every task that may be billed;
 * the API key is added at the moment of sending, only to the provider's own base URL, and
-  scrubbed from every body that is kept.
+  scrubbed from every body that is kept;
+* a submitted job is plain data (:meth:`JobHandle.to_json`, :mod:`inpaintkit.jobstate`) that
+  :meth:`InpaintClient.resume` finishes in another process, through the same waiting and
+  finishing code as ``inpaint``, so a job outlives the process that submitted it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -56,8 +61,9 @@ from .errors import (
 from .exchange import exchange
 from .inflight import InFlight, record_task, submitted_task_ids
 from .job import ImageInput, InpaintJob
+from .jobstate import StoredJob, finishing_inputs, store_job
 from .observe import EventCallback, Observer, stream
-from .planning import Plan, UnsupportedPolicy, plan_job
+from .planning import FieldOutcome, Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
 from .prepare import PreparedInputs, check_emulated_size, finish_image, prepare_inputs
 from .provider import (
@@ -77,6 +83,7 @@ from .provider import (
     RemoteImage,
     TaskHandle,
     TaskState,
+    WebhookAdapter,
     parsed,
 )
 from .result import InpaintResult, ResultImage, Timings
@@ -84,7 +91,7 @@ from .settings import DEFAULT_MAX_REQUESTS_PER_JOB, ClientSettings
 from .slots import FINISH, START, PrioritySlots
 from .transport import AiohttpTransport, OutgoingRequest, Transport, TransportError, outgoing
 
-__all__ = ["InpaintClient", "JobHandle"]
+__all__ = ["InpaintClient", "JobHandle", "WebhookUpdate"]
 
 log = logging.getLogger("inpaintkit")
 
@@ -99,19 +106,67 @@ DEFAULT_REQUEST_TIMEOUT = 120.0
 
 @attrs.frozen(eq=False)
 class JobHandle:
-    """A submitted job: its task handles plus what is needed to finish the result locally."""
+    """A submitted job: its task handles plus what is needed to finish the result locally.
+
+    It holds the prepared images, so it lives in memory; :meth:`to_json` gives the job as
+    plain data (:class:`~inpaintkit.jobstate.StoredJob`) that another process can finish with
+    ``client.resume(data)``.  Store it as soon as ``submit`` returns, before waiting: the tasks
+    are billed from then on.
+    """
 
     provider: str
     plan: Plan
     inputs: PreparedInputs
     tasks: tuple[TaskState, ...]
     submitted_at: float
+    """On the client's clock (the deadline and the timings count from it)."""
     submit_seconds: float
+    seeds: tuple[int | None, ...] = ()
+    """The seed sent with each request (consecutive when a job was split)."""
+    submitted_unix: float = 0.0
+    """UNIX time of the submit, the clock-independent form kept in the stored job."""
 
     @property
     def task_handles(self) -> tuple[TaskHandle, ...]:
         """Handles of the tasks still running at submit time (plain, serialisable data)."""
         return tuple(s.handle for s in self.tasks if isinstance(s, Pending))
+
+    def stored(self, *, include_inputs: bool = False) -> StoredJob:
+        """The job as plain data.  Input images given as paths or URLs are stored as those
+        references; bytes given inline are stored (base64) only with ``include_inputs``, which
+        a masked-only job needs unless the job is passed to ``resume`` again."""
+        return store_job(
+            provider=self.provider,
+            plan=self.plan,
+            inputs=self.inputs,
+            tasks=self.tasks,
+            seeds=self.seeds,
+            submitted_at=self.submitted_unix,
+            include_inputs=include_inputs,
+        )
+
+    def to_json(self, *, include_inputs: bool = False) -> dict[str, Any]:
+        """The stored job's JSON form (see :mod:`inpaintkit.jobstate`); never holds the key."""
+        return self.stored(include_inputs=include_inputs).to_json()
+
+    def to_json_text(self, *, include_inputs: bool = False, indent: int | None = None) -> str:
+        """:meth:`to_json` as text."""
+        return self.stored(include_inputs=include_inputs).to_json_text(indent=indent)
+
+
+@attrs.frozen
+class WebhookUpdate:
+    """What :meth:`InpaintClient.finish_from_webhook` made of one webhook call.
+
+    ``stored`` is the job with the report applied (store it in place of the old one: a split
+    job finishes when its last task has reported); ``result`` is the finished result once every
+    task is done, else ``None``; ``changed`` says whether the report told anything new (a
+    duplicate or a late progress report does not).
+    """
+
+    stored: StoredJob
+    result: InpaintResult | None
+    changed: bool
 
 
 class InpaintClient:
@@ -123,6 +178,9 @@ class InpaintClient:
     all three at their real paths), ``base_urls`` overrides per provider.  ``concurrency``
     bounds requests in flight; ``unsupported`` is the policy for fields a provider cannot honour
     (``"strict"``, ``"warn"`` or ``"drop"``).
+
+    ``submit`` returns a :class:`JobHandle` that can be stored (``handle.to_json()``) and
+    finished later, here or in another process, with :meth:`resume`.
 
     ``deadline`` (seconds from submit to result) and ``request_timeout`` must be finite and
     positive; ``max_requests_per_job`` caps how many requests one job may be split into (a job
@@ -282,6 +340,72 @@ class InpaintClient:
         """Wait for every task of ``handle`` and assemble the result."""
         return await self._run(lambda: self._wait(handle), known=_task_ids(handle.tasks))
 
+    async def resume(
+        self,
+        stored: StoredJob | JobHandle | Mapping[str, Any] | str | bytes,
+        *,
+        job: InpaintJob | None = None,
+    ) -> InpaintResult:
+        """Finish a job submitted earlier, possibly by another process: the same result, byte
+        for byte, as an uninterrupted ``inpaint``.
+
+        ``stored`` is what :meth:`JobHandle.to_json` (or ``to_json_text``) wrote, a
+        :class:`~inpaintkit.jobstate.StoredJob`, or a live :class:`JobHandle`.  Running tasks
+        are polled (the deadline counts from this call, since the submitting process's clock
+        is gone), results downloaded, a masked-only crop pasted back and the format converted.
+        Nothing is submitted again.  The result's timings count from this call.
+
+        The paste-back needs the original image and mask: from ``job`` when given, else from
+        the stored references; either must match the stored SHA-256 digests, or a
+        :class:`~inpaintkit.jobstate.StoredJobError` is raised before any request.
+        """
+        if isinstance(stored, JobHandle):
+            return await self.wait(stored)
+        record = stored if isinstance(stored, StoredJob) else StoredJob.from_json(stored)
+        return await self._run(lambda: self._resume(record, job), known=record.task_ids)
+
+    async def finish_from_webhook(
+        self,
+        stored: StoredJob | Mapping[str, Any] | str | bytes,
+        payload: Any,
+        *,
+        job: InpaintJob | None = None,
+    ) -> WebhookUpdate:
+        """Apply a provider's webhook call (``payload``: its JSON body, parsed or as text) to
+        a stored job, and finish the job when every task is done.
+
+        Idempotent: a progress report or a duplicate delivery changes nothing, a late one
+        after the result cannot undo it, and a second ``Done`` gives the same result.  A
+        failed task raises its typed error; a call about another job's task is a
+        :class:`~inpaintkit.jobstate.StoredJobError`.  Only for providers that send webhooks.
+        """
+        record = stored if isinstance(stored, StoredJob) else StoredJob.from_json(stored)
+
+        async def call() -> WebhookUpdate:
+            adapter = self.registry[record.provider]
+            if not isinstance(adapter, WebhookAdapter):
+                raise ProviderError(
+                    f"{record.provider} sends no webhooks (its plugin has no parse_webhook)",
+                    provider=record.provider,
+                    hint="Use client.resume(stored) to poll the job to its end instead.",
+                )
+            body = payload
+            if isinstance(body, bytes | bytearray | str):
+                try:
+                    body = json.loads(body)
+                except (ValueError, RecursionError):
+                    error = FieldError("$", "is not a JSON webhook body", payload)
+                    raise ValidationError([error], provider=record.provider) from None
+            key = self._key(adapter.spec)
+            state = self._scrub(parsed(adapter.parse_webhook, body), key)
+            updated = record.apply(state)
+            changed = updated != record
+            if not updated.finished:
+                return WebhookUpdate(updated, None, changed)
+            return WebhookUpdate(updated, await self._resume(updated, job), changed)
+
+        return await self._run(call, known=record.task_ids)
+
     async def status(self, handle: TaskHandle) -> TaskState:
         """Ask the provider once for the state of a task."""
 
@@ -344,7 +468,11 @@ class InpaintClient:
         return await self._run(call)
 
     async def wait_task(self, handle: TaskHandle, *, started_at: float | None = None) -> Done:
-        """Poll a task (for example one resumed from a stored handle) until it is done."""
+        """Poll one task until it is done, and return the provider's answer as it is.
+
+        The low-level call: the images are not downloaded, pasted back or converted.  To
+        finish a stored job into the result ``inpaint`` would have given, use :meth:`resume`.
+        """
 
         async def call() -> Done:
             adapter = self.registry[handle.provider]
@@ -388,6 +516,7 @@ class InpaintClient:
     ) -> JobHandle:
         spec = adapter.spec
         started = self.clock.time()
+        submitted_unix = time.time()
         inputs = await prepare_inputs(
             job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
         )
@@ -396,7 +525,8 @@ class InpaintClient:
             raise ValidationError(size_errors, provider=spec.id)
         # Every request is checked and built before the first is sent, so a split job never
         # submits (and bills) its first part only to find its second one invalid.
-        checked = [check_request(r, spec) for r in prepared_requests(plan, inputs, spec)]
+        requests = prepared_requests(plan, inputs, spec)
+        checked = [check_request(r, spec) for r in requests]
         built = [self._build_submit(adapter, c) for c in checked]
         states = await _all_or_cancel(
             [self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True)]
@@ -413,25 +543,59 @@ class InpaintClient:
             tasks=tuple(states),
             submitted_at=started,
             submit_seconds=self.clock.time() - started,
+            seeds=tuple(r.job.seed for r in requests),
+            submitted_unix=submitted_unix,
         )
 
     async def _wait(self, handle: JobHandle) -> InpaintResult:
-        adapter = self.registry[handle.provider]
+        return await self._complete(
+            self.registry[handle.provider],
+            handle.tasks,
+            _Finishing(
+                inputs=handle.inputs,
+                output_format=handle.plan.emulation.output_format,
+                outcomes=handle.plan.outcomes,
+                seed=handle.plan.job.seed,
+                submitted_at=handle.submitted_at,
+                submit_seconds=handle.submit_seconds,
+            ),
+        )
+
+    async def _resume(self, record: StoredJob, job: InpaintJob | None) -> InpaintResult:
+        adapter = self.registry[record.provider]
+        inputs = await finishing_inputs(record, job, adapter.spec, read=self._read_image)
+        return await self._complete(
+            adapter,
+            tuple(task.state() for task in record.tasks),
+            _Finishing(
+                inputs=inputs,
+                output_format=record.finish.output_format,
+                outcomes=record.outcomes,
+                seed=record.seed,
+                submitted_at=self.clock.time(),
+                submit_seconds=0.0,
+            ),
+        )
+
+    async def _complete(
+        self, adapter: ProviderAdapter, tasks: tuple[TaskState, ...], how: _Finishing
+    ) -> InpaintResult:
+        """Wait for every task, download, paste back, convert: the one way a job finishes,
+        whether it was submitted by this client (``wait``) or stored (``resume``)."""
         key = self._key(adapter.spec)
         waiting_started = self.clock.time()
         finals = await _all_or_cancel(
-            [self._finish(adapter, key, state, handle.submitted_at) for state in handle.tasks]
+            [self._finish(adapter, key, state, how.submitted_at) for state in tasks]
         )
         waited = self.clock.time() - waiting_started
         download_started = self.clock.time()
         result_images: list[ResultImage] = []
-        output_format = handle.plan.emulation.output_format
         for done, _polls in finals:
             for remote in done.images:
-                image = await self._download(remote, handle.inputs, output_format, adapter.spec)
+                image = await self._download(remote, how.inputs, how.output_format, adapter.spec)
                 self._observer.emit(
                     events.Downloaded(
-                        handle.provider,
+                        adapter.spec.id,
                         self.clock.time(),
                         len(result_images),
                         len(image.data),
@@ -444,22 +608,22 @@ class InpaintClient:
         finished = self.clock.time()
         result = InpaintResult(
             images=tuple(result_images),
-            provider=handle.provider,
+            provider=adapter.spec.id,
             task_ids=tuple(d.task_id for d, _ in finals if d.task_id is not None),
-            seed=next((d.seed for d, _ in finals if d.seed is not None), handle.plan.job.seed),
+            seed=next((d.seed for d, _ in finals if d.seed is not None), how.seed),
             timings=Timings(
-                total=finished - handle.submitted_at,
-                submit=handle.submit_seconds,
+                total=finished - how.submitted_at,
+                submit=how.submit_seconds,
                 waiting=waited,
                 download=finished - download_started,
                 polls=sum(p for _, p in finals),
             ),
-            outcomes=handle.plan.outcomes,
+            outcomes=how.outcomes,
             raw=tuple(redact(d.raw, (key.reveal(),)) for d, _ in finals),
         )
         self._observer.emit(
             events.Finished(
-                handle.provider,
+                adapter.spec.id,
                 finished,
                 result.task_ids,
                 len(result.images),
@@ -617,6 +781,10 @@ class InpaintClient:
         if isinstance(state, Failed):
             error = as_server_error(state.error).redacted(secrets)
             return attrs.evolve(state, error=error, raw=redact(state.raw, secrets))
+        if isinstance(state, Pending):
+            # A handle is stored as it is (jobstate): it must not carry the key either.
+            handle = attrs.evolve(state.handle, data=redact(dict(state.handle.data), secrets))
+            return attrs.evolve(state, handle=handle, raw=redact(state.raw, secrets))
         return attrs.evolve(state, raw=redact(state.raw, secrets))
 
     async def _read_image(self, image: ImageInput, path: str) -> bytes:
@@ -761,6 +929,18 @@ class InpaintClient:
             return await self._retrying(spec, "image upload", attempt)
 
         return upload
+
+
+@attrs.frozen(eq=False)
+class _Finishing:
+    """How the tasks of one job become its result (from a live handle or a stored job)."""
+
+    inputs: PreparedInputs
+    output_format: str | None
+    outcomes: tuple[FieldOutcome, ...]
+    seed: int | None
+    submitted_at: float
+    submit_seconds: float
 
 
 def _poller(adapter: ProviderAdapter) -> PollingAdapter:

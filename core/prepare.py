@@ -9,6 +9,7 @@ crop afterwards (the original image, the crop box, the mask to paste through) is
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Awaitable, Callable
 
@@ -18,10 +19,17 @@ from PIL import Image
 from . import images
 from .errors import FieldError, ValidationError
 from .job import ImageInput, InpaintJob
-from .planning import Plan
+from .planning import Emulation, Plan
 from .provider import ImageTransport, PreparedImage, ProviderSpec
 
-__all__ = ["PreparedInputs", "finish_image", "fit_to_limits", "prepare_inputs"]
+__all__ = [
+    "PreparedInputs",
+    "finish_image",
+    "fit_to_limits",
+    "paste_back_inputs",
+    "prepare_inputs",
+    "sha256_hex",
+]
 
 ReadImage = Callable[[ImageInput, str], Awaitable[bytes]]
 HostImage = Callable[[bytes, str], Awaitable[str]]
@@ -36,6 +44,15 @@ class PreparedInputs:
     original: Image.Image | None = None
     crop: images.CropPlan | None = None
     paste_mask: Image.Image | None = None
+    image_sha256: str | None = None
+    """Digest of the image bytes as the job gave them (``None`` when the provider fetched
+    the job's URL itself): a stored job names its original by it (:mod:`inpaintkit.jobstate`)."""
+    mask_sha256: str | None = None
+
+
+def sha256_hex(data: bytes) -> str:
+    """The digest that identifies an input image in a stored job."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _is_remote_url(image: ImageInput) -> bool:
@@ -68,6 +85,7 @@ async def prepare_inputs(
 
     image_bytes = await read(job.image, "$.image")
     mask_bytes = await read(job.mask, "$.mask")
+    digests = sha256_hex(image_bytes), sha256_hex(mask_bytes)
     limits = spec.image_limits
     # The image's pixels are decoded only when an emulation works on them; an image sent as it
     # is gets a structural check (PNG chunk CRCs, JPEG end marker) instead of a full decode.
@@ -75,33 +93,19 @@ async def prepare_inputs(
     loaded_image, loaded_mask = images.load_pair(
         image_bytes, mask_bytes, limits=limits, keep_pixels=True, decode_image=needs_pixels
     )
-    converted = _convert_if_unaccepted(loaded_image, spec)
     mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
     # A mask that already is binary greyscale PNG is sent as it came, unless an emulation
     # changes it: no second decode, no re-encode.
     mask_as_given = (
         loaded_mask.format == "png"
-        and not emulation.invert_mask
-        and emulation.resize_to is None
-        and not emulation.masked_only
-        and emulation.blur_radius is None
+        and not emulation.touches_images
         and images.is_normalized_mask(mask_pixels)
     )
-    mask = mask_pixels if mask_as_given else images.normalize_mask(mask_pixels)
-    if emulation.invert_mask:
-        mask = images.invert_mask(mask)
-    working: Image.Image | None = converted
-    if emulation.resize_to is not None:
-        source = working if working is not None else loaded_image.to_pil()
-        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
-        mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
-    crop: images.CropPlan | None = None
-    original: Image.Image | None = None
-    if emulation.masked_only:
-        original = working if working is not None else loaded_image.to_pil()
-        crop = images.crop_to_mask(original, mask, padding=emulation.padding)
-        working = crop.image
-        mask = crop.mask
+    working, mask, crop = _geometry(loaded_image, mask_pixels, emulation, spec, mask_as_given)
+    original = crop.original if crop is not None else None
+    if crop is not None:
+        working = crop.plan.image
+        mask = crop.plan.mask
         fitted = fit_to_limits(working.size, spec)
         if fitted is not None:
             # Like A1111's "inpaint at full resolution": work on the crop at a size the provider
@@ -143,8 +147,64 @@ async def prepare_inputs(
             data=mask_data, format="png", width=mask.width, height=mask.height, url=mask_url
         ),
         original=original,
-        crop=crop,
-        paste_mask=crop.mask if crop is not None else None,
+        crop=crop.plan if crop is not None else None,
+        paste_mask=crop.plan.mask if crop is not None else None,
+        image_sha256=digests[0],
+        mask_sha256=digests[1],
+    )
+
+
+@attrs.frozen(eq=False)
+class _Crop:
+    original: Image.Image
+    plan: images.CropPlan
+
+
+def _geometry(
+    loaded_image: images.LoadedImage,
+    mask_pixels: Image.Image,
+    emulation: Emulation,
+    spec: ProviderSpec,
+    mask_as_given: bool,
+) -> tuple[Image.Image | None, Image.Image, _Crop | None]:
+    """The image (``None``: unchanged) and mask after conversion, inversion, resize, and the
+    masked-only crop: the one definition shared by :func:`prepare_inputs` and
+    :func:`paste_back_inputs`, so a resumed job pastes back exactly as the uninterrupted one."""
+    working: Image.Image | None = _convert_if_unaccepted(loaded_image, spec)
+    mask = mask_pixels if mask_as_given else images.normalize_mask(mask_pixels)
+    if emulation.invert_mask:
+        mask = images.invert_mask(mask)
+    if emulation.resize_to is not None:
+        source = working if working is not None else loaded_image.to_pil()
+        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
+        mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
+    if not emulation.masked_only:
+        return working, mask, None
+    original = working if working is not None else loaded_image.to_pil()
+    plan = images.crop_to_mask(original, mask, padding=emulation.padding)
+    return working, mask, _Crop(original, plan)
+
+
+def paste_back_inputs(
+    image_bytes: bytes, mask_bytes: bytes, emulation: Emulation, spec: ProviderSpec
+) -> PreparedInputs:
+    """What :func:`finish_image` needs to paste a masked-only result back, rebuilt from the
+    job's original image and mask (for a job resumed in another process, whose prepared
+    pixels died with the process that submitted it).  Only the paste-back fields are set."""
+    loaded_image, loaded_mask = images.load_pair(
+        image_bytes, mask_bytes, limits=spec.image_limits, keep_pixels=True
+    )
+    mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
+    _working, _mask, crop = _geometry(loaded_image, mask_pixels, emulation, spec, False)
+    empty = PreparedImage(data=None, format=None, width=None, height=None)
+    return PreparedInputs(
+        image=empty,
+        mask=empty,
+        original=crop.original if crop is not None else None,
+        crop=crop.plan if crop is not None else None,
+        paste_mask=crop.plan.mask if crop is not None else None,
+        image_sha256=sha256_hex(image_bytes),
+        mask_sha256=sha256_hex(mask_bytes),
     )
 
 

@@ -557,7 +557,9 @@ class TaskHandle:
     provider: str
     task_id: str
     data: Mapping[str, Any] = attrs.field(factory=dict)
-    """Adapter-specific facts needed to poll or finish (for example ``future_links``)."""
+    """Adapter-specific facts needed to poll or finish (for example ``future_links``).  JSON
+    values only: a handle is stored as JSON and read back in another process
+    (:mod:`inpaintkit.jobstate`), and the adapter must poll from what it reads back."""
 
 
 @attrs.frozen(repr=False)

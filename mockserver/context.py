@@ -366,7 +366,8 @@ class MockContext:
         making its files available and its webhooks due at once."""
         now = self.now()
         if self.tasks.poll(task, now):
-            for key in task.file_keys:
+            # The outputs, and their ``.base64`` text copies when those are served as links.
+            for key in (*task.file_keys, *task.data.get("base64_keys", ())):
                 self.files.set_available(key, now)
             self.scheduler.reschedule(task.id, now)
             self.scheduler.reschedule(f"upload:{task.id}", now)

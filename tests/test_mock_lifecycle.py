@@ -372,3 +372,29 @@ async def test_novita_model_list_filters_and_cursor(
             headers=AUTH,
         )
         assert [m["type"]["name"] for m in (await r.json())["models"]] == ["lora"]
+
+
+async def test_finish_after_n_polls_makes_base64_links_downloadable(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    # The ``.base64`` text copies of the outputs become available with the task, as the
+    # outputs do, when the N-th poll finishes it (not only when the clock reaches its end).
+    options = {"finish_after_polls": 1, "sync_mode": "processing", "base64_output_style": "link"}
+    async with await start(clock, **options) as mock:
+        body = modelslab_body(
+            init_image=b64png(gradient_image(64, 64)),
+            mask_image=b64png(rect_mask(64, 64, (0, 0, 32, 32))),
+            base64="yes",
+        )
+        r = await session.post(f"{mock.url}/api/v6/images/inpaint", json=body)
+        task_id = (await r.json())["id"]
+        fetch = f"{mock.url}/api/v6/images/fetch/{task_id}"
+        r = await session.post(fetch, json={"key": "test-key"})
+        fetched = await r.json()
+        assert fetched["status"] == "success", fetched
+        (link,) = fetched["output"]
+        assert link.endswith(".base64")
+        got = await session.get(link)
+        assert got.status == 200
+        assert base64.b64decode(await got.read())[:4] == b"\x89PNG"
+        assert clock.time() == 0.0
