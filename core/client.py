@@ -30,7 +30,15 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+)
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -59,9 +67,10 @@ from .errors import (
     server_error_class,
 )
 from .exchange import exchange
-from .inflight import InFlight, record_task, submitted_task_ids
+from .inflight import InFlight, record_task, sending_submit, submitted_task_ids
 from .job import ImageInput, InpaintJob
 from .jobstate import StoredJob, finishing_inputs, store_job
+from .mapping import JobMap, MapItem
 from .observe import EventCallback, Observer, stream
 from .planning import FieldOutcome, Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
@@ -86,8 +95,9 @@ from .provider import (
     WebhookAdapter,
     parsed,
 )
+from .ratelimit import ProviderLimiter, RateLimit
 from .result import InpaintResult, ResultImage, Timings
-from .settings import DEFAULT_MAX_REQUESTS_PER_JOB, ClientSettings
+from .settings import DEFAULT_MAX_REQUESTS_PER_JOB, ClientSettings, SettingsError
 from .slots import FINISH, START, PrioritySlots
 from .transport import AiohttpTransport, OutgoingRequest, Transport, TransportError, outgoing
 
@@ -191,6 +201,12 @@ class InpaintClient:
     ``on_event`` receives every progress event (:mod:`inpaintkit.events`) of every call;
     :meth:`stream` gives the events of one job as an async iterator.  Both are also logged to
     the ``inpaintkit`` logger with structured ``extra`` fields.
+
+    Each provider's documented limits (:attr:`ProviderSpec.rate_limit
+    <inpaintkit.provider.ProviderSpec.rate_limit>`) are enforced per client
+    (:mod:`inpaintkit.ratelimit`); ``rate_limits`` replaces them per provider id
+    (``{"novita": RateLimit(images_per_minute=60)}``, or ``None`` for no limit).
+    :meth:`map` runs many jobs, yielding outcomes as they finish.
     """
 
     def __init__(
@@ -210,6 +226,7 @@ class InpaintClient:
         retry_jitter: float = 0.1,
         random_seed: int | None = None,
         on_event: EventCallback | None = None,
+        rate_limits: Mapping[str, RateLimit | None] | None = None,
     ) -> None:
         self.settings = ClientSettings(
             concurrency=concurrency,
@@ -242,6 +259,8 @@ class InpaintClient:
         self._used_keys: set[Secret] = set()
         self._observer = Observer(on_event, self._secrets)
         """Progress events (:mod:`inpaintkit.events`) to ``on_event``, streams and logging."""
+        self._rate_overrides = _checked_overrides(rate_limits)
+        self._limiters: dict[str, ProviderLimiter] = {}
 
     def __repr__(self) -> str:
         return (
@@ -297,10 +316,71 @@ class InpaintClient:
         """Run ``job`` on ``provider`` to the end: a result, or a typed error."""
 
         async def call() -> InpaintResult:
-            handle = await self.submit(job, provider)
-            return await self.wait(handle)
+            async with self.limiter(provider).job():
+                handle = await self.submit(job, provider)
+                return await self.wait(handle)
 
         return await self._run(call)
+
+    def map(
+        self,
+        jobs: Iterable[MapItem] | AsyncIterable[MapItem],
+        provider: str,
+        *,
+        concurrency: int | None = None,
+    ) -> JobMap:
+        """Run many jobs on ``provider``, yielding a :class:`~inpaintkit.mapping.MapOutcome`
+        per job as each finishes (its index and id, and its result or typed error; one job's
+        failure never ends the loop).
+
+        ``jobs`` (an iterable or async iterable of :class:`InpaintJob`, or of ``(id, job)``
+        pairs) is read lazily, one job each time one of ``concurrency`` places frees up
+        (default: the provider's job limit, else the client's ``concurrency``), so a manifest
+        of 10,000 jobs never holds more than that many jobs, bodies or results at once.  Use
+        ``async with client.map(...) as outcomes: async for outcome in outcomes:``; leaving
+        the block early cancels the jobs in flight, whose typed outcomes
+        (:class:`~inpaintkit.errors.JobCancelledError` with the task ids that may be billed)
+        are then in ``outcomes.cancelled``.
+        """
+        if concurrency is None:
+            limit = self.rate_limit_for(provider)
+            concurrency = (
+                limit.concurrency
+                if limit is not None and limit.concurrency is not None
+                else self.settings.concurrency
+            )
+        return JobMap(self, jobs, provider, concurrency=concurrency)
+
+    def _cancel_call(self, task: asyncio.Task[Any]) -> bool:
+        """Cancel the public call running in ``task`` with a typed
+        :class:`~inpaintkit.errors.JobCancelledError` (used by :meth:`map`)."""
+        return self._inflight.cancel(task)
+
+    def rate_limit_for(self, provider: str) -> RateLimit | None:
+        """The limits this client enforces for ``provider``: its override, else the spec's."""
+        spec = self.registry[provider].spec
+        if spec.id in self._rate_overrides:
+            return self._rate_overrides[spec.id]
+        return spec.rate_limit
+
+    def limiter(self, provider: str) -> ProviderLimiter:
+        """The rate limiter this client uses for ``provider`` (one per provider and client)."""
+        spec = self.registry[provider].spec
+        limiter = self._limiters.get(spec.id)
+        if limiter is None:
+            unknown = sorted(set(self._rate_overrides) - set(self.registry))
+            if unknown:
+                known = ", ".join(sorted(self.registry))
+                rule = f"is not an installed provider (installed: {known})"
+                raise SettingsError([FieldError(f"rate_limits[{k!r}]", rule, k) for k in unknown])
+            limiter = ProviderLimiter(self.rate_limit_for(spec.id), self.clock)
+            self._limiters[spec.id] = limiter
+        return limiter
+
+    def _throttle(self, spec: ProviderSpec, action: waiting.Action) -> None:
+        """A request to ``spec`` was answered 429: every request to it waits as long."""
+        if isinstance(action, waiting.Poll) and action.reason == "rate limited":
+            self.limiter(spec.id).pause(action.delay)
 
     def stream(self, job: InpaintJob, provider: str) -> AsyncGenerator[events.Event, None]:
         """Run ``job`` like :meth:`inpaint`, yielding its progress events as they happen.
@@ -647,8 +727,10 @@ class InpaintClient:
         attempt = 0
         while True:
             failure: InpaintError | waiting.TransportFailed
+            await self.limiter(spec.id).before_submit(request.job.num_images)
             try:
-                response = await self._send(spec, key, wire, priority=START)
+                with sending_submit():
+                    response = await self._send(spec, key, wire, priority=START)
             except TransportError as exc:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             else:
@@ -672,6 +754,7 @@ class InpaintClient:
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
+            self._throttle(spec, action)
             self._observer.emit(
                 events.Retried(
                     spec.id, self.clock.time(), "submit", action.reason, action.delay, attempt + 1
@@ -734,6 +817,7 @@ class InpaintClient:
                 return action.done, state.polls
             if isinstance(action, waiting.Raise):
                 raise action.error
+            self._throttle(spec, action)
             if action.reason != "pending":
                 failures = state.transport_failures + state.server_errors + state.rate_limits
                 self._observer.emit(
@@ -761,6 +845,7 @@ class InpaintClient:
         self, spec: ProviderSpec, key: Secret, request: HttpRequest, *, priority: int = FINISH
     ) -> HttpResponse:
         self._check_open()
+        await self.limiter(spec.id).wait_pause()
         wire = outgoing(apply_auth(request, spec, key), self.base_url_for(spec))
         log.debug("%s: %s %s", spec.id, request.method, request.path)
         async with self._slots.take(priority):
@@ -898,6 +983,8 @@ class InpaintClient:
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
+            if spec is not None:
+                self._throttle(spec, action)
             self._observer.emit(
                 events.Retried(
                     provider, self.clock.time(), what, action.reason, action.delay, tries + 1
@@ -999,6 +1086,21 @@ async def _all_or_cancel(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
             assert error is not None
             raise error
     return [task.result() for task in tasks]
+
+
+def _checked_overrides(
+    overrides: Mapping[str, RateLimit | None] | None,
+) -> dict[str, RateLimit | None]:
+    """``rate_limits`` as given, checked for its types (provider ids are checked on first use,
+    since the registry is built lazily)."""
+    errors = [
+        FieldError(f"rate_limits[{k!r}]", "must be a RateLimit or None", v)
+        for k, v in (overrides or {}).items()
+        if v is not None and not isinstance(v, RateLimit)
+    ]
+    if errors:
+        raise SettingsError(errors)
+    return dict(overrides or {})
 
 
 def _task_ids(states: Iterable[TaskState]) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ __all__ = [
     "InpaintError",
     "InpaintTimeoutError",
     "InsufficientCreditsError",
+    "JobCancelledError",
     "PluginContractError",
     "ProviderError",
     "ProviderUnavailableError",
@@ -388,3 +389,18 @@ class ClientClosedError(InpaintError, RuntimeError):
     default_hint = (
         "Keep the client open until every call has returned, or check the listed tasks later."
     )
+
+
+class JobCancelledError(InpaintError):
+    """The job was cancelled by its caller (``client.map`` left early) before it finished.
+
+    :attr:`task_ids` lists the tasks it had submitted, which may still run and be billed;
+    :attr:`submit_in_flight` says a submit request was on its way when the job was cancelled,
+    so a task the provider created for it may exist without an id known here.
+    """
+
+    default_hint = "Check the listed tasks at the provider before running the job again."
+
+    def __init__(self, message: str, *, submit_in_flight: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.submit_in_flight = submit_in_flight

@@ -16,20 +16,40 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from .credentials import redact
-from .errors import ClientClosedError, InpaintError, ProviderUnavailableError
+from .errors import ClientClosedError, InpaintError, JobCancelledError, ProviderUnavailableError
 from .transport import TransportError
 
-__all__ = ["InFlight", "record_task", "submitted_task_ids"]
+__all__ = ["InFlight", "record_task", "sending_submit", "submitted_task_ids"]
 
 T = TypeVar("T")
 
 _SUBMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "inpaintkit_submitted", default=None
 )
+
+_SENDING: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "inpaintkit_submits_sending", default=None
+)
+"""One entry per submit request of the running call that is on its way (shared like
+``_SUBMITTED``): a call cancelled meanwhile cannot know whether the provider created a task."""
+
+
+@contextmanager
+def sending_submit() -> Iterator[None]:
+    """Mark a submit request of the running public call as on its way for the block."""
+    sending = _SENDING.get()
+    if sending is not None:
+        sending.append(1)
+    try:
+        yield
+    finally:
+        if sending is not None:
+            sending.pop()
 
 
 def record_task(task_id: str | None) -> None:
@@ -50,6 +70,7 @@ class InFlight:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[object]] = set()
         self._closing: set[asyncio.Task[object]] = set()
+        self._cancelling: set[asyncio.Task[Any]] = set()
         self.accepting = True
         """False once ``close()`` began: new calls are refused."""
         self.closed = False
@@ -72,6 +93,7 @@ class InFlight:
             raise ClientClosedError("the client is closed; nothing was sent")
         task = asyncio.current_task()
         token = _SUBMITTED.set(list(known) if outer is None else outer)
+        sending_token = _SENDING.set([] if outer is None else _SENDING.get())
         for task_id in known:
             record_task(task_id)
         if task is not None and not nested:
@@ -83,10 +105,16 @@ class InFlight:
                 self._closing.discard(task)
                 task.uncancel()
                 raise self._closed_error() from None
+            if task is not None and not nested and task in self._cancelling:
+                self._cancelling.discard(task)
+                task.uncancel()
+                raise self._cancelled_error() from None
             raise
         except InpaintError as exc:
             if task is not None and task in self._closing:
                 raise self._closed_error() from exc
+            if task is not None and not nested and task in self._cancelling:
+                raise self._cancelled_error() from exc
             ids = submitted_task_ids()
             if not nested and ids and not exc.task_ids:
                 # Every error of a call that submitted work names the tasks that may be billed.
@@ -112,6 +140,8 @@ class InFlight:
             if task is not None and not nested:
                 self._tasks.discard(task)
                 self._closing.discard(task)
+                self._cancelling.discard(task)
+            _SENDING.reset(sending_token)
             _SUBMITTED.reset(token)
 
     def _closed_error(self) -> ClientClosedError:
@@ -120,6 +150,32 @@ class InFlight:
         return ClientClosedError(
             f"the client was closed while this call was in flight{listed}", task_ids=ids
         )
+
+    def _cancelled_error(self) -> JobCancelledError:
+        ids = submitted_task_ids()
+        sending = bool(_SENDING.get())
+        listed = f"; tasks that may still run and be billed: {', '.join(ids)}" if ids else ""
+        unknown = (
+            "; a submit request was on its way, so the provider may have created a task "
+            "whose id is not known here"
+            if sending
+            else ""
+        )
+        return JobCancelledError(
+            f"the job was cancelled before it finished{listed}{unknown}",
+            task_ids=ids,
+            submit_in_flight=sending,
+        )
+
+    def cancel(self, task: asyncio.Task[Any]) -> bool:
+        """Cancel the public call running in ``task``: it ends with a
+        :class:`JobCancelledError` listing the tasks it submitted.  ``False`` when ``task`` is
+        not (or no longer) running a call of this client; it is not cancelled then."""
+        if task not in self._tasks or task.done():
+            return False
+        self._cancelling.add(task)
+        task.cancel()
+        return True
 
     async def close(self, *, wait: bool) -> None:
         """Refuse new calls; then let the running ones finish (``wait``) or end them now."""

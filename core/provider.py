@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .checking import CheckedRequest
 from .job import InpaintJob
 from .limits import ImageLimits, Limits
+from .ratelimit import RateLimit
 from .wiremap import Composite, Custom, Fixed, Wire, WireMapping, field_for_wire, wire_paths
 
 __all__ = [
@@ -346,6 +347,10 @@ class ProviderSpec:
     """The attrs class of the provider's own options (fields made with
     :func:`inpaintkit.options.option`), given by users under ``extras[<id>]``; ``None`` when
     the provider has none."""
+    rate_limit: RateLimit | None = None
+    """The provider's documented limits per API key (requests or images per minute, jobs in
+    flight), with their source; the client stays under them unless overridden
+    (``InpaintClient(rate_limits=...)``).  ``None``: none documented."""
 
     def __attrs_post_init__(self) -> None:
         from .options import option_paths

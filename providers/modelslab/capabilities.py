@@ -26,6 +26,7 @@ from inpaintkit.provider import (
 from inpaintkit.wiremap import Composite, Wire, as_string
 
 from .._platform import PlatformProvider
+from .._platform.plans import plan_rate_limit
 from .._platform.wire import (
     ENHANCE_PROMPT,
     GUIDANCE_SCALE,
@@ -400,6 +401,7 @@ SPEC = ProviderSpec(
     image_transport=ImageTransport.URL_OR_BASE64,
     docs_url=DOCS_URL,
     options=ModelsLabOptions,
+    rate_limit=plan_rate_limit(),
 )
 """The ModelsLab provider spec.  Image limits keep the core defaults: ModelsLab documents none for
 inpaint inputs (only 5 MB for its base64_to_url helper, which this plugin does not use)."""

@@ -6,11 +6,12 @@ from typing import Final
 
 from inpaintkit.limits import ImageLimits
 from inpaintkit.provider import BearerAuth, ImageTransport, PollPolicy, ProviderSpec
+from inpaintkit.ratelimit import RateLimit
 
 from .capabilities import CAPABILITIES
 from .options import NovitaOptions
 
-__all__ = ["POLL_PATH", "POLL_POLICY", "SPEC", "SUBMIT_PATH"]
+__all__ = ["POLL_PATH", "POLL_POLICY", "RATE_LIMIT", "SPEC", "SUBMIT_PATH"]
 
 SUBMIT_PATH: Final = "/v3/async/inpainting"
 """``POST``: submit an inpainting task (seed 001)."""
@@ -32,6 +33,14 @@ POLL_POLICY: Final = PollPolicy(
 examples poll every second; the Python SDK every 0.5 s for about 150 s, ref 1.9-1.10).  Polls
 are not images, so they do not count against the 10 images-per-minute limit (ref 1.7)."""
 
+RATE_LIMIT: Final = RateLimit(
+    images_per_minute=10,
+    source="Novita 'Rate limits' guide: inpainting defaults to 10 images per minute (IPM) per "
+    "key; more is a 429 without Retry-After (reference 1.7, NV-RL)",
+)
+"""Novita counts images, not requests: a submit of 4 images spends 4 of the 10 a minute.
+Accounts with a raised limit override it (``InpaintClient(rate_limits=...)``)."""
+
 SPEC: Final = ProviderSpec(
     id="novita",
     name="Novita AI",
@@ -44,6 +53,7 @@ SPEC: Final = ProviderSpec(
     image_limits=ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024),
     docs_url="https://novita.ai/docs/api-reference/model-apis-inpainting",
     options=NovitaOptions,
+    rate_limit=RATE_LIMIT,
 )
 """Novita's spec: Bearer key from ``NOVITA_API_KEY`` (the name its SDK examples use), base64
 images of at most 16 megapixels and 30 Mb (seed 001), asynchronous tasks, and its own options

@@ -30,6 +30,7 @@ from inpaintkit.provider import (
 from inpaintkit.wiremap import Wire, as_string
 
 from .._platform import PlatformProvider
+from .._platform.plans import plan_rate_limit
 from .._platform.wire import (
     ENHANCE_PROMPT,
     GUIDANCE_SCALE,
@@ -336,6 +337,7 @@ SPEC: Final = ProviderSpec(
     image_transport=ImageTransport.URL,
     docs_url=DOCS_URL,
     options=StableDiffusionApiOptions,
+    rate_limit=plan_rate_limit(provider="StableDiffusionAPI"),
 )
 
 PLATFORM: Final = PlatformProvider(
