@@ -47,7 +47,13 @@ def sending_submit() -> Iterator[None]:
         sending.append(1)
     try:
         yield
-    finally:
+    except asyncio.CancelledError:
+        raise  # the mark stays: the call is cancelled with its submit's outcome unknown
+    except BaseException:
+        if sending is not None:
+            sending.pop()
+        raise
+    else:
         if sending is not None:
             sending.pop()
 

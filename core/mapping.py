@@ -170,6 +170,8 @@ class JobMap:
             error = exc
         if not isinstance(error, InpaintError):  # pragma: no cover - inpaint raises typed errors
             error = InpaintError(f"unexpected error ({type(error).__name__}: {error})")
+        if error.provider is None and not isinstance(error, ValidationError):
+            error = error.evolve(provider=self._provider)
         return MapOutcome(index, job_id, self._provider, error=error)
 
     # --- closing ------------------------------------------------------------------------------

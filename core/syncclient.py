@@ -19,7 +19,7 @@ import concurrent.futures
 import contextvars
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Coroutine, Iterator
+from collections.abc import AsyncGenerator, Coroutine, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from .dryrun import DryRun
 from .errors import ClientClosedError
 from .events import Event
 from .job import InpaintJob
+from .mapping import JobMap, MapItem, MapOutcome
 from .planning import Plan
 from .plugins import ProviderRegistry
 from .provider import Done, TaskHandle, TaskState
@@ -186,6 +187,16 @@ class SyncInpaintClient:
             if not self._closing:
                 self._call(agen.aclose())
 
+    def map(
+        self, jobs: Iterable[MapItem], provider: str, *, concurrency: int | None = None
+    ) -> SyncJobMap:
+        """:meth:`InpaintClient.map`, as a blocking iterator of the same
+        :class:`~inpaintkit.mapping.MapOutcome` records.  ``jobs`` is read on the client's
+        loop thread, lazily.  Use ``with client.map(...) as outcomes: for o in outcomes:``;
+        leaving the block early cancels the jobs in flight (their outcomes are then in
+        ``outcomes.remaining``)."""
+        return SyncJobMap(self, self._client.map(jobs, provider, concurrency=concurrency))
+
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         if self._closing:
             coro.close()
@@ -206,6 +217,53 @@ class SyncInpaintClient:
 
 async def _next(agen: AsyncGenerator[Event, None]) -> Event:
     return await agen.__anext__()
+
+
+class SyncJobMap:
+    """The blocking iterator :meth:`SyncInpaintClient.map` returns (a :class:`JobMap` run on
+    the client's loop)."""
+
+    def __init__(self, client: SyncInpaintClient, jobs: JobMap) -> None:
+        self._client = client
+        self._jobs = jobs
+
+    @property
+    def remaining(self) -> list[MapOutcome]:
+        """See :attr:`JobMap.remaining <inpaintkit.mapping.JobMap.remaining>`."""
+        return self._jobs.remaining
+
+    @property
+    def peak_in_flight(self) -> int:
+        return self._jobs.peak_in_flight
+
+    @property
+    def pulled(self) -> int:
+        return self._jobs.pulled
+
+    def __iter__(self) -> SyncJobMap:
+        return self
+
+    def __next__(self) -> MapOutcome:
+        try:
+            return self._client._call(self._jobs.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Stop early: cancel the jobs in flight (see :meth:`JobMap.aclose`)."""
+        if not self._client.closed:
+            self._client._call(self._jobs.aclose())
+
+    def __enter__(self) -> SyncJobMap:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 async def _open(options: dict[str, Any]) -> InpaintClient:
