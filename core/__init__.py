@@ -26,6 +26,7 @@ from .errors import (
     InpaintError,
     InpaintTimeoutError,
     InsufficientCreditsError,
+    JobCancelledError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
@@ -50,8 +51,10 @@ from .job import (
     Webhook,
 )
 from .jobstate import StoredJob, StoredJobError
+from .mapping import MapOutcome, MapSubmitted
 from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
 from .plugins import ProviderRegistry, make_plugin_manager
+from .ratelimit import RateLimit
 from .result import InpaintResult, ResultImage, Timings
 from .settings import SettingsError
 from .sync import inpaint
@@ -74,14 +77,18 @@ __all__ = [
     "InpaintResult",
     "InpaintTimeoutError",
     "InsufficientCreditsError",
+    "JobCancelledError",
     "JobHandle",
     "Lora",
+    "MapOutcome",
+    "MapSubmitted",
     "MaskOptions",
     "OutputFormat",
     "Plan",
     "ProviderError",
     "ProviderRegistry",
     "ProviderUnavailableError",
+    "RateLimit",
     "RateLimitedError",
     "ResultImage",
     "S3Storage",

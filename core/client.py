@@ -26,6 +26,7 @@ Safety rules enforced here, not left to plugins:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import random
@@ -70,7 +71,7 @@ from .exchange import exchange
 from .inflight import InFlight, record_task, sending_submit, submitted_task_ids
 from .job import ImageInput, InpaintJob
 from .jobstate import StoredJob, finishing_inputs, store_job
-from .mapping import JobMap, MapItem
+from .mapping import JobMap, MapItem, MapSubmitted
 from .observe import EventCallback, Observer, stream
 from .planning import FieldOutcome, Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
@@ -315,9 +316,24 @@ class InpaintClient:
     async def inpaint(self, job: InpaintJob, provider: str) -> InpaintResult:
         """Run ``job`` on ``provider`` to the end: a result, or a typed error."""
 
+        return await self._inpaint(job, provider)
+
+    async def _inpaint(
+        self,
+        job: InpaintJob,
+        provider: str,
+        on_submitted: Callable[[JobHandle], object] | None = None,
+    ) -> InpaintResult:
+        """``inpaint``, calling ``on_submitted(handle)`` (awaited if it returns an awaitable)
+        between submit and wait: where :meth:`map`'s caller stores the handle."""
+
         async def call() -> InpaintResult:
             async with self.limiter(provider).job():
                 handle = await self.submit(job, provider)
+                if on_submitted is not None:
+                    stored = on_submitted(handle)
+                    if inspect.isawaitable(stored):
+                        await stored
                 return await self.wait(handle)
 
         return await self._run(call)
@@ -328,6 +344,7 @@ class InpaintClient:
         provider: str,
         *,
         concurrency: int | None = None,
+        on_submitted: Callable[[MapSubmitted], object] | None = None,
     ) -> JobMap:
         """Run many jobs on ``provider``, yielding a :class:`~inpaintkit.mapping.MapOutcome`
         per job as each finishes (its index and id, and its result or typed error; one job's
@@ -349,7 +366,7 @@ class InpaintClient:
                 if limit is not None and limit.concurrency is not None
                 else self.settings.concurrency
             )
-        return JobMap(self, jobs, provider, concurrency=concurrency)
+        return JobMap(self, jobs, provider, concurrency=concurrency, on_submitted=on_submitted)
 
     def _cancel_call(self, task: asyncio.Task[Any]) -> bool:
         """Cancel the public call running in ``task`` with a typed

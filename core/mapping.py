@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -31,12 +31,22 @@ from .result import InpaintResult
 from .settings import SettingsError
 
 if TYPE_CHECKING:
-    from .client import InpaintClient
+    from .client import InpaintClient, JobHandle
 
-__all__ = ["JobMap", "MapItem", "MapOutcome"]
+__all__ = ["JobMap", "MapItem", "MapOutcome", "MapSubmitted"]
 
 MapItem: TypeAlias = InpaintJob | tuple[str, InpaintJob]
 """One entry of ``jobs``: a job, or an ``(id, job)`` pair whose id is copied to the outcome."""
+
+
+@attrs.frozen(eq=False)
+class MapSubmitted:
+    """What ``map``'s ``on_submitted`` receives once a job's submit returned: store
+    ``handle.to_json()`` to resume the job elsewhere (:meth:`InpaintClient.resume`)."""
+
+    index: int
+    id: str | None
+    handle: JobHandle
 
 
 @attrs.frozen(eq=False)
@@ -77,11 +87,13 @@ class JobMap:
         provider: str,
         *,
         concurrency: int,
+        on_submitted: Callable[[MapSubmitted], object] | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise SettingsError([FieldError("concurrency", "must be an integer >= 1", concurrency)])
         self._client = client
         self._provider = provider
+        self._on_submitted = on_submitted
         self.concurrency = concurrency
         self._sync: Iterator[MapItem] | None = None
         self._async: AsyncIterator[MapItem] | None = None
@@ -151,9 +163,19 @@ class JobMap:
             error = ValidationError([FieldError(f"$[{index}]", rule, item)])
             self._ready.append(MapOutcome(index, None, self._provider, error=error))
             return
-        task = asyncio.ensure_future(self._client.inpaint(job, self._provider))
+        task = asyncio.ensure_future(
+            self._client._inpaint(job, self._provider, self._submitted_hook(index, job_id))
+        )
         self._running[task] = (index, job_id)
         self.peak_in_flight = max(self.peak_in_flight, len(self._running))
+
+    def _submitted_hook(
+        self, index: int, job_id: str | None
+    ) -> Callable[[JobHandle], object] | None:
+        hook = self._on_submitted
+        if hook is None:
+            return None
+        return lambda handle: hook(MapSubmitted(index, job_id, handle))
 
     def _outcome(
         self, task: asyncio.Task[InpaintResult], index: int, job_id: str | None

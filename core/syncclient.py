@@ -19,7 +19,7 @@ import concurrent.futures
 import contextvars
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Coroutine, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -28,7 +28,7 @@ from .dryrun import DryRun
 from .errors import ClientClosedError
 from .events import Event
 from .job import InpaintJob
-from .mapping import JobMap, MapItem, MapOutcome
+from .mapping import JobMap, MapItem, MapOutcome, MapSubmitted
 from .planning import Plan
 from .plugins import ProviderRegistry
 from .provider import Done, TaskHandle, TaskState
@@ -188,14 +188,22 @@ class SyncInpaintClient:
                 self._call(agen.aclose())
 
     def map(
-        self, jobs: Iterable[MapItem], provider: str, *, concurrency: int | None = None
+        self,
+        jobs: Iterable[MapItem],
+        provider: str,
+        *,
+        concurrency: int | None = None,
+        on_submitted: Callable[[MapSubmitted], object] | None = None,
     ) -> SyncJobMap:
         """:meth:`InpaintClient.map`, as a blocking iterator of the same
         :class:`~inpaintkit.mapping.MapOutcome` records.  ``jobs`` is read on the client's
         loop thread, lazily.  Use ``with client.map(...) as outcomes: for o in outcomes:``;
         leaving the block early cancels the jobs in flight (their outcomes are then in
-        ``outcomes.remaining``)."""
-        return SyncJobMap(self, self._client.map(jobs, provider, concurrency=concurrency))
+        ``outcomes.remaining``).  ``on_submitted`` runs on the client's loop thread."""
+        jobmap = self._client.map(
+            jobs, provider, concurrency=concurrency, on_submitted=on_submitted
+        )
+        return SyncJobMap(self, jobmap)
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         if self._closing:

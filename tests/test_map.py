@@ -9,13 +9,14 @@ from typing import Any
 
 from inpaintkit import (
     AuthenticationError,
+    InpaintError,
     InpaintJob,
     SyncInpaintClient,
     ValidationError,
     VirtualClock,
 )
 from inpaintkit.errors import JobCancelledError
-from inpaintkit.mapping import JobMap, MapOutcome
+from inpaintkit.mapping import JobMap, MapOutcome, MapSubmitted
 from inpaintkit.provider import HttpResponse
 from inpaintkit.ratelimit import RateLimit
 from inpaintkit.transport import OutgoingRequest
@@ -219,3 +220,43 @@ def test_the_sync_twin_yields_the_same_records() -> None:
         assert len(more) <= 1 + 2 * 2  # read lazily, and not at all after leaving
         assert all(o.ok or isinstance(o.error, JobCancelledError) for o in outcomes.remaining)
     assert submits == 20 + len(more) - sum(1 for o in outcomes.remaining if not o.ok)
+
+
+async def test_on_submitted_gets_each_handle_before_the_wait_so_it_can_be_stored() -> None:
+    clock = VirtualClock()
+    toy = Recorder(clock, polls_to_finish=2)
+    stored: dict[int, str] = {}
+    polls_at_store: list[int] = []
+
+    async def store(submitted: MapSubmitted) -> None:
+        polls_at_store.append(len(toy.times("poll")))
+        stored[submitted.index] = submitted.handle.to_json_text()
+        assert submitted.id == f"j{submitted.index}"
+
+    async with make_client(toy) as client:
+        jobs = [(f"j{n}", make_job()) for n in range(3)]
+        async with client.map(jobs, "toy", on_submitted=store) as outcomes:
+            seen = [o async for o in outcomes]
+        assert all(o.ok for o in seen)
+        assert polls_at_store == [0, 0, 0]  # stored before any wait began
+        resumed = await client.resume(stored[1], job=make_job())
+    assert resumed.task_ids == ("t1",)
+
+
+async def test_a_failing_on_submitted_is_that_jobs_typed_error_with_its_task() -> None:
+    toy = Recorder(VirtualClock(), polls_to_finish=1)
+
+    def broken(submitted: MapSubmitted) -> None:
+        if submitted.index == 0:
+            raise OSError("disk full")
+
+    async with (
+        make_client(toy) as client,
+        client.map([make_job(), make_job()], "toy", on_submitted=broken) as outcomes,
+    ):
+        seen = {o.index: o async for o in outcomes}
+    error = seen[0].error
+    assert isinstance(error, InpaintError)
+    assert error.task_ids == ("t0",)
+    assert "disk full" in str(error)
+    assert seen[1].ok

@@ -212,7 +212,7 @@ def test_documented_limits_are_data_on_each_providers_spec_with_a_source() -> No
 
 
 def test_overrides_replace_the_documented_limit_or_remove_it() -> None:
-    from providers._platform.plans import plan_rate_limit
+    from inpaintkit.providers.modelslab import plan_rate_limit
 
     faster = RateLimit(images_per_minute=60)
     client = InpaintClient(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from inpaintkit.hookspecs import hookimpl
 from inpaintkit.provider import ProviderAdapter
 
+from .._platform.plans import PLAN_QUEUE_LIMITS, plan_rate_limit
 from .adapter import ModelsLabAdapter
 from .capabilities import (
     BASE_URL,
@@ -42,6 +43,7 @@ __all__ = [
     "CAPABILITIES",
     "ENV_VAR",
     "FETCH_PATH",
+    "PLAN_QUEUE_LIMITS",
     "PLATFORM",
     "POLL_POLICY",
     "PROVIDER_ID",
@@ -56,6 +58,7 @@ __all__ = [
     "SafetyCheckerType",
     "WireScheduler",
     "parse_meta",
+    "plan_rate_limit",
     "register_providers",
     "sampler_from_wire",
     "sampler_to_wire",
