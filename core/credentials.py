@@ -8,6 +8,7 @@ the moment of sending (:func:`apply_auth`), and scrubbed from any provider body 
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -171,7 +172,10 @@ class _Rules:
     patterns: tuple[re.Pattern[str], ...]
 
 
+@functools.lru_cache(maxsize=16)
 def _rules(secrets: tuple[str, ...]) -> _Rules:
+    """Built once per set of secrets: every response of every job is redacted with the same
+    key, and compiling the patterns costs more than the redaction itself."""
     spellings = tuple(spelling for secret in secrets for spelling in _spellings(secret))
     return _Rules(secrets, spellings, _patterns(secrets))
 

@@ -29,8 +29,10 @@ import binascii
 import functools
 import io
 import re
+import threading
 import warnings
 import zlib
+from collections import OrderedDict
 from typing import Final
 
 import attrs
@@ -53,6 +55,7 @@ __all__ = [
     "encode_image",
     "from_base64",
     "invert_mask",
+    "is_known_binary_mask",
     "is_normalized_mask",
     "load_image",
     "load_pair",
@@ -60,6 +63,7 @@ __all__ = [
     "normalize_mask",
     "paste_back",
     "probe_header",
+    "remember_binary_mask",
     "sniff_format",
     "to_base64",
     "to_data_url",
@@ -347,6 +351,7 @@ def load_pair(
     mask_path: str = "$.mask",
     keep_pixels: bool = False,
     decode_image: bool = True,
+    decode_mask: bool = True,
 ) -> tuple[LoadedImage, LoadedImage]:
     """Load an image and its mask, reporting every problem with either in one error.
 
@@ -356,13 +361,17 @@ def load_pair(
     so a truncated image with a mismatched mask reports both problems.  With ``keep_pixels``
     the decoded pixels stay on the results (:attr:`LoadedImage.pixels`) for the next step.
     Without ``decode_image`` a PNG or JPEG image is checked from its structure (chunk CRCs, end
-    marker) instead of decoded, for an image that is forwarded as it is.
+    marker) instead of decoded, for an image that is forwarded as it is; ``decode_mask`` does the
+    same for the mask (for a mask already known to be sendable as it is, see
+    :func:`is_known_binary_mask`).
     """
     errors: list[FieldError] = []
     loaded_image, image_size, image_error = _probe(
         image, image_path, limits, keep=keep_pixels and decode_image, load=decode_image
     )
-    loaded_mask, mask_size, mask_error = _probe(mask, mask_path, limits, keep=keep_pixels)
+    loaded_mask, mask_size, mask_error = _probe(
+        mask, mask_path, limits, keep=keep_pixels and decode_mask, load=decode_mask
+    )
     if image_error is not None:
         errors.append(image_error)
     if mask_error is not None:
@@ -430,6 +439,40 @@ def is_normalized_mask(mask: Image.Image) -> bool:
         return False
     histogram = mask.histogram()
     return sum(histogram[1:255]) == 0
+
+
+_KNOWN_MASKS_SIZE: Final = 16
+_KNOWN_MASK_MAX_BYTES: Final = 256 * 1024
+_known_masks: OrderedDict[bytes, None] = OrderedDict()
+_known_masks_lock = threading.Lock()
+
+
+def remember_binary_mask(data: bytes) -> None:
+    """Note that the mask file ``data`` decoded completely and is a binary mode ``"L"`` PNG
+    (what :func:`normalize_mask` makes), so a batch reusing one mask decodes it once.
+
+    A small LRU of small files (at most 16 of at most 256 KiB): a 2048x2048 mask decodes in
+    about 10 ms, several times the CPU of everything else a job costs, while its file is a few
+    kilobytes.  Keyed by the bytes themselves, so only an identical file matches.
+    """
+    if len(data) > _KNOWN_MASK_MAX_BYTES:
+        return
+    with _known_masks_lock:
+        _known_masks[data] = None
+        _known_masks.move_to_end(data)
+        while len(_known_masks) > _KNOWN_MASKS_SIZE:
+            _known_masks.popitem(last=False)
+
+
+def is_known_binary_mask(data: bytes) -> bool:
+    """Whether :func:`remember_binary_mask` saw exactly these bytes (recently)."""
+    if len(data) > _KNOWN_MASK_MAX_BYTES:
+        return False
+    with _known_masks_lock:
+        if data not in _known_masks:
+            return False
+        _known_masks.move_to_end(data)
+        return True
 
 
 def invert_mask(mask: Image.Image) -> Image.Image:
