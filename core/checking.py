@@ -63,7 +63,8 @@ class CheckedRequest:
 
     def body(self) -> dict[str, Any]:
         """A fresh copy of the table-built wire fields, for the adapter to complete."""
-        return _copy_json(self.fields)
+        body: dict[str, Any] = _copy_json(self.fields)
+        return body
 
 
 def _copy_json(node: Any) -> Any:

@@ -180,7 +180,8 @@ def check_fields(instance: Any, path: str = "$") -> list[FieldError]:
     involve several fields (for example width and height given together).
     """
     errors: list[FieldError] = []
-    for name, rule in _rules(type(instance)):
+    cls: Any = type(instance)
+    for name, rule in _rules(cls):
         errors.extend(check_value(rule, getattr(instance, name), f"{path}.{name}"))
     cross = getattr(instance, "_cross_field_errors", None)
     if cross is not None:
@@ -190,7 +191,7 @@ def check_fields(instance: Any, path: str = "$") -> list[FieldError]:
 
 
 @functools.cache
-def _rules(cls: type) -> tuple[tuple[str, Rule], ...]:
+def _rules(cls: Any) -> tuple[tuple[str, Rule], ...]:
     """The ruled attributes of an attrs class, read once per class (every job construction
     checks them)."""
     out: list[tuple[str, Rule]] = []
