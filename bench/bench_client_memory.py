@@ -159,6 +159,15 @@ class Baseline:
 
 
 def _maxrss() -> int:
+    """Peak resident bytes of this process.  ``VmHWM`` where Linux has it: ``ru_maxrss`` keeps
+    the peak of the process before ``exec`` (the parent's copy after ``fork``)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 

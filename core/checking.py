@@ -152,7 +152,8 @@ _ABSENT: Final = object()
 
 def _json_at(node: Any, path: str) -> Any:
     for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        # dict first: the ABC check of Mapping costs several times more, on every wire path
+        if not (type(node) is dict or isinstance(node, Mapping)) or part not in node:
             return _ABSENT
         node = node[part]
     return node

@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
 import attrs
@@ -224,7 +224,12 @@ def _replace_value(match: re.Match[str], marker: str) -> str:
     return whole[: match.start("v") - start] + marker + whole[match.end("v") - start :]
 
 
+_SCALARS: Final = (int, float, bool, type(None))
+
+
 def _redact_value(value: Any, rules: _Rules, marker: str) -> Any:
+    if type(value) in _SCALARS:  # most leaves of a parsed JSON body: nothing to look at
+        return value
     if isinstance(value, str):
         return _redact_text(value, rules, marker)
     if isinstance(value, dict):

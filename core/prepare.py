@@ -198,7 +198,7 @@ def _transform(image_bytes: bytes, mask_bytes: bytes, plan: Plan, spec: Provider
             loaded_mask.format == "png" and mask_untouched and images.is_normalized_mask(mask)
         )
         if mask_as_given:
-            images.remember_binary_mask(loaded_mask.data)
+            images.remember_binary_mask(loaded_mask.data, loaded_mask.size)
         else:
             mask = images.normalize_mask(mask)
     if emulation.invert_mask:

@@ -260,3 +260,39 @@ async def test_a_batch_plans_its_jobs_as_slots_free_up_not_all_before_the_first_
         await asyncio.gather(*(one() for _ in range(40)))
     assert planned == 40
     assert planned_at_first[0] <= 4, planned_at_first  # not 40: planning waits for a slot
+
+
+# --- headers read without Pillow ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "1", "I;16"])
+def test_probe_header_reads_a_png_as_pillow_does(mode: str) -> None:
+    import io
+
+    from PIL import Image
+
+    data = png_bytes(gradient_image(30, 20).convert(mode))
+    with Image.open(io.BytesIO(data)) as opened:
+        expected = (opened.width, opened.height, opened.mode)
+    loaded = images.probe_header(data)
+    assert (loaded.width, loaded.height, loaded.mode, loaded.format) == (*expected, "png")
+
+
+def test_probe_header_still_rejects_a_png_with_a_broken_header() -> None:
+    data = bytearray(png_bytes(gradient_image(30, 20)))
+    data[17] ^= 0xFF  # the width, under the IHDR CRC
+    with pytest.raises(ValidationError):
+        images.probe_header(bytes(data))
+
+
+def test_a_remembered_mask_is_still_held_to_each_providers_limits() -> None:
+    from inpaintkit.limits import ImageLimits
+
+    images._known_masks.clear()
+    mask = png_bytes(rect_mask(64, 48, (2, 2, 7, 7)))
+    image = png_bytes(gradient_image(64, 48))
+    images.remember_binary_mask(mask, (64, 48))
+    small = ImageLimits(max_pixels=1000, max_bytes=None)
+    with pytest.raises(ValidationError) as info:
+        images.load_pair(image, mask, limits=small, decode_image=False, decode_mask=False)
+    assert "$.mask" in info.value.paths
