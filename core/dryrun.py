@@ -160,9 +160,13 @@ def prepared_requests(
     seeds = seeds_for_batches(
         plan.job.seed, plan.batches, seed_row.limits if seed_row is not None else None
     )
+    job = plan.job
     return [
         PreparedRequest(
-            job=attrs.evolve(plan.job, num_images=count, seed=seed),
+            # evolve re-runs every rule of the job: only when this request's share differs
+            job=job
+            if (count, seed) == (job.num_images, job.seed)
+            else attrs.evolve(job, num_images=count, seed=seed),
             image=inputs.image,
             mask=inputs.mask,
             batch_index=index,

@@ -134,6 +134,8 @@ _MISSING = object()
 
 def get_path(job: InpaintJob, path: str) -> Any:
     """The value at a neutral field path such as ``"mask_options.blur"`` (``None`` if absent)."""
+    if "." not in path:
+        return getattr(job, path, None)
     value: Any = job
     for part in path.split("."):
         if value is None:
@@ -200,8 +202,10 @@ def _required_errors(job: InpaintJob, spec: ProviderSpec) -> list[FieldError]:
     """Required rows without a default that the job leaves unset."""
     errors: list[FieldError] = []
     for row in spec.capabilities:
+        if not row.required or row.default is not None:
+            continue
         unset = get_path(job, row.field.split("[]")[0]) in (None, ())
-        if row.required and row.default is None and unset:
+        if unset:
             paths = " + ".join(row.wire.paths) if row.wire is not None else ""
             wire = f" ({paths})" if paths else ""
             errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}{wire}"))

@@ -9,6 +9,7 @@ crop afterwards (the original image, the crop box, the mask to paste through) is
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from .provider import ImageTransport, PreparedImage, ProviderSpec
 __all__ = [
     "PreparedInputs",
     "finish_image",
+    "finish_image_off_loop",
     "fit_to_limits",
     "paste_back_inputs",
     "prepare_inputs",
@@ -85,44 +87,15 @@ async def prepare_inputs(
 
     image_bytes = await read(job.image, "$.image")
     mask_bytes = await read(job.mask, "$.mask")
-    digests = sha256_hex(image_bytes), sha256_hex(mask_bytes)
-    limits = spec.image_limits
-    # The image's pixels are decoded only when an emulation works on them; an image sent as it
-    # is gets a structural check (PNG chunk CRCs, JPEG end marker) instead of a full decode.
-    needs_pixels = emulation.resize_to is not None or emulation.masked_only
-    loaded_image, loaded_mask = images.load_pair(
-        image_bytes, mask_bytes, limits=limits, keep_pixels=True, decode_image=needs_pixels
-    )
-    mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
-    # A mask that already is binary greyscale PNG is sent as it came, unless an emulation
-    # changes it: no second decode, no re-encode.
-    mask_as_given = (
-        loaded_mask.format == "png"
-        and not emulation.touches_images
-        and images.is_normalized_mask(mask_pixels)
-    )
-    working, mask, crop = _geometry(loaded_image, mask_pixels, emulation, spec, mask_as_given)
-    original = crop.original if crop is not None else None
-    if crop is not None:
-        working = crop.plan.image
-        mask = crop.plan.mask
-        fitted = fit_to_limits(working.size, spec)
-        if fitted is not None:
-            # Like A1111's "inpaint at full resolution": work on the crop at a size the provider
-            # accepts; paste_back scales the result back to the box.
-            working = working.resize(fitted, Image.Resampling.LANCZOS)
-            mask = mask.resize(fitted, Image.Resampling.NEAREST)
-    if emulation.blur_radius is not None:
-        mask = images.blur_mask(mask, emulation.blur_radius)
-
-    if working is None:
-        data, fmt = loaded_image.data, loaded_image.format
-        width, height = loaded_image.width, loaded_image.height
+    if _blocks_for_long(image_bytes, mask_bytes, emulation):
+        # Decoding, resizing and encoding megapixels takes tens of milliseconds or more: done
+        # in a worker thread (Pillow releases the GIL), so the event loop keeps polling and
+        # downloading for the other jobs meanwhile.
+        local = await asyncio.to_thread(_transform, image_bytes, mask_bytes, plan.emulation, spec)
     else:
-        data, fmt = images.encode_image(working, "png"), "png"
-        width, height = working.size
-    mask_data = loaded_mask.data if mask_as_given else images.encode_image(mask, "png")
-    del loaded_image, loaded_mask, mask_pixels  # the decoded pixels are not needed any more
+        local = _transform(image_bytes, mask_bytes, plan.emulation, spec)
+    data, fmt = local.data, local.format
+    mask_data = local.mask_data
 
     image_url = mask_url = None
     if spec.image_transport is ImageTransport.URL:
@@ -142,47 +115,22 @@ async def prepare_inputs(
         mask_url = await host(mask_data, "image/png")
 
     return PreparedInputs(
-        image=PreparedImage(data=data, format=fmt, width=width, height=height, url=image_url),
-        mask=PreparedImage(
-            data=mask_data, format="png", width=mask.width, height=mask.height, url=mask_url
+        image=PreparedImage(
+            data=data, format=fmt, width=local.width, height=local.height, url=image_url
         ),
-        original=original,
-        crop=crop.plan if crop is not None else None,
-        paste_mask=crop.plan.mask if crop is not None else None,
-        image_sha256=digests[0],
-        mask_sha256=digests[1],
+        mask=PreparedImage(
+            data=mask_data,
+            format="png",
+            width=local.mask_size[0],
+            height=local.mask_size[1],
+            url=mask_url,
+        ),
+        original=local.original,
+        crop=local.crop,
+        paste_mask=local.crop.mask if local.crop is not None else None,
+        image_sha256=sha256_hex(image_bytes),
+        mask_sha256=sha256_hex(mask_bytes),
     )
-
-
-@attrs.frozen(eq=False)
-class _Crop:
-    original: Image.Image
-    plan: images.CropPlan
-
-
-def _geometry(
-    loaded_image: images.LoadedImage,
-    mask_pixels: Image.Image,
-    emulation: Emulation,
-    spec: ProviderSpec,
-    mask_as_given: bool,
-) -> tuple[Image.Image | None, Image.Image, _Crop | None]:
-    """The image (``None``: unchanged) and mask after conversion, inversion, resize, and the
-    masked-only crop: the one definition shared by :func:`prepare_inputs` and
-    :func:`paste_back_inputs`, so a resumed job pastes back exactly as the uninterrupted one."""
-    working: Image.Image | None = _convert_if_unaccepted(loaded_image, spec)
-    mask = mask_pixels if mask_as_given else images.normalize_mask(mask_pixels)
-    if emulation.invert_mask:
-        mask = images.invert_mask(mask)
-    if emulation.resize_to is not None:
-        source = working if working is not None else loaded_image.to_pil()
-        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
-        mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
-    if not emulation.masked_only:
-        return working, mask, None
-    original = working if working is not None else loaded_image.to_pil()
-    plan = images.crop_to_mask(original, mask, padding=emulation.padding)
-    return working, mask, _Crop(original, plan)
 
 
 def paste_back_inputs(
@@ -190,22 +138,143 @@ def paste_back_inputs(
 ) -> PreparedInputs:
     """What :func:`finish_image` needs to paste a masked-only result back, rebuilt from the
     job's original image and mask (for a job resumed in another process, whose prepared
-    pixels died with the process that submitted it).  Only the paste-back fields are set."""
-    loaded_image, loaded_mask = images.load_pair(
-        image_bytes, mask_bytes, limits=spec.image_limits, keep_pixels=True
-    )
-    mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
-    _working, _mask, crop = _geometry(loaded_image, mask_pixels, emulation, spec, False)
+    pixels died with the process that submitted it).  The same :func:`_transform` as
+    :func:`prepare_inputs`, so a resumed job pastes back exactly as the uninterrupted one;
+    only the paste-back fields are set."""
+    local = _transform(image_bytes, mask_bytes, emulation, spec)
     empty = PreparedImage(data=None, format=None, width=None, height=None)
     return PreparedInputs(
         image=empty,
         mask=empty,
-        original=crop.original if crop is not None else None,
-        crop=crop.plan if crop is not None else None,
-        paste_mask=crop.plan.mask if crop is not None else None,
+        original=local.original,
+        crop=local.crop,
+        paste_mask=local.crop.mask if local.crop is not None else None,
         image_sha256=sha256_hex(image_bytes),
         mask_sha256=sha256_hex(mask_bytes),
     )
+
+
+OFF_LOOP_PIXELS = 1_000_000
+"""Images from this many pixels up are decoded, transformed and encoded in a worker thread."""
+
+OFF_LOOP_BYTES = 4 * 1024 * 1024
+"""Files from this size up are checked in a worker thread even when nothing is decoded (a
+CRC pass over 30 MB takes tens of milliseconds)."""
+
+
+def _blocks_for_long(image: bytes, mask: bytes, emulation: Emulation) -> bool:
+    """Whether preparing these files would block the event loop for long (a few ms or more):
+    a large file, or pixels to decode at a megapixel or more."""
+    if len(image) + len(mask) >= OFF_LOOP_BYTES:
+        return True
+    decodes = (
+        emulation.touches_images
+        or images.sniff_format(image) not in ("png", "jpeg")
+        or not images.is_known_binary_mask(mask)
+    )
+    return decodes and max(_pixels_hint(image), _pixels_hint(mask)) >= OFF_LOOP_PIXELS
+
+
+def _pixels_hint(data: bytes) -> int:
+    """The pixel count a PNG's header states (its first chunk), else a guess from the size
+    (compressed formats rarely take less than a byte for three pixels)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
+    return len(data) * 3
+
+
+@attrs.frozen(eq=False)
+class _Local:
+    """What the local (CPU) part of :func:`prepare_inputs` made."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+    mask_data: bytes
+    mask_size: tuple[int, int]
+    original: Image.Image | None
+    crop: images.CropPlan | None
+
+
+def _transform(
+    image_bytes: bytes, mask_bytes: bytes, emulation: Emulation, spec: ProviderSpec
+) -> _Local:
+    """Check, transform and encode the two files (no I/O: may run in a worker thread)."""
+    limits = spec.image_limits
+    # The image's pixels are decoded only when an emulation works on them; an image sent as it
+    # is gets a structural check (PNG chunk CRCs, JPEG end marker) instead of a full decode.
+    needs_pixels = emulation.resize_to is not None or emulation.masked_only
+    mask_untouched = (
+        not emulation.invert_mask
+        and emulation.resize_to is None
+        and not emulation.masked_only
+        and emulation.blur_radius is None
+    )
+    # A mask file seen before to be a binary greyscale PNG is not decoded again (a batch
+    # reusing one mask); it still gets the structural check and the size comparison.
+    known_mask = mask_untouched and images.is_known_binary_mask(mask_bytes)
+    loaded_image, loaded_mask = images.load_pair(
+        image_bytes,
+        mask_bytes,
+        limits=limits,
+        keep_pixels=True,
+        decode_image=needs_pixels,
+        decode_mask=not known_mask,
+    )
+    converted = _convert_if_unaccepted(loaded_image, spec)
+    if known_mask and loaded_mask.format == "png" and loaded_mask.mode == "L":
+        mask_as_given = True
+        mask: Image.Image | None = None
+    else:
+        mask = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
+        # A mask that already is binary greyscale PNG is sent as it came, unless an emulation
+        # changes it: no second decode, no re-encode.
+        mask_as_given = (
+            loaded_mask.format == "png" and mask_untouched and images.is_normalized_mask(mask)
+        )
+        if mask_as_given:
+            images.remember_binary_mask(loaded_mask.data, loaded_mask.size)
+        else:
+            mask = images.normalize_mask(mask)
+    if emulation.invert_mask:
+        assert mask is not None
+        mask = images.invert_mask(mask)
+    working: Image.Image | None = converted
+    if emulation.resize_to is not None:
+        assert mask is not None
+        source = working if working is not None else loaded_image.to_pil()
+        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
+        mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
+    crop: images.CropPlan | None = None
+    original: Image.Image | None = None
+    if emulation.masked_only:
+        assert mask is not None
+        original = working if working is not None else loaded_image.to_pil()
+        crop = images.crop_to_mask(original, mask, padding=emulation.padding)
+        working = crop.image
+        mask = crop.mask
+        fitted = fit_to_limits(working.size, spec)
+        if fitted is not None:
+            # Like A1111's "inpaint at full resolution": work on the crop at a size the provider
+            # accepts; paste_back scales the result back to the box.
+            working = working.resize(fitted, Image.Resampling.LANCZOS)
+            mask = mask.resize(fitted, Image.Resampling.NEAREST)
+    if emulation.blur_radius is not None:
+        assert mask is not None
+        mask = images.blur_mask(mask, emulation.blur_radius)
+
+    if working is None:
+        data, fmt = loaded_image.data, loaded_image.format
+        width, height = loaded_image.width, loaded_image.height
+    else:
+        data, fmt = images.encode_image(working, "png"), "png"
+        width, height = working.size
+    if mask_as_given or mask is None:
+        mask_data, mask_size = loaded_mask.data, loaded_mask.size
+    else:
+        mask_data, mask_size = images.encode_image(mask, "png"), mask.size
+    return _Local(data, fmt, width, height, mask_data, mask_size, original, crop)
 
 
 def fit_to_limits(size: tuple[int, int], spec: ProviderSpec) -> tuple[int, int] | None:
@@ -253,6 +322,20 @@ def finish_image(data: bytes, inputs: PreparedInputs, output_format: str | None)
     if output_format is not None:
         return images.convert_format(data, output_format)
     return data
+
+
+async def finish_image_off_loop(
+    data: bytes, inputs: PreparedInputs, output_format: str | None
+) -> bytes:
+    """:func:`finish_image`, in a worker thread when it decodes and encodes a megapixel or more
+    (a paste-back into a 16-megapixel original takes a large part of a second)."""
+    if inputs.crop is None and output_format is None:
+        return data  # nothing to do: no thread hop for the common case
+    original = inputs.original
+    pixels = original.width * original.height if original is not None else _pixels_hint(data)
+    if pixels >= OFF_LOOP_PIXELS or len(data) >= OFF_LOOP_BYTES:
+        return await asyncio.to_thread(finish_image, data, inputs, output_format)
+    return finish_image(data, inputs, output_format)
 
 
 def check_emulated_size(plan: Plan, spec: ProviderSpec) -> None:

@@ -165,20 +165,20 @@ class CapabilityTable:
     notes: tuple[str, ...] = ()
     """Decisions about the provider that belong to no request field (how a response field is
     read, which endpoint lists models), each with its source; printed in the matrix."""
+    _index: dict[str, Capability] = attrs.field(init=False, repr=False, eq=False)
+    """Rows by field, for :meth:`get` (which every job calls dozens of times)."""
 
     def __attrs_post_init__(self) -> None:
-        seen: set[str] = set()
+        seen: dict[str, Capability] = {}
         for row in self.rows:
             if row.field in seen:
                 raise ValueError(f"capability table lists {row.field!r} twice")
-            seen.add(row.field)
+            seen[row.field] = row
+        object.__setattr__(self, "_index", seen)
 
     def get(self, field: str) -> Capability | None:
         """The row for ``field``, or ``None``."""
-        for row in self.rows:
-            if row.field == field:
-                return row
-        return None
+        return self._index.get(field)
 
     def support(self, field: str) -> Support:
         """How the provider honours ``field`` (``UNSUPPORTED`` when it has no row)."""

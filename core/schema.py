@@ -10,6 +10,7 @@ ranges are written once.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -179,16 +180,26 @@ def check_fields(instance: Any, path: str = "$") -> list[FieldError]:
     involve several fields (for example width and height given together).
     """
     errors: list[FieldError] = []
-    for a in attrs.fields(type(instance)):
-        rule = rule_of(a)
-        if rule is None:
-            continue
-        errors.extend(check_value(rule, getattr(instance, a.name), f"{path}.{a.name}"))
+    cls: Any = type(instance)
+    for name, rule in _rules(cls):
+        errors.extend(check_value(rule, getattr(instance, name), f"{path}.{name}"))
     cross = getattr(instance, "_cross_field_errors", None)
     if cross is not None:
         known_bad = {e.path for e in errors}
         errors.extend(e for e in cross(path) if e.path not in known_bad)
     return errors
+
+
+@functools.cache
+def _rules(cls: Any) -> tuple[tuple[str, Rule], ...]:
+    """The ruled attributes of an attrs class, read once per class (every job construction
+    checks them)."""
+    out: list[tuple[str, Rule]] = []
+    for a in attrs.fields(cls):
+        rule = rule_of(a)
+        if rule is not None:
+            out.append((a.name, rule))
+    return tuple(out)
 
 
 def raise_if_invalid(instance: Any) -> None:
