@@ -47,6 +47,7 @@ from .job import (
 )
 from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
 from .plugins import ProviderRegistry, make_plugin_manager
+from .provider import RunEcho
 from .result import InpaintResult, ResultImage, Timings
 from .settings import SettingsError
 from .sync import inpaint
@@ -78,6 +79,7 @@ __all__ = [
     "ProviderUnavailableError",
     "RateLimitedError",
     "ResultImage",
+    "RunEcho",
     "S3Storage",
     "SafetyCheck",
     "Sampler",

@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 
 from .planning import Disposition, FieldOutcome, fields_with
+from .provider import RunEcho
 
 __all__ = ["InpaintResult", "ResultImage", "Timings"]
 
@@ -57,7 +58,8 @@ class InpaintResult:
     """A finished job.
 
     ``outcomes`` records what happened to every field the job used: native, emulated on the
-    client, or dropped under the warn/drop policy. ``raw`` holds the provider's final response
+    client, or dropped under the warn/drop policy. ``echo`` is the provider's report of what
+    actually ran (one per request, in order, ``None`` where it sent none). ``raw`` holds the provider's final response
     bodies (one per request when a job was split), with secrets redacted.
     """
 
@@ -68,6 +70,12 @@ class InpaintResult:
     timings: Timings
     outcomes: tuple[FieldOutcome, ...] = ()
     raw: tuple[Any, ...] = attrs.field(default=(), repr=False)
+    echoes: tuple[RunEcho | None, ...] = ()
+
+    @property
+    def echo(self) -> RunEcho | None:
+        """The provider's echo of the first request (most jobs have exactly one)."""
+        return next((e for e in self.echoes if e is not None), None)
 
     @property
     def dropped(self) -> tuple[str, ...]:

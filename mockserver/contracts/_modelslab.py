@@ -7,17 +7,19 @@ row notes where they disagree.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from ._fields import Field, ImageLimits, ImageMode, Kind
+from ._fields import Field, ImageLimits, ImageMode, Kind, Rule, Violation, rule_text, short_value
 from ._model import Base64Upload, ErrorKind, Rejection, SubmitRequest
 from ._platform import (
-    INVALID_KEY_TIP,
     PLATFORM_ERRORS,
     PlatformContract,
     decode_upload,
     defaults_of,
+    laravel_message,
     wire_image,
 )
 
@@ -32,6 +34,9 @@ __all__ = [
 S003 = "seed 003"
 R32 = "reference 3.2"
 MB = 1024 * 1024
+STEPS_CAP = 50
+"""Steps above this are capped, not refused: the OpenAPI says values above its maximum are
+'capped' (reference 3.2); the cap itself is llms.txt's '20-50' upper end."""
 
 SCHEDULERS = (
     "DDPMScheduler",
@@ -112,13 +117,14 @@ MODELSLAB_SUBMIT: tuple[Field, ...] = (
         Kind.INTEGER,
         S003 + "; " + R32,
         minimum=1,
-        maximum=50,
         default=21,
         aliases=("num_inference_steps",),
         note="the seed gives no range (default 21). The OpenAPI says min 1, max 20 with values "
         "above 20 capped (so accepted); llms.txt says 20..50; enterprise 21/31/41. Accepted: "
-        "[1, 50]. num_inference_steps (OpenAPI, modelslab_py) is the same value; if both are "
-        "sent, steps (the seed's name) wins.",
+        "any integer >= 1; more than 50 is capped to 50 (run and echoed in meta.steps as 50), "
+        "the provider's documented behaviour for values above its maximum. "
+        "num_inference_steps (OpenAPI, modelslab_py) is the same value; if both are sent, "
+        "steps (the seed's name) wins.",
     ),
     Field("guidance_scale", Kind.NUMBER, S003, minimum=1, maximum=20, default=7.5),
     Field("strength", Kind.NUMBER, S003, minimum=0, maximum=1, default=0.7),
@@ -171,7 +177,14 @@ MODELSLAB_SUBMIT: tuple[Field, ...] = (
     ),
     Field("temp", Kind.BOOLEAN, R32, default=False),
     Field("seed", Kind.INTEGER, S003, note="null = random; no range documented."),
-    Field("webhook", Kind.STRING, S003, uri=True),
+    Field(
+        "webhook",
+        Kind.STRING,
+        S003 + "; reference 3.5",
+        uri=True,
+        note="'Your webhook URL must use HTTPS' (reference 3.5): http is refused, except to a "
+        "loopback host (the mock's own tests).",
+    ),
     Field("track_id", Kind.STRING, S003),
     Field("lora_model", Kind.STRING, R32, note="comma-separated LoRA ids."),
     Field(
@@ -223,9 +236,11 @@ class ModelsLabContract(PlatformContract):
         # Reference 3.4 (error-codes.mdx), statuses and messages as documented.
         ErrorKind.MISSING_KEY: (401, {"status": "error", "message": "API key required"}),
         ErrorKind.INVALID_KEY: (401, _INVALID_KEY),
+        # A body that is not JSON is a bad request: error-codes.mdx lists it under 400, not
+        # with the 401 key errors (reference 3.4); the wording is the mock's own.
         ErrorKind.BODY_NOT_JSON: (
-            401,
-            {"status": "error", "message": "Invalid Api Key", "tip": INVALID_KEY_TIP},
+            400,
+            {"status": "error", "message": "Bad request: the body is not valid JSON"},
         ),
         ErrorKind.RATE_LIMITED: (
             429,
@@ -238,11 +253,42 @@ class ModelsLabContract(PlatformContract):
         ErrorKind.MODEL_NOT_FOUND: (400, {"status": "error", "message": "Model not found"}),
     }
 
+    def reject(self, violation: Violation) -> Rejection:
+        """ModelsLab's error body: ``message`` is one string (error-codes.mdx, reference 3.4:
+        ``{"status": "error", "message": "..."}``), not Laravel's object of lists."""
+        name = violation.path.split("[", 1)[0]
+        hidden = violation.rule is Rule.REQUIRED or name == "key"
+        shown = None if hidden else short_value(violation.value)
+        message = (
+            f"{name} is required"  # the page's own example: '400 prompt is required'
+            if violation.rule is Rule.REQUIRED
+            else laravel_message(violation)
+        )
+        return Rejection(
+            self._status(400),
+            {"status": "error", "message": message},
+            violation.path,
+            rule_text(violation.field, violation.rule),
+            shown,
+        )
+
+    def validate_submit(self, body: Any, api_key: str) -> SubmitRequest | Rejection:
+        result = super().validate_submit(body, api_key)
+        if isinstance(result, SubmitRequest) and not _https_or_loopback(result.webhook_url):
+            field = next(f for f in self.fields if f.name == "webhook")
+            rejection = self.reject(Violation("webhook", field, Rule.URL, result.webhook_url))
+            body_out = {"status": "error", "message": "Your webhook URL must use HTTPS"}
+            return Rejection(
+                rejection.status, body_out, "webhook", "must use HTTPS", rejection.value
+            )
+        return result
+
     def build(
         self, params: dict[str, Any], api_key: str, ignored: tuple[str, ...]
     ) -> SubmitRequest:
         value = {**defaults_of(self.fields), **params}
         steps = params.get("steps", params.get("num_inference_steps", value["steps"]))
+        steps = min(steps, STEPS_CAP) if isinstance(steps, int) else steps
         return SubmitRequest(
             provider=self.provider_id,
             api_key=api_key,
@@ -279,3 +325,18 @@ class ModelsLabContract(PlatformContract):
     ) -> Base64Upload | Rejection:
         """``POST /api/v6/base64_to_url`` ``{key, base64_string}``: decoded data, 5 MB at most."""
         return decode_upload(self, MODELSLAB_BASE64_TO_URL, body, valid_keys)
+
+
+def _https_or_loopback(url: str | None) -> bool:
+    if url is None:
+        return True
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "https":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

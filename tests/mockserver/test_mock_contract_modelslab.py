@@ -93,7 +93,36 @@ def test_modelslab_py_capture_is_accepted() -> None:
 
 def test_steps_wins_over_num_inference_steps() -> None:
     assert accepted(changed(steps="30", num_inference_steps=40)).steps == 30
-    assert rejected(changed(num_inference_steps=51)).field == "num_inference_steps"
+    alias_only = changed(num_inference_steps=51)
+    del alias_only["steps"]
+    assert accepted(alias_only).steps == 50
+
+
+def test_steps_above_the_cap_are_capped_not_refused() -> None:
+    """Issue 10 item 8: ModelsLab caps steps above its maximum (OpenAPI 'capped'); the mock
+    used to refuse them."""
+    assert accepted(changed(steps="80")).steps == 50
+    assert accepted(changed(steps=50)).steps == 50
+    assert rejected(changed(steps=0)).field == "steps"
+
+
+def test_errors_carry_a_string_message() -> None:
+    """Issue 10 item 6: error-codes.mdx shows ``message`` as a string, not Laravel's lists."""
+    rejection = rejected(changed(width=2000))
+    message = "The width must be between 512 and 1024."
+    assert rejection.body == {"status": "error", "message": message}
+    missing = seed_body()
+    del missing["model_id"]
+    assert rejected(missing).body == {"status": "error", "message": "model_id is required"}
+
+
+def test_webhooks_must_use_https() -> None:
+    """Issue 10 item 8: 'Your webhook URL must use HTTPS' (reference 3.5); loopback is allowed."""
+    rejection = rejected(changed(webhook="http://example.com/hook"))
+    assert (rejection.status, rejection.field) == (400, "webhook")
+    assert rejection.body == {"status": "error", "message": "Your webhook URL must use HTTPS"}
+    assert accepted(changed(webhook="https://example.com/hook")).webhook_url
+    assert accepted(changed(webhook="http://127.0.0.1:9/hook")).webhook_url
 
 
 def test_defaults_from_the_seed() -> None:
@@ -117,7 +146,6 @@ RANGES = [
     ("width", 512, 1024, True),
     ("height", 512, 1024, True),
     ("samples", 1, 4, True),
-    ("steps", 1, 50, True),
     ("guidance_scale", 1, 20, False),
     ("strength", 0, 1, False),
     ("clip_skip", 1, 4, True),
@@ -136,23 +164,21 @@ def test_range_boundaries(name: str, lo: float, hi: float, integer: bool) -> Non
         label = name.replace("_", " ")
         assert rejection.body == {
             "status": "error",
-            "message": {name: [f"The {label} must be between {lo} and {hi}."]},
+            "message": f"The {label} must be between {lo} and {hi}.",
         }
 
 
 def test_width_and_height_must_be_divisible_by_8() -> None:
     for name in ("width", "height"):
         rejection = rejected(changed(**{name: 516}))
-        assert rejection.body["message"] == {name: [f"The {name} must be a multiple of 8."]}
+        assert rejection.body["message"] == f"The {name} must be a multiple of 8."
         assert accepted(changed(**{name: "768"})).params[name] == 768
 
 
 def test_scheduler_and_algorithm_type_enums() -> None:
     for scheduler in ("DDIMScheduler", "LCMScheduler", "KDPM2AncestralDiscreteScheduler"):
         assert accepted(changed(scheduler=scheduler)).sampler == scheduler
-    assert rejected(changed(scheduler="Euler a")).body["message"] == {
-        "scheduler": ["The selected scheduler is invalid."]
-    }
+    assert rejected(changed(scheduler="Euler a")).body["message"] == "The selected scheduler is invalid."
     for algorithm in ("sde-dpmsolver++", "none", "dpmsolver+++"):
         accepted(changed(algorithm_type=algorithm))
     assert rejected(changed(algorithm_type="dpmsolver")).field == "algorithm_type"
@@ -163,13 +189,13 @@ def test_required_fields(name: str) -> None:
     body = seed_body()
     del body[name]
     rejection = rejected(body)
-    assert rejection.body["message"] == {name: [f"The {name.replace('_', ' ')} field is required."]}
+    assert rejection.body["message"] == f"{name} is required"
 
 
 def test_inline_base64_images_need_the_base64_flag() -> None:
     plain = base64.b64encode(b"\x89PNG fake").decode()
     rejection = rejected(changed(init_image=plain))
-    assert rejection.body["message"] == {"init_image": ["The init image must be a valid URL."]}
+    assert rejection.body["message"] == "The init image must be a valid URL."
     for flag in ("yes", True):
         req = accepted(changed(init_image=plain, mask_image=plain, base64=flag))
         assert req.image.base64 == plain
@@ -232,7 +258,7 @@ def test_fetch_forms() -> None:
     assert by_path == by_body
     rejection = validate_fetch("modelslab", {"key": KEY})
     assert isinstance(rejection, Rejection)
-    assert rejection.body["message"] == {"request_id": ["The request id field is required."]}
+    assert rejection.body["message"] == "request_id is required"
 
 
 def test_base64_to_url() -> None:
@@ -256,7 +282,7 @@ def test_base64_to_url() -> None:
     assert rejection.body["status"] == "error"
     bad = validate_base64_to_url({"key": KEY, "base64_string": "not base64!"})
     assert isinstance(bad, Rejection)
-    assert bad.body["message"] == {"base64_string": ["The base64 string format is invalid."]}
+    assert bad.body["message"] == "The base64 string format is invalid."
     missing = validate_base64_to_url({"key": KEY})
     assert isinstance(missing, Rejection)
     assert missing.field == "base64_string"
