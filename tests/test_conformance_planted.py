@@ -37,7 +37,8 @@ from inpaintkit.provider import (
     TaskState,
 )
 from inpaintkit.providers import novita, stablediffusionapi
-from inpaintkit.providers.stablediffusionapi.host import Base64ToUrlHost
+from inpaintkit.conformance.harness import API_KEY
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 
 pytest_plugins = ["pytester"]
 
@@ -104,7 +105,8 @@ class PlantedPlugin:
 
     @hookimpl
     def image_host(self, provider_id: str) -> ImageHost | None:
-        return Base64ToUrlHost() if provider_id == "sdapi-planted" else None
+        host = ModelsLabUploadHost(key=API_KEY, for_providers=("sdapi-planted",))
+        return host.image_host(provider_id)
 
 
 def planted_plugin_manager() -> pluggy.PluginManager:

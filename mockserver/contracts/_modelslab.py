@@ -34,9 +34,6 @@ __all__ = [
 S003 = "seed 003"
 R32 = "reference 3.2"
 MB = 1024 * 1024
-STEPS_CAP = 50
-"""Steps above this are capped, not refused: the OpenAPI says values above its maximum are
-'capped' (reference 3.2); the cap itself is llms.txt's '20-50' upper end."""
 
 SCHEDULERS = (
     "DDPMScheduler",
@@ -117,12 +114,13 @@ MODELSLAB_SUBMIT: tuple[Field, ...] = (
         Kind.INTEGER,
         S003 + "; " + R32,
         minimum=1,
+        maximum=50,
         default=21,
         aliases=("num_inference_steps",),
         note="the seed gives no range (default 21). The OpenAPI says min 1, max 20 with values "
-        "above 20 capped (so accepted); llms.txt says 20..50; enterprise 21/31/41. Accepted: "
-        "any integer >= 1; more than 50 is capped to 50 (run and echoed in meta.steps as 50), "
-        "the provider's documented behaviour for values above its maximum. "
+        "above 20 capped (so accepted); llms.txt says 20..50; enterprise 21/31/41. Decision "
+        "(issue 10): [1, 50] accepted, more refused like the plugin, because where the live "
+        "server caps is undocumented (20 or 50); a cap below 50 shows in meta.steps. "
         "num_inference_steps (OpenAPI, modelslab_py) is the same value; if both are sent, "
         "steps (the seed's name) wins.",
     ),
@@ -288,7 +286,6 @@ class ModelsLabContract(PlatformContract):
     ) -> SubmitRequest:
         value = {**defaults_of(self.fields), **params}
         steps = params.get("steps", params.get("num_inference_steps", value["steps"]))
-        steps = min(steps, STEPS_CAP) if isinstance(steps, int) else steps
         return SubmitRequest(
             provider=self.provider_id,
             api_key=api_key,

@@ -172,10 +172,10 @@ _ROWS: tuple[Capability, ...] = (
         "call it num_inference_steps. The seed gives no range. Local rule [1, 50]: minimum 1 "
         "from the OpenAPI, maximum 50 from llms.txt ('20-50'). Other docs disagree: OpenAPI "
         "maximum 20 with values above 'capped at 20' (and default 31), enterprise '21,31,41'. "
-        "Decision: the provider caps rather than refuses (OpenAPI), so the mock caps at 50; "
-        "the client still refuses more than 50 before sending, because a silently capped "
-        "value breaks 'never drop silently'.  When the server caps lower (the OpenAPI's 20), "
-        "the steps it ran are on the result (result.echo.steps, from meta.steps).",
+        "Decision (issue 10): more than 50 is refused before sending, here and in the mock, "
+        "although the OpenAPI says the server caps: where it caps is undocumented (20 or 50) "
+        "and a silently capped value breaks 'never drop silently'.  When the server caps "
+        "lower, the steps it ran are on the result (result.echo.steps, from meta.steps).",
     ),
     Capability(
         "guidance_scale",

