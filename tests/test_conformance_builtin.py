@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import pluggy
 from inpaintkit.conformance import ProviderConformance
-from inpaintkit.plugins import make_plugin_manager
-from inpaintkit.conformance.harness import API_KEY
-from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from inpaintkit.conformance.known import KNOWN_DISAGREEMENTS
 
 
@@ -19,13 +15,6 @@ class TestNovitaConformance(ProviderConformance):
 
 class TestStableDiffusionApiConformance(ProviderConformance):
     provider_id = "stablediffusionapi"
-
-    @classmethod
-    def plugin_manager(cls) -> pluggy.PluginManager:
-        """v3 documents no upload: local test images go through the opt-in ModelsLab upload
-        (its documented base64_to_url, on ModelsLab's side of the mock)."""
-        host = ModelsLabUploadHost(key=API_KEY)
-        return make_plugin_manager(plugins=[host])
 
 
 class TestModelsLabConformance(ProviderConformance):
