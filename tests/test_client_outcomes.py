@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob, VirtualClock
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from inpaintkit.errors import (
     AuthenticationError,
     ClientClosedError,
@@ -247,6 +248,7 @@ async def test_a_429_on_the_sdapi_upload_is_retried_like_a_submit_429() -> None:
     async with InpaintClient(
         api_keys={"stablediffusionapi": "k"},
         base_url="http://mock.invalid",
+        image_hosts={"stablediffusionapi": ModelsLabUploadHost(key="ml-k")},
         clock=clock,
         transport=transport,
         retry_jitter=0.0,
@@ -266,6 +268,7 @@ async def test_a_transport_failure_on_the_sdapi_upload_is_retried_then_typed(
     async with InpaintClient(
         api_keys={"stablediffusionapi": "k"},
         base_url="http://mock.invalid",
+        image_hosts={"stablediffusionapi": ModelsLabUploadHost(key="ml-k")},
         clock=VirtualClock(),
         transport=transport,
     ) as c:

@@ -252,16 +252,13 @@ class ModelsLabContract(PlatformContract):
     }
 
     def reject(self, violation: Violation) -> Rejection:
-        """ModelsLab's error body: ``message`` is one string (error-codes.mdx, reference 3.4:
-        ``{"status": "error", "message": "..."}``), not Laravel's object of lists."""
+        """ModelsLab's error body: ``message`` is one string naming the wire field, as the
+        error-codes page shows it (``{"status": "error", "message": "prompt is required"}``,
+        reference 3.4), not Laravel's object of lists."""
         name = violation.path.split("[", 1)[0]
         hidden = violation.rule is Rule.REQUIRED or name == "key"
         shown = None if hidden else short_value(violation.value)
-        message = (
-            f"{name} is required"  # the page's own example: '400 prompt is required'
-            if violation.rule is Rule.REQUIRED
-            else laravel_message(violation)
-        )
+        message = _modelslab_message(name, violation)
         return Rejection(
             self._status(400),
             {"status": "error", "message": message},
@@ -337,3 +334,13 @@ def _https_or_loopback(url: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _modelslab_message(name: str, violation: Violation) -> str:
+    """``<wire name> <rule>`` in the page's style ('prompt is required'), the rule worded as
+    Laravel's validator words it elsewhere on the platform."""
+    if violation.rule is Rule.REQUIRED:
+        return f"{name} is required"
+    text = laravel_message(violation).rstrip(".")
+    prefix = f"The {violation.path.rsplit('.', 1)[-1].replace('_', ' ')} "
+    return f"{name} {text[len(prefix):]}" if text.startswith(prefix) else f"{name}: {text}"
