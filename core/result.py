@@ -58,9 +58,10 @@ class InpaintResult:
     """A finished job.
 
     ``outcomes`` records what happened to every field the job used: native, emulated on the
-    client, or dropped under the warn/drop policy. ``echo`` is the provider's report of what
-    actually ran (one per request, in order, ``None`` where it sent none). ``raw`` holds the provider's final response
-    bodies (one per request when a job was split), with secrets redacted.
+    client, or dropped under the warn/drop policy. ``echoes`` are the provider's reports of what
+    actually ran (:class:`~inpaintkit.provider.RunEcho`, one per request, ``None`` where it sent
+    none; ``echo`` is the first). ``raw`` holds the provider's final response bodies (one per
+    request when a job was split), with secrets redacted.
     """
 
     images: tuple[ResultImage, ...]

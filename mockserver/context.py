@@ -37,13 +37,13 @@ from .webhooks import WebhookDispatcher
 
 __all__ = [
     "PROVIDER_HOSTS_PREFIX",
-    "provider_prefix",
     "ErrorSource",
     "GeneratedImage",
     "MockContext",
     "MockProvider",
     "ResolvedImage",
     "RouteInfo",
+    "provider_prefix",
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

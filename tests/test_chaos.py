@@ -14,9 +14,9 @@ from collections import Counter
 import pytest
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob, InpaintResult, VirtualClock
-from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from inpaintkit.errors import ClientClosedError, InpaintError, SubmitOutcomeUnknownError
 from inpaintkit.mockserver import FaultRule, MockConfig, run_mock
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 
 FAULTS = (
     FaultRule("latency", "3", probability=0.05),

@@ -18,7 +18,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob, VirtualClock
-from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from inpaintkit.errors import (
     AuthenticationError,
     ClientClosedError,
@@ -28,6 +27,7 @@ from inpaintkit.errors import (
 )
 from inpaintkit.plugins import ProviderRegistry
 from inpaintkit.provider import HttpResponse, TaskHandle, TaskState
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from inpaintkit.transport import OutgoingRequest, TransportError
 from test_client import KEY, ToyServer, client, make_job, registry, result_png
 from toyprovider import ToyAdapter

@@ -20,6 +20,7 @@ import pluggy
 import pytest
 from inpaintkit.clock import VirtualClock
 from inpaintkit.conformance import Differential, Harness, conformance_mock_config
+from inpaintkit.conformance.harness import API_KEY
 from inpaintkit.conformance.pytest_plugin import make_test_images
 from inpaintkit.hookspecs import hookimpl
 from inpaintkit.job import InpaintJob
@@ -37,7 +38,6 @@ from inpaintkit.provider import (
     TaskState,
 )
 from inpaintkit.providers import novita, stablediffusionapi
-from inpaintkit.conformance.harness import API_KEY
 from inpaintkit.providers.modelslab import ModelsLabUploadHost
 
 pytest_plugins = ["pytester"]

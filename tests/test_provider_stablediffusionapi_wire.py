@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from inpaintkit.prepare import fit_to_limits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imagegen import gradient_image, png_bytes, rect_mask
@@ -22,6 +21,7 @@ from inpaintkit.job import (
     Sampler,
     Webhook,
 )
+from inpaintkit.prepare import fit_to_limits
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
 from inpaintkit.providers.stablediffusionapi import (
     CAPABILITIES,

@@ -343,4 +343,4 @@ def _modelslab_message(name: str, violation: Violation) -> str:
         return f"{name} is required"
     text = laravel_message(violation).rstrip(".")
     prefix = f"The {violation.path.rsplit('.', 1)[-1].replace('_', ' ')} "
-    return f"{name} {text[len(prefix):]}" if text.startswith(prefix) else f"{name}: {text}"
+    return f"{name} {text[len(prefix) :]}" if text.startswith(prefix) else f"{name}: {text}"

@@ -74,9 +74,7 @@ class PlatformAdapter:
     def __init__(self, provider: PlatformProvider, *, data_url_prefix: bool = True) -> None:
         self._provider = provider
         self._data_url_prefix = data_url_prefix
-        self._reader = Reader(
-            provider.spec.id, provider.spec.capabilities, provider.echo_sampler
-        )
+        self._reader = Reader(provider.spec.id, provider.spec.capabilities, provider.echo_sampler)
 
     @property
     def spec(self) -> ProviderSpec:

@@ -32,13 +32,6 @@ from .capabilities import (
 )
 from .options import ModelsLabOptions, SafetyCheckerType
 from .responses import MetaEcho, parse_meta
-from .upload import (
-    UPLOAD_MAX_BYTES,
-    UPLOAD_PATH,
-    ModelsLabUploadHost,
-    build_upload_request,
-    parse_upload_response,
-)
 from .samplers import (
     SAMPLER_MAP,
     SUPPORTED_SAMPLERS,
@@ -46,6 +39,13 @@ from .samplers import (
     WireScheduler,
     sampler_from_wire,
     sampler_to_wire,
+)
+from .upload import (
+    UPLOAD_MAX_BYTES,
+    UPLOAD_PATH,
+    ModelsLabUploadHost,
+    build_upload_request,
+    parse_upload_response,
 )
 
 __all__ = [

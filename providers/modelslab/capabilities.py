@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.provider import (
     BodyKeyAuth,
     Capability,
@@ -28,12 +29,12 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
-from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.wiremap import Composite, Unset, Wire, as_string
 
 from .._platform import PlatformProvider
 from .._platform.wire import (
     ENHANCE_PROMPT,
+    FIT_NOTE,
     GUIDANCE_SCALE,
     IMAGE,
     MASK,
@@ -41,7 +42,6 @@ from .._platform.wire import (
     PROMPT,
     SAFETY_ENABLED,
     STRENGTH,
-    FIT_NOTE,
     TRACK_ID,
     size_row,
 )
@@ -85,6 +85,7 @@ REF_REQUEST = "reference 3.2"
 REF_RESPONSES = "reference 3.3"
 REF_WEBHOOK = "reference 3.5"
 REF_SDK = "reference 3.6"
+
 
 def https_webhook(url: str) -> str:
     """The webhook URL as sent, if it is HTTPS (or loopback http, for local testing)."""
@@ -418,6 +419,7 @@ SPEC = ProviderSpec(
 )
 """The ModelsLab provider spec.  Image limits keep the core defaults: ModelsLab documents none for
 inpaint inputs (only 5 MB for its base64_to_url upload, checked by :mod:`.upload`)."""
+
 
 def echo_sampler(meta: Mapping[str, Any]) -> str | None:
     """The sampler a ``meta`` echo names: the neutral name, else the scheduler as sent."""

@@ -44,4 +44,3 @@ __all__ = [
 def register_providers(register: Callable[[ProviderAdapter], None]) -> None:
     """Register the v3 adapter."""
     register(StableDiffusionApiAdapter())
-

@@ -32,6 +32,7 @@ from inpaintkit.wiremap import Wire, as_string
 from .._platform import PlatformProvider
 from .._platform.wire import (
     ENHANCE_PROMPT,
+    FIT_NOTE,
     GUIDANCE_SCALE,
     IMAGE,
     MASK,
@@ -40,7 +41,6 @@ from .._platform.wire import (
     SAFETY_ENABLED,
     STRENGTH,
     TRACK_ID,
-    FIT_NOTE,
     WEBHOOK_URL,
     size_row,
 )
