@@ -195,3 +195,36 @@ async def test_modelslab_refuses_an_http_webhook_before_sending(mock: Any) -> No
     assert info.value.paths == ("$.webhook.url",)
     assert "HTTPS" in str(info.value)
     assert [e for e in mock.journal() if e["path"].endswith("/images/inpaint")] == []
+
+
+# --- item 8: each decision is written once, with its source, in the tables ----------------------
+
+
+def test_the_smaller_decisions_are_written_in_the_tables() -> None:
+    from inpaintkit.providers import modelslab, stablediffusionapi
+
+    ml, sd = modelslab.CAPABILITIES, stablediffusionapi.CAPABILITIES
+    sampler = ml.get("sampler")
+    assert sampler is not None
+    assert "UniPC" in sampler.note
+    assert "scheduler list" in sampler.note
+    steps = ml.get("steps")
+    assert steps is not None
+    assert steps.maximum == 50
+    assert "Decision" in steps.note
+    webhook = ml.get("webhook.url")
+    assert webhook is not None
+    assert "HTTPS" in webhook.source
+    assert "loopback" in webhook.note
+    sd_steps = sd.get("steps")
+    assert sd_steps is not None
+    assert (sd_steps.minimum, sd_steps.maximum) == (1, 51)
+    assert "21, 31, 41, 51" in sd_steps.note
+    assert "'30'" in sd_steps.note
+    for table in (ml, sd):
+        width = table.get("width")
+        assert width is not None
+        assert width.fit_when_unset
+        image = table.get("image")
+        assert image is not None
+        assert "base64_to_url" in image.note

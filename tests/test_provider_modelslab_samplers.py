@@ -166,3 +166,13 @@ def test_reverse_mapping_returns_none_for_triples_without_a1111_name(
 
 def test_algorithm_type_is_ignored_outside_the_multistep_scheduler() -> None:
     assert sampler_from_wire("EulerDiscreteScheduler", "no", "sde-dpmsolver++") is Sampler.EULER
+
+
+def test_the_meta_reader_reads_a_bare_multistep_echo_as_sde_karras() -> None:
+    """Issue 10 item 5, through the meta reader: the seed's defaults ran."""
+    from inpaintkit.providers.modelslab import parse_meta
+
+    echo = parse_meta({"scheduler": "DPMSolverMultistepScheduler", "steps": 21})
+    assert echo.sampler is Sampler.DPMPP_2M_SDE_KARRAS
+    echo = parse_meta({"scheduler": MS, "use_karras_sigmas": "no", "algorithm_type": "none"})
+    assert echo.sampler is Sampler.DPMPP_2M
