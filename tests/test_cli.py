@@ -136,7 +136,8 @@ def test_sdapi_with_local_files_and_no_host_says_how_to_configure_one(
     Image.new("L", (64, 64)).save(tmp_path / "mask.png")
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"image": "image.png", "mask": "mask.png", "prompt": "a boat"}))
-    code = cli(["run", str(job), "--provider", "stablediffusionapi", "--mock", "--out", "x"])
+    out = str(tmp_path / "out")
+    code = cli(["run", str(job), "--provider", "stablediffusionapi", "--mock", "--out", out])
     assert code == 2
     err = capsys.readouterr().err
     assert "no image host is configured" in err
