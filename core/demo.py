@@ -112,7 +112,11 @@ def run_demo(
 
         async def run_all() -> list[ProviderRun]:
             async with InpaintClient(
-                api_keys=keys, base_url=mock.url, registry=registry, clock=clock
+                api_keys=keys,
+                base_url=mock.url,
+                registry=registry,
+                clock=clock,
+                image_hosts=_demo_hosts(registry),
             ) as client:
                 return await run_everywhere(client, jobs, progress=progress)
 
@@ -129,3 +133,13 @@ def run_demo(
     sheet.save(out / "contact-sheet.png")
     (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows
+
+
+def _demo_hosts(registry: ProviderRegistry) -> dict[str, Any]:
+    """StableDiffusionAPI documents no upload; the demo opts in to ModelsLab's documented one
+    (on the mock), as a user would with ``image_hosts=``, so its local images can run."""
+    if "stablediffusionapi" not in registry or "modelslab" not in registry:
+        return {}
+    from inpaintkit.providers.modelslab import ModelsLabUploadHost
+
+    return {"stablediffusionapi": ModelsLabUploadHost(key="demo-key-modelslab")}
