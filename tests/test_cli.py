@@ -144,3 +144,19 @@ def test_sdapi_with_local_files_and_no_host_says_how_to_configure_one(
     assert "image_host hook" in err
     assert "ModelsLabUploadHost" in err
     assert "InpaintClient(" not in err  # the Python form is not shown on the command line
+
+
+def test_validate_shows_a_fitted_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 10 item 4: an unset size outside ModelsLab's limits is fitted, and validate says so."""
+    from PIL import Image
+
+    Image.new("RGB", (300, 200)).save(tmp_path / "i.png")
+    Image.new("L", (300, 200)).save(tmp_path / "m.png")
+    job = tmp_path / "job.json"
+    job.write_text(
+        json.dumps({"image": "i.png", "mask": "m.png", "prompt": "x", "model": "pony_realism"})
+    )
+    assert cli(["validate", str(job), "--provider", "modelslab"]) == 0
+    out = capsys.readouterr().out
+    assert "300x200" in out
+    assert "emulated" in out
