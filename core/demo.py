@@ -10,7 +10,7 @@ path a new user should see work first.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ def run_demo(
     return rows
 
 
-def _demo_hosts(registry: ProviderRegistry) -> dict[str, Any]:
+def _demo_hosts(registry: Mapping[str, Any]) -> dict[str, Any]:
     """StableDiffusionAPI documents no upload; the demo opts in to ModelsLab's documented one
     (on the mock), as a user would with ``image_hosts=``, so its local images can run."""
     if "stablediffusionapi" not in registry or "modelslab" not in registry:
