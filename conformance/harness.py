@@ -156,9 +156,16 @@ class Harness:
 
     def make_client(self, api_key: str) -> InpaintClient:
         """A client for the provider under test pointed at the mock, on the shared clock."""
+        # The provider under test reaches only its own routes (the mock's per-provider host,
+        # where it has one), so a plugin calling another provider's endpoint is caught.
+        provider_url = getattr(self.mock, "provider_url", None)
+        served = getattr(getattr(self.mock, "ctx", None), "providers", {})
+        has_host = provider_url is not None and self.provider_id in served
+        own = {self.provider_id: provider_url(self.provider_id)} if has_host else {}
         return InpaintClient(
             api_keys={self.provider_id: api_key},
             base_url=self.mock.url,
+            base_urls=own,
             registry=self.registry,
             clock=self.clock,
             transport=self.transport,

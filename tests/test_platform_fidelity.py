@@ -228,3 +228,24 @@ def test_the_smaller_decisions_are_written_in_the_tables() -> None:
         image = table.get("image")
         assert image is not None
         assert "base64_to_url" in image.note
+
+
+class UploadOnOwnHost:
+    """The old default: ModelsLab's upload route sent to StableDiffusionAPI's own host."""
+
+    async def upload(self, data: bytes, media_type: str, context: Any) -> str:
+        from inpaintkit.providers.modelslab import build_upload_request, parse_upload_response
+
+        return parse_upload_response(await context.send(build_upload_request(data, media_type)))
+
+
+async def test_the_mock_catches_an_upload_to_an_undocumented_route(mock: Any) -> None:
+    """Item 2: base64_to_url on StableDiffusionAPI's host is a 404 in the mock, as live."""
+    from inpaintkit.errors import InpaintError
+
+    hosts = {"stablediffusionapi": UploadOnOwnHost()}
+    async with client(mock, image_hosts=hosts) as c:
+        with pytest.raises(InpaintError) as info:
+            await c.inpaint(job(512, 512), "stablediffusionapi")
+    assert info.value.status == 404
+    assert [e for e in mock.journal() if e["path"].endswith("/api/v3/inpaint")] == []
