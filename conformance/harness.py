@@ -160,8 +160,9 @@ class Harness:
         # where it has one), so a plugin calling another provider's endpoint is caught.
         provider_url = getattr(self.mock, "provider_url", None)
         served = getattr(getattr(self.mock, "ctx", None), "providers", {})
-        has_host = provider_url is not None and self.provider_id in served
-        own = {self.provider_id: provider_url(self.provider_id)} if has_host else {}
+        own: dict[str, str] = {}
+        if provider_url is not None and self.provider_id in served:
+            own[self.provider_id] = provider_url(self.provider_id)
         return InpaintClient(
             api_keys={self.provider_id: api_key},
             base_url=self.mock.url,
