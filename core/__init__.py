@@ -52,6 +52,7 @@ from .job import (
 from .jobstate import StoredJob, StoredJobError
 from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
 from .plugins import ProviderRegistry, make_plugin_manager
+from .provider import RunEcho
 from .result import InpaintResult, ResultImage, Timings
 from .settings import SettingsError
 from .sync import inpaint
@@ -84,6 +85,7 @@ __all__ = [
     "ProviderUnavailableError",
     "RateLimitedError",
     "ResultImage",
+    "RunEcho",
     "S3Storage",
     "SafetyCheck",
     "SafetyMode",

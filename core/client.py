@@ -77,6 +77,7 @@ from .provider import (
     HostContext,
     HttpRequest,
     HttpResponse,
+    ImageHost,
     ModelInfo,
     ModelListAdapter,
     ModelPage,
@@ -196,6 +197,8 @@ class InpaintClient:
     ``on_event`` receives every progress event (:mod:`inpaintkit.events`) of every call;
     :meth:`stream` gives the events of one job as an async iterator.  Both are also logged to
     the ``inpaintkit`` logger with structured ``extra`` fields.
+    ``image_hosts`` maps provider ids to :class:`~inpaintkit.provider.ImageHost` objects that
+    upload local images for providers taking links (they win over ``image_host`` plugins).
     """
 
     def __init__(
@@ -215,6 +218,7 @@ class InpaintClient:
         retry_jitter: float = 0.1,
         random_seed: int | None = None,
         on_event: EventCallback | None = None,
+        image_hosts: Mapping[str, ImageHost] | None = None,
     ) -> None:
         self.settings = ClientSettings(
             concurrency=concurrency,
@@ -228,6 +232,7 @@ class InpaintClient:
         }
         self._base_url = base_url
         self._base_urls = dict(base_urls or {})
+        self._image_hosts = dict(image_hosts or {})
         self._registry = registry
         self.clock: Clock = clock or SystemClock()
         self._slots = PrioritySlots(concurrency)
@@ -330,8 +335,13 @@ class InpaintClient:
         """Every check of ``job`` for ``provider`` that needs no request: the table, the images
         as they would be sent, the adapter's backstop (what ``inpaintkit validate`` reports)."""
         adapter = self.registry[provider]
-        host = self.registry.image_host(adapter.spec.id) is not None
+        host = self.host_for(adapter.spec.id) is not None
         return await check_job(job, adapter, unsupported=self._unsupported, image_host=host)
+
+    def host_for(self, provider_id: str) -> ImageHost | None:
+        """The image host for ``provider_id``: the client's own, else an ``image_host`` plugin's."""
+        own = self._image_hosts.get(provider_id)
+        return own if own is not None else self.registry.image_host(provider_id)
 
     async def submit(self, job: InpaintJob, provider: str) -> JobHandle:
         """Validate, prepare and submit ``job``; returns once every request was accepted.
@@ -625,8 +635,9 @@ class InpaintClient:
                 download=finished - download_started,
                 polls=sum(p for _, p in finals),
             ),
-            outcomes=how.outcomes,
+            outcomes=(*how.outcomes, *how.inputs.outcomes),
             raw=tuple(redact(d.raw, (key.reveal(),)) for d, _ in finals),
+            echoes=tuple(d.echo for d, _ in finals),
         )
         self._observer.emit(
             events.Finished(
@@ -915,13 +926,21 @@ class InpaintClient:
 
     def _image_host(self, adapter: ProviderAdapter, key: Secret) -> Any:
         spec = adapter.spec
-        host = self.registry.image_host(spec.id)
+        host = self.host_for(spec.id)
         if host is None:
             return None
+
+        async def send_to(provider_id: str, request: HttpRequest, own: str | None) -> HttpResponse:
+            other = self.registry[provider_id].spec
+            other_key = Secret(own) if own is not None else self._key(other)
+            self._used_keys.add(other_key)
+            return await self._send(other, other_key, request, priority=START)
+
         context = HostContext(
             provider=spec,
             send=lambda request: self._send(spec, key, request, priority=START),
             base_url=self.base_url_for(spec),
+            send_to=send_to,
         )
 
         async def upload(data: bytes, media_type: str) -> str:
@@ -931,7 +950,8 @@ class InpaintClient:
                 try:
                     return await host.upload(data, media_type, context)
                 except InpaintError as exc:
-                    raise exc.evolve(raw_body=redact(exc.raw_body, (key.reveal(),))) from None
+                    secrets = self._secrets()
+                    raise exc.evolve(raw_body=redact(exc.raw_body, secrets)) from None
 
             return await self._retrying(spec, "image upload", attempt)
 

@@ -202,7 +202,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         lines = [f"{args.job}: valid for {dry.provider}"]
         assert dry.plan is not None
-        for outcome in dry.plan.outcomes:
+        fitted = dry.inputs.outcomes if dry.inputs is not None else ()
+        for outcome in (*dry.plan.outcomes, *fitted):
             lines.append(f"  {outcome.field:<28} {outcome.disposition.value:<9} {outcome.note}")
         if len(dry.plan.batches) > 1:
             lines.append(

@@ -36,6 +36,7 @@ __all__ = [
     "check_native",
     "check_prepared",
     "fields_with",
+    "fits_unset_size",
     "get_path",
     "plan_job",
     "prepared_errors",
@@ -94,6 +95,10 @@ class Emulation:
     padding: int = DEFAULT_EMULATED_PADDING
     resize_to: tuple[int, int] | None = None
     output_format: OutputFormat | None = None
+    fit_unset_size: bool = False
+    """The job leaves width/height unset and the provider's size rows declare
+    ``fit_when_unset``: an input whose own size breaks their limits is resized to fit (aspect
+    kept) when the inputs are prepared, and recorded then (the size is known only there)."""
 
     @property
     def touches_images(self) -> bool:
@@ -294,6 +299,8 @@ def plan_job(
                 UnsupportedFieldWarning,
                 stacklevel=3,
             )
+    if job.width is None and job.height is None and fits_unset_size(spec):
+        emulation = attrs.evolve(emulation, fit_unset_size=True)
     wire_job = _wire_job(job, emulation, dropped, table)
     return Plan(
         provider=spec.id,
@@ -302,6 +309,12 @@ def plan_job(
         batches=batches,
         outcomes=tuple(outcomes),
     )
+
+
+def fits_unset_size(spec: ProviderSpec) -> bool:
+    """Whether ``spec``'s width and height rows both declare ``fit_when_unset``."""
+    rows = [spec.capabilities.get("width"), spec.capabilities.get("height")]
+    return all(row is not None and row.fit_when_unset for row in rows)
 
 
 def _add_emulation(emulation: Emulation, field: str, job: InpaintJob) -> Emulation:

@@ -20,7 +20,8 @@ from PIL import Image
 from . import images
 from .errors import FieldError, ValidationError
 from .job import ImageInput, InpaintJob
-from .planning import Emulation, Plan
+from .options import options_for
+from .planning import Disposition, Emulation, FieldOutcome, Plan
 from .provider import ImageTransport, PreparedImage, ProviderSpec
 
 __all__ = [
@@ -28,9 +29,11 @@ __all__ = [
     "finish_image",
     "finish_image_off_loop",
     "fit_to_limits",
+    "no_host_error",
     "paste_back_inputs",
     "prepare_inputs",
     "sha256_hex",
+    "uses_host",
 ]
 
 ReadImage = Callable[[ImageInput, str], Awaitable[bytes]]
@@ -46,6 +49,9 @@ class PreparedInputs:
     original: Image.Image | None = None
     crop: images.CropPlan | None = None
     paste_mask: Image.Image | None = None
+    outcomes: tuple[FieldOutcome, ...] = ()
+    """What preparing the images decided beyond the plan (an unset size fitted to the
+    provider's limits), recorded on the result with the plan's outcomes."""
     image_sha256: str | None = None
     """Digest of the image bytes as the job gave them (``None`` when the provider fetched
     the job's URL itself): a stored job names its original by it (:mod:`inpaintkit.jobstate`)."""
@@ -55,6 +61,44 @@ class PreparedInputs:
 def sha256_hex(data: bytes) -> str:
     """The digest that identifies an input image in a stored job."""
     return hashlib.sha256(data).hexdigest()
+
+
+def uses_host(job: InpaintJob, spec: ProviderSpec, *, host_installed: bool) -> bool:
+    """Whether local images go through an image host: always for a URL-only provider; for one
+    taking URLs or inline data, when a host is installed and the job does not ask for inline
+    images through the provider's ``inline_images_option``."""
+    if spec.image_transport is ImageTransport.URL:
+        return True
+    if spec.image_transport is not ImageTransport.URL_OR_BASE64 or not host_installed:
+        return False
+    name = spec.inline_images_option
+    options = options_for(job, spec)[0] if name is not None else None
+    return getattr(options, name or "", None) is not True
+
+
+def no_host_error(job: InpaintJob, spec: ProviderSpec) -> ValidationError:
+    """The error of a job with local images for a URL-only provider without an image host:
+    raised before any image is read or any request is sent, saying how to configure one."""
+    rule = (
+        f"is local data, but {spec.id} takes images only as links and no image host is "
+        "configured for it"
+    )
+    hint = (
+        "Pass http(s) URLs for image and mask, or configure an image host: "
+        f"InpaintClient(image_hosts={{{spec.id!r}: host}}) with any ImageHost (your own "
+        "storage, an S3 presigned-URL uploader, or a provider's documented upload such as "
+        "inpaintkit.providers.modelslab.ModelsLabUploadHost(), which uses your ModelsLab key), "
+        "or a plugin implementing the image_host hook."
+    )
+    cli_hint = (
+        "Give http(s) URLs for image and mask in the job file, or install a plugin (entry-point "
+        f"group 'inpaintkit') whose image_host hook returns a host for {spec.id}, for example "
+        "inpaintkit.providers.modelslab.ModelsLabUploadHost() (ModelsLab's documented "
+        "base64_to_url, with MODELSLAB_API_KEY)."
+    )
+    return ValidationError(
+        [FieldError("$.image", rule, job.image)], provider=spec.id, hint=hint, cli_hint=cli_hint
+    )
 
 
 def _is_remote_url(image: ImageInput) -> bool:
@@ -72,6 +116,9 @@ async def prepare_inputs(
     """Load, check and transform the job's image and mask for ``spec``."""
     check_emulated_size(plan, spec)
     emulation = plan.emulation
+    local_images = not (_is_remote_url(job.image) and _is_remote_url(job.mask))
+    if spec.image_transport is ImageTransport.URL and host is None and local_images:
+        raise no_host_error(job, spec)
     takes_urls = spec.image_transport in (ImageTransport.URL, ImageTransport.URL_OR_BASE64)
     if (
         takes_urls
@@ -98,19 +145,9 @@ async def prepare_inputs(
     mask_data = local.mask_data
 
     image_url = mask_url = None
-    if spec.image_transport is ImageTransport.URL:
+    if uses_host(job, spec, host_installed=host is not None):
         if host is None:
-            raise ValidationError(
-                [
-                    FieldError(
-                        "$.image",
-                        f"{spec.id} takes images only as URLs and no image host "
-                        "is installed; pass http(s) URLs or install an image_host plugin",
-                        job.image,
-                    )
-                ],
-                provider=spec.id,
-            )
+            raise no_host_error(job, spec)
         image_url = await host(data, images.MIME_TYPES.get(fmt, "image/png"))
         mask_url = await host(mask_data, "image/png")
 
@@ -128,6 +165,7 @@ async def prepare_inputs(
         original=local.original,
         crop=local.crop,
         paste_mask=local.crop.mask if local.crop is not None else None,
+        outcomes=local.outcomes,
         image_sha256=sha256_hex(image_bytes),
         mask_sha256=sha256_hex(mask_bytes),
     )
@@ -195,6 +233,7 @@ class _Local:
     mask_size: tuple[int, int]
     original: Image.Image | None
     crop: images.CropPlan | None
+    outcomes: tuple[FieldOutcome, ...] = ()
 
 
 def _transform(
@@ -208,6 +247,7 @@ def _transform(
     mask_untouched = (
         not emulation.invert_mask
         and emulation.resize_to is None
+        and not emulation.fit_unset_size
         and not emulation.masked_only
         and emulation.blur_radius is None
     )
@@ -223,6 +263,7 @@ def _transform(
         decode_mask=not known_mask,
     )
     converted = _convert_if_unaccepted(loaded_image, spec)
+    fitted_size, outcomes = _fit_unset_size(emulation, loaded_image, spec)
     if known_mask and loaded_mask.format == "png" and loaded_mask.mode == "L":
         mask_as_given = True
         mask: Image.Image | None = None
@@ -246,6 +287,11 @@ def _transform(
         source = working if working is not None else loaded_image.to_pil()
         working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
         mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
+    if fitted_size is not None:
+        assert mask is not None
+        source = working if working is not None else loaded_image.to_pil()
+        working = source.resize(fitted_size, Image.Resampling.LANCZOS)
+        mask = mask.resize(fitted_size, Image.Resampling.NEAREST)
     crop: images.CropPlan | None = None
     original: Image.Image | None = None
     if emulation.masked_only:
@@ -274,7 +320,29 @@ def _transform(
         mask_data, mask_size = loaded_mask.data, loaded_mask.size
     else:
         mask_data, mask_size = images.encode_image(mask, "png"), mask.size
-    return _Local(data, fmt, width, height, mask_data, mask_size, original, crop)
+    return _Local(data, fmt, width, height, mask_data, mask_size, original, crop, outcomes)
+
+
+def _fit_unset_size(
+    emulation: Emulation, loaded: images.LoadedImage, spec: ProviderSpec
+) -> tuple[tuple[int, int] | None, tuple[FieldOutcome, ...]]:
+    """The size to resize the input to when the job leaves the size unset, the provider's
+    table declares ``fit_when_unset`` and the image's own size breaks its limits; with the
+    outcomes that record it (``None`` and none otherwise)."""
+    if not emulation.fit_unset_size or emulation.masked_only or emulation.resize_to is not None:
+        return None, ()
+    own = (loaded.width, loaded.height)
+    fitted = fit_to_limits(own, spec)
+    if fitted is None:
+        return None, ()
+    note = (
+        f"the image's own size {own[0]}x{own[1]} is outside {spec.id}'s width/height limits; "
+        f"resized on the client to {fitted[0]}x{fitted[1]} (aspect ratio kept)"
+    )
+    outcomes = tuple(
+        FieldOutcome(field, Disposition.EMULATED, note) for field in ("width", "height")
+    )
+    return fitted, outcomes
 
 
 def fit_to_limits(size: tuple[int, int], spec: ProviderSpec) -> tuple[int, int] | None:

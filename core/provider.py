@@ -55,6 +55,7 @@ __all__ = [
     "ProviderSpec",
     "QueryKeyAuth",
     "RemoteImage",
+    "RunEcho",
     "SubmitAdapter",
     "Support",
     "TaskHandle",
@@ -124,8 +125,17 @@ class Capability:
     default: Any = None
     source: str = ""
     note: str = ""
+    fit_when_unset: bool = False
+    """Only for native ``width``/``height`` rows: when a job leaves the size unset and the input
+    image's own size breaks this row's limits, the core resizes the input (aspect ratio kept,
+    :func:`inpaintkit.prepare.fit_to_limits`) and records the field as emulated on the result,
+    instead of rejecting the job.  Without it such a job is an error naming the size."""
 
     def __attrs_post_init__(self) -> None:
+        if self.fit_when_unset and (
+            self.field not in ("width", "height") or self.support is not Support.NATIVE
+        ):
+            raise ValueError(f"{self.field}: fit_when_unset is for native width/height rows only")
         if self.wire is not None and not isinstance(self.wire, Wire | Composite | Custom | Fixed):
             raise TypeError(
                 f"{self.field}: wire must be a Wire, Composite, Custom or Fixed mapping, "
@@ -346,6 +356,10 @@ class ProviderSpec:
     """The attrs class of the provider's own options (fields made with
     :func:`inpaintkit.options.option`), given by users under ``extras[<id>]``; ``None`` when
     the provider has none."""
+    inline_images_option: str | None = None
+    """For :attr:`ImageTransport.URL_OR_BASE64`: the name of the boolean option (in
+    :attr:`options`) with which a job asks for its local images inline.  Without it, local
+    images go through the provider's image host when one is installed (inline otherwise)."""
 
     def __attrs_post_init__(self) -> None:
         from .options import option_paths
@@ -602,6 +616,21 @@ class Pending:
 
 
 @attrs.frozen
+class RunEcho:
+    """What the provider says it actually ran, where that can differ from the request: steps
+    after a server-side cap, the drawn seed, the prompt after enhancement, the sampler.  Every
+    field is ``None`` when the provider did not report it."""
+
+    steps: int | None = None
+    seed: int | None = None
+    prompt: str | None = None
+    sampler: str | None = None
+    """The neutral sampler name, or the provider's own name when it has no neutral one."""
+    width: int | None = None
+    height: int | None = None
+
+
+@attrs.frozen
 class Done:
     """The task succeeded."""
 
@@ -610,6 +639,8 @@ class Done:
     seed: int | None = None
     generation_time: float | None = None
     raw: Any = attrs.field(default=None, eq=False, repr=False)
+    echo: RunEcho | None = None
+    """The provider's echo of what ran (its ``meta``), typed; ``None`` when it sends none."""
 
 
 @attrs.frozen
@@ -763,6 +794,10 @@ class HostContext:
     provider: ProviderSpec
     send: Callable[[HttpRequest], Awaitable[HttpResponse]]
     base_url: str
+    send_to: Callable[[str, HttpRequest, str | None], Awaitable[HttpResponse]] | None = None
+    """``send_to(provider_id, request, key)`` sends to another installed provider (its base URL
+    as the client configures it, its auth) with ``key``, or the client's key for it when
+    ``None``: for a host that uploads through a different provider's documented endpoint."""
 
 
 @runtime_checkable

@@ -16,6 +16,7 @@ from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob, InpaintResult, VirtualClock
 from inpaintkit.errors import ClientClosedError, InpaintError, SubmitOutcomeUnknownError
 from inpaintkit.mockserver import FaultRule, MockConfig, run_mock
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 
 FAULTS = (
     FaultRule("latency", "3", probability=0.05),
@@ -70,6 +71,8 @@ async def test_every_job_under_chaos_ends_typed_and_nothing_is_sent_after_close(
             request_timeout=60.0,  # real seconds: never reached; a "hang" ends in mock time
             deadline=600.0,
             random_seed=1,
+            # v3 documents no upload: its local images go through the opt-in ModelsLab host.
+            image_hosts={"stablediffusionapi": ModelsLabUploadHost()},
         ) as client:
             calls = [
                 client.inpaint(job(provider, i), provider)
