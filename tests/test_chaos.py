@@ -23,8 +23,9 @@ Retry-After and deadlines cost no real time.  Fault draws are seeded (``MockConf
 client's jitter too (``random_seed``), and so are the jobs and their variants; the draws are
 handed out in the order requests reach the mock over real loopback sockets, so which request
 gets which fault (and the outcome counts, by a few) can differ between runs.  The promises
-hold for every order, which is what is asserted.  The survival rate under transient faults only (429, 5xx and resets on polls, latency) is
-computed and printed (``pytest -s``); it is asserted only as a floor.
+hold for every order, which is what is asserted.  The survival rate under transient faults
+only (429, 5xx and resets on polls, latency) is computed and printed (``pytest -s``); it is
+asserted only as a floor.
 """
 
 from __future__ import annotations
