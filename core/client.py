@@ -215,6 +215,8 @@ class InpaintClient:
 
         Calls still in flight end with :class:`~inpaintkit.errors.ClientClosedError` (listing
         the tasks they had submitted), or, with ``wait=True``, are first allowed to finish.
+        A submit already on its way is let answer first (within ``request_timeout``), so
+        that the task it created is among those listed.
         The HTTP session is closed if the client created it.
         """
         await self._inflight.close(wait=wait)

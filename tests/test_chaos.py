@@ -445,7 +445,8 @@ async def test_every_fault_kind_ends_every_job_typed_once_with_every_task_report
     }
     assert set(kinds) <= allowed, kinds
     assert kinds["InpaintResult"] >= 0.5 * len(outcomes), kinds
-    print(f"\nchaos, every fault kind: {dict(sorted(kinds.items()))}")
+    longest = max(o.seconds for o in outcomes)
+    print(f"\nchaos, every fault kind: {dict(sorted(kinds.items()))}; longest {longest:.0f} s")
 
 
 async def test_transient_faults_only_most_jobs_survive() -> None:
