@@ -26,6 +26,7 @@ Safety rules enforced here, not left to plugins:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -54,12 +55,13 @@ from .errors import (
     InpaintError,
     ProviderError,
     ProviderUnavailableError,
+    SubmitOutcomeUnknownError,
     ValidationError,
     as_server_error,
     server_error_class,
 )
 from .exchange import exchange
-from .inflight import InFlight, record_task, submitted_task_ids
+from .inflight import InFlight, lost_submits, record_lost_submit, record_task, submitted_task_ids
 from .job import ImageInput, InpaintJob
 from .jobstate import StoredJob, finishing_inputs, store_job
 from .observe import EventCallback, Observer, stream
@@ -281,6 +283,8 @@ class InpaintClient:
 
         Calls still in flight end with :class:`~inpaintkit.errors.ClientClosedError` (listing
         the tasks they had submitted), or, with ``wait=True``, are first allowed to finish.
+        A submit already on its way is let answer first (within ``request_timeout``), so
+        that the task it created is among those listed.
         The HTTP session is closed if the client created it.
         """
         await self._inflight.close(wait=wait)
@@ -665,16 +669,18 @@ class InpaintClient:
         attempt = 0
         while True:
             failure: InpaintError | waiting.TransportFailed
+
+            def answer(response: HttpResponse) -> TaskState:
+                state = self._scrub(parsed(adapter.parse_submit, request, response), key)
+                record_task(_task_id(state))
+                return state
+
             try:
-                response = await self._send(spec, key, wire, priority=START)
+                response = await self._send(spec, key, wire, priority=START, on_cancelled=answer)
             except TransportError as exc:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             else:
-                state = self._scrub(parsed(adapter.parse_submit, request, response), key)
-                if isinstance(state, Pending):
-                    record_task(state.handle.task_id)
-                elif isinstance(state, Done):
-                    record_task(state.task_id)
+                state = answer(response)
                 if not isinstance(state, Failed):
                     return state
                 failure = state.error
@@ -776,8 +782,21 @@ class InpaintClient:
     # --- I/O helpers ----------------------------------------------------------------------
 
     async def _send(
-        self, spec: ProviderSpec, key: Secret, request: HttpRequest, *, priority: int = FINISH
+        self,
+        spec: ProviderSpec,
+        key: Secret,
+        request: HttpRequest,
+        *,
+        priority: int = FINISH,
+        on_cancelled: Callable[[HttpResponse], object] | None = None,
     ) -> HttpResponse:
+        """Send ``request`` once a slot is free.
+
+        With ``on_cancelled`` (a billed submit), a cancellation that arrives once the request
+        is on its way does not abandon it: the answer is awaited (within ``request_timeout``)
+        and handed to ``on_cancelled``, so the task it created is known and reported, and then
+        the cancellation goes on.  Cancelled while still waiting for a slot, nothing is sent.
+        """
         self._check_open()
         wire = outgoing(apply_auth(request, spec, key), self.base_url_for(spec))
         log.debug("%s: %s %s", spec.id, request.method, request.path)
@@ -785,12 +804,20 @@ class InpaintClient:
             self._check_open()
             transport = self._transport
             assert transport is not None
-            return await exchange(
-                self.registry.plugin_manager,
-                wire,
-                spec.id,
-                lambda: transport.send(wire, timeout=self._request_timeout),
-            )
+
+            async def sending() -> HttpResponse:
+                self._check_open()  # run as a task, this starts a loop turn later
+                return await exchange(
+                    self.registry.plugin_manager,
+                    wire,
+                    spec.id,
+                    lambda: transport.send(wire, timeout=self._request_timeout),
+                )
+
+            if on_cancelled is None:
+                return await sending()
+            what = f"a submit to {spec.id}"
+            return await _finish_if_cancelled(sending(), on_cancelled, what)
 
     @staticmethod
     def _scrub(state: TaskState, key: Secret) -> TaskState:
@@ -1011,8 +1038,10 @@ async def _all_or_cancel(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
     """Run the requests of one job together; the first failure cancels the rest.
 
     ``asyncio.gather`` would leave the siblings of a failed request running (and billing) with
-    nobody waiting for them.  Here they are cancelled and awaited, and the error raised is a
-    copy of the first failure whose ``task_ids`` lists every task the call submitted.
+    nobody waiting for them.  Here they are cancelled and awaited (a submit already under way
+    is let finish, so that the task it created is known), and the error raised is a copy of
+    the first failure, or of a submit whose outcome is unknown if there is one, whose
+    ``task_ids`` lists every task the call submitted.
     """
     if len(coros) == 1:
         return [await coros[0]]
@@ -1023,15 +1052,65 @@ async def _all_or_cancel(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
-            error = task.exception()
-            if isinstance(error, InpaintError):
-                ids = submitted_task_ids()
-                raise error.evolve(task_ids=ids) from error.__cause__
-            assert error is not None
-            raise error
+    failures = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
+    # A submit whose answer was lost may have created a task nobody can name: that is what
+    # the caller most needs to hear, so it wins over the failure that came first.
+    unknown = [e for e in failures if isinstance(e, SubmitOutcomeUnknownError)]
+    lost = lost_submits()
+    for error in unknown or failures:
+        if isinstance(error, InpaintError):
+            ids = submitted_task_ids()
+            if lost and not unknown:  # lost while being cancelled after this failure
+                raise SubmitOutcomeUnknownError(
+                    f"{lost[0]}; the job was stopped because another of its requests "
+                    f"failed: {error.message}",
+                    provider=error.provider,
+                    task_ids=ids,
+                ) from error
+            raise error.evolve(task_ids=ids) from error.__cause__
+        assert error is not None
+        raise error
     return [task.result() for task in tasks]
+
+
+async def _finish_if_cancelled(
+    sending: Coroutine[Any, Any, HttpResponse],
+    on_cancelled: Callable[[HttpResponse], object],
+    what: str,
+) -> HttpResponse:
+    """Await ``sending``; if the caller is cancelled meanwhile, still wait for the answer
+    (a submit under way may create a billed task) and pass it to ``on_cancelled`` before
+    the cancellation goes on; an answer lost on the way is noted
+    (:func:`~inpaintkit.inflight.record_lost_submit`).  The send is bounded by the request
+    timeout."""
+    inner = asyncio.ensure_future(sending)
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        while not inner.done():
+            try:
+                await asyncio.shield(inner)
+            except asyncio.CancelledError:
+                continue  # cancelled again: the answer is still what makes the task known
+            except BaseException:  # looked at below
+                break
+        if inner.done() and not inner.cancelled():
+            error = inner.exception()
+            if error is None:
+                with contextlib.suppress(InpaintError):  # an unparsable answer names no task
+                    on_cancelled(inner.result())
+            elif isinstance(error, TransportError) and error.reached:
+                record_lost_submit(f"{what} may have reached the provider but got no answer")
+        raise
+
+
+def _task_id(state: TaskState) -> str | None:
+    """The provider's id of a submitted task (running, done or failed), if it gave one."""
+    if isinstance(state, Pending):
+        return state.handle.task_id
+    if isinstance(state, Done):
+        return state.task_id
+    return state.error.task_id
 
 
 def _task_ids(states: Iterable[TaskState]) -> tuple[str, ...]:

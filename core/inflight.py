@@ -23,12 +23,16 @@ from .credentials import redact
 from .errors import ClientClosedError, InpaintError, ProviderUnavailableError
 from .transport import TransportError
 
-__all__ = ["InFlight", "record_task", "submitted_task_ids"]
+__all__ = ["InFlight", "lost_submits", "record_lost_submit", "record_task", "submitted_task_ids"]
 
 T = TypeVar("T")
 
 _SUBMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "inpaintkit_submitted", default=None
+)
+
+_LOST: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "inpaintkit_lost", default=None
 )
 
 
@@ -42,6 +46,19 @@ def record_task(task_id: str | None) -> None:
 def submitted_task_ids() -> tuple[str, ...]:
     """The task ids the running public call has submitted or is waiting for, so far."""
     return tuple(_SUBMITTED.get() or ())
+
+
+def record_lost_submit(description: str) -> None:
+    """Note that a submit of the running call may have created a task whose id is unknown
+    (sent, then its answer lost while the call was being cancelled)."""
+    lost = _LOST.get()
+    if lost is not None:
+        lost.append(description)
+
+
+def lost_submits() -> tuple[str, ...]:
+    """Submits of the running public call whose outcome is unknown, so far."""
+    return tuple(_LOST.get() or ())
 
 
 class InFlight:
@@ -72,6 +89,7 @@ class InFlight:
             raise ClientClosedError("the client is closed; nothing was sent")
         task = asyncio.current_task()
         token = _SUBMITTED.set(list(known) if outer is None else outer)
+        lost_token = _LOST.set([] if outer is None else _LOST.get())
         for task_id in known:
             record_task(task_id)
         if task is not None and not nested:
@@ -113,6 +131,7 @@ class InFlight:
                 self._tasks.discard(task)
                 self._closing.discard(task)
             _SUBMITTED.reset(token)
+            _LOST.reset(lost_token)
 
     def _closed_error(self) -> ClientClosedError:
         ids = submitted_task_ids()
