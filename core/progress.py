@@ -76,9 +76,9 @@ class Progress:
             self._counts_start = (now, done)
         start, first = self._counts_start
         last = done >= total
-        if self.mode == "lines" and not last and done != first:
-            if now - self._last_line < self.line_interval:
-                return
+        throttled = self.mode == "lines" and not last and done != first
+        if throttled and now - self._last_line < self.line_interval:
+            return
         self._last_line = now
         elapsed, fresh = now - start, done - first
         rate = fresh / elapsed if elapsed > 0 and fresh > 0 else None
@@ -101,7 +101,7 @@ class Progress:
 
 def _duration(seconds: float) -> str:
     """``42s``, ``3m05s`` or ``2h10m``: short enough for a progress line."""
-    whole = int(round(seconds))
+    whole = round(seconds)
     if whole < 60:
         return f"{whole}s"
     if whole < 3600:

@@ -195,7 +195,7 @@ class Ledger:
         columns = ", ".join(f"{k} = ?" for k in values)
         with self._step() as db:
             cursor = db.execute(
-                f"UPDATE jobs SET {columns}, updated = ? WHERE id = ?",  # noqa: S608 - fixed names
+                f"UPDATE jobs SET {columns}, updated = ? WHERE id = ?",  # column names are ours
                 (*values.values(), time.time(), job_id),
             )
             if cursor.rowcount != 1:

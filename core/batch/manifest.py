@@ -114,7 +114,10 @@ def read_manifest(path: Path) -> list[ManifestLine]:
             error = FieldError(
                 "$.id", f"must be unique in the manifest (line {seen[entry.id]} has it)", entry.id
             )
-            entry = attrs.evolve(entry, data=None, error=ValidationError([error]))
+            # Its own ledger key, so that it cannot take the first line's place.
+            entry = attrs.evolve(
+                entry, id=f"{entry.id} (line {number})", data=None, error=ValidationError([error])
+            )
         seen.setdefault(entry.id, number)
         lines.append(entry)
     return lines

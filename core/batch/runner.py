@@ -98,7 +98,11 @@ async def run_batch(
         planned = [_planned(line, registry, options.provider) for line in lines]
         ledger.plan(planned)
         batch = _Batch(client, registry, ledger, options, manifest.parent, progress)
-        await batch.run({line.id: (line, p.provider) for line, p in zip(lines, planned)})
+        pairs = zip(lines, planned, strict=True)
+        # A line broken at planning has no provider to run on (it may name an unknown one).
+        await batch.run(
+            {line.id: (line, None if job.finished_row else job.provider) for line, job in pairs}
+        )
         rows = tuple(ledger.rows())
     shard = str(options.shard) if options.shard is not None else None
     report = summary(rows, seconds=time.monotonic() - started, shard=shard)
@@ -187,7 +191,8 @@ class _Batch:
             or (row.state in ("submitting", "unknown") and self.options.resubmit_unknown)
         )
         if fresh and runnable:
-            assert line is not None and provider is not None
+            assert line is not None
+            assert provider is not None
             return lambda: self.fresh(line, provider)
         if row.state == "submitting":  # killed after "submitting", before the stored job
             error = SubmitOutcomeUnknownError(
@@ -217,7 +222,8 @@ class _Batch:
         )
         error = dry.error()
         if error is not None:
-            return self._fail(line.id, line.line, provider, error)
+            self._fail(line.id, line.line, provider, error)
+            return
         assert dry.job is not None
         self.ledger.submitting(job_id)
         try:
@@ -225,15 +231,18 @@ class _Batch:
         except SubmitOutcomeUnknownError as exc:
             row = error_row(job_id, line.line, provider, exc, outcome="unknown")
             self.ledger.unknown(job_id, row)
-            return self._count("unknown")
+            self._count("unknown")
+            return
         except InpaintError as exc:
-            return self._fail(job_id, line.line, provider, exc)
+            self._fail(job_id, line.line, provider, exc)
+            return
         # Inline input bytes go into the stored job too: a masked-only job needs them.
         self.ledger.submitted(job_id, handle.to_json_text(include_inputs=True))
         try:
             result = await self.client.wait(handle)
         except InpaintError as exc:
-            return self._fail(job_id, line.line, provider, exc)
+            self._fail(job_id, line.line, provider, exc)
+            return
         await self.deliver(job_id, line.line, result, seeds=handle.seeds, resumed=False)
 
     async def resume(self, row: LedgerRow, stored: str) -> None:
@@ -241,7 +250,8 @@ class _Batch:
         try:
             result = await self.client.resume(stored)
         except InpaintError as exc:
-            return self._fail(row.id, row.line, row.provider, exc)
+            self._fail(row.id, row.line, row.provider, exc)
+            return
         await self.deliver(row.id, row.line, result, seeds=(), resumed=True)
 
     async def deliver(
