@@ -92,8 +92,8 @@ async def run_batch(
         lines = [line for line in lines if line.id in options.shard]
     out = options.out
     (out / IMAGES).mkdir(parents=True, exist_ok=True)
-    remove_temp_files(out)
-    with Ledger(out) as ledger:
+    with Ledger(out) as ledger:  # the lock first: another run's temporary files are its own
+        remove_temp_files(out)
         ledger.check_meta({"shard": str(options.shard or Shard(1, 1))})
         planned = [_planned(line, registry, options.provider) for line in lines]
         ledger.plan(planned)
@@ -104,9 +104,9 @@ async def run_batch(
             {line.id: (line, None if job.finished_row else job.provider) for line, job in pairs}
         )
         rows = tuple(ledger.rows())
-    shard = str(options.shard) if options.shard is not None else None
-    report = summary(rows, seconds=time.monotonic() - started, shard=shard)
-    write_reports(out, rows, report)
+        shard = str(options.shard) if options.shard is not None else None
+        report = summary(rows, seconds=time.monotonic() - started, shard=shard)
+        write_reports(out, rows, report)
     return BatchReport(rows, report)
 
 
