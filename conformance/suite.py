@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
-from inpaintkit.provider import Done, Pending
+from inpaintkit.provider import Done, NoAuth, Pending, ProviderAdapter, TaskHandle
 
 from .cases import Case, boundary_cases, mock_bounds, probed_fields
 from .differential import CaseResult, Differential
@@ -34,7 +34,27 @@ from .harness import Harness
 from .semantics import make_state_machine
 from .webhooks import collect_webhook_payloads, fold_deliveries, state_key
 
-__all__ = ["ProviderConformance"]
+__all__ = ["ProviderConformance", "not_applicable_to"]
+
+_NOT_APPLICABLE: dict[type, Mapping[str, str]] = {}
+
+
+def not_applicable_to(adapter: ProviderAdapter) -> dict[str, str]:
+    """The suite's checks that ``adapter``'s own declarations rule out: test id -> reason."""
+    spec = adapter.spec
+    out: dict[str, str] = {}
+    if isinstance(spec.auth, NoAuth):
+        for case in ("bad_key", "invalid_key", "missing_key"):
+            out[f"test_error_mapping[{case}]"] = "its spec takes no credential (NoAuth)"
+    try:
+        adapter.build_poll(TaskHandle(spec.id, "conformance-probe"))
+    except NotImplementedError:
+        reason = "its adapter has no task to poll (build_poll is not implemented)"
+        out["test_poll_path"] = reason
+        out["test_error_mapping[task_failed]"] = reason
+    except Exception:
+        pass
+    return out
 
 
 class ProviderConformance:
@@ -72,12 +92,28 @@ class ProviderConformance:
         return make_plugin_manager()
 
     @classmethod
-    def boundary_cases(cls) -> list[Case]:
-        """The probes of :meth:`test_range_boundary` (computed at collection)."""
+    def not_applicable(cls) -> Mapping[str, str]:
+        """Checks the provider's own declarations rule out: test name or id -> reason.
+
+        Derived, not listed by hand: a provider whose spec takes no credential (``NoAuth``)
+        cannot answer a wrong or missing key, and one whose adapter has no task to poll
+        (``build_poll`` raises ``NotImplementedError``) has no waiting path and no failed task.
+        """
+        if cls not in _NOT_APPLICABLE:
+            _NOT_APPLICABLE[cls] = not_applicable_to(cls._adapter())
+        return _NOT_APPLICABLE[cls]
+
+    @classmethod
+    def _adapter(cls) -> ProviderAdapter:
         from inpaintkit.plugins import ProviderRegistry
 
         registry = ProviderRegistry.from_plugin_manager(cls.plugin_manager())
-        table = registry[cls.provider_id].spec.capabilities
+        return registry[cls.provider_id]
+
+    @classmethod
+    def boundary_cases(cls) -> list[Case]:
+        """The probes of :meth:`test_range_boundary` (computed at collection)."""
+        table = cls._adapter().spec.capabilities
         contract = cls.mock_contract or cls.provider_id
         return boundary_cases(table, mock_bounds(contract, table))
 

@@ -13,51 +13,188 @@ Mask polarity everywhere: white = repaint, black = keep.
 
 from __future__ import annotations
 
-from .client import InpaintClient, JobHandle
-from .clock import Clock, SystemClock, VirtualClock
-from .convert import dump_job, job_from_dict, job_to_dict, load_job
-from .errors import (
-    AuthenticationError,
-    FieldError,
-    InpaintError,
-    InpaintTimeoutError,
-    InsufficientCreditsError,
-    ProviderError,
-    ProviderUnavailableError,
-    RateLimitedError,
-    SubmitOutcomeUnknownError,
-    TaskFailedError,
-    UnsupportedFieldError,
-    ValidationError,
-)
-from .hookspecs import hookimpl
-from .job import (
-    Embedding,
-    ImageInput,
-    InpaintJob,
-    Lora,
-    MaskOptions,
-    OutputFormat,
-    S3Storage,
-    SafetyCheck,
-    Sampler,
-    Webhook,
-)
-from .planning import Disposition, FieldOutcome, Plan, UnsupportedPolicy
-from .plugins import ProviderRegistry, make_plugin_manager
-from .result import InpaintResult, ResultImage, Timings
-from .sync import inpaint
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# The public names load on first use (PEP 562), so `import inpaintkit` (and the pytest plugins,
+# which live in this package) cost almost nothing until something is used.  Type checkers
+# read the imports below.
+if TYPE_CHECKING:
+    from .client import (
+        InpaintClient,
+        JobHandle,
+    )
+    from .clock import (
+        Clock,
+        SystemClock,
+        VirtualClock,
+    )
+    from .convert import (
+        dump_job,
+        job_from_dict,
+        job_to_dict,
+        load_job,
+    )
+    from .credentials import (
+        Secret,
+    )
+    from .errors import (
+        AuthenticationError,
+        FieldError,
+        InpaintError,
+        InpaintTimeoutError,
+        InsufficientCreditsError,
+        ProviderError,
+        ProviderUnavailableError,
+        RateLimitedError,
+        SubmitOutcomeUnknownError,
+        TaskFailedError,
+        UnsupportedFieldError,
+        ValidationError,
+    )
+    from .hookspecs import (
+        hookimpl,
+    )
+    from .job import (
+        Embedding,
+        ImageInput,
+        InpaintJob,
+        Lora,
+        MaskOptions,
+        OutputFormat,
+        S3Storage,
+        SafetyCheck,
+        Sampler,
+        Webhook,
+    )
+    from .planning import (
+        Disposition,
+        FieldOutcome,
+        Plan,
+        UnsupportedPolicy,
+    )
+    from .plugins import (
+        ProviderRegistry,
+        make_plugin_manager,
+    )
+    from .provider import (
+        BearerAuth,
+        BodyKeyAuth,
+        Capability,
+        CapabilityTable,
+        Done,
+        Failed,
+        HttpRequest,
+        HttpResponse,
+        ImageTransport,
+        NoAuth,
+        Pending,
+        PollPolicy,
+        ProviderAdapter,
+        ProviderSpec,
+        Support,
+        TaskHandle,
+        TaskState,
+    )
+    from .result import (
+        InpaintResult,
+        ResultImage,
+        Timings,
+    )
+    from .sync import (
+        inpaint,
+    )
+    from .transport import (
+        AiohttpTransport,
+        Transport,
+        TransportError,
+    )
+
+_LAZY: dict[str, str] = {
+    "AiohttpTransport": ".transport",
+    "AuthenticationError": ".errors",
+    "BearerAuth": ".provider",
+    "BodyKeyAuth": ".provider",
+    "Capability": ".provider",
+    "CapabilityTable": ".provider",
+    "Clock": ".clock",
+    "Disposition": ".planning",
+    "Done": ".provider",
+    "Embedding": ".job",
+    "Failed": ".provider",
+    "FieldError": ".errors",
+    "FieldOutcome": ".planning",
+    "HttpRequest": ".provider",
+    "HttpResponse": ".provider",
+    "ImageInput": ".job",
+    "ImageTransport": ".provider",
+    "InpaintClient": ".client",
+    "InpaintError": ".errors",
+    "InpaintJob": ".job",
+    "InpaintResult": ".result",
+    "InpaintTimeoutError": ".errors",
+    "InsufficientCreditsError": ".errors",
+    "JobHandle": ".client",
+    "Lora": ".job",
+    "MaskOptions": ".job",
+    "NoAuth": ".provider",
+    "OutputFormat": ".job",
+    "Pending": ".provider",
+    "Plan": ".planning",
+    "PollPolicy": ".provider",
+    "ProviderAdapter": ".provider",
+    "ProviderError": ".errors",
+    "ProviderRegistry": ".plugins",
+    "ProviderSpec": ".provider",
+    "ProviderUnavailableError": ".errors",
+    "RateLimitedError": ".errors",
+    "ResultImage": ".result",
+    "S3Storage": ".job",
+    "SafetyCheck": ".job",
+    "Sampler": ".job",
+    "Secret": ".credentials",
+    "SubmitOutcomeUnknownError": ".errors",
+    "Support": ".provider",
+    "SystemClock": ".clock",
+    "TaskFailedError": ".errors",
+    "TaskHandle": ".provider",
+    "TaskState": ".provider",
+    "Timings": ".result",
+    "Transport": ".transport",
+    "TransportError": ".transport",
+    "UnsupportedFieldError": ".errors",
+    "UnsupportedPolicy": ".planning",
+    "ValidationError": ".errors",
+    "VirtualClock": ".clock",
+    "Webhook": ".job",
+    "dump_job": ".convert",
+    "hookimpl": ".hookspecs",
+    "inpaint": ".sync",
+    "job_from_dict": ".convert",
+    "job_to_dict": ".convert",
+    "load_job": ".convert",
+    "make_plugin_manager": ".plugins",
+}
+
 __all__ = [
+    "AiohttpTransport",
     "AuthenticationError",
+    "BearerAuth",
+    "BodyKeyAuth",
+    "Capability",
+    "CapabilityTable",
     "Clock",
     "Disposition",
+    "Done",
     "Embedding",
+    "Failed",
     "FieldError",
     "FieldOutcome",
+    "HttpRequest",
+    "HttpResponse",
     "ImageInput",
+    "ImageTransport",
     "InpaintClient",
     "InpaintError",
     "InpaintJob",
@@ -67,20 +204,31 @@ __all__ = [
     "JobHandle",
     "Lora",
     "MaskOptions",
+    "NoAuth",
     "OutputFormat",
+    "Pending",
     "Plan",
+    "PollPolicy",
+    "ProviderAdapter",
     "ProviderError",
     "ProviderRegistry",
+    "ProviderSpec",
     "ProviderUnavailableError",
     "RateLimitedError",
     "ResultImage",
     "S3Storage",
     "SafetyCheck",
     "Sampler",
+    "Secret",
     "SubmitOutcomeUnknownError",
+    "Support",
     "SystemClock",
     "TaskFailedError",
+    "TaskHandle",
+    "TaskState",
     "Timings",
+    "Transport",
+    "TransportError",
     "UnsupportedFieldError",
     "UnsupportedPolicy",
     "ValidationError",
@@ -94,3 +242,18 @@ __all__ = [
     "load_job",
     "make_plugin_manager",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'inpaintkit' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -117,8 +117,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _conformance(args: argparse.Namespace) -> int:
-    from inpaintkit.conformance.runner import run_conformance
+    from inpaintkit.conformance.runner import missing_requirements, run_conformance
 
+    problem = missing_requirements()
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     out = Path(args.matrix_out) if args.matrix_out else None
     code, matrix, _ = run_conformance(args.provider or None, matrix_out=out)
     if out is None:
