@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -192,7 +193,9 @@ def run_conformance(
     settings = {pid: suite_settings(registry[pid].spec) for pid in chosen}
     collector = _Collector(chosen)
     with tempfile.TemporaryDirectory(prefix="inpaintkit-conformance-") as folder:
-        module = Path(folder) / "test_inpaintkit_conformance.py"
+        # A name of its own: a second run in the same process must not find the first's module.
+        name = "test_" + Path(folder).name.replace("-", "_")
+        module = Path(folder) / f"{name}.py"
         module.write_text(_module_text(chosen, settings), encoding="utf-8")
         ini = "[pytest]\n"
         if importlib.util.find_spec("pytest_asyncio") is not None:  # silences its warning
@@ -203,6 +206,7 @@ def run_conformance(
                 [str(module), "-q", "-p", "no:cacheprovider", "--rootdir", folder, *pytest_args],
                 plugins=[collector],
             )
+        sys.modules.pop(name, None)
     matrix = render_compat_matrix(registry, chosen, collector.outcomes)
     if matrix_out is not None:
         matrix_out.write_text(matrix, encoding="utf-8")
