@@ -27,10 +27,11 @@ typecheck: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	.ci/typecheck
-	$(BIN)/python -m pytest -q
+	.ci/imports
+	$(BIN)/python -m pytest -q -n 2 -p no:randomly
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info out
+	rm -rf $(VENV) build dist *.egg-info out .coverage .coverage.*
