@@ -73,6 +73,7 @@ if TYPE_CHECKING:
         Emulation,
         FieldOutcome,
         Plan,
+        UnsupportedFieldWarning,
         UnsupportedPolicy,
     )
     from .plugins import (
@@ -119,6 +120,7 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
+    "UnsupportedFieldWarning": ".planning",
     "CropPlan": ".images",
     "ImageHost": ".provider",
     "HostContext": ".provider",
@@ -253,6 +255,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "UnsupportedFieldError",
+    "UnsupportedFieldWarning",
     "UnsupportedPolicy",
     "ValidationError",
     "VirtualClock",

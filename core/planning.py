@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ._caller import user_stacklevel
 from .errors import FieldError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob, MaskOptions, OutputFormat
 from .provider import Capability, PreparedRequest, ProviderSpec, Support
@@ -286,7 +287,7 @@ def plan_job(
             warnings.warn(
                 f"{field} dropped: {note} (unsupported='warn')",
                 UnsupportedFieldWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
     wire_job = _wire_job(job, emulation, dropped, outcomes)
     return Plan(
