@@ -11,7 +11,6 @@ default strict policy; dropped and recorded under ``warn`` or ``drop``).  The ou
 from __future__ import annotations
 
 import enum
-import math
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -442,8 +441,3 @@ def seeds_for_batches(seed: int | None, batches: Sequence[int]) -> list[int | No
         out.append((seed + offset) % (2**32))
         offset += count
     return out
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for real numbers that are not NaN or infinite (bools excluded)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -371,7 +370,3 @@ def _file_prefix(seed: int, numeric_id: int) -> str:
 def body_fingerprint(body: Mapping[str, Any]) -> str:
     """A digest of a request body, for the duplicate-request spam filter."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def ceil_seconds(value: float) -> int:
-    return max(1, math.ceil(value))
