@@ -119,7 +119,9 @@ class PlatformMock:
 
         task = await self._create_task(request, req, owner, image, mask, will_queue)
         base = ctx.base_url(request)
-        state = task.state(ctx.now())
+        # Decided as of the request's arrival: the time spent handling it (images decoded and
+        # generated) must not let a queued task finish before its first answer.
+        state = task.state(task.created_at)
         if state == "succeeded":
             return web.json_response(self.success_body(task, base))
         if state == "failed":
