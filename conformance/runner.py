@@ -203,7 +203,18 @@ def run_conformance(
         (Path(folder) / "pytest.ini").write_text(ini, encoding="utf-8")
         with _hypothesis_home(str(Path(folder) / ".hypothesis")):
             code = pytest.main(
-                [str(module), "-q", "-p", "no:cacheprovider", "--rootdir", folder, *pytest_args],
+                [
+                    str(module),
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--rootdir",
+                    folder,
+                    # This process imported inpaintkit (and hypothesis) before pytest started.
+                    "-W",
+                    "ignore::pytest.PytestAssertRewriteWarning",
+                    *pytest_args,
+                ],
                 plugins=[collector],
             )
         sys.modules.pop(name, None)
