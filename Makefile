@@ -14,11 +14,12 @@ SOURCE_DIRS := core providers $(wildcard providers/*/) mockserver mockserver/con
 
 .PHONY: demo test lint typecheck bench clean
 
-$(STAMP): pyproject.toml examples/inpaintkit-sdwebui/pyproject.toml
+$(STAMP): pyproject.toml examples/inpaintkit-sdwebui/pyproject.toml examples/inpaintkit-openai/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,dev,sdk-compat]' $(EDITABLE)
 	$(BIN)/python -m pip install --quiet -e examples/inpaintkit-sdwebui
+	$(BIN)/python -m pip install --quiet -e examples/inpaintkit-openai
 	touch $(STAMP) $(LINKS)
 
 $(LINKS): $(STAMP) $(SOURCE_DIRS)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .differential import CaseResult, Differential
     from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case
     from .harness import API_KEY, Harness, conformance_mock_config
+    from .meaning import MaskEncoding
     from .suite import ProviderConformance
 
 _LAZY: dict[str, str] = {
@@ -29,6 +30,7 @@ _LAZY: dict[str, str] = {
     "Differential": ".differential",
     "ErrorCase": ".errors",
     "Harness": ".harness",
+    "MaskEncoding": ".meaning",
     "ProviderConformance": ".suite",
     "boundary_cases": ".cases",
     "check_error_case": ".errors",
@@ -44,6 +46,7 @@ __all__ = [
     "Differential",
     "ErrorCase",
     "Harness",
+    "MaskEncoding",
     "ProviderConformance",
     "boundary_cases",
     "check_error_case",

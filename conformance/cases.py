@@ -24,7 +24,7 @@ from inpaintkit.job import Embedding, InpaintJob, Lora, MaskOptions, SafetyCheck
 from inpaintkit.provider import Capability, CapabilityTable, Support
 from inpaintkit.schema import Rule, check_value, rule_of
 
-from .wire import simple_path
+from .wire import row_path
 
 __all__ = [
     "Bounds",
@@ -318,10 +318,11 @@ def mock_bounds(contract_id: str, table: CapabilityTable) -> dict[str, Bounds]:
                 wire_bounds[path.rsplit(".", 1)[0] + "." + alias if "." in path else alias] = bounds
     out: dict[str, Bounds] = {}
     for row in table:
-        if row.wire and simple_path(row.wire) and row.wire in wire_bounds:
-            out[row.field] = wire_bounds[row.wire]
-        elif row.field.startswith("loras[].") and row.wire:
-            item = row.wire.replace("[]", "")
+        wire_path = row_path(row)
+        if wire_path and wire_path in wire_bounds:
+            out[row.field] = wire_bounds[wire_path]
+        elif row.field.startswith("loras[].") and wire_path:
+            item = wire_path.replace("[]", "")
             if item in wire_bounds:
                 out[row.field] = wire_bounds[item]
     return out

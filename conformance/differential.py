@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from inpaintkit.errors import ValidationError
+from inpaintkit.errors import PluginContractError, ValidationError
 from inpaintkit.job import InpaintJob
 from inpaintkit.planning import Plan, plan_job
 from inpaintkit.provider import Capability
@@ -27,7 +27,7 @@ from inpaintkit.provider import Capability
 from .cases import apply_changes, field_path_of_error, neutral_rule, show
 from .harness import Harness, MockVerdict
 from .meaning import meaning_problems
-from .wire import MISSING, SentRequest, leaf_paths, render_like, same_value, set_at, simple_path
+from .wire import MISSING, SentRequest, leaf_paths, render_like, row_path, same_value, set_at
 
 __all__ = ["CaseResult", "Differential", "Location"]
 
@@ -178,7 +178,7 @@ class Differential:
                 f"no wire field carries {field} as a plain value (the plugin maps it, e.g. into "
                 "another vocabulary), so an out-of-range value cannot be written the plugin's way"
             )
-        declared = row.wire if simple_path(row.wire) else None
+        declared = row_path(row)
         path = declared if declared in found else found[0]
         return Location(path, a, leaves_a[path], carriers[0])
 
@@ -211,11 +211,18 @@ class Differential:
         if isinstance(location, Location):
             return location.path
         row = self.table.get(field)
-        return row.wire if row is not None and row.wire else "?"
+        return row.wire.describe() if row is not None and row.wire is not None else "?"
 
     def _check_accepted(self, result: CaseResult, job: InpaintJob, plan: Plan) -> CaseResult:
         result = attrs.evolve(result, plugin_accepts=True)
         sub = self.h.submit(job)
+        if isinstance(sub.error, PluginContractError):
+            return attrs.evolve(
+                result,
+                mock_accepts=None,
+                mock_detail="nothing was sent",
+                problems=(f"the core stopped the plugin's request: {sub.error}",),
+            )
         if not sub.submits:
             return attrs.evolve(
                 result,

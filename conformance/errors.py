@@ -21,10 +21,11 @@ from inpaintkit.errors import (
     ValidationError,
 )
 from inpaintkit.job import InpaintJob
+from inpaintkit.provider import NoAuth, PollingAdapter, SubmitAdapter
 
 from .harness import Harness
 
-__all__ = ["DEFAULT_ERROR_CASES", "ErrorCase", "check_error_case"]
+__all__ = ["DEFAULT_ERROR_CASES", "ErrorCase", "check_error_case", "not_applicable"]
 
 
 @attrs.frozen
@@ -55,6 +56,21 @@ DEFAULT_ERROR_CASES: tuple[ErrorCase, ...] = (
     ErrorCase("task_failed", (TaskFailedError,), "task_failed:conformance-reason"),
 )
 """The errors every provider documents in some form (see the mock's error catalogue)."""
+
+
+def not_applicable(case: ErrorCase, adapter: SubmitAdapter) -> str | None:
+    """Why ``case`` cannot apply to ``adapter``'s provider (``None`` when it applies).
+
+    Derived from what the plugin declares, so a plugin need not restate it as a skip: a wrong
+    key cannot be refused by a provider that takes none, and a task cannot fail on a provider
+    without tasks (a synchronous one's failed generation is its submit's error, which the
+    ``server_error`` case covers).
+    """
+    if case.bad_key and isinstance(adapter.spec.auth, NoAuth):
+        return f"{adapter.spec.id} takes no key (NoAuth): a wrong one cannot be refused"
+    if case.id == "task_failed" and not isinstance(adapter, PollingAdapter):
+        return f"{adapter.spec.id} is synchronous (no polling): it has no task that could fail"
+    return None
 
 
 def check_error_case(h: Harness, job: InpaintJob, case: ErrorCase) -> list[str]:

@@ -12,7 +12,7 @@ interval, the mock's tasks progress by exactly that much.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
@@ -24,9 +24,10 @@ from inpaintkit.errors import InpaintError
 from inpaintkit.job import InpaintJob
 from inpaintkit.plugins import ProviderRegistry
 from inpaintkit.provider import HttpResponse, ProviderAdapter
-from inpaintkit.transport import AiohttpTransport
+from inpaintkit.transport import AiohttpTransport, OutgoingRequest, Transport
 
-from .wire import RecordingTransport, SentRequest
+from .meaning import MaskEncoding
+from .wire import RecordingTransport, SentRequest, resend
 
 __all__ = ["API_KEY", "Harness", "MockVerdict", "Submission", "conformance_mock_config"]
 
@@ -109,6 +110,12 @@ class Harness:
     """Drives one provider against a running mock.  Use as a context manager or call close().
 
     ``mock`` is a started :class:`~inpaintkit.mockserver.MockServer` built with ``clock``.
+    ``transport`` makes the transport the client sends through (called once, inside the
+    harness's own event loop, so a transport holding an aiohttp session binds to that loop);
+    by default an :class:`~inpaintkit.transport.AiohttpTransport` on a session of its own.
+    Whatever it returns is wrapped in a :class:`~.wire.RecordingTransport`.
+    ``mask_encoding`` is how the provider's wire mask marks the repaint area (see
+    :class:`~.meaning.MaskEncoding`).
     """
 
     def __init__(
@@ -120,6 +127,8 @@ class Harness:
         clock: VirtualClock,
         api_key: str = API_KEY,
         deadline: float | None = 300.0,
+        transport: Callable[[], Transport] | None = None,
+        mask_encoding: MaskEncoding = MaskEncoding.WHITE,
     ) -> None:
         self.provider_id = provider_id
         self.plugin_manager = plugin_manager
@@ -129,6 +138,8 @@ class Harness:
         self.clock = clock
         self.api_key = api_key
         self.deadline = deadline
+        self.mask_encoding = mask_encoding
+        self._make_transport = transport
         self.loop = asyncio.new_event_loop()
         self._session: aiohttp.ClientSession | None = None
         self.config = mock.config
@@ -138,6 +149,8 @@ class Harness:
         self.client = self.make_client(api_key)
 
     async def _open(self) -> RecordingTransport:
+        if self._make_transport is not None:
+            return RecordingTransport(self._make_transport())
         self._session = aiohttp.ClientSession()
         return RecordingTransport(AiohttpTransport(self._session))
 
@@ -200,11 +213,7 @@ class Harness:
 
     def post(self, like: SentRequest, body: Any) -> MockVerdict:
         """Send ``body`` where ``like`` went, with its headers (and so its key)."""
-        response = self.run(
-            self.transport.inner.send(
-                like.method, like.url, headers=like.headers, json_body=body, timeout=REQUEST_TIMEOUT
-            )
-        )
+        response = self.run(self.transport.inner.send(resend(like, body), timeout=REQUEST_TIMEOUT))
         return MockVerdict.of(response)
 
     def fetch(self, url: str) -> bytes | None:
@@ -212,7 +221,7 @@ class Harness:
         if not url.startswith(self.mock.url):
             return None
         response = self.run(
-            self.transport.inner.send("GET", url, headers={}, json_body=None, timeout=30.0)
+            self.transport.inner.send(OutgoingRequest("GET", url, {}), timeout=30.0)
         )
         return response.body if response.status == 200 else None
 

@@ -10,18 +10,31 @@ exact bytes the client sent, and report, naming the neutral and the wire field:
 - a natively sent field whose wire value is absent or differs from the job's value (per batch
   for ``num_images`` and ``seed`` when a job is split);
 - an input image whose size or pixels differ from the job's, and a mask whose polarity differs
-  (white = repaint, inverted only when the client emulates ``mask_options.invert``).
+  (white = repaint, inverted only when the client emulates ``mask_options.invert``), whether
+  the image travels as base64 text, a URL, a list of one, or a multipart file part;
+- an answer whose changed pixels are not the job's repaint area (checked for results the
+  answer carries inline, when the geometry is untouched): this proves the mask's polarity end
+  to end, through the provider's own reading of its wire mask.
+
+A provider may carry the mask in another encoding than white = repaint: OpenAI marks the area
+to edit by fully transparent pixels.  The suite class declares it (:class:`MaskEncoding`, the
+``mask_encoding`` of :class:`~inpaintkit.conformance.ProviderConformance`), and the wire mask is
+read back through that declaration; the end-to-end check above does not depend on it.
 """
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import io
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from inpaintkit.images import normalize_mask
 from inpaintkit.job import InpaintJob
 from inpaintkit.planning import Disposition, Plan, get_path, seeds_for_batches
+from inpaintkit.provider import Done, FormFile
 from PIL import Image, ImageChops
 
 from .wire import (
@@ -30,14 +43,34 @@ from .wire import (
     get_at,
     journal_summary,
     leaf_paths,
+    row_path,
     same_value,
-    simple_path,
 )
 
 if TYPE_CHECKING:
     from .harness import Harness, Submission
 
-__all__ = ["meaning_problems"]
+__all__ = ["MaskEncoding", "meaning_problems", "repaint_area"]
+
+
+class MaskEncoding(enum.StrEnum):
+    """How a provider's wire mask marks the area to repaint (declared by the suite class)."""
+
+    WHITE = "white"
+    """Bright pixels repaint, dark ones are kept: the neutral convention, and most providers'."""
+    TRANSPARENT = "transparent"
+    """Fully transparent pixels (alpha 0) repaint, the others are kept (OpenAI's edits)."""
+
+
+def repaint_area(mask: Image.Image, encoding: MaskEncoding) -> Image.Image:
+    """The area a wire mask marks for repainting, as the neutral black-and-white mask."""
+    if encoding is MaskEncoding.TRANSPARENT:
+        if "A" not in mask.getbands() and "transparency" not in mask.info:
+            return Image.new("L", mask.size, 0)  # nothing is transparent: nothing repaints
+        alpha = mask.convert("RGBA").getchannel("A")
+        return alpha.point(lambda v: 255 if v == 0 else 0)
+    return normalize_mask(mask)
+
 
 _IGNORED = "ignored unknown field "
 _REDACTED = "<redacted>"
@@ -76,14 +109,24 @@ def meaning_problems(h: Harness, job: InpaintJob, plan: Plan, sub: Submission) -
         problems.extend(_field_values(h, plan, sent.json_body, expected))
         if index == 0:
             problems.extend(_images(h, job, plan, sent.json_body))
+    problems.extend(_answer_problems(job, plan, sub))
     return problems
 
 
 def _journal_matches(sent: Any, journaled: Any) -> list[str]:
-    """The journal shows the body the client sent (keys redacted, long strings summarised)."""
+    """The journal shows the body the client sent (keys redacted, long strings summarised,
+    form files by their digest)."""
+    if journaled is None and any(isinstance(v, FormFile) for _, v in leaf_paths(sent)):
+        return []  # a mock core that journals no form bodies: the handler's checks remain
     out = []
     for path, value in leaf_paths(sent):
         seen = get_at(journaled, path)
+        if isinstance(value, FormFile):
+            digest = hashlib.sha256(value.data).hexdigest()
+            if isinstance(seen, Mapping) and seen.get("sha256") == digest:
+                continue
+            out.append(f"wire field {path}: the mock journaled no file with the sent bytes")
+            continue
         if seen in (value, _REDACTED):
             continue
         if isinstance(value, str) and seen == journal_summary(value):
@@ -103,7 +146,8 @@ def _field_values(h: Harness, plan: Plan, body: Any, per_batch: dict[str, Any]) 
         if outcome.disposition is not Disposition.NATIVE:
             continue
         row = table.get(outcome.field)
-        if row is None or not row.wire or not simple_path(row.wire):
+        wire_path = row_path(row) if row is not None else None
+        if wire_path is None:
             continue
         if outcome.field in ("prompt", "image", "mask") or (
             "." in outcome.field
@@ -113,17 +157,17 @@ def _field_values(h: Harness, plan: Plan, body: Any, per_batch: dict[str, Any]) 
         value = per_batch.get(outcome.field, get_path(plan.job, outcome.field))
         if value is None or isinstance(value, tuple) or attrs.has(type(value)):
             continue  # containers: their members have rows of their own
-        wire_value = get_at(body, row.wire)
+        wire_value = get_at(body, wire_path)
         if value == "" and wire_value in (MISSING, None, ""):
             continue  # an empty string and an absent field mean the same to every provider
         if wire_value is MISSING:
             out.append(
-                f"{outcome.field} = {_plain(value)!r}: wire field {row.wire} (declared by the "
+                f"{outcome.field} = {_plain(value)!r}: wire field {wire_path} (declared by the "
                 "plugin) is absent from the request the mock received"
             )
         elif not same_value(value, wire_value):
             out.append(
-                f"{outcome.field} = {_plain(value)!r}: wire field {row.wire} carries "
+                f"{outcome.field} = {_plain(value)!r}: wire field {wire_path} carries "
                 f"{wire_value!r} instead"
             )
     return out
@@ -143,21 +187,25 @@ def _images(h: Harness, job: InpaintJob, plan: Plan, body: Any) -> list[str]:
         return out  # path or URL inputs: nothing to compare against here
     for field in ("image", "mask"):
         row = table.get(field)
-        if row is None or not row.wire or not simple_path(row.wire):
-            continue
-        wire_value = get_at(body, row.wire)
-        if not isinstance(wire_value, str):
-            out.append(f"{field}: wire field {row.wire} holds no image ({wire_value!r:.40})")
+        paths: tuple[str, ...] = row.wire.paths if row is not None and row.wire is not None else ()
+        if len(paths) != 1:
+            continue  # no mapping, or spread over several fields: nothing to read back
+        wire_path = paths[0]
+        wire_value = get_at(body, wire_path)
+        if isinstance(wire_value, list) and len(wire_value) == 1:
+            wire_value = wire_value[0]  # a one-item list of images (init_images)
+        if not isinstance(wire_value, str | FormFile):
+            out.append(f"{field}: wire field {wire_path} holds no image ({wire_value!r:.40})")
             continue
         received = _wire_image(h, wire_value)
         if received is None:
-            out.append(f"{field}: wire field {row.wire} does not decode to an image")
+            out.append(f"{field}: wire field {wire_path} does not decode to an image")
             continue
         if emulation.resize_to is not None or emulation.masked_only:
             continue  # geometry changed on purpose; pixels cannot be compared one to one
         if received.size != job_image.size:
             out.append(
-                f"{field}: wire field {row.wire} is {received.size[0]}x{received.size[1]}, "
+                f"{field}: wire field {wire_path} is {received.size[0]}x{received.size[1]}, "
                 f"the job's image is {job_image.size[0]}x{job_image.size[1]}"
             )
             continue
@@ -166,30 +214,77 @@ def _images(h: Harness, job: InpaintJob, plan: Plan, body: Any) -> list[str]:
                 ImageChops.difference(received.convert("RGB"), job_image.convert("RGB")).getbbox()
                 is not None
             ):
-                out.append(f"image: wire field {row.wire} has other pixels than the job's image")
+                out.append(f"image: wire field {wire_path} has other pixels than the job's image")
             continue
         if emulation.blur_radius is not None:
             continue  # blurred on the client: grey edges, polarity checked through invert only
-        out.extend(_mask_polarity(received, job_mask, emulation.invert_mask, row.wire))
+        out.extend(
+            _mask_polarity(received, job_mask, emulation.invert_mask, wire_path, h.mask_encoding)
+        )
     return out
 
 
 def _mask_polarity(
-    received: Image.Image, job_mask: Image.Image, inverted: bool, wire: str
+    received: Image.Image,
+    job_mask: Image.Image,
+    inverted: bool,
+    wire: str,
+    encoding: MaskEncoding = MaskEncoding.WHITE,
 ) -> list[str]:
     want = normalize_mask(job_mask)
     if inverted:
         want = ImageChops.invert(want)
-    got = normalize_mask(received)
+    got = repaint_area(received, encoding)
     if ImageChops.difference(got, want).getbbox() is None:
         return []
+    marker = "fully transparent pixels" if encoding is MaskEncoding.TRANSPARENT else "white"
     if ImageChops.difference(got, ImageChops.invert(want)).getbbox() is None:
         polarity = "inverted" if not inverted else "not inverted although invert is emulated"
         return [
-            f"mask: wire field {wire} has the wrong polarity ({polarity}): white must mark the "
-            "area to repaint"
+            f"mask: wire field {wire} has the wrong polarity ({polarity}): {marker} must mark "
+            "the area to repaint"
         ]
-    return [f"mask: wire field {wire} differs from the job's mask"]
+    return [f"mask: wire field {wire} differs from the job's mask (read as {marker} = repaint)"]
+
+
+def _answer_problems(job: InpaintJob, plan: Plan, sub: Submission) -> list[str]:
+    """The first inline result changes exactly where the job repaints: no pixel of the kept
+    area differs from the input, and some pixel of the repaint area does.
+
+    Only for answers that carry the image (nothing is downloaded), at the input's size, for jobs
+    whose geometry and mask edge the client leaves alone and without a provider-side blur.
+    """
+    emulation = plan.emulation
+    mo = plan.job.mask_options
+    if (
+        emulation.resize_to is not None
+        or emulation.masked_only
+        or (emulation.blur_radius is not None)
+    ):
+        return []  # the client changed the geometry or the edge: no pixel-exact comparison
+    if mo.blur or mo.masked_only or sub.handle is None:
+        return []
+    done = [t for t in sub.handle.tasks if isinstance(t, Done)]
+    data = done[0].images[0].data if done and done[0].images else None
+    if data is None or not data.startswith(b"\x89PNG"):
+        return []  # downloaded later, or lossy: kept pixels cannot be compared exactly
+    result, original, job_mask = _open(data), _open(job.image.data), _open(job.mask.data)
+    if result is None or original is None or job_mask is None or result.size != original.size:
+        return []
+    repaint = normalize_mask(job_mask)
+    if emulation.invert_mask or mo.invert:
+        repaint = ImageChops.invert(repaint)
+    diff = ImageChops.difference(result.convert("RGB"), original.convert("RGB")).convert("L")
+    changed = diff.point(lambda v: 255 if v else 0)
+    outside = ImageChops.subtract(changed, repaint).getbbox()
+    if outside is not None:
+        return [
+            f"the answer changed pixels the mask keeps (within {outside}): the provider did not "
+            "read the mask as the job meant it (wrong polarity or a wrong mask encoding)"
+        ]
+    if ImageChops.multiply(changed, repaint).getbbox() is None:
+        return ["the answer changed no pixel of the area the mask repaints"]
+    return []
 
 
 def _open(data: bytes | None) -> Image.Image | None:
@@ -203,7 +298,9 @@ def _open(data: bytes | None) -> Image.Image | None:
     return image
 
 
-def _wire_image(h: Harness, value: str) -> Image.Image | None:
+def _wire_image(h: Harness, value: str | FormFile) -> Image.Image | None:
+    if isinstance(value, FormFile):
+        return _open(value.data)
     if value.startswith(("http://", "https://")):
         raw = h.fetch(value)
         return _open(raw)

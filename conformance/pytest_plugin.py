@@ -104,18 +104,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(autouse=True)
 def _conformance_skips(request: pytest.FixtureRequest) -> None:
-    """Skip what does not apply: the subclass's ``skip`` declarations (by test name or full id)
-    and the checks its provider's spec rules out (:meth:`ProviderConformance.not_applicable`)."""
+    """Apply the subclass's ``skip`` declarations (by test name or full id), with the reason."""
     cls = _suite_class(request.cls)
     if cls is None:
         return
     node = request.node
-    reasons = cls.not_applicable()
     for key in (node.name, getattr(node, "originalname", node.name)):
         if key in cls.skip:
             pytest.skip(f"declared by {cls.__name__}: {cls.skip[key]}")
-        if key in reasons:
-            pytest.skip(f"not applicable to {cls.provider_id}: {reasons[key]}")
 
 
 @pytest.fixture(scope="class")
@@ -163,6 +159,7 @@ def _conformance_harness(
         plugin_manager=conformance_plugin_manager,
         mock=conformance_mock,
         clock=conformance_clock,
+        mask_encoding=_suite(request).mask_encoding,
     ) as harness:
         yield harness
 

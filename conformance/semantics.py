@@ -29,7 +29,7 @@ from inpaintkit.errors import (
     TaskFailedError,
 )
 from inpaintkit.job import InpaintJob
-from inpaintkit.provider import Done, Failed, Pending, TaskHandle
+from inpaintkit.provider import Done, Failed, Pending, PollingAdapter, Support, TaskHandle
 
 from .harness import Harness, Submission
 
@@ -79,7 +79,16 @@ def make_state_machine(h: Harness, base_job: InpaintJob) -> type[RuleBasedStateM
     """A state machine class bound to ``h`` (hypothesis builds a fresh instance per example)."""
     spec = h.spec
     policy = spec.polling
-    is_sync = spec.mode == "sync"
+    is_sync = isinstance(h.adapter, PollingAdapter)  # the mock's sync modes: fetch fallback
+
+    takes_seed = spec.capabilities.support("seed") is Support.NATIVE
+
+    def distinct_job(number: int) -> InpaintJob:
+        """Job ``number``, unlike every other (duplicate filters must not merge them): its
+        own seed where the provider takes one, else its own prompt."""
+        if takes_seed:
+            return attrs.evolve(base_job, seed=1000 + number)
+        return attrs.evolve(base_job, prompt=f"{base_job.prompt} #{number}")
 
     class Semantics(RuleBasedStateMachine):
         jobs = Bundle("jobs")
@@ -102,7 +111,7 @@ def make_state_machine(h: Harness, base_job: InpaintJob) -> type[RuleBasedStateM
                 )
                 h.mock.set_fault(fault, arg, first=1, path=self.submit_path)
             seq, sleeps = _last_seq(h), len(h.clock.sleeps)
-            sub = h.submit(attrs.evolve(base_job, seed=1000 + number))
+            sub = h.submit(distinct_job(number))
             entries = [
                 e
                 for e in h.journal("request", path=self.submit_path)
@@ -167,6 +176,7 @@ def make_state_machine(h: Harness, base_job: InpaintJob) -> type[RuleBasedStateM
                 return
             handle = job.submission.handle
             assert handle is not None
+            assert isinstance(h.adapter, PollingAdapter)  # only polling adapters return tasks
             poll_paths = {h.adapter.build_poll(t).path for t in handle.task_handles}
             if fault is not None:
                 arg = str(RETRY_AFTER) if fault == "rate_limit" else "503"

@@ -25,36 +25,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
-from inpaintkit.provider import Done, NoAuth, Pending, ProviderAdapter, TaskHandle
+from inpaintkit.provider import Done, Pending, PollingAdapter
 
 from .cases import Case, boundary_cases, mock_bounds, probed_fields
 from .differential import CaseResult, Differential
-from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case
+from .errors import DEFAULT_ERROR_CASES, ErrorCase, check_error_case, not_applicable
 from .harness import Harness
+from .meaning import MaskEncoding
 from .semantics import make_state_machine
 from .webhooks import collect_webhook_payloads, fold_deliveries, state_key
 
-__all__ = ["ProviderConformance", "not_applicable_to"]
-
-_NOT_APPLICABLE: dict[type, Mapping[str, str]] = {}
-
-
-def not_applicable_to(adapter: ProviderAdapter) -> dict[str, str]:
-    """The suite's checks that ``adapter``'s own declarations rule out: test id -> reason."""
-    spec = adapter.spec
-    out: dict[str, str] = {}
-    if isinstance(spec.auth, NoAuth):
-        for case in ("bad_key", "invalid_key", "missing_key"):
-            out[f"test_error_mapping[{case}]"] = "its spec takes no credential (NoAuth)"
-    try:
-        adapter.build_poll(TaskHandle(spec.id, "conformance-probe"))
-    except NotImplementedError:
-        reason = "its adapter has no task to poll (build_poll is not implemented)"
-        out["test_poll_path"] = reason
-        out["test_error_mapping[task_failed]"] = reason
-    except Exception:
-        pass
-    return out
+__all__ = ["ProviderConformance"]
 
 
 class ProviderConformance:
@@ -67,6 +48,10 @@ class ProviderConformance:
     ``provider_id`` when that is a built-in; third-party mocks add none)."""
     image_size: ClassVar[tuple[int, int]] = (64, 64)
     """Size of the generated test image and mask (use the provider's minimum if it has one)."""
+    mask_encoding: ClassVar[MaskEncoding] = MaskEncoding.WHITE
+    """How the provider's wire mask marks the area to repaint: white (the neutral convention)
+    or, as OpenAI's edits, fully transparent pixels.  The meaning checks read the mask the
+    plugin sent through this declaration; the answer's changed pixels check it end to end."""
     job_defaults: ClassVar[Mapping[str, Any]] = {}
     """Neutral fields every test job sets, e.g. a required ``model``."""
     skip: ClassVar[Mapping[str, str]] = {}
@@ -92,28 +77,12 @@ class ProviderConformance:
         return make_plugin_manager()
 
     @classmethod
-    def not_applicable(cls) -> Mapping[str, str]:
-        """Checks the provider's own declarations rule out: test name or id -> reason.
-
-        Derived, not listed by hand: a provider whose spec takes no credential (``NoAuth``)
-        cannot answer a wrong or missing key, and one whose adapter has no task to poll
-        (``build_poll`` raises ``NotImplementedError``) has no waiting path and no failed task.
-        """
-        if cls not in _NOT_APPLICABLE:
-            _NOT_APPLICABLE[cls] = not_applicable_to(cls._adapter())
-        return _NOT_APPLICABLE[cls]
-
-    @classmethod
-    def _adapter(cls) -> ProviderAdapter:
+    def boundary_cases(cls) -> list[Case]:
+        """The probes of :meth:`test_range_boundary` (computed at collection)."""
         from inpaintkit.plugins import ProviderRegistry
 
         registry = ProviderRegistry.from_plugin_manager(cls.plugin_manager())
-        return registry[cls.provider_id]
-
-    @classmethod
-    def boundary_cases(cls) -> list[Case]:
-        """The probes of :meth:`test_range_boundary` (computed at collection)."""
-        table = cls._adapter().spec.capabilities
+        table = registry[cls.provider_id].spec.capabilities
         contract = cls.mock_contract or cls.provider_id
         return boundary_cases(table, mock_bounds(contract, table))
 
@@ -191,8 +160,9 @@ class ProviderConformance:
         """The provider's waiting path runs to a result: an async provider polls its task; a
         sync provider's ``processing`` answer is fetched until done (mock ``sync_mode``)."""
         h = conformance_harness
-        if h.spec.mode == "sync":
-            h.set_sync_mode("processing")
+        if not isinstance(h.adapter, PollingAdapter):
+            pytest.skip(f"{h.provider_id} implements no polling: every answer is final")
+        h.set_sync_mode("processing")  # the SDAPI platform's slow path; task APIs ignore it
         sub = h.submit(conformance_base_job)
         assert sub.error is None, sub.error
         assert sub.handle is not None
@@ -208,11 +178,13 @@ class ProviderConformance:
     def test_sync_answer(self, conformance_harness: Harness, conformance_base_job: Any) -> None:
         """A sync provider's immediate ``success`` is a result without any poll."""
         h = conformance_harness
-        if h.spec.mode != "sync":
-            pytest.skip(f"{h.provider_id} is asynchronous")
         h.set_sync_mode("instant")
         sub = h.submit(conformance_base_job)
         assert sub.handle is not None, sub.error
+        if isinstance(h.adapter, PollingAdapter) and all(
+            isinstance(s, Pending) for s in sub.handle.tasks
+        ):
+            pytest.skip(f"{h.provider_id} answers every submit with a task (a task-first API)")
         assert all(isinstance(s, Done) for s in sub.handle.tasks)
         result = h.run(h.client.wait(sub.handle))
         assert result.images
@@ -269,6 +241,9 @@ class ProviderConformance:
         conformance_error_case: ErrorCase,
     ) -> None:
         """A documented provider error becomes the right typed error, with the raw body."""
+        reason = not_applicable(conformance_error_case, conformance_harness.adapter)
+        if reason is not None:
+            pytest.skip(reason)
         problems = check_error_case(
             conformance_harness, conformance_base_job, conformance_error_case
         )

@@ -14,14 +14,16 @@ import binascii
 import copy
 import hashlib
 import io
+import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
-from inpaintkit.provider import HttpResponse
-from inpaintkit.transport import Transport
+from inpaintkit.provider import Capability, Form, FormFile, HttpRequest, HttpResponse
+from inpaintkit.transport import OutgoingRequest, Transport, encode_body
+from inpaintkit.wiremap import Wire
 from PIL import Image
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "leaf_paths",
     "normalise",
     "render_like",
+    "row_path",
     "same_value",
     "set_at",
     "simple_path",
@@ -60,6 +63,9 @@ class SentRequest:
     url: str
     headers: Mapping[str, str] = attrs.field(repr=False)
     json_body: Any = attrs.field(repr=False)
+    """The body as wire fields: the JSON document, or a form's fields (files as
+    :class:`~inpaintkit.provider.FormFile`), so wire paths read both the same way."""
+    form: bool = False
     status: int | None = None
     response: Any = attrs.field(default=None, repr=False)
     """The response body, parsed as JSON when it is JSON."""
@@ -83,21 +89,17 @@ class RecordingTransport:
         self.inner = inner
         self.sent: list[SentRequest] = []
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        json_body: Any,
-        timeout: float,
-    ) -> HttpResponse:
-        record = SentRequest(method, url, dict(headers), copy.deepcopy(json_body))
+    async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
+        record = SentRequest(
+            request.method,
+            request.url,
+            dict(request.headers),
+            copy.deepcopy(wire_fields(request)),
+            form=request.description is not None and request.description.form is not None,
+        )
         index = len(self.sent)
         self.sent.append(record)
-        response = await self.inner.send(
-            method, url, headers=headers, json_body=json_body, timeout=timeout
-        )
+        response = await self.inner.send(request, timeout=timeout)
         parsed = response.json()
         self.sent[index] = attrs.evolve(
             record,
@@ -109,6 +111,44 @@ class RecordingTransport:
     def mark(self) -> int:
         """A position to slice :attr:`sent` from later."""
         return len(self.sent)
+
+
+def wire_fields(request: OutgoingRequest) -> Any:
+    """What a request carries, as wire paths read it: the JSON document, or for a multipart
+    form a flat mapping of its fields and files; ``None`` for other bodies."""
+    description = request.description
+    if description is None:
+        return None
+    if description.form is not None:
+        return {**description.form.fields, **description.form.files}
+    return description.json
+
+
+def resend(like: SentRequest, body: Any) -> OutgoingRequest:
+    """A request like ``like`` (same method, URL and headers) carrying ``body`` instead, in the
+    same shape (JSON, or a form rebuilt from its fields and files)."""
+    if like.form and isinstance(body, Mapping):
+        files = {k: v for k, v in body.items() if isinstance(v, FormFile | tuple)}
+        fields = {k: _form_text(v) for k, v in body.items() if k not in files and v is not None}
+        description = HttpRequest(like.method, "/", form=Form(fields=fields, files=files))
+    else:
+        description = HttpRequest(like.method, "/", json=body)
+    content, content_type = encode_body(description)
+    headers = {k: v for k, v in like.headers.items() if k.lower() != "content-type"}
+    headers["Content-Type"] = content_type or "application/json"
+    return OutgoingRequest(like.method, like.url, headers, content, description=description)
+
+
+def _form_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def row_path(row: Capability) -> str | None:
+    """A capability row's wire path when it is one plain :class:`~inpaintkit.wiremap.Wire`
+    (composite and adapter-written rows have no single place to look)."""
+    return row.wire.path if isinstance(row.wire, Wire) else None
 
 
 def simple_path(wire: str) -> bool:

@@ -1,207 +1,219 @@
 """The ``inpaintkit`` console script.
 
 Subcommands: ``demo`` (the offline tour), ``run`` (a job file on a provider, optionally against
-the embedded mock), ``validate`` (a dry run against a provider's capability table),
-``providers`` (what is installed), ``matrix`` (the capability matrix as Markdown) and ``mock``
-(serve the mock server).  Exit codes: 0 success, 1 the job failed, 2 bad input.
+the embedded mock), ``validate`` (the dry run of ``run``), ``compare`` (one job on several
+providers, with a contact sheet), ``providers`` (what is installed), ``matrix`` (the capability
+matrix as Markdown), ``conformance`` and ``mock`` (serve the mock server).  ``batch`` (many
+jobs, resumable through a ledger) is not here yet: it needs storable jobs and task handles from
+the runtime work of issue 12 and will reuse :mod:`inpaintkit.compare`'s per-provider run.
+
+Exit codes: 0 success; 1 a job or provider failed; 2 bad input or usage (an invalid job, an
+unknown provider, a missing job file, an unwritable output folder, a busy port).  User errors
+are one message on stderr, never a traceback; errors carry hints phrased for this interface
+(``--unsupported warn``, not ``unsupported='warn'``).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import contextlib
+import logging
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+import warnings
+from collections.abc import Iterator, Sequence
 
-from .errors import InpaintError, ValidationError
-from .result import InpaintResult
+from . import __version__, commands
+from .clock import Clock
+from .commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, exit_code, say
+from .errors import InpaintError
+from .planning import UnsupportedFieldWarning
 
-__all__ = ["main"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
-
-def _providers(args: argparse.Namespace) -> int:
-    from .matrix import spec_summary
-    from .plugins import ProviderRegistry
-
-    registry = ProviderRegistry.default()
-    summaries = [spec_summary(registry[pid]) for pid in sorted(registry)]
-    if args.json:
-        print(json.dumps(summaries, indent=2))
-        return 0
-    for s in summaries:
-        native = sum(1 for c in s["capabilities"] if c["support"] == "native")
-        emulated = sum(1 for c in s["capabilities"] if c["support"] == "emulated")
-        print(
-            f"{s['id']:<20} {s['name']:<22} {s['mode']:<5} {s['base_url']}  "
-            f"({native} native, {emulated} emulated fields; key from {s['env_var']})"
-        )
-    return 0
+EPILOG = (
+    "exit codes: 0 success; 1 a job or provider failed; 2 bad input or usage "
+    "(invalid job, unknown provider, missing file, unwritable folder, busy port)"
+)
 
 
-def _matrix(args: argparse.Namespace) -> int:
-    from .matrix import render_matrix
-    from .plugins import ProviderRegistry, make_plugin_manager
-
-    pm = make_plugin_manager(entry_points=not args.builtins)
-    text = render_matrix(ProviderRegistry.from_plugin_manager(pm))
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        print(text, end="")
-    return 0
+# --- the parser ------------------------------------------------------------------------------
 
 
-def _validate(args: argparse.Namespace) -> int:
-    from .convert import load_job
-    from .planning import plan_job
-    from .plugins import ProviderRegistry
-
-    job = load_job(args.job)
-    spec = ProviderRegistry.default()[args.provider].spec
-    plan = plan_job(job, spec, unsupported=args.unsupported)
-    print(f"{args.job}: valid for {spec.id}")
-    for outcome in plan.outcomes:
-        print(f"  {outcome.field:<28} {outcome.disposition.value:<9} {outcome.note}")
-    if len(plan.batches) > 1:
-        print(f"  num_images split over {len(plan.batches)} requests: {list(plan.batches)}")
-    return 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .client import InpaintClient
-    from .convert import load_job
-
-    job = load_job(args.job)
-    out = Path(args.out)
-
-    async def go(base_url: str | None, keys: dict[str, str] | None) -> InpaintResult:
-        async with InpaintClient(
-            base_url=base_url, api_keys=keys, unsupported=args.unsupported
-        ) as client:
-            return await client.inpaint(job, args.provider)
-
-    if args.mock:
-        from inpaintkit.mockserver import MockConfig, MockServer
-
-        with MockServer(MockConfig(seed=args.seed)) as mock:
-            result = asyncio.run(go(mock.url, {args.provider: "mock-key"}))
-    else:
-        result = asyncio.run(go(args.base_url, None))
-    out.mkdir(parents=True, exist_ok=True)
-    for i, image in enumerate(result.images):
-        path = out / f"{args.provider}-{i}.{image.format}"
-        image.save(path)
-        print(path)
-    for outcome in result.outcomes:
-        if outcome.disposition.value != "native":
-            print(f"  {outcome.field}: {outcome.disposition.value} ({outcome.note})")
-    return 0
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", help="print only results and errors; no progress"
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="show the client's log on stderr (-v requests and retries, -vv everything)",
+    )
+    return common
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
-
-    rows = run_demo(Path(args.out), args.provider or None)
-    failed = 0
-    for row in rows:
-        if row["ok"]:
-            print(f"{row['provider']:<20} ok   {', '.join(row['images'])}  tasks={row['task_ids']}")
-            print(f"{'':<25}emulated={row['emulated']} dropped={row['dropped']}")
-        else:
-            failed += 1
-            print(f"{row['provider']:<20} FAILED {row['error']}")
-    print(f"outputs and summary.json in {args.out}/")
-    return 1 if failed else 0
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
-def _conformance(args: argparse.Namespace) -> int:
-    from inpaintkit.conformance.runner import missing_requirements, run_conformance
+def _job_options(parser: argparse.ArgumentParser, *, several: bool) -> None:
+    parser.add_argument("job", help="path of a JSON job file (image paths relative to it)")
+    parser.add_argument(
+        "--provider",
+        "-p",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="provider id, case-insensitive"
+        + ("; repeat for several" if several else " (one; `compare` takes several)"),
+    )
+    parser.add_argument(
+        "--unsupported",
+        choices=["strict", "warn", "drop"],
+        default="strict",
+        help="fields the provider cannot honour: strict = error (default), warn = drop and "
+        "say so, drop = drop quietly (recorded in the result either way)",
+    )
 
-    problem = missing_requirements()
-    if problem is not None:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    out = Path(args.matrix_out) if args.matrix_out else None
-    code, matrix, _ = run_conformance(args.provider or None, matrix_out=out)
-    if out is None:
-        print(matrix, end="")
-    return code
 
-
-def _mock(args: argparse.Namespace) -> int:
-    from inpaintkit.mockserver import cli as mock_cli
-
-    return mock_cli.run(args)
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url", metavar="URL", help="send every request here instead of the provider"
+    )
+    parser.add_argument(
+        "--mock", action="store_true", help="run against an embedded mock server (offline)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the mock's seed (with --mock)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(prog="inpaintkit", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="inpaintkit", description=__doc__.splitlines()[0], epilog=EPILOG
+    )
+    parser.add_argument("--version", action="version", version=f"inpaintkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common()
 
-    p = sub.add_parser("providers", help="list installed providers")
-    p.add_argument("--json", action="store_true", help="print JSON with capability tables")
-    p.set_defaults(func=_providers)
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text, parents=[common], epilog=EPILOG)
 
-    p = sub.add_parser("matrix", help="print the capability matrix as Markdown")
-    p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p = add("providers", "list the installed providers")
+    _json_option(p)
+    p.set_defaults(func=commands.cmd_providers)
+
+    p = add("matrix", "print the capability matrix as Markdown")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to this file instead of stdout")
     p.add_argument(
         "--builtins", action="store_true", help="only the built-in providers (docs/providers.md)"
     )
-    p.set_defaults(func=_matrix)
+    p.set_defaults(func=commands.cmd_matrix)
 
-    for name, func, text in (
-        ("validate", _validate, "check a job file against a provider without sending it"),
-        ("run", _run, "run a job file on a provider"),
-    ):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("job", help="path of a JSON job file")
-        p.add_argument("--provider", "-p", required=True)
-        p.add_argument("--unsupported", choices=["strict", "warn", "drop"], default="strict")
-        if name == "run":
-            p.add_argument("--out", default="out", help="folder for the result images")
-            p.add_argument("--base-url", help="send requests here instead of the provider")
-            p.add_argument("--mock", action="store_true", help="run against an embedded mock")
-            p.add_argument("--seed", type=int, default=0, help="mock seed (with --mock)")
-        p.set_defaults(func=func)
+    p = add("validate", "dry run of `run`: every check that needs no request, all errors at once")
+    _job_options(p, several=True)
+    _json_option(p)
+    p.set_defaults(func=commands.cmd_validate)
 
-    p = sub.add_parser("demo", help="the offline tour: every provider against the mock server")
-    p.add_argument("--out", default="out", help="folder for inputs, outputs and summary.json")
-    p.add_argument("--provider", "-p", action="append", help="limit to these providers")
-    p.set_defaults(func=_demo)
+    p = add("run", "run a job file on a provider")
+    _job_options(p, several=False)
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for the images (default: next to the job file, named JOB-PROVIDER-N)",
+    )
+    _connection_options(p)
+    _json_option(p)
+    p.set_defaults(func=commands.cmd_run)
 
-    p = sub.add_parser("conformance", help="run the conformance suite against the mock server")
-    p.add_argument("--provider", "-p", action="append", help="limit to these providers")
-    p.add_argument("--matrix-out", help="write the compatibility matrix (Markdown) here")
-    p.set_defaults(func=_conformance)
+    p = add("compare", "run one job on several providers; write a contact sheet and summary")
+    _job_options(p, several=True)
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="PROVIDER=MODEL",
+        help="the model for one provider (model ids differ between providers); repeatable",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for outputs, summary.json and contact-sheet.png (default: JOB-compare "
+        "next to the job file)",
+    )
+    _connection_options(p)
+    _json_option(p)
+    p.set_defaults(func=commands.cmd_compare)
 
-    p = sub.add_parser("mock", help="serve the mock server until interrupted")
+    p = add("demo", "the offline tour: every provider against the mock server")
+    p.add_argument(
+        "--out", default="out", metavar="DIR", help="folder for inputs, outputs and summary.json"
+    )
+    p.add_argument(
+        "--provider", "-p", action="append", metavar="ID", help="limit to these providers"
+    )
+    _json_option(p)
+    p.set_defaults(func=commands.cmd_demo)
+
+    p = add("conformance", "run the conformance suite against the mock server")
+    p.add_argument(
+        "--provider", "-p", action="append", metavar="ID", help="limit to these providers"
+    )
+    p.add_argument("--matrix-out", metavar="FILE", help="write the compatibility matrix here")
+    p.set_defaults(func=commands.cmd_conformance)
+
+    p = add("mock", "serve the mock server until interrupted")
     try:
         from inpaintkit.mockserver import cli as mock_cli
 
         mock_cli.add_arguments(p)
     except ImportError:  # pragma: no cover - the mock ships with the package
         pass
-    p.set_defaults(func=_mock)
+    p.set_defaults(func=commands.cmd_mock)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+@contextlib.contextmanager
+def _logging(verbosity: int) -> Iterator[None]:
+    """The client's log on stderr for ``-v`` (INFO) and ``-vv`` (DEBUG), for this call only."""
+    if verbosity <= 0:
+        yield
+        return
+    logger = logging.getLogger("inpaintkit")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
     try:
-        code: int = args.func(args)
-        return code
-    except ValidationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except InpaintError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Entry point of the console script; returns the exit code.
+
+    ``clock`` is the time source of the client, the embedded mock and the progress display;
+    tests pass a :class:`~inpaintkit.clock.VirtualClock`, so that polling takes no real time.
+    """
+    args = build_parser().parse_args(argv)
+    args.time_source = clock  # not ``clock``: that is the mock command's --clock option
+    with _logging(args.verbose), warnings.catch_warnings():
+        # Dropped fields are reported by the commands in CLI terms, not as Python warnings.
+        warnings.simplefilter("ignore", UnsupportedFieldWarning)
+        try:
+            code: int = args.func(args)
+            return code
+        except UsageError as exc:
+            say(exc)
+            return EXIT_USAGE
+        except InpaintError as exc:
+            say(exc)
+            return exit_code(exc)
+        except KeyboardInterrupt:
+            return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -29,10 +28,17 @@ import aiohttp
 import attrs
 
 from . import images
+from .checking import CheckedRequest, check_built, check_request
 from .clock import Clock, SystemClock
 from .credentials import Secret, apply_auth, redact, resolve_key
+from .dryrun import (
+    DryRun,
+    check_job,
+    effective_size_errors,
+    prepared_requests,
+    read_local_image,
+)
 from .errors import (
-    FieldError,
     InpaintError,
     InpaintTimeoutError,
     ProviderError,
@@ -42,7 +48,7 @@ from .errors import (
     ValidationError,
 )
 from .job import ImageInput, InpaintJob
-from .planning import Plan, UnsupportedPolicy, check_native, plan_job, seeds_for_batches
+from .planning import Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
 from .prepare import PreparedInputs, finish_image, prepare_inputs
 from .provider import (
@@ -52,7 +58,7 @@ from .provider import (
     HttpRequest,
     HttpResponse,
     Pending,
-    PreparedRequest,
+    PollingAdapter,
     ProviderAdapter,
     ProviderSpec,
     RemoteImage,
@@ -60,7 +66,7 @@ from .provider import (
     TaskState,
 )
 from .result import InpaintResult, ResultImage, Timings
-from .transport import AiohttpTransport, Transport, TransportError
+from .transport import AiohttpTransport, OutgoingRequest, Transport, TransportError, outgoing
 
 __all__ = ["InpaintClient", "JobHandle"]
 
@@ -180,6 +186,13 @@ class InpaintClient:
         adapter = self.registry[provider]
         return plan_job(job, adapter.spec, unsupported=self._unsupported)
 
+    async def check(self, job: InpaintJob, provider: str) -> DryRun:
+        """Every check of ``job`` for ``provider`` that needs no request: the table, the images
+        as they would be sent, the adapter's backstop (what ``inpaintkit validate`` reports)."""
+        adapter = self.registry[provider]
+        host = self.registry.image_host(adapter.spec.id) is not None
+        return await check_job(job, adapter, unsupported=self._unsupported, image_host=host)
+
     async def submit(self, job: InpaintJob, provider: str) -> JobHandle:
         """Validate, prepare and submit ``job``; returns once every request was accepted."""
         adapter = self.registry[provider]
@@ -190,19 +203,16 @@ class InpaintClient:
         inputs = await prepare_inputs(
             job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
         )
-        self._check_effective_size(plan, inputs, spec)
-        seeds = seeds_for_batches(plan.job.seed, plan.batches)
-        requests = [
-            PreparedRequest(
-                job=attrs.evolve(plan.job, num_images=count, seed=seed),
-                image=inputs.image,
-                mask=inputs.mask,
-                batch_index=index,
-                batch_count=len(plan.batches),
-            )
-            for index, (count, seed) in enumerate(zip(plan.batches, seeds, strict=True))
-        ]
-        states = await asyncio.gather(*(self._submit_one(adapter, key, r) for r in requests))
+        size_errors = effective_size_errors(plan, inputs, spec)
+        if size_errors:
+            raise ValidationError(size_errors, provider=spec.id)
+        # Every request is checked and built before the first is sent, so a split job never
+        # submits (and bills) its first part only to find its second one invalid.
+        checked = [check_request(r, spec) for r in prepared_requests(plan, inputs, spec)]
+        built = [self._build_submit(adapter, c) for c in checked]
+        states = await asyncio.gather(
+            *(self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True))
+        )
         return JobHandle(
             provider=provider,
             plan=plan,
@@ -248,7 +258,7 @@ class InpaintClient:
 
     async def status(self, handle: TaskHandle) -> TaskState:
         """Ask the provider once for the state of a task."""
-        adapter = self.registry[handle.provider]
+        adapter = _poller(self.registry[handle.provider])
         key = resolve_key(adapter.spec, self._api_keys)
         response = await self._send(adapter.spec, key, adapter.build_poll(handle))
         return self._scrub(adapter.parse_poll(handle, response), key)
@@ -263,11 +273,17 @@ class InpaintClient:
 
     # --- submit ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _build_submit(adapter: ProviderAdapter, request: CheckedRequest) -> HttpRequest:
+        """The adapter's request for ``request``, confirmed against the table."""
+        built = adapter.build_submit(request)
+        check_built(built, request, adapter.spec)
+        return built
+
     async def _submit_one(
-        self, adapter: ProviderAdapter, key: Secret, request: PreparedRequest
+        self, adapter: ProviderAdapter, key: Secret, request: CheckedRequest, wire: HttpRequest
     ) -> TaskState:
         spec = adapter.spec
-        wire = adapter.build_submit(request)
         attempt = 0
         while True:
             try:
@@ -320,8 +336,9 @@ class InpaintClient:
         return self._deadline if self._deadline is not None else spec.polling.deadline
 
     async def _poll_until_done(
-        self, adapter: ProviderAdapter, key: Secret, pending: Pending, started: float
+        self, submitter: ProviderAdapter, key: Secret, pending: Pending, started: float
     ) -> tuple[Done, int]:
+        adapter = _poller(submitter)
         spec = adapter.spec
         policy = spec.polling
         deadline_at = started + self._deadline_for(spec)
@@ -387,13 +404,10 @@ class InpaintClient:
     async def _send(self, spec: ProviderSpec, key: Secret, request: HttpRequest) -> HttpResponse:
         if self._transport is None:
             raise RuntimeError("use the client as `async with InpaintClient(...) as client:`")
-        url = request.url(self.base_url_for(spec))
-        headers, body = apply_auth(request, spec, key)
+        wire = outgoing(apply_auth(request, spec, key), self.base_url_for(spec))
         log.debug("%s: %s %s", spec.id, request.method, request.path)
         async with self._semaphore:
-            return await self._transport.send(
-                request.method, url, headers=headers, json_body=body, timeout=self._request_timeout
-            )
+            return await self._transport.send(wire, timeout=self._request_timeout)
 
     @staticmethod
     def _scrub(state: TaskState, key: Secret) -> TaskState:
@@ -405,19 +419,10 @@ class InpaintClient:
         return attrs.evolve(state, raw=redact(state.raw, secrets))
 
     async def _read_image(self, image: ImageInput, path: str) -> bytes:
-        if image.data is not None:
-            return image.data
-        if image.path is not None:
-            file_path: Path = image.path
-            try:
-                return await asyncio.to_thread(file_path.read_bytes)
-            except OSError as exc:
-                raise ValidationError(
-                    [FieldError(f"{path}.path", f"cannot be read ({exc.strerror})", str(file_path))]
-                ) from None
+        data = await read_local_image(image, path)
+        if data is not None:
+            return data
         assert image.url is not None
-        if image.url.startswith("data:"):
-            return images.from_base64(image.url, path=path)
         return await self._download_url(image.url, path)
 
     async def _download_url(self, url: str, path: str) -> bytes:
@@ -425,7 +430,7 @@ class InpaintClient:
             raise RuntimeError("use the client as `async with InpaintClient(...) as client:`")
         try:
             response = await self._transport.send(
-                "GET", url, headers={}, json_body=None, timeout=self._request_timeout
+                OutgoingRequest("GET", url, {}), timeout=self._request_timeout
             )
         except TransportError as exc:
             raise ProviderUnavailableError(f"cannot download {path} ({exc})") from None
@@ -484,27 +489,17 @@ class InpaintClient:
 
         return upload
 
-    @staticmethod
-    def _check_effective_size(plan: Plan, inputs: PreparedInputs, spec: ProviderSpec) -> None:
-        """When the job leaves width/height unset, the provider gets the image's own size;
-        check that size against the provider's native width/height limits now."""
-        if plan.job.width is not None or inputs.image.width is None:
-            return
-        errors: list[FieldError] = []
-        for name, value in (("width", inputs.image.width), ("height", inputs.image.height)):
-            row = spec.capabilities.get(name)
-            if row is None or row.support != "native":
-                continue
-            for error in check_native(row, value, f"$.{name}", spec.id):
-                errors.append(
-                    attrs.evolve(
-                        error,
-                        rule=error.rule + " (the image's own size is used when width/height "
-                        "are unset; resize the image or set width and height)",
-                    )
-                )
-        if errors:
-            raise ValidationError(errors, provider=spec.id)
+
+def _poller(adapter: ProviderAdapter) -> PollingAdapter:
+    """``adapter`` as a :class:`PollingAdapter`, or a typed error when a plugin that cannot poll
+    returned a task to poll (a plugin bug: its submit must answer with a result)."""
+    if isinstance(adapter, PollingAdapter):
+        return adapter
+    raise ProviderError(
+        f"the {adapter.spec.id} plugin answered with a task to poll but implements no polling",
+        provider=adapter.spec.id,
+        hint="This is a bug in the provider plugin: a sync provider's submit returns Done.",
+    )
 
 
 def _decode_text_image(data: bytes) -> bytes:

@@ -30,7 +30,15 @@ from .errors import FieldError, ValidationError
 from .job import ImageInput, InpaintJob, iter_schema_classes
 from .schema import Rule, check_value, rule_of
 
-__all__ = ["converter", "dump_job", "job_from_dict", "job_to_dict", "load_job", "make_converter"]
+__all__ = [
+    "converter",
+    "dump_job",
+    "job_from_dict",
+    "job_to_dict",
+    "load_job",
+    "make_converter",
+    "structure_options",
+]
 
 T = TypeVar("T")
 
@@ -183,6 +191,18 @@ def structure(data: Any, cls: type[T], conv: cattrs.Converter | None = None) -> 
         return conv.structure(data, cls)
     except (ClassValidationError, IterableValidationError, _RuleViolation, ValidationError) as exc:
         raise ValidationError(_collect(exc, "$")) from None
+
+
+_OPTION_HOOKS: set[type] = set()
+
+
+def structure_options(data: Any, cls: type[T]) -> T:
+    """Structure a provider's options (an attrs class of :func:`inpaintkit.options.option`
+    fields) strictly, like the neutral schema: unknown keys and wrong types are errors."""
+    if cls not in _OPTION_HOOKS:
+        converter.register_structure_hook(cls, _class_hook(converter, cls))
+        _OPTION_HOOKS.add(cls)
+    return structure(data, cls)
 
 
 def job_from_dict(data: Any, *, base_dir: Path | None = None) -> InpaintJob:

@@ -7,16 +7,35 @@ the moment of sending (:func:`apply_auth`), and scrubbed from any provider body 
 
 from __future__ import annotations
 
+import base64
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import attrs
 
-from .errors import AuthenticationError
-from .provider import BearerAuth, BodyKeyAuth, HttpRequest, NoAuth, ProviderSpec
+from .errors import AuthenticationError, ProviderError
+from .provider import (
+    BasicAuth,
+    BearerAuth,
+    BodyKeyAuth,
+    HttpRequest,
+    NoAuth,
+    ProviderSpec,
+    QueryKeyAuth,
+)
 
-__all__ = ["REDACTED", "Secret", "apply_auth", "redact", "resolve_key"]
+__all__ = [
+    "REDACTED",
+    "Secret",
+    "apply_auth",
+    "redact",
+    "redact_text",
+    "resolve_key",
+    "text_redactor",
+]
 
 REDACTED = "***"
 
@@ -59,39 +78,148 @@ def resolve_key(spec: ProviderSpec, given: Mapping[str, str | Secret] | None) ->
         f"no API key for {spec.id}",
         provider=spec.id,
         hint=f"Pass api_keys={{'{spec.id}': ...}} or set the {spec.env_var} environment variable.",
+        cli_hint=f"Set the {spec.env_var} environment variable, or try the job with --mock.",
     )
 
 
-def apply_auth(request: HttpRequest, spec: ProviderSpec, key: Secret) -> tuple[dict[str, str], Any]:
-    """Headers and JSON body of ``request`` with the key added as the provider expects."""
-    headers = dict(request.headers)
-    body = request.json
-    if isinstance(spec.auth, BearerAuth):
-        headers[spec.auth.header] = f"{spec.auth.prefix}{key.reveal()}"
-    elif isinstance(spec.auth, BodyKeyAuth):
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            raise TypeError(f"{spec.id}: body-key auth needs a JSON object body")
-        body = {spec.auth.field: key.reveal(), **body}
-    return headers, body
+def apply_auth(request: HttpRequest, spec: ProviderSpec, key: Secret) -> HttpRequest:
+    """``request`` with the key added where the provider expects it, whatever the body shape.
+
+    Header auth works for every body; a body key goes into a JSON object or a multipart form;
+    a query key into the URL's query.  A combination that cannot carry the key (a body key on a
+    raw-bytes request) is a plugin bug, reported as a :class:`ProviderError`.
+    """
+    auth = spec.auth
+    if isinstance(auth, BearerAuth):
+        headers = {**request.headers, auth.header: f"{auth.prefix}{key.reveal()}"}
+        return attrs.evolve(request, headers=headers)
+    if isinstance(auth, BasicAuth):
+        token = base64.b64encode(key.reveal().encode()).decode("ascii")
+        return attrs.evolve(request, headers={**request.headers, auth.header: f"Basic {token}"})
+    if isinstance(auth, QueryKeyAuth):
+        return attrs.evolve(request, query={**request.query, auth.param: key.reveal()})
+    if isinstance(auth, BodyKeyAuth):
+        if request.form is not None:
+            fields = {auth.field: key.reveal(), **request.form.fields}
+            return attrs.evolve(request, form=attrs.evolve(request.form, fields=fields))
+        body = request.json if request.json is not None else {}
+        if not isinstance(body, dict) or request.content is not None:
+            raise ProviderError(
+                f"{spec.id}: body-key auth needs a JSON object or form body (a plugin bug)",
+                provider=spec.id,
+            )
+        return attrs.evolve(request, json={auth.field: key.reveal(), **body})
+    return request
 
 
-def redact(value: Any, secrets: tuple[str, ...]) -> Any:
-    """A copy of JSON-like ``value`` with every occurrence of the secrets replaced."""
+def redact(value: Any, secrets: tuple[str, ...], *, marker: str = REDACTED) -> Any:
+    """A copy of JSON-like ``value`` with the secrets replaced where they occur *as values*.
+
+    A secret is a credential value when it is a whole string, the value of a query parameter or
+    of a ``key=``/``"token": ``/``Bearer`` position inside text, or (for secrets of
+    :data:`LONG_SECRET` characters or more, which cannot occur by accident) a whole token
+    anywhere.  Other text that merely contains the secret's letters is left alone: with the key
+    ``k``, ``/v3/async/task-result`` stays as it is.  ``bytes`` are treated as Latin-1 text.
+    """
     secrets = tuple(s for s in secrets if s)
     if not secrets:
         return value
+    return _redact_value(value, _rules(secrets), marker)
+
+
+LONG_SECRET = 16
+"""Secrets at least this long are redacted as whole tokens anywhere in text."""
+
+_CREDENTIAL_NAME = (
+    r"(?i:\b(?:api[_-]?key|apikey|x-api-key|key|access[_-]?token|token|secret|password"
+    r"|authorization)\b)"
+)
+_VALUE_END = r"(?=$|[\s&#\"',;)}\]>])"
+_TOKEN_CHAR = r"[A-Za-z0-9_\-]"
+
+
+@attrs.frozen
+class _Rules:
+    """What redacting one set of secrets needs, built once per set."""
+
+    secrets: tuple[str, ...]
+    spellings: tuple[str, ...]  # every secret as written and percent-encoded
+    patterns: tuple[re.Pattern[str], ...]
+
+
+def _rules(secrets: tuple[str, ...]) -> _Rules:
+    spellings = tuple(spelling for secret in secrets for spelling in _spellings(secret))
+    return _Rules(secrets, spellings, _patterns(secrets))
+
+
+def _patterns(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Patterns whose group ``v`` is a secret standing in a credential position."""
+    patterns: list[re.Pattern[str]] = []
+    for secret in secrets:
+        value = "(?P<v>" + "|".join(re.escape(s) for s in _spellings(secret)) + ")"
+        positions = [
+            r"[?&;][^=&#\s]*=" + value + _VALUE_END,  # a query parameter's value
+            _CREDENTIAL_NAME
+            + r"[\"']?\s*[:=]\s*[\"']?(?i:bearer\s+)?"
+            + value
+            + _VALUE_END,  # key=..., "key": "...", header lines
+            r"(?i:\bbearer\s+)" + value + _VALUE_END,
+        ]
+        if len(secret) >= LONG_SECRET:
+            positions.append(f"(?<!{_TOKEN_CHAR}){value}(?!{_TOKEN_CHAR})")
+        patterns.extend(re.compile(p) for p in positions)
+    return tuple(patterns)
+
+
+def _spellings(secret: str) -> list[str]:
+    """The secret as written and percent-encoded (as in a query), longest first."""
+    encoded = {
+        quote(secret, safe="", errors="surrogatepass"),
+        quote_plus(secret, errors="surrogatepass"),
+    }
+    return sorted({secret, *encoded}, key=len, reverse=True)
+
+
+def _redact_text(text: str, rules: _Rules, marker: str) -> str:
+    if not any(spelling in text for spelling in rules.spellings):
+        return text  # the common case, decided by a fast substring search
+    if text in rules.secrets or text.strip() in rules.secrets:
+        return marker
+    for pattern in rules.patterns:
+        text = pattern.sub(lambda m: _replace_value(m, marker), text)
+    return text
+
+
+def _replace_value(match: re.Match[str], marker: str) -> str:
+    """The match with only its ``v`` group (the secret) replaced."""
+    whole, start = match.group(0), match.start()
+    return whole[: match.start("v") - start] + marker + whole[match.end("v") - start :]
+
+
+def _redact_value(value: Any, rules: _Rules, marker: str) -> Any:
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
+        return _redact_text(value, rules, marker)
     if isinstance(value, dict):
-        return {k: redact(v, secrets) for k, v in value.items()}
+        return {k: _redact_value(v, rules, marker) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v, secrets) for v in value]
+        return [_redact_value(v, rules, marker) for v in value]
     if isinstance(value, bytes):
-        for secret in secrets:
-            value = value.replace(secret.encode(), REDACTED.encode())
-        return value
+        latin = tuple(s.encode("utf-8", "surrogatepass").decode("latin-1") for s in rules.secrets)
+        text = _redact_text(value.decode("latin-1"), _rules(latin), marker)
+        return text.encode("latin-1", "replace")
     return value
+
+
+def redact_text(text: str, secrets: tuple[str, ...], *, marker: str = REDACTED) -> str:
+    """:func:`redact` for one string."""
+    return text_redactor(secrets, marker=marker)(text)
+
+
+def text_redactor(secrets: tuple[str, ...], *, marker: str = REDACTED) -> Callable[[str], str]:
+    """:func:`redact_text` with the rules built once, for redacting many strings (the mock's
+    journal uses it, with its own marker).  Nothing is cached beyond the returned function."""
+    secrets = tuple(s for s in secrets if s)
+    if not secrets:
+        return lambda text: text
+    rules = _rules(secrets)
+    return lambda text: _redact_text(text, rules, marker)

@@ -2,14 +2,14 @@
 
 ``inpaintkit demo`` draws a small scene and a mask with Pillow (nothing is downloaded), starts
 the mock server on loopback, runs the same neutral job on every installed provider that has a
-mock, and writes the inputs, the outputs and a summary of what each provider did natively,
-emulated or dropped.  It is the end-to-end path a new user should see work first.
+mock, and writes the inputs, the outputs, a summary of what each provider did natively,
+emulated or dropped, and a contact sheet of the results side by side.  It is the end-to-end
+path a new user should see work first.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,12 @@ from typing import Any
 import attrs
 from PIL import Image, ImageDraw
 
+from .clock import Clock
+from .compare import ProviderRun, run_everywhere, save_outputs, sheet_entry, summary_row
+from .contact_sheet import SheetEntry, render
 from .convert import job_to_dict
-from .errors import InpaintError
 from .job import InpaintJob, MaskOptions, OutputFormat
-from .result import InpaintResult
+from .progress import Progress
 
 __all__ = ["DEMO_MODELS", "demo_job", "demo_scene", "run_demo"]
 
@@ -66,27 +68,20 @@ def demo_job(image: Path, mask: Path) -> InpaintJob:
     )
 
 
-def _summary_row(
-    provider: str, outcome: InpaintResult | InpaintError, seconds: float
-) -> dict[str, Any]:
-    if isinstance(outcome, InpaintError):
-        return {"provider": provider, "ok": False, "error": str(outcome)}
-    return {
-        "provider": provider,
-        "ok": True,
-        "images": [f"{img.width}x{img.height} {img.format}" for img in outcome.images],
-        "task_ids": list(outcome.task_ids),
-        "native": [o.field for o in outcome.outcomes if o.disposition == "native"],
-        "emulated": list(outcome.emulated),
-        "dropped": list(outcome.dropped),
-        "seconds": round(seconds, 3),
-    }
-
-
 def run_demo(
-    out: Path, providers: Sequence[str] | None = None, *, seed: int = 7
+    out: Path,
+    providers: Sequence[str] | None = None,
+    *,
+    seed: int = 7,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the demo into ``out``; returns one summary row per provider."""
+    """Run the demo into ``out``; returns one summary row per provider.
+
+    The providers run concurrently (as ``inpaintkit compare`` runs them), their images go to
+    ``out/<provider>/``, and ``out/contact-sheet.png`` shows them side by side.  ``clock`` is
+    shared by the mock and the client (a VirtualClock makes the demo instant in tests).
+    """
     import asyncio
 
     from inpaintkit.mockserver import MockConfig, MockServer
@@ -100,36 +95,37 @@ def run_demo(
     image.save(image_path)
     mask.save(mask_path)
     base_job = demo_job(image_path, mask_path)
-    # The same job as a file, its images relative to it: `inpaintkit run out/job.json` reruns it.
+    # The same job as a file, its images relative to it, without a model (model ids are per
+    # provider): `inpaintkit compare out/job.json -p novita --model novita=... --mock` reruns it.
     job_file = {**job_to_dict(base_job), "image": "input.png", "mask": "mask.png"}
     (out / "job.json").write_text(json.dumps(job_file, indent=2) + "\n")
 
     pm = make_plugin_manager()
     registry = ProviderRegistry.from_plugin_manager(pm)
     chosen = list(providers) if providers else sorted(registry)
-    rows: list[dict[str, Any]] = []
-    with MockServer(MockConfig(seed=seed), plugin_manager=pm) as mock:
+    jobs = {
+        pid: attrs.evolve(base_job, model=DEMO_MODELS[pid]) if pid in DEMO_MODELS else base_job
+        for pid in chosen
+    }
+    with MockServer(MockConfig(seed=seed), plugin_manager=pm, clock=clock) as mock:
         keys = {pid: f"demo-key-{pid}" for pid in chosen}
 
-        async def run_all() -> None:
-            async with InpaintClient(api_keys=keys, base_url=mock.url, registry=registry) as client:
-                for pid in chosen:
-                    job = base_job
-                    if pid in DEMO_MODELS:
-                        job = attrs.evolve(job, model=DEMO_MODELS[pid])
-                    started = time.monotonic()
-                    try:
-                        result: InpaintResult | InpaintError = await client.inpaint(job, pid)
-                    except InpaintError as exc:
-                        result = exc
-                    elapsed = time.monotonic() - started
-                    if isinstance(result, InpaintResult):
-                        folder = out / pid
-                        folder.mkdir(exist_ok=True)
-                        for i, img in enumerate(result.images):
-                            img.save(folder / f"result-{i}.{img.format}")
-                    rows.append(_summary_row(pid, result, elapsed))
+        async def run_all() -> list[ProviderRun]:
+            async with InpaintClient(
+                api_keys=keys, base_url=mock.url, registry=registry, clock=clock
+            ) as client:
+                return await run_everywhere(client, jobs, progress=progress)
 
-        asyncio.run(run_all())
+        runs = asyncio.run(run_all())
+    if progress is not None:
+        progress.close()
+    rows: list[dict[str, Any]] = []
+    entries: list[SheetEntry] = []
+    for run in runs:
+        files = save_outputs(run, out / run.provider, prefix="result-")
+        rows.append(summary_row(run, files))
+        entries.append(sheet_entry(run))
+    sheet, _ = render(image, mask, entries)
+    sheet.save(out / "contact-sheet.png")
     (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows

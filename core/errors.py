@@ -17,11 +17,13 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "INTERFACES",
     "AuthenticationError",
     "FieldError",
     "InpaintError",
     "InpaintTimeoutError",
     "InsufficientCreditsError",
+    "PluginContractError",
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitedError",
@@ -32,6 +34,9 @@ __all__ = [
 ]
 
 _MAX_VALUE_REPR = 80
+
+INTERFACES = ("python", "cli")
+"""The interfaces an error's hint can be phrased for (see :meth:`InpaintError.hint_for`)."""
 
 
 def _short_repr(value: Any) -> str:
@@ -73,9 +78,16 @@ class InpaintError(Exception):
     ``provider`` is the provider id (or ``None`` before one was involved), ``raw_body`` the
     provider's response body as parsed JSON or text (never the request, which may hold a key),
     ``status`` the HTTP status, and ``hint`` a sentence on what to do next.
+
+    A hint that names a way to change behaviour is phrased for Python callers (keyword
+    arguments such as ``unsupported='warn'``).  ``cli_hint`` carries the same advice in
+    command-line terms (``--unsupported warn``); the console script renders
+    ``hint_for("cli")``, so no interface has to rewrite another's wording.
     """
 
     default_hint = "See the error message and the provider's raw response body."
+    default_cli_hint: str | None = None
+    """The class's default hint for the command line; ``None``: the Python hint reads the same."""
 
     def __init__(
         self,
@@ -86,6 +98,7 @@ class InpaintError(Exception):
         status: int | None = None,
         hint: str | None = None,
         task_id: str | None = None,
+        cli_hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -93,12 +106,29 @@ class InpaintError(Exception):
         self.raw_body = raw_body
         self.status = status
         self.hint = hint if hint is not None else self.default_hint
+        # An explicit hint without a CLI form applies to every interface; the class's CLI
+        # default would describe some other situation.
+        self.cli_hint: str | None = cli_hint
+        if cli_hint is None and hint is None:
+            self.cli_hint = self.default_cli_hint
         self.task_id = task_id
 
-    def __str__(self) -> str:
+    def hint_for(self, interface: str = "python") -> str:
+        """The hint phrased for ``interface`` (one of :data:`INTERFACES`)."""
+        if interface not in INTERFACES:
+            raise ValueError(f"interface must be one of {', '.join(INTERFACES)}, got {interface!r}")
+        if interface == "cli" and self.cli_hint is not None:
+            return self.cli_hint
+        return self.hint
+
+    def describe(self, interface: str = "python") -> str:
+        """The full message with the hint for ``interface``; ``str(error)`` is the Python form."""
         prefix = f"[{self.provider}] " if self.provider else ""
         status = f" (HTTP {self.status})" if self.status is not None else ""
-        return f"{prefix}{self.message}{status}. {self.hint}"
+        return f"{prefix}{self.message}{status}. {self.hint_for(interface)}"
+
+    def __str__(self) -> str:
+        return self.describe("python")
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -118,6 +148,7 @@ class ValidationError(InpaintError, ValueError):
         raw_body: Any = None,
         status: int | None = None,
         hint: str | None = None,
+        cli_hint: str | None = None,
     ) -> None:
         self.errors: tuple[FieldError, ...] = tuple(errors)
         if not self.errors:
@@ -126,7 +157,14 @@ class ValidationError(InpaintError, ValueError):
         head = "invalid job" if provider is None else f"job rejected for {provider}"
         lines = "\n".join(f"  {e}" for e in self.errors)
         message = f"{head}: {count} field error{'s' if count != 1 else ''}\n{lines}"
-        super().__init__(message, provider=provider, raw_body=raw_body, status=status, hint=hint)
+        super().__init__(
+            message,
+            provider=provider,
+            raw_body=raw_body,
+            status=status,
+            hint=hint,
+            cli_hint=cli_hint,
+        )
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -146,6 +184,10 @@ class UnsupportedFieldError(ValidationError):
         "Remove these fields, choose a provider that supports them, or pass "
         "unsupported='warn' or 'drop' to drop them explicitly."
     )
+    default_cli_hint = (
+        "Remove these fields, choose a provider that supports them, or pass "
+        "--unsupported warn or --unsupported drop to drop them explicitly."
+    )
 
 
 class AuthenticationError(InpaintError):
@@ -155,19 +197,25 @@ class AuthenticationError(InpaintError):
         "Check the API key: pass api_keys={provider: key} or set the provider's "
         "environment variable."
     )
+    default_cli_hint = (
+        "Check the API key: set the provider's environment variable "
+        "(`inpaintkit providers` names it), or try the job with --mock."
+    )
 
 
 class RateLimitedError(InpaintError):
     """The provider is rate limiting this account; :attr:`retry_after` says how long to wait."""
 
     default_hint = "Wait and try again, or lower the client's concurrency."
+    default_cli_hint = "Wait and try again."
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
-    def __str__(self) -> str:
-        base = super().__str__()
+    def describe(self, interface: str = "python") -> str:
+        """The message and hint for ``interface``, plus how long to wait when known."""
+        base = super().describe(interface)
         if self.retry_after is not None:
             return f"{base} Retry after {self.retry_after:g} s."
         return base
@@ -193,6 +241,10 @@ class InpaintTimeoutError(InpaintError):
     """
 
     default_hint = "Raise the deadline, or check the task later with client.status(handle)."
+    default_cli_hint: str | None = (
+        "The task may still be running (and billed) at the provider; check it there before "
+        "running the job again."
+    )
 
 
 class SubmitOutcomeUnknownError(InpaintTimeoutError):
@@ -206,12 +258,21 @@ class SubmitOutcomeUnknownError(InpaintTimeoutError):
         "The job may be running and billed already; it was not resent. Check the provider "
         "(dashboard, webhook) before submitting again."
     )
+    default_cli_hint = None  # the hint above reads the same on the command line
 
 
 class ProviderError(InpaintError):
     """The provider answered with an error that fits no more specific class (often a 5xx)."""
 
     default_hint = "This is likely a problem at the provider; try again later."
+
+
+class PluginContractError(ProviderError):
+    """A provider plugin built a request that disagrees with its own capability table (a field
+    missing or encoded otherwise).  Caught by the core before anything is sent: a bug to report
+    to the plugin's authors, not something a job can fix."""
+
+    default_hint = "This is a bug in the provider plugin; nothing was sent."
 
 
 class ProviderUnavailableError(ProviderError):

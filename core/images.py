@@ -34,6 +34,7 @@ from typing import Final
 
 import attrs
 from inpaintkit.errors import FieldError, ValidationError
+from inpaintkit.limits import ImageLimits
 from PIL import Image, ImageChops, ImageFilter, ImageOps, UnidentifiedImageError
 
 __all__ = [
@@ -86,24 +87,9 @@ _SIXTEEN_BIT_MODES: Final[frozenset[str]] = frozenset({"I", "I;16", "I;16B", "I;
 _MAX_DETAIL: Final[int] = 120
 
 
-def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < 1:
-        raise ValueError(f"{attribute.name} must be >= 1, got {value}")
-
-
-@attrs.frozen
-class ImageLimits:
-    """The largest image a provider accepts, checked before anything is sent.
-
-    The defaults are Novita's documented limits: 16 megapixels and 30 MiB per file.  Providers
-    with other limits pass their own instance; tests use tiny limits to stay fast.
-    """
-
-    max_pixels: int = attrs.field(default=16_000_000, validator=_positive)
-    max_bytes: int = attrs.field(default=30 * 1024 * 1024, validator=_positive)
-
-
-DEFAULT_LIMITS: Final[ImageLimits] = ImageLimits()
+DEFAULT_LIMITS: Final[ImageLimits] = ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024)
+"""The guard's defaults when no provider is involved: Novita's documented 16 megapixels and
+30 MiB per file, the largest any built-in provider accepts."""
 
 
 @attrs.frozen(repr=False)
@@ -184,7 +170,7 @@ def _decode(
     """
     if len(data) == 0:
         return None, None, FieldError(path, "must be a non-empty image file", data)
-    if len(data) > limits.max_bytes:
+    if limits.max_bytes is not None and len(data) > limits.max_bytes:
         return None, None, FieldError(path, f"must be at most {limits.max_bytes} bytes", data)
     # DecompressionBombWarning is raised as an error inside this block only, so that an image
     # Pillow considers a bomb is rejected instead of decoded; the filter is restored on exit.
@@ -216,7 +202,7 @@ def _decode(
             if size.width < 1 or size.height < 1:
                 return None, size, FieldError(path, "must have a non-zero width and height", size)
             # Header first: the pixel data is never decoded for an image over the limit.
-            if size.pixels > limits.max_pixels:
+            if limits.max_pixels is not None and size.pixels > limits.max_pixels:
                 rule = f"must have at most {limits.max_pixels} pixels ({size.pixels} given)"
                 return None, size, FieldError(path, rule, size)
             try:

@@ -565,9 +565,10 @@ class InpaintJob:
         factory=dict,
         metadata=rule_metadata(
             Rule("mapping"),
-            "Provider-only wire fields, namespaced by provider id, e.g. "
-            "{'novita': {'enterprise_plan': {'enabled': True}}}. Passed through unvalidated by the "
-            "neutral schema; each plugin documents what it accepts.",
+            "Provider-only options, namespaced by provider id, e.g. "
+            "{'novita': {'enterprise_plan': True}} or {'novita': NovitaOptions(...)}. Each "
+            "provider's options class (ProviderSpec.options) types and checks its namespace; "
+            "other providers' namespaces are ignored.",
         ),
     )
 
@@ -583,7 +584,8 @@ class InpaintJob:
             )
         extras = self.extras if isinstance(self.extras, Mapping) else {}
         for name, value in extras.items():
-            if not isinstance(name, str) or not isinstance(value, Mapping):
+            options_object = attrs.has(type(value))  # a provider's typed options class
+            if not isinstance(name, str) or not (isinstance(value, Mapping) or options_object):
                 errors.append(
                     FieldError(
                         f"{path}.extras.{name}", "must map a provider id to an object", value

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from .job import InpaintJob
-from .provider import Capability, ProviderAdapter, Support
+from .provider import Capability, ProviderAdapter, Support, adapter_features, adapter_mode
 
 __all__ = ["field_table", "markdown_table", "neutral_fields", "render_matrix", "spec_summary"]
 
@@ -53,8 +53,8 @@ def _cell(row: Capability | None) -> str:
         limits = "required" + (f"; {limits}" if limits else "")
     if limits:
         text += f" ({limits})"
-    if row.wire:
-        text += f" `{row.wire}`"
+    if row.wire is not None:
+        text += f" `{' + '.join(row.wire.paths)}`"
     return text.replace("|", "\\|")
 
 
@@ -95,7 +95,8 @@ def render_matrix(adapters: Mapping[str, ProviderAdapter]) -> str:
         spec = adapters[pid].spec
         lines.append(f"### {spec.name} (`{pid}`)")
         lines.append("")
-        lines.append(f"Base URL `{spec.base_url}`, {spec.mode}, images as {spec.image_transport}.")
+        mode = adapter_mode(adapters[pid])
+        lines.append(f"Base URL `{spec.base_url}`, {mode}, images as {spec.image_transport}.")
         lines.append("")
         for row in spec.capabilities:
             if row.source or row.note:
@@ -112,7 +113,8 @@ def spec_summary(adapter: ProviderAdapter) -> dict[str, Any]:
         "id": spec.id,
         "name": spec.name,
         "base_url": spec.base_url,
-        "mode": spec.mode,
+        "mode": adapter_mode(adapter),
+        "implements": ["submit", *adapter_features(adapter)],
         "image_transport": spec.image_transport.value,
         "env_var": spec.env_var,
         "auth": type(spec.auth).__name__,
@@ -120,7 +122,7 @@ def spec_summary(adapter: ProviderAdapter) -> dict[str, Any]:
             {
                 "field": row.field,
                 "support": row.support.value,
-                "wire": row.wire,
+                "wire": row.wire.describe() if row.wire is not None else "",
                 "limits": row.describe_range(),
                 "required": row.required,
                 "source": row.source,

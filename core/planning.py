@@ -20,6 +20,8 @@ import attrs
 from ._caller import user_stacklevel
 from .errors import FieldError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob, MaskOptions, OutputFormat
+from .limits import Limits
+from .options import options_for
 from .provider import Capability, PreparedRequest, ProviderSpec, Support
 from .schema import default_of
 
@@ -147,33 +149,8 @@ def check_native(
     is fine: it will be split over several requests.  A single prepared request has no such
     excuse, so :func:`prepared_errors` checks with ``split=False``.
     """
-    suffix = f" for {provider}"
-    if value is None:
-        return []
-    if isinstance(value, str):
-        low, high = row.min_length, row.max_length
-        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-            bounds = f"[{low or 0}, {high if high is not None else '...'}]"
-            rule = f"must have a length in {bounds}{suffix} (length {len(value)})"
-            return [FieldError(path, rule, value)]
-    if row.choices is not None and value not in row.choices:
-        shown = ", ".join(repr(getattr(c, "value", c)) for c in row.choices)
-        return [FieldError(path, f"must be one of {shown}{suffix}", getattr(value, "value", value))]
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        too_low = row.minimum is not None and value < row.minimum
-        may_split = split and row.split_above_maximum
-        too_high = row.maximum is not None and value > row.maximum and not may_split
-        if too_low or too_high:
-            return [
-                FieldError(path, f"must be in {row.describe_range() or 'range'}{suffix}", value)
-            ]
-        if row.multiple_of is not None and (
-            not float(value).is_integer() or int(value) % row.multiple_of != 0
-        ):
-            return [FieldError(path, f"must be a multiple of {row.multiple_of}{suffix}", value)]
-    if isinstance(value, tuple) and row.max_items is not None and len(value) > row.max_items:
-        return [FieldError(path, f"must have at most {row.max_items} items{suffix}", value)]
-    return []
+    may_split = split and row.split_above_maximum
+    return row.limits.violations(value, path, suffix=f" for {provider}", ignore_maximum=may_split)
 
 
 def _split(total: int, maximum: int) -> tuple[int, ...]:
@@ -214,7 +191,8 @@ def _required_errors(job: InpaintJob, spec: ProviderSpec) -> list[FieldError]:
     for row in spec.capabilities:
         unset = get_path(job, row.field.split("[]")[0]) in (None, ())
         if row.required and row.default is None and unset:
-            wire = f" ({row.wire})" if row.wire else ""
+            paths = " + ".join(row.wire.paths) if row.wire is not None else ""
+            wire = f" ({paths})" if paths else ""
             errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}{wire}"))
     return errors
 
@@ -247,6 +225,7 @@ def plan_job(
     batches: tuple[int, ...] = (job.num_images,)
 
     errors.extend(_required_errors(job, spec))
+    errors.extend(options_for(job, spec)[1])
     for field in _checked_fields(job):
         row = table.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED
@@ -273,7 +252,8 @@ def plan_job(
             continue
         if field in ("prompt",) or (field == "num_images" and job.num_images == 1):
             continue
-        outcomes.append(FieldOutcome(field, Disposition.NATIVE, row.wire))
+        note = " + ".join(row.wire.paths) if row.wire is not None else ""
+        outcomes.append(FieldOutcome(field, Disposition.NATIVE, note))
 
     if policy is UnsupportedPolicy.STRICT and unsupported_errors:
         raise UnsupportedFieldError([*errors, *unsupported_errors], provider=spec.id)
@@ -389,7 +369,7 @@ def prepared_errors(
     """
     job = request.job
     unsupported: list[FieldError] = []
-    invalid = _required_errors(job, spec)
+    invalid = _required_errors(job, spec) + options_for(job, spec)[1]
     for field in _checked_fields(job):
         row = spec.capabilities.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED
@@ -431,13 +411,25 @@ def _already_applied(field: str, value: Any, request: PreparedRequest) -> bool:
     return False
 
 
-def seeds_for_batches(seed: int | None, batches: Sequence[int]) -> list[int | None]:
-    """Seeds for split requests: consecutive offsets so images differ yet stay reproducible."""
+def seeds_for_batches(
+    seed: int | None, batches: Sequence[int], limits: Limits | None = None
+) -> list[int | None]:
+    """Seeds for split requests: consecutive offsets so images differ yet stay reproducible.
+
+    Offsets wrap within the provider's own seed range (``limits``, from its ``seed`` row), so a
+    seed near the top of the range never becomes one the provider rejects; without a range they
+    wrap at 2**32 (the neutral schema's seed range).
+    """
     if seed is None:
         return [None] * len(batches)
+    bounds = limits if limits is not None and limits.maximum is not None else _NEUTRAL_SEEDS
     out: list[int | None] = []
     offset = 0
     for count in batches:
-        out.append((seed + offset) % (2**32))
+        out.append(bounds.clamp_cycle(seed + offset))
         offset += count
     return out
+
+
+_NEUTRAL_SEEDS = Limits(minimum=0, maximum=2**32 - 1)
+

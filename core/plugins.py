@@ -8,6 +8,7 @@ same ``inpaintkit`` entry-point group) as third-party plugins.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -114,6 +115,22 @@ class ProviderRegistry(Mapping[str, ProviderAdapter]):
             raise UnknownProviderError(
                 f"no provider {provider_id!r} is installed (installed: {known})"
             ) from None
+
+    def resolve(self, name: str) -> str:
+        """The installed provider id ``name`` means: exact, else case-insensitive.
+
+        An unknown name raises :class:`UnknownProviderError` whose message suggests the
+        closest installed id ("did you mean 'novita'?"), for command lines and config files.
+        """
+        if name in self._adapters:
+            return name
+        folded = {pid.casefold(): pid for pid in self._adapters}
+        if name.casefold() in folded:
+            return folded[name.casefold()]
+        close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+        known = ", ".join(sorted(self._adapters)) or "none"
+        guess = f"; did you mean {folded[close[0]]!r}?" if close else ""
+        raise UnknownProviderError(f"no provider {name!r} is installed{guess} (installed: {known})")
 
     def __contains__(self, provider_id: object) -> bool:
         return provider_id in self._adapters

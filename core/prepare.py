@@ -67,7 +67,7 @@ async def prepare_inputs(
 
     image_bytes = await read(job.image, "$.image")
     mask_bytes = await read(job.mask, "$.mask")
-    limits = images.ImageLimits(max_pixels=spec.max_image_pixels, max_bytes=spec.max_image_bytes)
+    limits = spec.image_limits
     loaded_image, loaded_mask = images.load_pair(image_bytes, mask_bytes, limits=limits)
 
     mask = images.normalize_mask(loaded_mask.to_pil())

@@ -12,23 +12,31 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 from urllib.parse import urlencode, urljoin
 
 import attrs
 
 from .errors import InpaintError
+
+if TYPE_CHECKING:
+    from .checking import CheckedRequest
 from .job import InpaintJob
+from .limits import ImageLimits, Limits
+from .wiremap import Composite, Custom, Wire, WireMapping, field_for_wire, wire_paths
 
 __all__ = [
     "Auth",
+    "BasicAuth",
     "BearerAuth",
     "BodyKeyAuth",
     "Capability",
     "CapabilityTable",
     "Done",
     "Failed",
+    "Form",
+    "FormFile",
     "HostContext",
     "HttpRequest",
     "HttpResponse",
@@ -37,14 +45,20 @@ __all__ = [
     "NoAuth",
     "Pending",
     "PollPolicy",
+    "PollingAdapter",
     "PreparedImage",
     "PreparedRequest",
     "ProviderAdapter",
     "ProviderSpec",
+    "QueryKeyAuth",
     "RemoteImage",
+    "SubmitAdapter",
     "Support",
     "TaskHandle",
     "TaskState",
+    "WebhookAdapter",
+    "adapter_features",
+    "adapter_mode",
 ]
 
 
@@ -91,7 +105,8 @@ class Capability:
 
     field: str
     support: Support
-    wire: str = ""
+    wire: WireMapping | None = None
+    """Where the field goes on the wire, as data (:mod:`inpaintkit.wiremap`)."""
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
@@ -106,35 +121,34 @@ class Capability:
     note: str = ""
 
     def __attrs_post_init__(self) -> None:
+        if self.wire is not None and not isinstance(self.wire, Wire | Composite | Custom):
+            raise TypeError(
+                f"{self.field}: wire must be a Wire, Composite or Custom mapping, got {self.wire!r}"
+            )
         if self.support is Support.EMULATED and self.field not in EMULATABLE_FIELDS:
             raise ValueError(
                 f"{self.field}: the core cannot emulate this field; mark it native or unsupported"
             )
 
+    @property
+    def limits(self) -> Limits:
+        """The row's bounds as the one :class:`~inpaintkit.limits.Limits` type."""
+        return Limits(
+            minimum=self.minimum,
+            maximum=self.maximum,
+            choices=self.choices,
+            multiple_of=self.multiple_of,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            max_items=self.max_items,
+        )
+
     def describe_range(self) -> str:
         """The limits as text, for error messages and the capability matrix."""
-        from .schema import fmt_number
-
-        parts: list[str] = []
-        if self.choices is not None:
-            parts.append("one of " + ", ".join(str(getattr(c, "value", c)) for c in self.choices))
-        if self.minimum is not None and self.maximum is not None:
-            parts.append(f"[{fmt_number(self.minimum)}, {fmt_number(self.maximum)}]")
-        elif self.minimum is not None:
-            parts.append(f">= {fmt_number(self.minimum)}")
-        elif self.maximum is not None:
-            parts.append(f"<= {fmt_number(self.maximum)}")
-        if self.multiple_of is not None:
-            parts.append(f"multiple of {self.multiple_of}")
-        if self.min_length is not None or self.max_length is not None:
-            lo = self.min_length if self.min_length is not None else 0
-            hi = self.max_length if self.max_length is not None else "..."
-            parts.append(f"length [{lo}, {hi}]")
-        if self.max_items is not None:
-            parts.append(f"at most {self.max_items} items")
+        text = self.limits.describe()
         if self.split_above_maximum:
-            parts.append("more split over several requests")
-        return "; ".join(parts)
+            text = f"{text}; more split over several requests" if text else "split"
+        return text
 
 
 @attrs.frozen
@@ -162,8 +176,33 @@ class CapabilityTable:
         row = self.get(field)
         return row.support if row is not None else Support.UNSUPPORTED
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Capability]:
         return iter(self.rows)
+
+    def unmapped_native_rows(self) -> tuple[Capability, ...]:
+        """Native rows that say nothing of where they go on the wire.
+
+        A native row needs a wire mapping unless something else carries it: a container
+        (``safety``) whose sub-fields have rows, a list item (``loras[].name``) whose list row is
+        a :class:`~inpaintkit.wiremap.Composite`, or ``extras`` (provider-only options).
+        """
+        fields = {row.field for row in self.rows}
+        out: list[Capability] = []
+        for row in self.rows:
+            if row.support is not Support.NATIVE or row.wire is not None or row.field == "extras":
+                continue
+            if any(f.startswith(row.field + ".") for f in fields):
+                continue
+            parent = self.get(row.field.split("[]")[0]) if "[]." in row.field else None
+            if parent is not None and isinstance(parent.wire, Composite):
+                continue
+            out.append(row)
+        return tuple(out)
+
+    def field_for_wire(self, wire_name: str) -> str | None:
+        """The neutral field written to wire field ``wire_name`` (a path or a bare name), for
+        mapping a provider's error about ``num_inference_steps`` back to ``$.steps``."""
+        return field_for_wire(self.rows, wire_name)
 
 
 # --- spec -----------------------------------------------------------------------------------
@@ -185,11 +224,25 @@ class BodyKeyAuth:
 
 
 @attrs.frozen
+class QueryKeyAuth:
+    """The key goes in a query parameter of every request (``?key=<key>``)."""
+
+    param: str = "key"
+
+
+@attrs.frozen
+class BasicAuth:
+    """HTTP Basic auth: the key is ``user:password`` (AUTOMATIC1111 with ``--api-auth``)."""
+
+    header: str = "Authorization"
+
+
+@attrs.frozen
 class NoAuth:
     """The provider takes no credential (a local AUTOMATIC1111 started without ``--api-auth``)."""
 
 
-Auth = BearerAuth | BodyKeyAuth | NoAuth
+Auth = BearerAuth | BodyKeyAuth | QueryKeyAuth | BasicAuth | NoAuth
 
 
 class ImageTransport(enum.StrEnum):
@@ -255,6 +308,10 @@ class PollPolicy:
         return min(self.retry_base_delay * float(2**attempt), self.max_interval)
 
 
+DEFAULT_IMAGE_LIMITS: Final = ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024)
+"""A provider's image limits when it states none: the largest any built-in accepts."""
+
+
 @attrs.frozen
 class ProviderSpec:
     """Everything about a provider that is data rather than behaviour."""
@@ -267,22 +324,73 @@ class ProviderSpec:
     capabilities: CapabilityTable
     polling: PollPolicy = PollPolicy()
     image_transport: ImageTransport = ImageTransport.BASE64
-    mode: str = "async"
-    """``"async"`` (submit, then poll a task) or ``"sync"`` (an answer, or processing + fetch)."""
-    max_image_pixels: int = 16_000_000
-    max_image_bytes: int = 30 * 1024 * 1024
+    image_limits: ImageLimits = DEFAULT_IMAGE_LIMITS
+    """What the provider accepts as an input image and as an output size: sides, pixels,
+    aspect ratio, size multiple, file formats, bytes (checked before anything is sent)."""
     docs_url: str = ""
+    options: type | None = None
+    """The attrs class of the provider's own options (fields made with
+    :func:`inpaintkit.options.option`), given by users under ``extras[<id>]``; ``None`` when
+    the provider has none."""
+
+    def __attrs_post_init__(self) -> None:
+        from .options import option_paths
+
+        row_paths = {p for row in self.capabilities for p in wire_paths(row)}
+        clash = sorted(row_paths & set(option_paths(self.options)))
+        if clash:
+            raise ValueError(f"{self.id}: options write wire paths rows already write: {clash}")
+
+    @property
+    def max_image_pixels(self) -> int | None:
+        """The pixel limit of :attr:`image_limits` (for the image loader's bomb guard)."""
+        return self.image_limits.max_pixels
 
 
 # --- HTTP descriptions -----------------------------------------------------------------------
+
+
+@attrs.frozen(repr=False)
+class FormFile:
+    """One file part of a multipart form: its bytes, file name and media type."""
+
+    data: bytes
+    filename: str = "file"
+    content_type: str = "application/octet-stream"
+
+    def __repr__(self) -> str:
+        return f"FormFile({self.filename!r}, {self.content_type}, <{len(self.data)} bytes>)"
+
+
+@attrs.frozen
+class Form:
+    """A ``multipart/form-data`` body: text fields and file parts, by field name.
+
+    ``fields`` values are text (a provider's numbers are written as the provider documents
+    them); ``files`` maps a field name to a :class:`FormFile` (or a tuple of them for a field
+    that takes several files, written as repeated parts in order).
+    """
+
+    fields: Mapping[str, str] = attrs.field(factory=dict)
+    files: Mapping[str, FormFile | tuple[FormFile, ...]] = attrs.field(factory=dict)
+
+    def parts(self) -> list[tuple[str, str | FormFile]]:
+        """Every part in order: text fields first, then files (repeated names expanded)."""
+        out: list[tuple[str, str | FormFile]] = list(self.fields.items())
+        for name, value in self.files.items():
+            for file in value if isinstance(value, tuple) else (value,):
+                out.append((name, file))
+        return out
 
 
 @attrs.frozen
 class HttpRequest:
     """A request description built by an adapter; the runtime sends it.
 
-    ``path`` is relative to the provider's base URL (``/v3/async/inpainting``).  The runtime adds
-    the API key according to the spec's :data:`Auth`; adapters never include it.
+    ``path`` is relative to the provider's base URL (``/v3/async/inpainting``).  The body is
+    at most one of ``json`` (a JSON document), ``form`` (a multipart form with files) or
+    ``content`` (raw bytes, typed by ``content_type``).  The runtime adds the API key according
+    to the spec's :data:`Auth`; adapters never include it.
     """
 
     method: str
@@ -290,12 +398,33 @@ class HttpRequest:
     json: Any = None
     query: Mapping[str, str] = attrs.field(factory=dict)
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    form: Form | None = None
+    content: bytes | None = attrs.field(
+        default=None, repr=lambda c: "None" if c is None else f"<{len(c)} bytes>"
+    )
+    content_type: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        given = [n for n in ("json", "form", "content") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"an HttpRequest has one body, got {' and '.join(given)}")
+
+    @property
+    def body_kind(self) -> str | None:
+        """``"json"``, ``"form"``, ``"bytes"`` or ``None`` (no body)."""
+        if self.json is not None:
+            return "json"
+        if self.form is not None:
+            return "form"
+        if self.content is not None:
+            return "bytes"
+        return None
 
     def url(self, base_url: str) -> str:
         """The absolute URL of this request against ``base_url``."""
         url = urljoin(base_url.rstrip("/") + "/", self.path.lstrip("/"))
         if self.query:
-            url += "?" + urlencode(self.query)
+            url += ("&" if "?" in url else "?") + urlencode(self.query)
         return url
 
 
@@ -306,6 +435,20 @@ class HttpResponse:
     status: int
     body: bytes = b""
     headers: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters (``"image/png"``), lower-cased; empty if absent."""
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+    @property
+    def is_image(self) -> bool:
+        """Whether the body is an image file (by its Content-Type, else by its magic bytes)."""
+        if self.content_type.startswith("image/"):
+            return True
+        return self.body[:8].startswith((b"\x89PNG", b"\xff\xd8\xff")) or (
+            self.body[:4] == b"RIFF" and self.body[8:12] == b"WEBP"
+        )
 
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` if it is not JSON."""
@@ -435,10 +578,13 @@ TaskState = Pending | Done | Failed
 
 
 @runtime_checkable
-class ProviderAdapter(Protocol):
-    """The pure translation layer of one provider. It never performs I/O.
+class SubmitAdapter(Protocol):
+    """What every provider plugin implements: the pure translation of a submit. No I/O.
 
-    Error mapping is part of parsing: a response that carries an error becomes
+    ``build_submit`` receives a :class:`~inpaintkit.checking.CheckedRequest` (the core has
+    checked it against the capability table and built the table's plain wire fields, see
+    ``request.body()``); ``parse_submit`` turns the answer into a finished result
+    (:class:`Done`), a task to poll (:class:`Pending`, only for a :class:`PollingAdapter`) or a
     :class:`Failed` with the matching :mod:`inpaintkit.errors` class and the raw body.
     """
 
@@ -447,13 +593,19 @@ class ProviderAdapter(Protocol):
         """The provider's data."""
         ...
 
-    def build_submit(self, request: PreparedRequest) -> HttpRequest:
+    def build_submit(self, request: CheckedRequest) -> HttpRequest:
         """The wire request that submits ``request``."""
         ...
 
-    def parse_submit(self, request: PreparedRequest, response: HttpResponse) -> TaskState:
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
         """Interpret the submit response: a finished result, a handle to poll, or a failure."""
         ...
+
+
+@runtime_checkable
+class PollingAdapter(SubmitAdapter, Protocol):
+    """A provider whose submit may answer with a task to poll (Novita; the SDAPI platform's
+    ``processing`` answers)."""
 
     def build_poll(self, handle: TaskHandle) -> HttpRequest:
         """The wire request that asks for the state of a task."""
@@ -463,9 +615,37 @@ class ProviderAdapter(Protocol):
         """Interpret a poll response."""
         ...
 
+
+@runtime_checkable
+class WebhookAdapter(Protocol):
+    """A provider that posts results to a webhook the job names."""
+
     def parse_webhook(self, body: Any) -> TaskState:
         """Interpret a webhook payload (already JSON-decoded) as the same states as a poll."""
         ...
+
+
+ProviderAdapter = SubmitAdapter
+"""Every adapter is a :class:`SubmitAdapter`; polling and webhooks are optional protocols."""
+
+
+def adapter_mode(adapter: SubmitAdapter) -> str:
+    """``"polling"`` for adapters that can poll a task (whether every submit is a task, as on
+    Novita, or only slow ones, as on the SDAPI platform), ``"sync"`` for those that cannot.
+
+    Derived from what the adapter implements, never declared beside it, so it cannot drift.
+    """
+    return "polling" if isinstance(adapter, PollingAdapter) else "sync"
+
+
+def adapter_features(adapter: SubmitAdapter) -> tuple[str, ...]:
+    """What an adapter implements beyond submit: ``"poll"``, ``"webhook"``."""
+    features: list[str] = []
+    if isinstance(adapter, PollingAdapter):
+        features.append("poll")
+    if isinstance(adapter, WebhookAdapter):
+        features.append("webhook")
+    return tuple(features)
 
 
 # --- image hosting ---------------------------------------------------------------------------

@@ -10,13 +10,13 @@ ranges are written once.
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from .errors import FieldError, ValidationError
+from .limits import Limits
 
 __all__ = [
     "Rule",
@@ -52,22 +52,17 @@ class Rule:
     loader: Callable[[Any, str], Any] | None = None
     doc: str = ""
 
+    @property
+    def limits(self) -> Limits:
+        """The rule's bounds as the one :class:`~inpaintkit.limits.Limits` type (for a tuple,
+        ``maximum`` is its item count)."""
+        if self.kind == "tuple":
+            return Limits(max_items=int(self.maximum) if self.maximum is not None else None)
+        return Limits(minimum=self.minimum, maximum=self.maximum, min_length=self.min_length)
+
     def describe(self) -> str:
         """A short human description of the rule, used in error messages and docs."""
-        if self.minimum is not None and self.maximum is not None:
-            return f"must be in [{fmt_number(self.minimum)}, {fmt_number(self.maximum)}]"
-        if self.minimum is not None:
-            return f"must be >= {fmt_number(self.minimum)}"
-        if self.maximum is not None:
-            return f"must be <= {fmt_number(self.maximum)}"
-        return ""
-
-
-def fmt_number(value: float) -> str:
-    """Render a bound without float noise: 1 not 1.0, 4294967295 not 4.29497e+09."""
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
+        return self.limits.describe_rule() if self.limits.describe_range() else ""
 
 
 def rule_metadata(rule: Rule, doc: str = "") -> dict[str, Rule]:
@@ -112,9 +107,7 @@ def check_value(rule: Rule, value: Any, path: str) -> list[FieldError]:
     if kind == "str":
         if not isinstance(value, str):
             return [FieldError(path, "must be a string", value)]
-        if rule.min_length is not None and len(value) < rule.min_length:
-            return [FieldError(path, f"must have at least {rule.min_length} character(s)", value)]
-        return []
+        return rule.limits.violations(value, path)
     if kind == "bool":
         return [] if isinstance(value, bool) else [FieldError(path, "must be a boolean", value)]
     if kind in ("int", "float"):
@@ -122,13 +115,7 @@ def check_value(rule: Rule, value: Any, path: str) -> list[FieldError]:
             return [FieldError(path, f"must be {_TYPE_WORDS[kind]}", value)]
         if kind == "int" and not isinstance(value, int):
             return [FieldError(path, "must be an integer", value)]
-        if isinstance(value, float) and not math.isfinite(value):
-            return [FieldError(path, "must be a finite number", value)]
-        if (rule.minimum is not None and value < rule.minimum) or (
-            rule.maximum is not None and value > rule.maximum
-        ):
-            return [FieldError(path, rule.describe(), value)]
-        return []
+        return rule.limits.violations(value, path)
     if kind == "enum":
         assert rule.enum_type is not None
         if not isinstance(value, rule.enum_type):
@@ -148,11 +135,7 @@ def check_value(rule: Rule, value: Any, path: str) -> list[FieldError]:
                 errors.append(FieldError(item_path, f"must be a {rule.item.__name__}", item))
             elif attrs.has(type(item)):
                 errors.extend(check_fields(item, item_path))
-        if rule.maximum is not None and len(value) > rule.maximum:
-            errors.append(
-                FieldError(path, f"must have at most {fmt_number(rule.maximum)} items", value)
-            )
-        return errors
+        return errors + rule.limits.violations(value, path)
     if kind == "mapping":
         return [] if isinstance(value, Mapping) else [FieldError(path, "must be a mapping", value)]
     return []

@@ -1,4 +1,12 @@
-"""Sending request descriptions over aiohttp, and classifying what went wrong.
+"""Sending requests, and classifying what went wrong.
+
+The runtime turns an adapter's :class:`~inpaintkit.provider.HttpRequest` (with the key applied)
+into one :class:`OutgoingRequest` value: method, absolute URL, headers and the encoded body
+bytes.  A :class:`Transport` sends that value and returns an
+:class:`~inpaintkit.provider.HttpResponse`; :class:`AiohttpTransport` is the real one and
+:class:`MemoryTransport` answers from a function, for tests (httpx's ``MockTransport`` is the
+model).  Bodies are encoded once here, whatever their shape (JSON, multipart form, raw bytes), so
+every transport sees the same bytes.
 
 The distinction that matters for safety is whether a failed request *may have reached* the
 provider.  A refused connection provably did not, so a submit may be retried; a timeout or a
@@ -8,14 +16,26 @@ already be running and billed).  :class:`TransportError` records which case it w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+import inspect
+import json
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 import aiohttp
+import attrs
 
-from .provider import HttpResponse
+from .provider import Form, FormFile, HttpRequest, HttpResponse
 
-__all__ = ["AiohttpTransport", "Transport", "TransportError"]
+__all__ = [
+    "AiohttpTransport",
+    "MemoryTransport",
+    "OutgoingRequest",
+    "Transport",
+    "TransportError",
+    "encode_body",
+    "outgoing",
+]
 
 
 class TransportError(Exception):
@@ -26,20 +46,78 @@ class TransportError(Exception):
         self.reached = reached
 
 
+@attrs.frozen(repr=False)
+class OutgoingRequest:
+    """One request as it goes on the wire: what a :class:`Transport` sends.
+
+    ``description`` is the adapter's request the bytes were encoded from (with the key
+    applied), so that recording transports can read JSON or form fields without parsing bytes
+    back; it may hold the key and must never be logged as it is.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    content: bytes | None = None
+    description: HttpRequest | None = attrs.field(default=None, eq=False)
+
+    def __repr__(self) -> str:
+        size = f"<{len(self.content)} bytes>" if self.content is not None else "no body"
+        return f"OutgoingRequest({self.method} {self.url.split('?', 1)[0]}, {size})"
+
+
 class Transport(Protocol):
     """Sends one HTTP request; the runtime's only door to the network."""
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        json_body: Any,
-        timeout: float,
-    ) -> HttpResponse:
+    async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
         """Send and return the response, or raise :class:`TransportError`."""
         ...
+
+
+def _multipart(form: Form) -> tuple[bytes, str]:
+    """RFC 7578 encoding of ``form``: (body, content type with boundary)."""
+    boundary = "inpaintkit-" + secrets.token_hex(12)
+    chunks: list[bytes] = []
+    for name, value in form.parts():
+        header = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"'
+        if isinstance(value, FormFile):
+            header += f'; filename="{_quote(value.filename)}"\r\nContent-Type: {value.content_type}'
+            chunks += [header.encode() + b"\r\n\r\n", value.data, b"\r\n"]
+        else:
+            chunks += [header.encode() + b"\r\n\r\n", value.encode(), b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def encode_body(request: HttpRequest) -> tuple[bytes | None, str | None]:
+    """The body bytes of ``request`` and their Content-Type (``None``, ``None`` for no body)."""
+    if request.json is not None:
+        text = json.dumps(request.json, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8"), "application/json"
+    if request.form is not None:
+        return _multipart(request.form)
+    if request.content is not None:
+        return request.content, request.content_type or "application/octet-stream"
+    return None, None
+
+
+def outgoing(request: HttpRequest, base_url: str) -> OutgoingRequest:
+    """The wire form of ``request`` against ``base_url`` (the key must already be applied)."""
+    content, content_type = encode_body(request)
+    headers = dict(request.headers)
+    if content_type is not None and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = content_type
+    elif request.form is not None:
+        # A multipart body's boundary lives in its Content-Type: ours must win.
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        headers["Content-Type"] = content_type or ""
+    return OutgoingRequest(
+        request.method, request.url(base_url), headers, content, description=request
+    )
 
 
 class AiohttpTransport:
@@ -48,21 +126,14 @@ class AiohttpTransport:
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self._session = session
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        json_body: Any,
-        timeout: float,
-    ) -> HttpResponse:
-        kwargs: dict[str, Any] = {"headers": dict(headers)}
-        if json_body is not None:
-            kwargs["json"] = json_body
+    async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
         try:
             async with self._session.request(
-                method, url, timeout=aiohttp.ClientTimeout(total=timeout), **kwargs
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.content,
+                timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 body = await response.read()
                 return HttpResponse(
@@ -80,3 +151,25 @@ class AiohttpTransport:
         except aiohttp.ClientError as exc:
             # Disconnects, resets, truncated bodies: the request may have been received.
             raise TransportError(f"{type(exc).__name__}: {exc}", reached=True) from None
+
+
+Handler = Callable[[OutgoingRequest], HttpResponse | Awaitable[HttpResponse]]
+
+
+class MemoryTransport:
+    """A transport that answers every request with ``handler(request)``, for tests.
+
+    The handler may be a plain or an async function, and may raise :class:`TransportError` to
+    play a network failure.  Every request is kept in :attr:`requests`, in order.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self.requests: list[OutgoingRequest] = []
+
+    async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
+        self.requests.append(request)
+        answer = self._handler(request)
+        if inspect.isawaitable(answer):
+            return await answer
+        return answer

@@ -18,7 +18,8 @@ receives a :class:`MockContext` of shared facilities.
 
 from __future__ import annotations
 
-from .app import CONTEXT, create_app, read_json
+from .app import CONTEXT, create_app
+from .bodies import FormFile, ParsedForm, read_form, read_json
 from .config import ConfigError, FaultRule, MockConfig
 from .context import GeneratedImage, MockContext, MockProvider, ResolvedImage
 from .faults import FAULT_HEADER, FAULTS, MAGIC_KEY_PREFIX, ActiveFault
@@ -37,6 +38,7 @@ __all__ = [
     "AsyncMock",
     "ConfigError",
     "FaultRule",
+    "FormFile",
     "GeneratedImage",
     "Journal",
     "MockClock",
@@ -44,12 +46,14 @@ __all__ = [
     "MockContext",
     "MockProvider",
     "MockServer",
+    "ParsedForm",
     "ResolvedImage",
     "RunningMock",
     "ScaledClock",
     "Task",
     "TaskStore",
     "create_app",
+    "read_form",
     "read_json",
     "run_mock",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import CONTEXT
+from .bodies import MAX_JSON_DEPTH, read_json, read_raw
 from .config import ConfigError, FaultRule, MockConfig
 from .context import MockContext
 from .faults import FAULTS, rule_from_spec
@@ -24,6 +25,8 @@ ADMIN_PREFIX = "/__mock"
 def setup_admin(app: web.Application, ctx: MockContext) -> None:
     """Add the admin routes (they find ``ctx`` on the app, so one handler serves every app)."""
     r = app.router
+    r.add_get(ADMIN_PREFIX, _index)
+    r.add_get(ADMIN_PREFIX + "/", _index)
     r.add_get(ADMIN_PREFIX + "/health", _health)
     r.add_post(ADMIN_PREFIX + "/reset", _reset)
     r.add_get(ADMIN_PREFIX + "/journal", _journal)
@@ -51,21 +54,68 @@ def _bad(message: str) -> web.Response:
 
 
 async def _body(request: web.Request) -> Any:
-    raw = await request.read()
-    if not raw:
+    if not await read_raw(request):
         return {}
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
+    ok, value = await read_json(request)
+    if not ok:
+        message = f"body: not JSON (or nested deeper than {MAX_JSON_DEPTH} levels)"
         raise web.HTTPBadRequest(
-            text=json.dumps({"error": "bad request", "message": f"body: not JSON ({exc})"}),
+            text=json.dumps({"error": "bad request", "message": message}),
             content_type="application/json",
-        ) from exc
+        )
+    return value
+
+
+ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/health", "status and provider ids"),
+    ("POST", "/reset", "forget tasks, files, journal, pending actions and run-time faults"),
+    ("GET", "/journal", "the request journal (?kind=&provider=&path=&method=)"),
+    ("DELETE", "/journal", "clear the journal"),
+    ("GET", "/clock", "the mock clock"),
+    ("POST", "/clock", '{"advance": s, "mode": "real"|"manual", "time_scale": x}'),
+    ("GET", "/faults", "fault rules and the fault catalogue"),
+    ("POST", "/faults", "add a fault rule"),
+    ("PUT", "/faults", "replace the fault rules"),
+    ("DELETE", "/faults", "clear the fault rules"),
+    ("GET", "/config", "the configuration (keys redacted)"),
+    ("PATCH", "/config", "change options at run time"),
+    ("POST", "/run-due", "run due webhook deliveries and uploads now"),
+    ("GET", "/tasks/{task_id}", "a task's state, eta, progress and polls"),
+    ("GET", "/openapi/", "the providers' OpenAPI documents"),
+)
+"""Every admin route, listed by ``GET /__mock/`` (the URL the start-up banner prints)."""
+
+
+async def _index(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    base = f"{request.scheme}://{request.host}{ADMIN_PREFIX}"
+    return web.json_response(
+        {
+            "service": "inpaintkit mock server",
+            "providers": sorted(ctx.providers),
+            "endpoints": [
+                {"method": method, "url": base + path, "description": text}
+                for method, path, text in ENDPOINTS
+            ],
+            "openapi": _documents(ctx, request),
+        }
+    )
 
 
 async def _health(request: web.Request) -> web.Response:
+    """Liveness and a little load information, for CI service health checks."""
     ctx = _ctx(request)
-    return web.json_response({"status": "ok", "providers": sorted(ctx.providers)})
+    return web.json_response(
+        {
+            "status": "ok",
+            "providers": sorted(ctx.providers),
+            "tasks": len(ctx.tasks),
+            "unfinished_tasks": ctx.tasks.unfinished(ctx.now()),
+            "pending_actions": len(ctx.scheduler),
+            "rendered_images": ctx.generator.rendered,
+            "workers": ctx.config.workers,
+        }
+    )
 
 
 async def _reset(request: web.Request) -> web.Response:
@@ -166,8 +216,8 @@ async def _config_get(request: web.Request) -> web.Response:
 
 
 async def _config_patch(request: web.Request) -> web.Response:
-    """Change options at run time.  ``host``, ``port`` and the store sizes only take effect at
-    start-up; everything else applies to the next request."""
+    """Change options at run time.  ``host``, ``port``, ``workers`` and the store and cache
+    sizes only take effect at start-up; everything else applies to the next request."""
     ctx = _ctx(request)
     body = await _body(request)
     try:
@@ -205,21 +255,39 @@ async def _task_get(request: web.Request) -> web.Response:
     )
 
 
+def _document(ctx: MockContext, provider_id: str, server_url: str) -> dict[str, Any] | None:
+    """The OpenAPI document of a provider: the built-ins' from their contracts, a third-party
+    mock's from its optional ``openapi(server_url)`` method; ``None`` if it has none."""
+    from .openapi import has_document, openapi_document
+
+    if provider_id not in ctx.providers:
+        return None
+    if has_document(provider_id):
+        return openapi_document(provider_id, server_url=server_url)
+    own = getattr(ctx.providers[provider_id], "openapi", None)
+    if callable(own):
+        document = own(server_url)
+        return document if isinstance(document, dict) else None
+    return None
+
+
+def _documents(ctx: MockContext, request: web.Request) -> dict[str, str]:
+    """provider id -> document URL, for the providers that have a document (only those)."""
+    server = f"{request.scheme}://{request.host}"
+    base = f"{server}{ADMIN_PREFIX}/openapi/"
+    return {
+        p: f"{base}{p}.json" for p in sorted(ctx.providers) if _document(ctx, p, server) is not None
+    }
+
+
 async def _openapi_index(request: web.Request) -> web.Response:
-    ctx = _ctx(request)
-    base = f"{request.scheme}://{request.host}{ADMIN_PREFIX}/openapi/"
-    return web.json_response({p: f"{base}{p}.json" for p in sorted(ctx.providers)})
+    return web.json_response(_documents(_ctx(request), request))
 
 
 async def _openapi_doc(request: web.Request) -> web.Response:
     provider = request.match_info["provider"]
-    try:
-        from .openapi import openapi_document
-    except ImportError:
-        return web.json_response({"error": "OpenAPI documents are not available"}, status=501)
-    try:
-        document = openapi_document(provider, server_url=f"{request.scheme}://{request.host}")
-    except (KeyError, LookupError, ValueError):
+    document = _document(_ctx(request), provider, f"{request.scheme}://{request.host}")
+    if document is None:
         return web.json_response(
             {"error": f"provider: no OpenAPI document for {provider!r}"}, status=404
         )

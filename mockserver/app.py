@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -19,6 +18,7 @@ import pluggy
 from aiohttp import web
 from inpaintkit.clock import Clock
 
+from .bodies import journal_body, read_json
 from .config import ConfigError, MockConfig
 from .context import (
     REQUEST_FAULTS,
@@ -38,9 +38,6 @@ __all__ = ["CONTEXT", "create_app", "read_json"]
 log = logging.getLogger(__name__)
 
 CONTEXT: web.AppKey[MockContext] = web.AppKey("inpaintkit_mock_context", MockContext)
-_JSON_CACHE: web.RequestKey[tuple[bool, Any]] = web.RequestKey(
-    "inpaintkit_mock_json", tuple[bool, Any]
-)
 _TICK_SECONDS = 0.02
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -108,12 +105,21 @@ def create_app(
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
-    """Run due scheduled actions (webhooks, uploads) as mock time passes, then clean up."""
+    """Run due scheduled actions (webhooks, uploads) as mock time passes, then clean up.
+
+    Shutting down is graceful: the ticker finishes the pass it is in, so a webhook attempt
+    already on the wire completes (within ``webhook_timeout``) and is journaled, rather than
+    being cancelled half-sent.
+    """
     ctx = app[CONTEXT]
+    stopping = asyncio.Event()
 
     async def tick() -> None:
-        while True:
-            await asyncio.sleep(_TICK_SECONDS)
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), _TICK_SECONDS)
+            if stopping.is_set():
+                return
             try:
                 await ctx.scheduler.run_due()
             except Exception:  # a broken action must not stop the ticker
@@ -121,22 +127,12 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(tick())
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    stopping.set()
+    try:
+        await asyncio.wait_for(task, timeout=ctx.config.webhook_timeout + 1)
+    except (TimeoutError, asyncio.CancelledError):
+        log.warning("mock scheduler did not finish within the webhook timeout")
     await ctx.close()
-
-
-async def read_json(request: web.Request) -> tuple[bool, Any]:
-    """The request body parsed as JSON, cached: ``(True, value)`` or ``(False, None)``."""
-    if _JSON_CACHE not in request:
-        raw = await request.read()
-        try:
-            request[_JSON_CACHE] = (True, json.loads(raw)) if raw else (False, None)
-        except (ValueError, UnicodeDecodeError):
-            request[_JSON_CACHE] = (False, None)
-    cached: tuple[bool, Any] = request[_JSON_CACHE]
-    return cached
 
 
 def _key_candidates(request: web.Request, body: Any) -> list[str]:
@@ -173,9 +169,7 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     request[REQUEST_NOTES] = []
     request[REQUEST_SECRETS] = []
-    body: Any = None
-    if request.method == "POST" and request.can_read_body:
-        _, body = await read_json(request)
+    body = await journal_body(request)
     keys = _key_candidates(request, body)
     request[REQUEST_SECRETS].extend(keys)
     started = ctx.now()
@@ -307,15 +301,12 @@ def _journal(
     response: web.StreamResponse | None,
     started: float,
 ) -> None:
-    from .journal import redact_headers
+    from .journal import RawBody, redact_headers
 
     secrets = [*keys, *request.get(REQUEST_SECRETS, [])]
     response_body: Any = None
     if isinstance(response, web.Response) and isinstance(response.body, bytes):
-        try:
-            response_body = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError):
-            response_body = f"<{len(response.body)} bytes>"
+        response_body = RawBody(response.body)  # decoded when the journal is read
     ctx.journal.record(
         "request",
         secrets=secrets,
@@ -343,4 +334,5 @@ async def _serve_file(request: web.Request) -> web.StreamResponse:
         return web.Response(status=404, text=text, content_type=xml)
     if status == "expired":
         return web.Response(status=403, text=expired_error(stored, ctx.now()), content_type=xml)
-    return web.Response(body=stored.data, content_type=stored.content_type)
+    data = await ctx.file_data(stored)  # a rendered output is made on its first download
+    return web.Response(body=data, content_type=stored.content_type)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -68,6 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer non-allow-listed image URLs with the provider's fetch error",
     )
     parser.add_argument("--s3-endpoint", default=None, help="S3 endpoint for custom_storage")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes rendering output images (default 1: threads of the server process); "
+        "the server itself stays one process so task state is consistent",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> MockConfig:
@@ -89,6 +97,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         "finish_after_polls": args.finish_after_polls,
         "strict_urls": args.strict_urls,
         "s3_endpoint": args.s3_endpoint,
+        "workers": args.workers,
     }
     data.update({k: v for k, v in flags.items() if v is not None})
     if args.allow_fetch_host:
@@ -113,11 +122,12 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         print(f"inpaintkit mock: {exc}", file=sys.stderr)
         return 2
     stop = stop or threading.Event()
+    _stop_on_sigterm(stop)
     with MockServer(config) as server:
         print(server.url, flush=True)
         print(
             f"serving {', '.join(sorted(server.ctx.providers))}; admin API at "
-            f"{server.url}/__mock/; Ctrl-C to stop",
+            f"{server.url}/__mock/ (health: {server.url}/__mock/health); Ctrl-C to stop",
             file=sys.stderr,
             flush=True,
         )
@@ -127,6 +137,14 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _stop_on_sigterm(stop: threading.Event) -> None:
+    """SIGTERM (``docker stop``, CI service teardown) stops the server gracefully, as Ctrl-C
+    does: in-flight requests and webhook attempts finish before the process exits."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
 
 
 def main(argv: list[str] | None = None) -> int:

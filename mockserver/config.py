@@ -201,6 +201,13 @@ class MockConfig:
     """Entries kept in the request journal (oldest dropped first)."""
     max_pending_actions: int = attrs.field(default=10_000, validator=_positive)
     """Cap on scheduled webhook deliveries and uploads."""
+    workers: int = attrs.field(default=1, validator=_positive)
+    """Processes that render output images.  1 renders in threads of the server process; N > 1
+    uses a pool of N processes.  The server itself stays one process, so task state (ids,
+    clocks, journals) is consistent whichever client asks; only the CPU-bound rendering spreads
+    over cores."""
+    generated_cache_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=_positive)
+    """Rendered outputs kept for reuse by identical jobs (same inputs, seed, size, options)."""
 
     def __attrs_post_init__(self) -> None:
         checks: list[tuple[str, Any, tuple[str, ...]]] = [
@@ -264,6 +271,8 @@ _INT_OPTIONS = {
     "max_file_bytes",
     "journal_size",
     "max_pending_actions",
+    "workers",
+    "generated_cache_bytes",
 }
 _FLOAT_OPTIONS = {
     "time_scale",

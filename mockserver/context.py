@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import aiohttp
 import attrs
@@ -26,8 +26,9 @@ from .config import MockConfig
 from .contracts import ErrorKind, Rejection, WireImage
 from .faults import ActiveFault, FaultInjector
 from .files import FILES_PREFIX, FileStore, StoredFile, file_path, presigned_query
+from .generation import Generator, InputImage, OutputJob, output_size
 from .journal import Journal
-from .outbound import FetchError, host_allowed, is_loopback, read_limited
+from .outbound import FetchError, admin_path_target, host_allowed, is_loopback, read_limited
 from .scheduler import Scheduler
 from .seeding import IdFactory, SeededStreams, derive_seed
 from .tasks import Task, TaskStore
@@ -52,6 +53,20 @@ REQUEST_FAULTS: web.RequestKey[list[ActiveFault]] = web.RequestKey(
 REQUEST_SECRETS: web.RequestKey[list[str]] = web.RequestKey("inpaintkit_mock_secrets", list[str])
 
 _MAX_FETCH_BYTES = 30 * 1024 * 1024
+_INLINE_DECODE_CHARS = 256 * 1024
+"""Inline images longer than this (base64 characters) are decoded in a worker thread."""
+
+
+def _input(
+    decoded: imaging.DecodedImage | None, role: Literal["image", "mask"]
+) -> InputImage | None:
+    """A generation input from a decoded request image (``None`` if there is none)."""
+    if decoded is None:
+        return None
+    if decoded.synthetic is not None:
+        w, h, seed, _ = decoded.synthetic
+        return InputImage.stand_in(w, h, seed, role)
+    return InputImage.from_bytes(decoded.raw, role)
 
 
 class ErrorSource(Protocol):
@@ -118,6 +133,7 @@ class MockContext:
         self.journal = Journal(config.journal_size)
         self.faults = FaultInjector(self.streams, config.faults)
         self.scheduler = Scheduler(clock.time, config.max_pending_actions)
+        self.generator = Generator(workers=config.workers, cache_bytes=config.generated_cache_bytes)
         self._session: aiohttp.ClientSession | None = None
         self.webhooks = WebhookDispatcher(
             scheduler=self.scheduler,
@@ -234,7 +250,7 @@ class MockContext:
     @staticmethod
     def owner_of(api_key: str) -> str:
         """A stable, non-reversible owner id for a key (tasks are private to their key)."""
-        return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        return hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     # -- files ---------------------------------------------------------------------------
 
@@ -265,6 +281,7 @@ class MockContext:
         self.shutdown.set()
         if self._session is not None:
             await self._session.close()
+        self.generator.close()
 
     async def resolve_image(
         self,
@@ -283,7 +300,12 @@ class MockContext:
         """
         if wire.base64 is not None:
             source = "data-url" if wire.base64.startswith("data:") else "inline"
-            return ResolvedImage(imaging.decode_base64_image(wire.base64), source)
+            text = wire.base64
+            if len(text) < _INLINE_DECODE_CHARS:
+                return ResolvedImage(imaging.decode_base64_image(text), source)
+            loop = asyncio.get_running_loop()  # large: decode off the event loop
+            decoded = await loop.run_in_executor(None, imaging.decode_base64_image, text)
+            return ResolvedImage(decoded, source)
         url = wire.url or ""
 
         def record_fetch(outcome: str, **facts: Any) -> None:
@@ -298,8 +320,12 @@ class MockContext:
             if status != "ok" or stored is None:
                 self.note(request, f"{role}: own file-store URL is {status}")
                 return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
-            return ResolvedImage(imaging.decode_image(stored.data), "file-store")
+            return ResolvedImage(imaging.decode_image(await self.file_data(stored)), "file-store")
         if host_allowed(url, self.config.fetch_allowed_hosts, loopback=False):
+            if admin_path_target(url):
+                record_fetch(outcome="refused: the mock's own admin path")
+                self.note(request, f"{role}: URL names the mock's admin API, refused")
+                return errors.error(ErrorKind.IMAGE_FETCH_FAILED)
             try:
                 raw = await read_limited(self.http(), url, max_bytes=_MAX_FETCH_BYTES, timeout=30)
             except FetchError as exc:
@@ -314,12 +340,11 @@ class MockContext:
         record_fetch(outcome="replaced by synthetic image")
         self.note(request, f"{role}: URL not in the allow-list, replaced by a synthetic image")
         seed = derive_seed(self.streams.seed, "synthetic", url)
-        if role == "mask":
-            image = imaging.synthetic_mask(*size)
-        else:
-            image = imaging.synthetic_image(*size, seed)
-        raw = imaging.encode_image(image, "png")
-        return ResolvedImage(imaging.DecodedImage(raw, image, "png"), "synthetic")
+        kind = "mask" if role.startswith("mask") else "image"
+        stand_in = imaging.DecodedImage(
+            b"", None, "png", header_size=size, synthetic=(*size, seed, kind)
+        )
+        return ResolvedImage(stand_in, "synthetic")
 
     def _own_file_key(self, request: web.Request, url: str) -> str | None:
         """The file-store key if ``url`` is one of this mock's own file links."""
@@ -354,6 +379,46 @@ class MockContext:
             return requested
         return self.rng("seeds").randint(0, 2**32 - 1)
 
+    def output_jobs(
+        self,
+        image: imaging.DecodedImage | None,
+        mask: imaging.DecodedImage | None,
+        *,
+        count: int,
+        seed: int,
+        fmt: str,
+        size: tuple[int, int] | None = None,
+        prompt: str = "",
+        mask_invert: bool = False,
+        mask_blur: int = 0,
+    ) -> list[OutputJob]:
+        """Describe ``count`` deterministic outputs (image ``i`` uses ``seed + i``) without
+        rendering them: store them with :meth:`store_jobs`, render with :meth:`render`."""
+        source = _input(image, "image") or InputImage.stand_in(*(size or (512, 512)), seed)
+        hole = _input(mask, "mask")
+        return [
+            OutputJob(
+                image=source,
+                mask=hole,
+                seed=(seed + index) % 2**32,
+                fmt=fmt,
+                size=size,
+                prompt=prompt,
+                mask_invert=mask_invert,
+                mask_blur=mask_blur,
+            )
+            for index in range(count)
+        ]
+
+    @staticmethod
+    def output_size(job: OutputJob, image: imaging.DecodedImage | None) -> tuple[int, int]:
+        """The size ``job`` will render at (known without rendering)."""
+        return output_size(job, (image.width, image.height) if image is not None else (None, None))
+
+    async def render(self, job: OutputJob) -> bytes:
+        """The bytes of ``job`` (rendered on the worker pool once, then cached)."""
+        return await self.generator.render(job)
+
     async def generate(
         self,
         image: Image.Image | None,
@@ -367,32 +432,71 @@ class MockContext:
         mask_invert: bool = False,
         mask_blur: int = 0,
     ) -> list[GeneratedImage]:
-        """``count`` deterministic inpainting outputs (image ``i`` uses ``seed + i``), made in a
-        worker thread so a big batch does not stall the event loop."""
+        """``count`` deterministic inpainting outputs rendered now (image ``i`` uses
+        ``seed + i``), on the worker pool.  Built-in providers defer rendering to the first
+        download instead (:meth:`output_jobs`, :meth:`store_jobs`); this stays for mocks that
+        want the bytes at once."""
+        decoded = [
+            None
+            if pixels is None
+            else imaging.DecodedImage(
+                imaging.encode_image(pixels, "png"),
+                None,
+                "png",
+                header_size=pixels.size,
+                loadable=True,
+            )
+            for pixels in (image, mask)
+        ]
+        jobs = self.output_jobs(
+            decoded[0],
+            decoded[1],
+            count=count,
+            seed=seed,
+            fmt=fmt,
+            size=size,
+            prompt=prompt,
+            mask_invert=mask_invert,
+            mask_blur=mask_blur,
+        )
+        out = []
+        for job in jobs:
+            data = await self.render(job)
+            width, height = self.output_size(job, decoded[0])
+            out.append(GeneratedImage(data, fmt, width, height, job.seed))
+        return out
 
-        def work() -> list[GeneratedImage]:
-            base = image
-            if base is None:
-                w, h = size or (512, 512)
-                base = imaging.synthetic_image(w, h, seed)
-            hole = mask if mask is not None else imaging.synthetic_mask(*base.size)
-            out: list[GeneratedImage] = []
-            for index in range(count):
-                image_seed = (seed + index) % 2**32
-                filled = imaging.inpaint_fill(
-                    base,
-                    hole,
-                    seed=derive_seed(image_seed, "fill"),
-                    prompt=prompt,
-                    size=size,
-                    mask_invert=mask_invert,
-                    mask_blur=mask_blur,
-                )
-                data = imaging.encode_image(filled, fmt)
-                out.append(GeneratedImage(data, fmt, filled.width, filled.height, image_seed))
-            return out
+    def store_jobs(
+        self,
+        jobs: Sequence[OutputJob],
+        *,
+        names: Sequence[str],
+        ttl: float | None,
+        available_at: float,
+        expired: bool = False,
+    ) -> list[StoredFile]:
+        """Put outputs in the file store as recipes, rendered on first download."""
+        return [
+            self.files.put(
+                None,
+                job=job,
+                name=name,
+                content_type=job.content_type,
+                ttl=0.0 if expired else ttl,
+                available_at=available_at,
+            )
+            for job, name in zip(jobs, names, strict=True)
+        ]
 
-        return await asyncio.get_running_loop().run_in_executor(None, work)
+    async def file_data(self, stored: StoredFile) -> bytes:
+        """A stored file's bytes, rendering its recipe on first use."""
+        if stored.data is not None:
+            return stored.data
+        if stored.job is None:
+            return b""
+        data = await self.render(stored.job)
+        self.files.fill_in(stored, data)
+        return data
 
     def store_outputs(
         self,

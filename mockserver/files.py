@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import attrs
@@ -32,13 +32,24 @@ Status = Literal["ok", "missing", "pending", "expired"]
 
 @attrs.define
 class StoredFile:
+    """A file by key.  ``data`` is ``None`` until a rendered output's recipe (``job``, an
+    :class:`~inpaintkit.mockserver.generation.OutputJob`) is first downloaded."""
+
     key: str
     name: str
-    data: bytes
+    data: bytes | None
     content_type: str
     created_at: float
     available_at: float
     ttl: float | None
+    job: Any = attrs.field(default=None, repr=False)
+
+    @property
+    def weight(self) -> int:
+        """Bytes this file holds in memory: its data, or until rendered, its recipe's inputs."""
+        if self.data is not None:
+            return len(self.data)
+        return int(getattr(self.job, "input_bytes", 0))
 
     def expires_at(self) -> float | None:
         return None if self.ttl is None else self.available_at + self.ttl
@@ -61,15 +72,18 @@ class FileStore:
 
     def put(
         self,
-        data: bytes,
+        data: bytes | None,
         *,
         name: str,
         content_type: str,
         ttl: float | None,
         available_at: float | None = None,
         key: str | None = None,
+        job: Any = None,
     ) -> StoredFile:
-        """Store ``data`` under a fresh key (or ``key``, replacing a reserved placeholder)."""
+        """Store ``data`` (or ``job``, a recipe rendered later) under a fresh key (or ``key``,
+        replacing a reserved placeholder).  A recipe weighs its input images until rendered,
+        so files never rendered still count against ``max_bytes``."""
         now = self._now()
         with self._lock:
             if key is None:
@@ -77,7 +91,7 @@ class FileStore:
                 key = hashlib.sha256(f"{self._counter}:{name}:{now}".encode()).hexdigest()[:24]
             old = self._files.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.data)
+                self._bytes -= old.weight
             stored = StoredFile(
                 key=key,
                 name=name,
@@ -86,13 +100,34 @@ class FileStore:
                 created_at=now,
                 available_at=now if available_at is None else available_at,
                 ttl=ttl,
+                job=job,
             )
             self._files[key] = stored
-            self._bytes += len(data)
-            while self._bytes > self._max_bytes and len(self._files) > 1:
-                _, evicted = self._files.popitem(last=False)
-                self._bytes -= len(evicted.data)
+            self._bytes += stored.weight
+            self._evict()
             return stored
+
+    def fill_in(self, stored: StoredFile, data: bytes) -> None:
+        """Record the rendered bytes of a recipe file (counted against the size bound now)."""
+        with self._lock:
+            if stored.data is not None:
+                return
+            before = stored.weight
+            stored.data = data
+            stored.job = None  # the inputs are no longer needed
+            if self._files.get(stored.key) is stored:
+                self._bytes += stored.weight - before
+                self._evict(keep=stored.key)
+
+    def _evict(self, keep: str | None = None) -> None:
+        """Drop the oldest files while over the byte bound (never ``keep``, nor the last)."""
+        while self._bytes > self._max_bytes and len(self._files) > 1:
+            oldest = next(iter(self._files))
+            if oldest == keep:
+                self._files.move_to_end(oldest)
+                continue
+            evicted = self._files.pop(oldest)
+            self._bytes -= evicted.weight
 
     def lookup(self, key: str) -> tuple[Status, StoredFile | None]:
         now = self._now()

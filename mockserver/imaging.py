@@ -1,29 +1,22 @@
-"""Images for the mock: decoding inputs, synthetic stand-ins, and a classical inpainting fill.
-
-The output must look like inpainting without a model: pixels outside the mask are copied
-unchanged, pixels inside are filled by diffusing the surrounding colours inwards (repeated
-blur-and-restore at shrinking radii, a cheap relative of harmonic fill) plus a faint seeded
-texture and tint so different seeds and prompts give different, deterministic bytes.  Pillow's
-blurs are box-filter based, so this stays fast at 512x512 (a few tens of milliseconds).
-"""
+"""Images for the mock: decoding inputs (header first, pixels when needed), synthetic stand-ins
+and encoding.  The fill itself lives in :mod:`inpaintkit.mockserver.fill`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import io
 import random
 import warnings
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 __all__ = [
     "DecodedImage",
     "decode_base64_image",
     "decode_image",
     "encode_image",
-    "inpaint_fill",
+    "load_pixels",
     "synthetic_image",
     "synthetic_mask",
 ]
@@ -39,7 +32,14 @@ CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 class DecodedImage:
-    """An input image and what was learned decoding it (``image`` is None if undecodable)."""
+    """An input image and what was learned from its header.
+
+    Submits only need the facts (size, format, byte count) the contracts check, so decoding
+    reads the header and verifies the file's structure; the pixels are decoded on first access
+    of :attr:`image` (by a generation worker, off the event loop).  ``image`` is ``None`` for
+    bytes that are not an image.  ``synthetic`` names the stand-in for an unfetched URL, whose
+    pixels are drawn rather than decoded.
+    """
 
     def __init__(
         self,
@@ -48,15 +48,31 @@ class DecodedImage:
         fmt: str | None,
         *,
         header_size: tuple[int, int] | None = None,
+        loadable: bool = False,
+        synthetic: tuple[int, int, int, str] | None = None,
     ) -> None:
         self.raw = raw
-        self.image = image
+        self._image = image
+        self._loadable = loadable
         self.format = fmt
+        self.synthetic = synthetic
+        """``(width, height, seed, role)`` of a synthetic stand-in, else ``None``."""
         self._size = image.size if image is not None else header_size
 
     @property
+    def image(self) -> Image.Image | None:
+        """The pixels (decoded or drawn on first access)."""
+        if self._image is None and self.synthetic is not None:
+            w, h, seed, role = self.synthetic
+            self._image = synthetic_mask(w, h) if role == "mask" else synthetic_image(w, h, seed)
+        if self._image is None and self._loadable:
+            self._image = load_pixels(self.raw)
+            self._loadable = self._image is not None
+        return self._image
+
+    @property
     def width(self) -> int | None:
-        """Width from the pixels, or from the header of an image too big to decode."""
+        """Width from the header (or the pixels), also for an image too big to decode."""
         return None if self._size is None else self._size[0]
 
     @property
@@ -81,20 +97,35 @@ def decode_base64_image(text: str) -> DecodedImage:
 
 
 def decode_image(raw: bytes) -> DecodedImage:
+    """Read the header and verify the structure; the pixels wait for :attr:`DecodedImage.image`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw)) as probe:
                 fmt = (probe.format or "").lower() or None
-                if probe.width * probe.height > MAX_DECODE_PIXELS:
+                size = probe.size
+                if size[0] * size[1] > MAX_DECODE_PIXELS:
                     # Too big to decode, but the header says how big: the contracts can then
                     # answer "resolution exceeds limit" rather than "bad format".
-                    return DecodedImage(raw, None, fmt, header_size=probe.size)
-                probe.load()
-                image = probe.copy()
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+                    return DecodedImage(raw, None, fmt, header_size=size)
+                probe.verify()
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError, EOFError):
         return DecodedImage(raw, None, None)
-    return DecodedImage(raw, image, fmt)
+    return DecodedImage(raw, None, fmt, header_size=size, loadable=True)
+
+
+def load_pixels(raw: bytes) -> Image.Image | None:
+    """Decode ``raw`` fully, or ``None`` if it is not a decodable image within the pixel cap."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as opened:
+                if opened.width * opened.height > MAX_DECODE_PIXELS:
+                    return None
+                opened.load()
+                return opened.copy()
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError, EOFError):
+        return None
 
 
 def synthetic_image(width: int, height: int, seed: int) -> Image.Image:
@@ -127,70 +158,6 @@ def synthetic_mask(width: int, height: int) -> Image.Image:
     return mask
 
 
-def _binary_mask(mask: Image.Image, size: tuple[int, int], invert: bool) -> Image.Image:
-    gray = mask.convert("L")
-    if gray.size != size:
-        gray = gray.resize(size, Image.Resampling.NEAREST)
-    binary = gray.point(lambda v: 255 if v >= 128 else 0)
-    return ImageChops.invert(binary) if invert else binary
-
-
-def inpaint_fill(
-    image: Image.Image,
-    mask: Image.Image,
-    *,
-    seed: int,
-    prompt: str = "",
-    size: tuple[int, int] | None = None,
-    mask_invert: bool = False,
-    mask_blur: int = 0,
-) -> Image.Image:
-    """Fill the white area of ``mask`` (black = keep), leaving every other pixel unchanged.
-
-    ``size`` resizes the input first (SDAPI/ModelsLab generate at ``width`` x ``height``).
-    ``mask_blur`` feathers the mask *inwards* only, so unmasked pixels are still exact copies.
-    """
-    base = image.convert("RGB")
-    if size is not None and base.size != size:
-        base = base.resize(size, Image.Resampling.BICUBIC)
-    w, h = base.size
-    hole = _binary_mask(mask, base.size, mask_invert)
-    if hole.getbbox() is None:
-        return base.copy()
-    keep = ImageChops.invert(hole)
-
-    # Start from the mean colour of the kept area, then diffuse the border colours inwards.
-    fill_colour = _mean_colour(base, keep) if keep.getbbox() is not None else (128, 128, 128)
-    current = Image.composite(Image.new("RGB", base.size, fill_colour), base, hole)
-    radius = max(w, h) / 8
-    while radius >= 1:
-        blurred = current.filter(ImageFilter.GaussianBlur(radius))
-        current = Image.composite(blurred, base, hole)
-        radius /= 2
-
-    # A seeded, smooth texture and a prompt-dependent tint, so outputs vary like generations do.
-    rng = random.Random(seed)
-    noise_small = Image.frombytes("RGB", (16, 16), rng.randbytes(16 * 16 * 3))
-    noise = noise_small.resize(base.size, Image.Resampling.BICUBIC)
-    tint_seed = hashlib.sha256(prompt.encode()).digest()
-    tint = Image.new("RGB", base.size, (tint_seed[0], tint_seed[1], tint_seed[2]))
-    textured = Image.blend(Image.blend(current, noise, 0.18), tint, 0.12)
-
-    alpha = hole
-    if mask_blur > 0:
-        alpha = ImageChops.darker(hole.filter(ImageFilter.GaussianBlur(mask_blur)), hole)
-    return Image.composite(textured, base, alpha)
-
-
-def _mean_colour(image: Image.Image, keep: Image.Image) -> tuple[int, int, int]:
-    """Mean RGB of the pixels where ``keep`` is white."""
-    from PIL import ImageStat
-
-    stat = ImageStat.Stat(image, keep)
-    r, g, b = (int(v) for v in stat.mean[:3])
-    return r, g, b
-
-
 def encode_image(image: Image.Image, fmt: str) -> bytes:
     """Encode as ``png``, ``jpeg`` or ``webp`` (deterministic for the same pixels)."""
     pil_format = _FORMATS[fmt.lower()]
@@ -200,5 +167,5 @@ def encode_image(image: Image.Image, fmt: str) -> bytes:
     elif pil_format == "WEBP":
         image.save(out, "WEBP", quality=90, method=4)
     else:
-        image.save(out, "PNG", optimize=False)
+        image.save(out, "PNG", compress_level=1)  # fast: ~4x quicker than the default 6
     return out.getvalue()

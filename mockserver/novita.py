@@ -10,10 +10,13 @@ event at once.  ``custom_storage.aws_s3`` outputs are PUT to the configured S3 e
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from typing import Any
 
 import aiohttp
+import attrs
 from aiohttp import web
 
 from .app import read_json
@@ -31,7 +34,7 @@ from .contracts import (
     validate_task_result_query,
 )
 from .imaging import DecodedImage
-from .outbound import host_allowed
+from .outbound import outbound_refusal
 from .ratelimit import SlidingWindow
 from .scheduler import SchedulerFull
 from .tasks import Task
@@ -168,9 +171,9 @@ class NovitaMock:
             submit_time=now,
         )
         if failed is None and not stuck:
-            outputs = await ctx.generate(
-                image.image,
-                mask.image,
+            jobs = ctx.output_jobs(
+                image,
+                mask,
                 count=req.num_images,
                 seed=seed,
                 fmt=fmt,
@@ -178,17 +181,18 @@ class NovitaMock:
                 mask_invert=req.mask_invert,
                 mask_blur=req.mask_blur or 0,
             )
-            names = [f"{task.id}_{i}.{fmt}" for i in range(len(outputs))]
+            names = [f"{task.id}_{i}.{fmt}" for i in range(len(jobs))]
             assert task.finish_at is not None
-            stored = ctx.store_outputs(
-                outputs,
+            stored = ctx.store_jobs(
+                jobs,
                 names=names,
                 ttl=ctx.config.novita_url_ttl,
                 available_at=task.finish_at,
                 expired="expired_url" in faults,
             )
             task.file_keys = [s.key for s in stored]
-            task.data["sizes"] = [(o.width, o.height) for o in outputs]
+            task.results_ttl = ctx.config.novita_url_ttl
+            task.data["sizes"] = [ctx.output_size(job, image) for job in jobs]
         ctx.tasks.add(task)
         base = ctx.base_url(request)
         if req.webhook_url:
@@ -349,6 +353,7 @@ class NovitaMock:
             _, stored = ctx.files.lookup(key)
             if stored is None:
                 continue
+            data = await ctx.file_data(stored)
             name = (
                 stored.name
                 if target.save_to_path_directly
@@ -360,7 +365,7 @@ class NovitaMock:
                 "region": target.region,
                 "bucket": target.bucket,
                 "object_key": object_key,
-                "bytes": len(stored.data),
+                "bytes": len(data),
             }
             outcome: str
             if endpoint is None:
@@ -369,14 +374,15 @@ class NovitaMock:
                 failures += outcome != "success"
                 continue
             url = f"{endpoint.rstrip('/')}/{target.bucket}/{object_key}"
-            if not host_allowed(url, ctx.config.webhook_allowed_hosts, loopback=True):
-                ctx.journal.record("upload", endpoint=endpoint, outcome="blocked", **entry)
+            refusal = outbound_refusal(url, ctx.config.webhook_allowed_hosts, loopback=True)
+            if refusal is not None:
+                ctx.journal.record("upload", endpoint=endpoint, outcome=refusal, **entry)
                 failures += 1
                 continue
             try:
                 async with ctx.http().put(
                     url,
-                    data=stored.data,
+                    data=data,
                     headers={"Content-Type": stored.content_type},
                     timeout=aiohttp.ClientTimeout(total=30),
                 ) as response:
@@ -408,7 +414,14 @@ class NovitaMock:
             body = {"code": 400, "reason": "INVALID_REQUEST_BODY", "message": message}
             return web.json_response({**body, "metadata": {}}, status=400)
         legacy = request.query.get("filter.type") or None  # the Python SDK's singular name
-        return web.json_response(query_models(query, offset, legacy_type=legacy))
+        page = _model_page(attrs.evolve(query, ignored=()), offset, legacy)
+        return web.Response(body=page, content_type="application/json")
+
+
+@functools.lru_cache(maxsize=256)
+def _model_page(query: ModelQuery, offset: int, legacy: str | None) -> bytes:
+    """One encoded page of the (static) model catalogue; pages are cached as bytes."""
+    return json.dumps(query_models(query, offset, legacy_type=legacy)).encode()
 
 
 def _bearer(request: web.Request) -> str | None:

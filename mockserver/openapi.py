@@ -25,12 +25,13 @@ from .contracts import (
 )
 from .contracts._fields import in_range
 from .contracts._modelslab import MODELSLAB_BASE64_TO_URL, MODELSLAB_FETCH
-from .contracts._novita import MODEL_QUERY, QUERY_DIALECT, TASK_RESULT_QUERY
+from .contracts._novita import GO_FALSE, GO_TRUE, MODEL_QUERY, QUERY_DIALECT, TASK_RESULT_QUERY
 from .contracts._sdapi import SDAPI_FETCH
 
-__all__ = ["field_schema", "object_schema", "openapi_document"]
+__all__ = ["field_schema", "has_document", "object_schema", "openapi_document"]
 
 OPENAPI_VERSION = "3.1.0"
+URL_OR_DATA_PATTERN = "^(https?://|data:)"
 INT_STRING_PATTERN = r"^-?\d+$"
 _NUMBER = r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
 NUMBER_STRING_PATTERN = rf"^{_NUMBER}$"
@@ -61,7 +62,7 @@ def _core_schema(field: Field, dialect: Dialect) -> dict[str, Any]:
             if image.mode is ImageMode.BASE64:
                 schema["contentEncoding"] = "base64"
             elif image.mode is ImageMode.URL:
-                schema["pattern"] = "^(https?://|data:)"
+                schema["pattern"] = URL_OR_DATA_PATTERN
             if image.max_bytes is not None:
                 schema["x-max-decoded-bytes"] = image.max_bytes
             if image.max_pixels is not None:
@@ -76,8 +77,7 @@ def _core_schema(field: Field, dialect: Dialect) -> dict[str, Any]:
         _add_numeric_rules(schema, field)
         options = [schema]
         if dialect.numeric_strings:
-            pattern = INT_STRING_PATTERN if kind is Kind.INTEGER else NUMBER_STRING_PATTERN
-            options.append({"type": "string", "pattern": pattern})
+            options.append(_numeric_string(kind, dict(schema)))
         if field.accepts_bool:
             options.append({"type": "boolean"})
         return options[0] if len(options) == 1 else {"anyOf": options}
@@ -95,6 +95,16 @@ def _core_schema(field: Field, dialect: Dialect) -> dict[str, Any]:
     number: dict[str, Any] = {"type": "number"}
     _add_numeric_rules(number, field)
     return {"anyOf": [number, {"type": "string", "pattern": NUMBER_LIST_PATTERN}]}
+
+
+PARSED_AS = "x-parsed-as"
+"""Extension keyword: a numeric string must, once parsed as a number, match this schema (JSON
+Schema cannot state a range on a string; the server parses then checks the range)."""
+
+
+def _numeric_string(kind: Kind, parsed: dict[str, Any]) -> dict[str, Any]:
+    pattern = INT_STRING_PATTERN if kind is Kind.INTEGER else NUMBER_STRING_PATTERN
+    return {"type": "string", "pattern": pattern, PARSED_AS: parsed}
 
 
 def _add_numeric_rules(schema: dict[str, Any], field: Field) -> None:
@@ -125,11 +135,13 @@ def field_schema(field: Field, dialect: Dialect) -> dict[str, Any]:
         meta["description"] = description
     if field.default is not None:
         meta["default"] = field.default
-    if field.required:
-        return {**core, **meta}
+    if field.required:  # the server reads "" as absent, so a required member may not be ""
+        return {**core, "not": {"const": ""}, **meta}
     absent: list[dict[str, Any]] = [{"type": "null"}, {"const": ""}]
     if dialect.zero_is_unset and _zero_outside_range(field):
         absent.append({"const": 0})
+        if dialect.numeric_strings:
+            absent.append(_numeric_string(field.kind, {"const": 0}))
     return {"anyOf": [core, *absent], **meta}
 
 
@@ -148,12 +160,36 @@ def object_schema(fields: tuple[Field, ...], dialect: Dialect) -> dict[str, Any]
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
-    aliased = [f for f in fields if f.required and f.aliases]
-    if aliased:
-        schema["allOf"] = [
-            {"anyOf": [{"required": [name]} for name in field.names]} for field in aliased
-        ]
+    conditions: list[dict[str, Any]] = [
+        {"anyOf": [{"required": [name]} for name in field.names]}
+        for field in fields
+        if field.required and field.aliases
+    ]
+    conditions.extend(_inline_conditions(fields, dialect))
+    if conditions:
+        schema["allOf"] = conditions
     return schema
+
+
+def _inline_conditions(fields: tuple[Field, ...], dialect: Dialect) -> list[dict[str, Any]]:
+    """A URL-or-inline image member must be a URL unless its flag member is true."""
+    out = []
+    for field in fields:
+        image = field.image
+        if image is None or image.mode is not ImageMode.URL_OR_INLINE or not image.inline_flag:
+            continue
+        flag_true: list[Any] = [True, "yes"] if dialect.yes_no else [True]
+        url_only = {"anyOf": [{"pattern": URL_OR_DATA_PATTERN}, {"const": ""}]}
+        out.append(
+            {
+                "if": {
+                    "properties": {image.inline_flag: {"enum": flag_true}},
+                    "required": [image.inline_flag],
+                },
+                "else": {"properties": dict.fromkeys(field.names, url_only)},
+            }
+        )
+    return out
 
 
 def _json(schema_ref: str) -> dict[str, Any]:
@@ -202,11 +238,20 @@ def _ok(description: str, schema_ref: str) -> dict[str, Any]:
 
 
 def _query_parameters(fields: tuple[Field, ...], dialect: Dialect) -> list[dict[str, Any]]:
+    """Query parameters as the server reads them: values are strings, an empty value counts
+    as absent (optional parameters may be empty, required ones may not), numbers are typed
+    (tools coerce ``"10"`` before checking the range), booleans are Go's ``ParseBool``
+    spellings."""
     params = []
     for field in fields:
-        schema = _core_schema(field, dialect)
+        typed = Dialect(False, dialect.yes_no, dialect.zero_is_unset)  # coerced before checking
+        schema = _core_schema(field, typed)
         if field.kind is Kind.BOOLEAN:
-            schema = {"type": "string", "enum": ["true", "false", "True", "False", "1", "0"]}
+            schema = {"type": "string", "enum": [*GO_TRUE, *GO_FALSE]}
+        if field.required:
+            schema = {**schema, "not": {"const": ""}}
+        else:
+            schema = {"anyOf": [schema, {"const": ""}]}
         param: dict[str, Any] = {
             "name": field.name,
             "in": "query",
@@ -468,6 +513,11 @@ def _modelslab(contract: ProviderContract) -> dict[str, Any]:
 _BUILDERS = {"novita": _novita, "stablediffusionapi": _sdapi, "modelslab": _modelslab}
 
 
+def has_document(provider_id: str) -> bool:
+    """True for the providers whose contracts this module documents."""
+    return provider_id in _BUILDERS
+
+
 def openapi_document(provider_id: str, server_url: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``provider_id`` as the mock implements it.
 
@@ -484,7 +534,8 @@ def openapi_document(provider_id: str, server_url: str | None = None) -> dict[st
             "description": (
                 "Generated from inpaintkit.mockserver.contracts: the mock's transcription of the "
                 "provider's documented server behaviour. x-source on each property cites the seed "
-                "document or reference section the rule comes from."
+                "document or reference section the rule comes from. x-parsed-as on a numeric "
+                "string gives the schema its parsed number must match."
             ),
         },
         "servers": [{"url": server_url or REAL_SERVERS[provider_id]}],

@@ -3,17 +3,35 @@
 The mock must never become a way to reach arbitrary hosts (an SSRF tool): image URLs in requests
 are fetched only from hosts named in the configuration, webhooks and S3 uploads go only to
 loopback addresses or configured hosts, redirects are not followed, and sizes are capped.
+
+Nor may it reach its own admin API (``/__mock/...``) through a webhook, an upload or an image
+fetch: a webhook at ``/__mock/reset`` would wipe the journal and tasks, one at ``/__mock/run-due``
+would stall the scheduler.  Host spellings are endless (``127.1``, ``0x7f000001``, ``[::1]``,
+trailing dots, names resolving to loopback), so the rule is on the path, as a server would
+route it: percent-decoded, dot segments resolved, slashes collapsed, any host.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 import aiohttp
 from yarl import URL
 
-__all__ = ["FetchError", "host_allowed", "is_loopback", "read_limited"]
+__all__ = [
+    "ADMIN_PREFIX",
+    "FetchError",
+    "admin_path_target",
+    "host_allowed",
+    "is_loopback",
+    "outbound_refusal",
+    "read_limited",
+]
+
+ADMIN_PREFIX = "/__mock"
+"""Path prefix of the mock's admin API (and its file store)."""
 
 
 class FetchError(Exception):
@@ -45,6 +63,39 @@ def host_allowed(url: str, allowed: Iterable[str], *, loopback: bool) -> bool:
     hostport = f"{host}:{parsed.port}" if parsed.port is not None else host
     allowed_set = {a.lower() for a in allowed}
     return host in allowed_set or hostport in allowed_set
+
+
+def admin_path_target(url: str) -> bool:
+    """True if ``url``'s path, as any server would route it, lies under :data:`ADMIN_PREFIX`."""
+    try:
+        path = URL(url).raw_path
+    except (ValueError, TypeError):
+        path = url
+    for _ in range(8):  # %255F -> %5F -> _: decode until nothing changes
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    segments: list[str] = []
+    for segment in path.replace("\\", "/").split("/"):
+        segment = segment.split(";", 1)[0].strip()
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    return bool(segments) and segments[0].lower() == ADMIN_PREFIX.strip("/")
+
+
+def outbound_refusal(url: str, allowed: Iterable[str], *, loopback: bool) -> str | None:
+    """Why the mock must not contact ``url`` (``"blocked: ..."``), or ``None`` if it may."""
+    if admin_path_target(url):
+        return "blocked: the mock's own admin path"
+    if not host_allowed(url, allowed, loopback=loopback):
+        return "blocked"
+    return None
 
 
 async def read_limited(

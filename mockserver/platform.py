@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from .app import read_json
-from .context import GeneratedImage, Handler, MockContext, ResolvedImage
+from .context import Handler, MockContext, ResolvedImage
 from .contracts import (
     ErrorKind,
     ImageFacts,
@@ -29,6 +29,8 @@ from .contracts import (
     get_contract,
     validate_fetch,
 )
+from .files import StoredFile
+from .generation import OutputJob
 from .tasks import Task
 from .timing import draw_timing
 from .webhooks import WebhookDelivery
@@ -186,9 +188,9 @@ class PlatformMock:
         )
         names = [f"{prefix}-{i}.png" for i in range(req.num_images)]
         if failed is None and not stuck:
-            outputs = await ctx.generate(
-                image.decoded.image,
-                mask.decoded.image,
+            jobs = ctx.output_jobs(
+                image.decoded,
+                mask.decoded,
                 count=req.num_images,
                 seed=seed,
                 fmt="png",
@@ -198,38 +200,38 @@ class PlatformMock:
             )
             temp = bool(req.params.get("temp"))
             ttl = ctx.config.temp_url_ttl if temp else ctx.config.sd_output_ttl
-            stored = ctx.store_outputs(
-                outputs,
+            stored = ctx.store_jobs(
+                jobs,
                 names=names,
                 ttl=ttl,
                 available_at=finish,
                 expired="expired_url" in faults,
             )
             task.file_keys = [s.key for s in stored]
+            task.results_ttl = ttl
             if req.base64_output:
-                task.data["base64"] = [base64.b64encode(o.data).decode() for o in outputs]
                 if ctx.config.base64_output_style == "link":
-                    task.data["base64_keys"] = self._store_base64_links(outputs, names, ttl, finish)
+                    task.data["base64_keys"] = [
+                        s.key for s in self._store_base64_links(jobs, names, ttl, finish)
+                    ]
+                else:  # inline: the answer itself carries the bytes, so render them now
+                    rendered = [await ctx.render(job) for job in jobs]
+                    task.data["base64"] = [base64.b64encode(d).decode() for d in rendered]
         ctx.tasks.add(task)
         if req.webhook_url and task.finish_at is not None:
             self._schedule_webhook(task, req.webhook_url, ctx.base_url(request), req.api_key)
         return task
 
     def _store_base64_links(
-        self, outputs: list[GeneratedImage], names: list[str], ttl: float | None, at: float
-    ) -> list[str]:
-        keys = []
-        for output, name in zip(outputs, names, strict=True):
-            text = base64.b64encode(output.data)
-            stored = self.ctx.files.put(
-                text,
-                name=name.rsplit(".", 1)[0] + ".base64",
-                content_type="text/plain",
-                ttl=ttl,
-                available_at=at,
-            )
-            keys.append(stored.key)
-        return keys
+        self, jobs: list[OutputJob], names: list[str], ttl: float | None, at: float
+    ) -> list[StoredFile]:
+        """``.base64`` text files of the outputs (rendered, like them, on first download)."""
+        return self.ctx.store_jobs(
+            [job.as_base64() for job in jobs],
+            names=[name.rsplit(".", 1)[0] + ".base64" for name in names],
+            ttl=ttl,
+            available_at=at,
+        )
 
     # -- bodies --------------------------------------------------------------------------
 
@@ -249,7 +251,7 @@ class PlatformMock:
 
     def outputs(self, task: Task, base: str) -> list[str]:
         """What ``output`` holds on success: links, or base64 (inline or as ``.base64`` links)."""
-        if task.data.get("base64"):
+        if task.data.get("base64") or "base64_keys" in task.data:
             if "base64_keys" in task.data:
                 return [
                     self.ctx.file_url_for(base, stored)

@@ -84,7 +84,7 @@ class StableDiffusionApiMock(PlatformMock):
         if isinstance(key, Rejection):
             return web.json_response(key.body, status=key.status)
         now = ctx.now()
-        pending = [t for t in ctx.tasks if not t.is_final(now)]
+        pending = ctx.tasks.pending(now)
         return web.json_response(
             {
                 "queue_num": len(pending),

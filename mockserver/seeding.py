@@ -17,7 +17,7 @@ __all__ = ["IdFactory", "SeededStreams", "derive_seed"]
 
 def derive_seed(*parts: object) -> int:
     """A stable 64-bit seed from any printable parts (unlike ``hash()``, not salted per run)."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big")
 
 

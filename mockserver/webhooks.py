@@ -5,7 +5,7 @@ with a real timeout (Novita documents 5 s) and is journaled with its outcome; a 
 (timeout, connection error or non-2xx) is retried after the next delay of
 ``MockConfig.webhook_retry_delays`` *on the mock clock*, up to the provider's attempt budget
 (Novita 5, StableDiffusionAPI/ModelsLab best-effort 1).  Only loopback and configured hosts are
-ever contacted; other targets are journaled as blocked.
+ever contacted, and never the mock's own admin paths; other targets are journaled as blocked.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import aiohttp
 import attrs
 
 from .journal import Journal
-from .outbound import host_allowed
+from .outbound import outbound_refusal
 from .scheduler import Scheduler, SchedulerFull
 
 __all__ = ["WebhookDelivery", "WebhookDispatcher"]
@@ -90,9 +90,10 @@ class WebhookDispatcher:
             "time": self._now(),
             "payload": delivery.payload,
         }
-        if not host_allowed(delivery.url, self.allowed_hosts, loopback=True):
+        refusal = outbound_refusal(delivery.url, self.allowed_hosts, loopback=True)
+        if refusal is not None:
             self._journal.record(
-                "webhook", secrets=delivery.secrets, outcome="blocked", status=None, **base
+                "webhook", secrets=delivery.secrets, outcome=refusal, status=None, **base
             )
             return
         status: int | None = None

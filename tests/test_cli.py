@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 from inpaintkit.cli import main
+from inpaintkit.clock import VirtualClock
 from inpaintkit.matrix import neutral_fields, render_matrix
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTINS = {"novita", "stablediffusionapi", "modelslab"}
+
+
+def cli(argv: list[str]) -> int:
+    """The console script on a virtual clock: polling against the mock takes no real time."""
+    return main(argv, clock=VirtualClock())
 
 
 def builtin_registry() -> ProviderRegistry:
@@ -21,7 +27,7 @@ def builtin_registry() -> ProviderRegistry:
 def test_providers_json_lists_the_builtins_with_capabilities(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["providers", "--json"]) == 0
+    assert cli(["providers", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     by_id = {p["id"]: p for p in data}
     assert set(by_id) >= BUILTINS
@@ -58,7 +64,7 @@ def test_validate_reports_every_bad_field_and_exits_2(
             {"image": "i.png", "mask": "m.png", "prompt": "x", "steps": 500, "guidance_scale": 99}
         )
     )
-    assert main(["validate", str(job), "--provider", "novita"]) == 2
+    assert cli(["validate", str(job), "--provider", "novita"]) == 2
     err = capsys.readouterr().err
     assert "$.steps: must be in [1, 100] for novita, got 500" in err
     assert "$.guidance_scale" in err
@@ -66,13 +72,17 @@ def test_validate_reports_every_bad_field_and_exits_2(
 
 
 def test_validate_shows_emulations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (512, 512)).save(tmp_path / "i.png")
+    Image.new("L", (512, 512)).save(tmp_path / "m.png")
     job = tmp_path / "job.json"
     job.write_text(
         json.dumps(
             {"image": "i.png", "mask": "m.png", "prompt": "x", "mask_options": {"invert": True}}
         )
     )
-    assert main(["validate", str(job), "--provider", "stablediffusionapi"]) == 0
+    assert cli(["validate", str(job), "--provider", "stablediffusionapi"]) == 0
     out = capsys.readouterr().out
     assert "mask_options.invert" in out
     assert "emulated" in out
@@ -101,7 +111,7 @@ def test_run_against_the_embedded_mock_writes_images(
         )
     )
     out = tmp_path / "out"
-    assert main(["run", str(job), "--provider", "novita", "--mock", "--out", str(out)]) == 0
+    assert cli(["run", str(job), "--provider", "novita", "--mock", "--out", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
     assert files == ["novita-0.png", "novita-1.png"]
     result = Image.open(out / "novita-0.png").convert("RGB")

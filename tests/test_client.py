@@ -30,7 +30,7 @@ from inpaintkit import (
 )
 from inpaintkit.plugins import ProviderRegistry
 from inpaintkit.provider import HttpResponse, PollPolicy
-from inpaintkit.transport import TransportError
+from inpaintkit.transport import OutgoingRequest, TransportError
 from PIL import Image, ImageChops
 from toyprovider import ToyAdapter
 
@@ -217,11 +217,11 @@ class TimeoutAfterSend:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    async def send(self, method: str, url: str, **kwargs: Any) -> HttpResponse:
-        if method == "POST":
-            await self.inner.send(method, url, **kwargs)
+    async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
+        if request.method == "POST":
+            await self.inner.send(request, timeout=timeout)
             raise TransportError("no response before the request timeout", reached=True)
-        response: HttpResponse = await self.inner.send(method, url, **kwargs)
+        response: HttpResponse = await self.inner.send(request, timeout=timeout)
         return response
 
 

@@ -60,4 +60,4 @@ def test_command_runs_the_suite_and_writes_the_matrix(
 
 
 def test_unknown_provider_is_an_error() -> None:
-    assert main(["conformance", "--provider", "no-such-provider"]) == 1
+    assert main(["conformance", "--provider", "no-such-provider"]) == 2  # a usage error (issue 12)

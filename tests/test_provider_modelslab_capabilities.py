@@ -27,13 +27,17 @@ from inpaintkit.provider import (
     ImageTransport,
     ProviderAdapter,
     Support,
+    adapter_mode,
 )
 from inpaintkit.providers import modelslab
 from inpaintkit.providers.modelslab import CAPABILITIES, SPEC, SUPPORTED_SAMPLERS
 from inpaintkit.schema import rule_of
+from inpaintkit.wiremap import path_text
 
 CONTAINERS_WITHOUT_ROW = {"mask_options"}
 """Always-present containers: their leaves carry the rows (the planner never checks them)."""
+NOT_ROWS = {"extras"}
+"""Provider options: the options class's (checked and sent by the core), not a row's."""
 
 
 def neutral_paths() -> list[str]:
@@ -50,7 +54,7 @@ def neutral_paths() -> list[str]:
         elif rule.kind == "tuple" and rule.item is not None:
             paths.append(a.name)
             paths.extend(f"{a.name}[].{sub.name}" for sub in attrs.fields(rule.item))
-        else:
+        elif a.name not in NOT_ROWS:
             paths.append(a.name)
     return paths
 
@@ -67,10 +71,9 @@ def test_every_row_cites_a_source() -> None:
 
 
 def test_native_rows_name_their_wire_fields_and_others_do_not() -> None:
+    assert CAPABILITIES.unmapped_native_rows() == ()
     for row in CAPABILITIES:
-        if row.support is Support.NATIVE:
-            assert row.wire, row.field
-        else:
+        if row.support is not Support.NATIVE:
             assert not row.wire, row.field
 
 
@@ -138,14 +141,14 @@ def test_model_image_and_mask_are_required() -> None:
 
 
 def test_wire_names_follow_the_seed() -> None:
-    assert row("model").wire == "model_id"
-    assert row("num_images").wire == "samples"
-    assert row("steps").wire == "steps"
-    assert row("image").wire == "init_image"
-    assert row("mask").wire == "mask_image"
-    assert row("safety.enabled").wire == "safety_checker"
-    assert row("webhook.track_id").wire == "track_id"
-    assert row("loras").wire == "lora_model + lora_strength"
+    assert path_text(row("model").wire) == "model_id"
+    assert path_text(row("num_images").wire) == "samples"
+    assert path_text(row("steps").wire) == "steps"
+    assert path_text(row("image").wire) == "init_image"
+    assert path_text(row("mask").wire) == "mask_image"
+    assert path_text(row("safety.enabled").wire) == "safety_checker"
+    assert path_text(row("webhook.track_id").wire) == "track_id"
+    assert path_text(row("loras").wire) == "lora_model + lora_strength"
 
 
 def test_disagreements_are_noted() -> None:
@@ -167,7 +170,7 @@ def test_spec() -> None:
     assert SPEC.base_url == "https://modelslab.com"
     assert SPEC.auth == BodyKeyAuth("key")
     assert SPEC.env_var == "MODELSLAB_API_KEY"
-    assert SPEC.mode == "sync"
+    assert adapter_mode(modelslab.ModelsLabAdapter()) == "polling"
     assert SPEC.image_transport is ImageTransport.URL_OR_BASE64
     assert SPEC.capabilities is CAPABILITIES
     assert SPEC.polling.honour_eta is True

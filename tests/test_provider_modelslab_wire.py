@@ -17,12 +17,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import images
+from inpaintkit.checking import CheckedRequest, check_request
 from inpaintkit.errors import ValidationError
 from inpaintkit.job import InpaintJob, Lora, MaskOptions, SafetyCheck, Sampler, Webhook
 from inpaintkit.planning import plan_job
 from inpaintkit.prepare import prepare_inputs
 from inpaintkit.provider import PreparedImage, PreparedRequest, TaskHandle
-from inpaintkit.providers.modelslab import SPEC, SUPPORTED_SAMPLERS, ModelsLabAdapter
+from inpaintkit.providers.modelslab import (
+    SPEC,
+    SUPPORTED_SAMPLERS,
+    ModelsLabAdapter,
+    ModelsLabOptions,
+    SafetyCheckerType,
+)
+from inpaintkit.wiremap import wire_paths
 from PIL import Image, ImageOps
 from seed_examples import INIT, MASK, SEED_003
 
@@ -63,25 +71,34 @@ def seed_job(image: Any = SEED_IMAGE, mask: Any = SEED_MASK, **changes: Any) -> 
     return InpaintJob(**fields)
 
 
-def url_request(job: InpaintJob) -> PreparedRequest:
+def checked(request: PreparedRequest) -> CheckedRequest:
+    """The request as the core hands it to the adapter: checked against the table."""
+    return check_request(request, SPEC)
+
+
+def url_request(job: InpaintJob) -> CheckedRequest:
     """As the runtime prepares a job whose images are URLs and need no local change."""
     assert job.image.url is not None
     assert job.mask.url is not None
-    return PreparedRequest(
-        job=job,
-        image=PreparedImage(None, None, None, None, url=job.image.url),
-        mask=PreparedImage(None, None, None, None, url=job.mask.url),
+    return checked(
+        PreparedRequest(
+            job=job,
+            image=PreparedImage(None, None, None, None, url=job.image.url),
+            mask=PreparedImage(None, None, None, None, url=job.mask.url),
+        )
     )
 
 
 def bytes_request(
     job: InpaintJob, image: bytes = IMAGE_PNG, mask: bytes = MASK_PNG
-) -> PreparedRequest:
+) -> CheckedRequest:
     w, h = Image.open(io.BytesIO(image)).size
-    return PreparedRequest(
-        job=job,
-        image=PreparedImage(image, "png", w, h),
-        mask=PreparedImage(mask, "png", w, h),
+    return checked(
+        PreparedRequest(
+            job=job,
+            image=PreparedImage(image, "png", w, h),
+            mask=PreparedImage(mask, "png", w, h),
+        )
     )
 
 
@@ -99,7 +116,9 @@ def test_seed_example_with_its_urls_field_by_field() -> None:
     assert dict(request.query) == {}
     assert dict(request.headers) == {}
     assert request.json == SEED_BODY
-    assert list(request.json) == list(SEED_BODY)  # even the seed's field order
+    # Keys in the table's row order (a stable order derived from the table, not restated).
+    order = [p for row in SPEC.capabilities for p in wire_paths(row)]
+    assert list(request.json) == [p for p in dict.fromkeys(order) if p in request.json]
     assert request.url(SPEC.base_url) == "https://modelslab.com/api/v6/images/inpaint"
 
 
@@ -130,7 +149,7 @@ def test_jpeg_input_gets_its_own_mime_type() -> None:
         image=PreparedImage(jpeg, "jpeg", 512, 512),
         mask=PreparedImage(MASK_PNG, "png", 512, 512),
     )
-    body = ADAPTER.build_submit(request).json
+    body = ADAPTER.build_submit(checked(request)).json
     assert body["init_image"].startswith("data:image/jpeg;base64,")
 
 
@@ -232,11 +251,9 @@ def test_webhook_without_track_id_sends_null_track_id() -> None:
 
 
 def test_split_share_goes_into_samples() -> None:
-    request = url_request(seed_job(num_images=2))
-    request = PreparedRequest(
-        request.job, request.image, request.mask, batch_index=1, batch_count=2
-    )
-    assert ADAPTER.build_submit(request).json["samples"] == "2"
+    first = url_request(seed_job(num_images=2))
+    request = PreparedRequest(first.job, first.image, first.mask, batch_index=1, batch_count=2)
+    assert ADAPTER.build_submit(checked(request)).json["samples"] == "2"
 
 
 # --- local errors -----------------------------------------------------------------------------
@@ -271,39 +288,73 @@ def test_image_without_bytes_or_url_is_rejected() -> None:
         mask=PreparedImage(None, None, None, None, url=SEED_MASK),
     )
     with pytest.raises(ValidationError) as info:
-        ADAPTER.build_submit(request)
+        ADAPTER.build_submit(checked(request))
     assert info.value.paths == ("$.image",)
 
 
-# --- extras -----------------------------------------------------------------------------------
+# --- typed options ---------------------------------------------------------------------------
 
 
-def test_extras_are_merged_for_modelslab_only() -> None:
+def test_options_are_sent_as_the_platform_writes_them_for_modelslab_only() -> None:
     job = seed_job(
         extras={
-            "modelslab": {"temp": "yes", "safety_checker_type": "blur"},
+            "modelslab": {"temp": True, "safety_checker_type": "blur", "tomesd": False},
             "novita": {"enterprise_plan": {"enabled": True}},
         }
     )
     body = ADAPTER.build_submit(url_request(job)).json
-    assert body == {**SEED_BODY, "temp": "yes", "safety_checker_type": "blur"}
+    assert body == {**SEED_BODY, "temp": "yes", "safety_checker_type": "blur", "tomesd": "no"}
 
 
-def test_extras_may_not_carry_the_key() -> None:
+def test_every_option_reaches_the_wire() -> None:
+    options = ModelsLabOptions(
+        temp=False,
+        instant_response=True,
+        safety_checker_type=SafetyCheckerType.PIXELATE,
+        enhance_style="cinematic",
+        tomesd=True,
+        upscale=False,
+        embeddings_model="easynegative",
+    )
+    body = ADAPTER.build_submit(url_request(seed_job(extras={"modelslab": options}))).json
+    assert {k: v for k, v in body.items() if k not in SEED_BODY} == {
+        "temp": "no",
+        "instant_response": "yes",
+        "safety_checker_type": "pixelate",
+        "enhance_style": "cinematic",
+        "tomesd": "yes",
+        "upscale": "no",
+        "embeddings_model": "easynegative",
+    }
+
+
+def test_options_may_not_carry_the_key() -> None:
     job = seed_job(extras={"modelslab": {"key": "sk-secret-value"}})
     with pytest.raises(ValidationError) as info:
         ADAPTER.build_submit(url_request(job))
     assert info.value.paths == ("$.extras.modelslab.key",)
-    assert "sk-secret-value" not in str(info.value)
-    assert "sk-secret-value" not in repr(info.value.errors)
 
 
 @pytest.mark.parametrize("name", ["steps", "num_inference_steps", "model_id", "seed"])
-def test_extras_may_not_override_translated_fields(name: str) -> None:
+def test_options_may_not_override_translated_fields(name: str) -> None:
     job = seed_job(extras={"modelslab": {name: 5}})
     with pytest.raises(ValidationError) as info:
         ADAPTER.build_submit(url_request(job))
     assert info.value.paths == (f"$.extras.modelslab.{name}",)
+
+
+@pytest.mark.parametrize(
+    ("options", "path"),
+    [
+        ({"temp": "yes"}, "$.extras.modelslab.temp"),
+        ({"safety_checker_type": "green"}, "$.extras.modelslab.safety_checker_type"),
+        ({"enhance_style": ""}, "$.extras.modelslab.enhance_style"),
+    ],
+)
+def test_bad_option_values_name_their_path(options: dict[str, Any], path: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        url_request(seed_job(extras={"modelslab": options}))
+    assert info.value.paths == (path,)
 
 
 # --- polling ---------------------------------------------------------------------------------
@@ -393,7 +444,7 @@ async def _body_via_core(job: InpaintJob) -> dict[str, Any]:
     plan = plan_job(job, SPEC)
     inputs = await prepare_inputs(plan.job, plan, SPEC, read=_read, host=None)
     request = PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask)
-    return dict(ADAPTER.build_submit(request).json)
+    return dict(ADAPTER.build_submit(checked(request)).json)
 
 
 async def test_emulated_invert_sends_the_same_request_as_a_hand_inverted_mask() -> None:

@@ -12,25 +12,31 @@ import attrs
 import pytest
 from inpaintkit.errors import ValidationError
 from inpaintkit.job import MAX_SEED, InpaintJob, OutputFormat, Sampler
+from inpaintkit.options import option_paths, option_wire
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import (
     EMULATABLE_FIELDS,
     BearerAuth,
     ImageTransport,
+    PollingAdapter,
     ProviderAdapter,
     Support,
+    WebhookAdapter,
+    adapter_features,
+    adapter_mode,
 )
 from inpaintkit.providers import novita
 from inpaintkit.providers.novita import (
     CAPABILITIES,
-    EXTRA_KEYS,
     NOVITA_SAMPLERS,
     SPEC,
     NovitaAdapter,
+    NovitaOptions,
     sampler_from_wire,
     sampler_to_wire,
 )
 from inpaintkit.schema import rule_of
+from inpaintkit.wiremap import path_text
 
 # The sampler_name enum exactly as seed 001 prints it.
 SEED_001_SAMPLER_ENUM = [
@@ -67,7 +73,8 @@ def row(field: str) -> typing.Any:
 
 
 def test_every_neutral_field_and_nested_path_has_exactly_one_row() -> None:
-    expected = set(neutral_paths())
+    # extras has no row: Novita's own fields are NovitaOptions (SPEC.options)
+    expected = set(neutral_paths()) - {"extras"}
     listed = [r.field for r in CAPABILITIES]
     assert len(listed) == len(set(listed))
     assert set(listed) == expected
@@ -76,12 +83,11 @@ def test_every_neutral_field_and_nested_path_has_exactly_one_row() -> None:
 
 
 def test_every_row_cites_a_source_and_native_rows_name_a_wire_field() -> None:
+    assert CAPABILITIES.unmapped_native_rows() == ()
     for r in CAPABILITIES:
         assert r.source.strip(), f"{r.field} cites no source"
         assert "seed" in r.source or "ref " in r.source, f"{r.field}: {r.source}"
-        if r.support is Support.NATIVE:
-            assert r.wire, f"{r.field} is native without a wire field"
-        else:
+        if r.support is not Support.NATIVE:
             assert not r.wire, f"{r.field} is {r.support} but names wire {r.wire}"
 
 
@@ -148,15 +154,15 @@ def test_required_wire_fields_declare_their_defaults_as_data() -> None:
 
 
 def test_wire_names_follow_seed_001() -> None:
-    assert row("model").wire == "request.model_name"
-    assert row("num_images").wire == "request.image_num"
-    assert row("vae").wire == "request.sd_vae"
-    assert row("mask_options.invert").wire == "request.inpainting_mask_invert"
-    assert row("mask_options.masked_only").wire == "request.inpainting_full_res"
-    assert row("mask_options.padding").wire == "request.inpainting_full_res_padding"
-    assert row("output_format").wire == "extra.response_image_type"
-    assert row("storage").wire == "extra.custom_storage.aws_s3"
-    assert row("webhook.url").wire == "extra.webhook.url"
+    assert path_text(row("model").wire) == "request.model_name"
+    assert path_text(row("num_images").wire) == "request.image_num"
+    assert path_text(row("vae").wire) == "request.sd_vae"
+    assert path_text(row("mask_options.invert").wire) == "request.inpainting_mask_invert"
+    assert path_text(row("mask_options.masked_only").wire) == "request.inpainting_full_res"
+    assert path_text(row("mask_options.padding").wire) == "request.inpainting_full_res_padding"
+    assert path_text(row("output_format").wire) == "extra.response_image_type"
+    assert path_text(row("storage").wire) == "extra.custom_storage.aws_s3"
+    assert path_text(row("webhook.url").wire) == "extra.webhook.url"
 
 
 def test_describe_range_reads_well_for_the_matrix() -> None:
@@ -173,7 +179,7 @@ def test_spec_is_novita_async_bearer_base64() -> None:
     assert SPEC.base_url == "https://api.novita.ai"
     assert SPEC.auth == BearerAuth()
     assert SPEC.env_var == "NOVITA_API_KEY"
-    assert SPEC.mode == "async"
+    assert adapter_mode(NovitaAdapter()) == "polling"
     assert SPEC.image_transport is ImageTransport.BASE64
     assert SPEC.max_image_pixels == 16_000_000
     assert SPEC.capabilities is CAPABILITIES
@@ -216,18 +222,26 @@ def test_the_neutral_sampler_enum_is_covered_exactly_once() -> None:
         sampler_from_wire("DPM++ 2M SDE")
 
 
-# --- extras -------------------------------------------------------------------------------------
+# --- options (extras["novita"]) -----------------------------------------------------------------
 
 
-def test_extra_keys_are_documented_and_land_under_extra_or_request() -> None:
-    names = {k.name: k for k in EXTRA_KEYS}
-    assert set(names) == {"enterprise_plan", "webhook_test_mode", "inpainting_fill"}
-    for key in EXTRA_KEYS:
-        assert key.target.split(".")[0] in ("extra", "request")
-        assert key.source
-        assert key.doc
-    assert names["webhook_test_mode"].needs == "webhook"
-    assert "seed 001 does not document" in names["inpainting_fill"].doc
+def test_options_are_novitas_documented_fields_at_their_wire_paths() -> None:
+    assert SPEC.options is NovitaOptions
+    assert option_paths(NovitaOptions) == {
+        "extra.enterprise_plan.enabled": "enterprise_plan",
+        "extra.webhook.test_mode.enabled": "webhook_test_mode",
+        "extra.webhook.test_mode.return_task_status": "webhook_test_mode",
+        "request.inpainting_fill": "inpainting_fill",
+    }
+    for a in attrs.fields(NovitaOptions):
+        assert option_wire(a) is not None, a.name
+        rule = rule_of(a)
+        assert rule is not None
+        assert "seed" in rule.doc, f"{a.name} cites no seed"
+    fill = rule_of(attrs.fields(NovitaOptions).inpainting_fill)
+    assert fill is not None
+    assert (fill.minimum, fill.maximum) == (0, 3)
+    assert "seed 001 does not document" in fill.doc
 
 
 # --- plugin -------------------------------------------------------------------------------------
@@ -239,6 +253,13 @@ def test_the_plugin_registers_one_adapter_through_the_hook() -> None:
     assert len(registered) == 1
     assert isinstance(registered[0], NovitaAdapter)
     assert isinstance(registered[0], ProviderAdapter)
+
+
+def test_the_adapter_polls_and_takes_webhooks_as_novita_does() -> None:
+    adapter = NovitaAdapter()
+    assert isinstance(adapter, PollingAdapter)
+    assert isinstance(adapter, WebhookAdapter)
+    assert adapter_features(adapter) == ("poll", "webhook")
 
 
 def test_the_default_registry_finds_novita_like_a_third_party_plugin() -> None:

@@ -1,5 +1,8 @@
-"""Golden tests of the exact wire requests the Novita adapter builds, and of its local checks.
+"""Golden tests of the exact wire requests the Novita adapter builds, and of the checks before.
 
+Requests are built as the client builds them: :func:`inpaintkit.checking.check_request` (the
+table and options checks, and the table-built fields), the adapter's ``build_submit``, then
+:func:`inpaintkit.checking.check_built` (the adapter kept every field the table encodes).
 The first golden job reproduces the request example of seed 001 field by field (images replaced
 by generated ones; the key is not in the body because the runtime adds the Bearer header).
 """
@@ -12,6 +15,7 @@ from typing import Any
 
 import pytest
 from imagegen import gradient_image, png_bytes, rect_mask
+from inpaintkit.checking import CheckedRequest, check_built, check_request
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.job import (
     Embedding,
@@ -25,7 +29,7 @@ from inpaintkit.job import (
     Webhook,
 )
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
-from inpaintkit.providers.novita import NovitaAdapter
+from inpaintkit.providers.novita import SPEC, NovitaAdapter, NovitaOptions, WebhookTestStatus
 from seed_examples import SEED_001
 from seed_examples import SEED_001_NEGATIVE_PROMPT as SEED_NEGATIVE_PROMPT
 
@@ -59,6 +63,18 @@ def prepared(job: InpaintJob, *, batch_index: int = 0, batch_count: int = 1) -> 
     )
 
 
+def checked(j: InpaintJob, *, batch_index: int = 0, batch_count: int = 1) -> CheckedRequest:
+    return check_request(prepared(j, batch_index=batch_index, batch_count=batch_count), SPEC)
+
+
+def build(j: InpaintJob, **batch: int) -> HttpRequest:
+    """The submit request exactly as the client would send it (or the error it raises)."""
+    request = checked(j, **batch)
+    built = ADAPTER.build_submit(request)
+    check_built(built, request, SPEC)
+    return built
+
+
 def job(**fields: Any) -> InpaintJob:
     base: dict[str, Any] = {"image": IMAGE, "mask": MASK, "prompt": "a red door", "model": "m.ckpt"}
     base.update(fields)
@@ -84,14 +100,14 @@ def seed_001_job(**changes: Any) -> InpaintJob:
 
 
 def submit_body(j: InpaintJob) -> Any:
-    return ADAPTER.build_submit(prepared(j)).json
+    return build(j).json
 
 
 # --- golden: the seed examples -------------------------------------------------------------------
 
 
 def test_seed_001_request_example_is_reproduced_field_by_field() -> None:
-    request = ADAPTER.build_submit(prepared(seed_001_job()))
+    request = build(seed_001_job())
     assert request.method == "POST"
     assert request.path == "/v3/async/inpainting"
     assert dict(request.query) == {}
@@ -119,7 +135,7 @@ def test_seed_004_example_adds_inpainting_fill_through_extras() -> None:
 
 
 def test_the_key_is_never_in_the_request() -> None:
-    request = ADAPTER.build_submit(prepared(seed_001_job()))
+    request = build(seed_001_job())
     assert "authorization" not in {h.lower() for h in request.headers}
     assert "key" not in request.json
     assert "key" not in request.json["request"]
@@ -173,7 +189,7 @@ def test_every_native_field_lands_on_its_wire_field() -> None:
         safety=SafetyCheck(enabled=True, level=2),
         webhook=Webhook("https://example.test/hook"),
         storage=S3Storage(region="us-east-1", bucket="b", path="out/", save_to_path_directly=True),
-        extras={"novita": {"enterprise_plan": {"enabled": True}}},
+        extras={"novita": {"enterprise_plan": True}},
     )
     assert submit_body(full) == {
         "extra": {
@@ -235,20 +251,35 @@ def test_padding_without_masked_only_is_neither_sent_nor_checked() -> None:
 
 
 def test_webhook_test_mode_goes_inside_the_webhook_object() -> None:
-    test_mode = {"enabled": True, "return_task_status": "TASK_STATUS_FAILED"}
     body = submit_body(
         job(
             webhook=Webhook("https://example.test/hook"),
-            extras={"novita": {"webhook_test_mode": test_mode}, "modelslab": {"foo": 1}},
+            extras={"novita": {"webhook_test_mode": "TASK_STATUS_FAILED"}, "modelslab": {"a": 1}},
         )
     )
+    test_mode = {"enabled": True, "return_task_status": "TASK_STATUS_FAILED"}
     assert body["extra"] == {
         "webhook": {"url": "https://example.test/hook", "test_mode": test_mode}
     }
 
 
+def test_options_may_be_given_as_the_typed_class() -> None:
+    options = NovitaOptions(
+        enterprise_plan=False,
+        webhook_test_mode=WebhookTestStatus.SUCCEED,
+        inpainting_fill=3,
+    )
+    body = submit_body(job(webhook=Webhook("https://example.test/h"), extras={"novita": options}))
+    assert body["extra"]["enterprise_plan"] == {"enabled": False}
+    assert body["extra"]["webhook"]["test_mode"] == {
+        "enabled": True,
+        "return_task_status": "TASK_STATUS_SUCCEED",
+    }
+    assert body["request"]["inpainting_fill"] == 3
+
+
 def test_a_split_batch_sends_its_own_share() -> None:
-    request = ADAPTER.build_submit(prepared(job(num_images=3), batch_index=1, batch_count=2))
+    request = build(job(num_images=3), batch_index=1, batch_count=2)
     assert request.json["request"]["image_num"] == 3
 
 
@@ -275,7 +306,7 @@ def test_the_poll_request_is_built_from_the_task_id_only() -> None:
 
 def rejection(j: InpaintJob) -> ValidationError:
     with pytest.raises(ValidationError) as info:
-        ADAPTER.build_submit(prepared(j))
+        build(j)
     return info.value
 
 
@@ -358,29 +389,50 @@ def test_unsupported_or_unapplied_fields_that_reach_the_adapter_raise(
     changes: dict[str, Any], path: str
 ) -> None:
     with pytest.raises(UnsupportedFieldError) as info:
-        ADAPTER.build_submit(prepared(job(**changes)))
+        build(job(**changes))
     assert path in info.value.paths
 
 
 @pytest.mark.parametrize(
-    ("extras", "path"),
+    ("extras", "path", "words"),
     [
-        ({"novita": {"custom_field": 1}}, "$.extras.novita.custom_field"),
+        ({"novita": {"custom_field": 1}}, "$.extras.novita.custom_field", "not a field"),
+        ({"novita": {"enterprise_plan": "yes"}}, "$.extras.novita.enterprise_plan", "boolean"),
+        # the pre-options object form is no longer accepted: the option is the flag itself
         (
-            {"novita": {"enterprise_plan": {"enabled": "yes"}}},
-            "$.extras.novita.enterprise_plan.enabled",
+            {"novita": {"enterprise_plan": {"enabled": True}}},
+            "$.extras.novita.enterprise_plan",
+            "boolean",
         ),
-        ({"novita": {"enterprise_plan": {"other": True}}}, "$.extras.novita.enterprise_plan.other"),
-        ({"novita": {"inpainting_fill": 4}}, "$.extras.novita.inpainting_fill"),
-        ({"novita": {"inpainting_fill": True}}, "$.extras.novita.inpainting_fill"),
-        ({"novita": {"webhook_test_mode": {"enabled": True}}}, "$.extras.novita.webhook_test_mode"),
+        ({"novita": {"inpainting_fill": 4}}, "$.extras.novita.inpainting_fill", "[0, 3]"),
+        ({"novita": {"inpainting_fill": True}}, "$.extras.novita.inpainting_fill", "integer"),
+        (
+            {"novita": {"webhook_test_mode": "TASK_STATUS_QUEUED"}},
+            "$.extras.novita.webhook_test_mode",
+            "TASK_STATUS_SUCCEED",
+        ),
+        (
+            {"novita": NovitaOptions(inpainting_fill=9)},
+            "$.extras.novita.inpainting_fill",
+            "[0, 3]",
+        ),
     ],
 )
-def test_bad_novita_extras_are_rejected_with_their_path(extras: dict[str, Any], path: str) -> None:
+def test_bad_novita_options_are_rejected_with_their_path(
+    extras: dict[str, Any], path: str, words: str
+) -> None:
     error = rejection(job(extras=extras))
-    assert path in error.paths
-    if "custom_field" in path:
-        assert "enterprise_plan, inpainting_fill, webhook_test_mode" in str(error)
+    assert error.paths == (path,)
+    assert words in str(error)
+
+
+def test_the_webhook_test_mode_without_a_webhook_is_rejected_before_building() -> None:
+    request = checked(job(extras={"novita": {"webhook_test_mode": "TASK_STATUS_SUCCEED"}}))
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(request)
+    assert info.value.paths == ("$.extras.novita.webhook_test_mode",)
+    assert "needs $.webhook" in str(info.value)
+    assert "TASK_STATUS_SUCCEED" in str(info.value)
 
 
 def test_an_image_without_bytes_is_rejected_since_novita_takes_base64_only() -> None:
@@ -390,5 +442,5 @@ def test_an_image_without_bytes_is_rejected_since_novita_takes_base64_only() -> 
         mask=PreparedImage(MASK, "png", W, H),
     )
     with pytest.raises(ValidationError) as info:
-        ADAPTER.build_submit(request)
+        ADAPTER.build_submit(check_request(request, SPEC))
     assert info.value.paths == ("$.image",)

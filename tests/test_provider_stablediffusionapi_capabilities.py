@@ -9,16 +9,19 @@ from inpaintkit.provider import (
     EMULATABLE_FIELDS,
     BodyKeyAuth,
     ImageTransport,
+    PollingAdapter,
     ProviderAdapter,
     Support,
+    WebhookAdapter,
+    adapter_mode,
 )
 from inpaintkit.providers.stablediffusionapi import (
     CAPABILITIES,
     SPEC,
     StableDiffusionApiAdapter,
 )
-from inpaintkit.providers.stablediffusionapi.wire import WIRE_ORDER
 from inpaintkit.schema import rule_of
+from inpaintkit.wiremap import path_text
 
 
 def neutral_paths() -> set[str]:
@@ -26,12 +29,13 @@ def neutral_paths() -> set[str]:
 
     Images are values rather than settings (their inner data/path/url are not fields a provider
     supports or not), and ``mask_options`` is only a container: a job never "uses" it, only its
-    fields (``InpaintJob.used_fields``), so it has no row of its own.
+    fields (``InpaintJob.used_fields``), so it has no row of its own.  ``extras`` holds provider
+    options, which are the options class's (the core checks and sends them), not a row's.
     """
     paths: set[str] = set()
     for a in attrs.fields(InpaintJob):
         rule = rule_of(a)
-        if a.name != "mask_options":
+        if a.name not in ("mask_options", "extras"):
             paths.add(a.name)
         if rule is None or rule.item is None or rule.item is ImageInput:
             continue
@@ -58,11 +62,10 @@ def test_every_row_cites_a_source() -> None:
 
 
 def test_native_rows_name_their_wire_field_and_others_do_not() -> None:
+    assert CAPABILITIES.unmapped_native_rows() == ()
     for row in CAPABILITIES:
-        if row.support is Support.NATIVE:
-            assert row.wire, row.field
-        else:
-            assert row.wire == "", row.field
+        if row.support is not Support.NATIVE:
+            assert row.wire is None, row.field
 
 
 def test_emulated_rows_are_emulatable() -> None:
@@ -77,9 +80,13 @@ def test_emulated_rows_are_emulatable() -> None:
     assert emulated <= EMULATABLE_FIELDS
 
 
-def test_table_wire_fields_are_exactly_what_the_adapter_sends() -> None:
-    wires = {row.wire for row in CAPABILITIES if row.support is Support.NATIVE}
-    assert wires == set(WIRE_ORDER)
+def test_containers_leave_the_wire_to_their_fields() -> None:
+    # safety and webhook are objects; safety.enabled and webhook.url/track_id carry the wire.
+    for container in ("safety", "webhook"):
+        row = CAPABILITIES.get(container)
+        assert row is not None
+        assert row.support is Support.NATIVE
+        assert row.wire is None
 
 
 @pytest.mark.parametrize(
@@ -114,7 +121,7 @@ def test_unsupported_fields(field: str) -> None:
 def test_seed_ranges(field: str, wire: str, minimum: float | None, maximum: float) -> None:
     row = CAPABILITIES.get(field)
     assert row is not None
-    assert (row.wire, row.minimum, row.maximum) == (wire, minimum, maximum)
+    assert (path_text(row.wire), row.minimum, row.maximum) == (wire, minimum, maximum)
 
 
 def test_num_images_above_four_is_split() -> None:
@@ -128,7 +135,7 @@ def test_steps_holds_the_listed_values_and_the_seed_example() -> None:
     assert row is not None
     assert row.minimum is not None
     assert row.maximum is not None
-    assert row.wire == "num_inference_steps"
+    assert path_text(row.wire) == "num_inference_steps"
     # "Available values: 21, 31, 41, 51" and the example's "30" are all accepted.
     for steps in (21, 31, 41, 51, 30):
         assert row.minimum <= steps <= row.maximum
@@ -153,7 +160,7 @@ def test_spec() -> None:
     assert SPEC.base_url == "https://stablediffusionapi.com"
     assert SPEC.auth == BodyKeyAuth("key")
     assert SPEC.env_var == "STABLEDIFFUSIONAPI_API_KEY"
-    assert SPEC.mode == "sync"
+    assert adapter_mode(StableDiffusionApiAdapter()) == "polling"
     assert SPEC.image_transport is ImageTransport.URL
     assert SPEC.capabilities is CAPABILITIES
 
@@ -169,7 +176,9 @@ def test_poll_policy_honours_eta_and_polls_modestly() -> None:
     assert delays == sorted(delays)
 
 
-def test_adapter_satisfies_the_protocol() -> None:
+def test_adapter_satisfies_the_protocols() -> None:
     adapter = StableDiffusionApiAdapter()
     assert isinstance(adapter, ProviderAdapter)
+    assert isinstance(adapter, PollingAdapter)
+    assert isinstance(adapter, WebhookAdapter)
     assert adapter.spec is SPEC

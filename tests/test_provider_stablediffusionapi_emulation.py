@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import images
+from inpaintkit.checking import check_request
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.job import (
     ImageInput,
@@ -66,7 +67,8 @@ async def wire(
 ) -> tuple[dict[str, Any], PreparedInputs]:
     plan = plan_job(job, SPEC)
     inputs = await prepare_inputs(job, plan, SPEC, read=read, host=host or FakeHost())
-    body = ADAPTER.build_submit(PreparedRequest(plan.job, inputs.image, inputs.mask)).json
+    checked = check_request(PreparedRequest(plan.job, inputs.image, inputs.mask), SPEC)
+    body = ADAPTER.build_submit(checked).json
     return body, inputs
 
 

@@ -32,8 +32,8 @@ from inpaintkit.provider import (
     TaskHandle,
     TaskState,
 )
+from inpaintkit.providers._platform import retry_after_of
 from inpaintkit.providers.stablediffusionapi import StableDiffusionApiAdapter
-from inpaintkit.providers.stablediffusionapi.errors import retry_after_of
 
 ADAPTER = StableDiffusionApiAdapter()
 SEED_OUTPUT = (

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imagegen import gradient_image, png_bytes, rect_mask
+from inpaintkit.checking import CheckedRequest, check_request
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.job import (
     InpaintJob,
@@ -21,8 +22,13 @@ from inpaintkit.job import (
     Webhook,
 )
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
-from inpaintkit.providers.stablediffusionapi import CAPABILITIES, StableDiffusionApiAdapter
-from inpaintkit.providers.stablediffusionapi.wire import WIRE_ORDER, default_size
+from inpaintkit.providers.stablediffusionapi import (
+    CAPABILITIES,
+    SPEC,
+    StableDiffusionApiAdapter,
+    StableDiffusionApiOptions,
+)
+from inpaintkit.wiremap import wire_paths
 from seed_examples import sdapi_seed_body
 
 # The seed's image URLs (seed 002); in these tests they stand for URLs returned by an image host.
@@ -41,6 +47,11 @@ SEED_EXAMPLE_BODY = {k: v for k, v in sdapi_seed_body().items() if k != "key"}
 
 ADAPTER = StableDiffusionApiAdapter()
 
+TABLE_ORDER = list(
+    dict.fromkeys([p for row in CAPABILITIES for p in wire_paths(row)] + ["base64"])
+)
+"""The body's key order, derived from the table (rows, then the options)."""
+
 
 def prepared(
     job: InpaintJob,
@@ -48,15 +59,17 @@ def prepared(
     size: tuple[int, int] = (512, 512),
     image_url: str | None = SEED_IMAGE_URL,
     mask_url: str | None = SEED_MASK_URL,
-) -> PreparedRequest:
+) -> CheckedRequest:
+    """The request as the core hands it to the adapter: checked against the table."""
     w, h = size
     image = png_bytes(gradient_image(w, h))
     mask = png_bytes(rect_mask(w, h, (w // 4, h // 4, w // 2, h // 2)))
-    return PreparedRequest(
+    request = PreparedRequest(
         job=job,
         image=PreparedImage(image, "png", w, h, url=image_url),
         mask=PreparedImage(mask, "png", w, h, url=mask_url),
     )
+    return check_request(request, SPEC)
 
 
 def make_job(**fields: Any) -> InpaintJob:
@@ -77,6 +90,8 @@ def seed_example_job() -> InpaintJob:
         enhance_prompt=True,
         guidance_scale=7.5,
         strength=0.7,
+        # The seed sends base64 "no" (the provider's default) explicitly.
+        extras={"stablediffusionapi": StableDiffusionApiOptions(base64=False)},
     )
 
 
@@ -103,8 +118,8 @@ def test_seed_example_reproduced_field_by_field() -> None:
     assert request.path == "/api/v3/inpaint"
     assert dict(request.query) == {}
     assert request.json == SEED_EXAMPLE_BODY
-    # Same keys in the same order as the documentation, and the same JSON types.
-    assert list(request.json) == list(SEED_EXAMPLE_BODY)
+    # The same JSON types as the documentation, keys in the table's order.
+    assert list(request.json) == [name for name in TABLE_ORDER if name in request.json]
     for name, value in SEED_EXAMPLE_BODY.items():
         assert type(request.json[name]) is type(value), name
 
@@ -136,7 +151,6 @@ def test_minimal_job_sends_nulls_for_nullable_fields_and_omits_the_rest() -> Non
         "width": "512",
         "height": "512",
         "samples": "1",
-        "base64": "no",
         "seed": None,
         "webhook": None,
         "track_id": None,
@@ -178,7 +192,7 @@ def test_every_native_field_set() -> None:
         "webhook": "https://hooks.example/sd",
         "track_id": "job-42",
     }
-    assert list(body) == list(WIRE_ORDER)
+    assert list(body) == TABLE_ORDER
     assert isinstance(body["guidance_scale"], float)
 
 
@@ -200,13 +214,21 @@ def test_num_images_share_of_a_split_is_what_is_sent() -> None:
     assert body["samples"] == "2"
 
 
-def test_emulated_fields_never_reach_the_wire() -> None:
+def test_emulated_fields_not_applied_never_reach_the_adapter() -> None:
+    # Emulations are the client's to apply first; the core refuses a job that still has them.
     job = make_job(
         mask_options=MaskOptions(blur=4, invert=True, masked_only=True, padding=16),
         output_format=OutputFormat.WEBP,
     )
-    body = ADAPTER.build_submit(prepared(job)).json
-    assert body == ADAPTER.build_submit(prepared(make_job())).json
+    with pytest.raises(UnsupportedFieldError) as info:
+        prepared(job)
+    assert set(info.value.paths) == {
+        "$.output_format",
+        "$.mask_options.blur",
+        "$.mask_options.invert",
+        "$.mask_options.masked_only",
+        "$.mask_options.padding",
+    }
 
 
 # --- width and height -------------------------------------------------------------------------
@@ -232,7 +254,9 @@ def test_unset_size_of_a_large_image_fits_the_maximum(
 ) -> None:
     w, h = size
     image = PreparedImage(None, "png", w, h, url=SEED_IMAGE_URL)
-    assert default_size(image) == expected
+    assert image.width is not None
+    assert image.height is not None
+    assert ADAPTER.fitted_size(image.width, image.height) == expected
 
 
 def test_unknown_image_size_omits_width_and_height() -> None:
@@ -242,7 +266,7 @@ def test_unknown_image_size_omits_width_and_height() -> None:
         image=PreparedImage(None, None, None, None, url=SEED_IMAGE_URL),
         mask=PreparedImage(None, None, None, None, url=SEED_MASK_URL),
     )
-    body = ADAPTER.build_submit(request).json
+    body = ADAPTER.build_submit(check_request(request, SPEC)).json
     assert "width" not in body
     assert "height" not in body
     assert body["init_image"] == SEED_IMAGE_URL
@@ -266,13 +290,13 @@ def test_unplanned_unsupported_fields_are_refused_with_their_paths() -> None:
     )
     with pytest.raises(UnsupportedFieldError) as info:
         ADAPTER.build_submit(prepared(job))
-    assert set(info.value.paths) == {
+    assert {
         "$.model",
         "$.sampler",
         "$.loras",
         "$.storage",
         "$.safety.level",
-    }
+    } <= set(info.value.paths)
     assert "some-model" in str(info.value)
 
 
@@ -370,4 +394,4 @@ def test_values_in_the_table_round_trip_through_the_wire(
     assert body.get("enhance_prompt") == (None if enhance is None else "yes" if enhance else "no")
     for name in ("width", "height", "samples", "num_inference_steps"):
         assert isinstance(body[name], str)
-    assert list(body) == [name for name in WIRE_ORDER if name in body]
+    assert list(body) == [name for name in TABLE_ORDER if name in body]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from inpaintkit.checking import CheckedRequest
 from inpaintkit.errors import (
     AuthenticationError,
     InpaintError,
@@ -30,24 +31,26 @@ from inpaintkit.provider import (
     ImageTransport,
     Pending,
     PollPolicy,
-    PreparedRequest,
     ProviderSpec,
     RemoteImage,
     Support,
     TaskHandle,
     TaskState,
 )
+from inpaintkit.wiremap import Custom, Unset, Wire
 
 N = Support.NATIVE
 E = Support.EMULATED
 
 TOY_TABLE = CapabilityTable(
     rows=(
-        Capability("prompt", N, wire="prompt", min_length=1, max_length=100, source="toy"),
-        Capability("num_images", N, wire="n", minimum=1, maximum=2, split_above_maximum=True),
-        Capability("steps", N, wire="steps", minimum=1, maximum=50),
-        Capability("seed", N, wire="seed"),
-        Capability("model", N, wire="model"),
+        Capability("image", N, wire=Custom(("image",), "base64 of the prepared bytes")),
+        Capability("mask", N, wire=Custom(("mask",), "base64 of the prepared bytes")),
+        Capability("prompt", N, wire=Wire("prompt"), min_length=1, max_length=100, source="toy"),
+        Capability("num_images", N, wire=Wire("n"), minimum=1, maximum=2, split_above_maximum=True),
+        Capability("steps", N, wire=Wire("steps"), minimum=1, maximum=50),
+        Capability("seed", N, wire=Wire("seed", unset=Unset.NULL)),
+        Capability("model", N, wire=Wire("model")),
         Capability("mask_options.invert", E),
         Capability("mask_options.blur", E),
         Capability("mask_options.masked_only", E),
@@ -78,24 +81,15 @@ class ToyAdapter:
     def spec(self) -> ProviderSpec:
         return self._spec
 
-    def build_submit(self, request: PreparedRequest) -> HttpRequest:
-        job = request.job
+    def build_submit(self, request: CheckedRequest) -> HttpRequest:
         assert request.image.data is not None
         assert request.mask.data is not None
-        return HttpRequest(
-            "POST",
-            "/toy/submit",
-            json={
-                "prompt": job.prompt,
-                "n": job.num_images,
-                "seed": job.seed,
-                "steps": job.steps,
-                "image": base64.b64encode(request.image.data).decode(),
-                "mask": base64.b64encode(request.mask.data).decode(),
-            },
-        )
+        body = request.body()  # prompt, n, steps, seed, model: built by the core from the table
+        body["image"] = base64.b64encode(request.image.data).decode()
+        body["mask"] = base64.b64encode(request.mask.data).decode()
+        return HttpRequest("POST", "/toy/submit", json=body)
 
-    def parse_submit(self, request: PreparedRequest, response: HttpResponse) -> TaskState:
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
         return self._parse(response, None)
 
     def build_poll(self, handle: TaskHandle) -> HttpRequest:

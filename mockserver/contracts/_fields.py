@@ -310,6 +310,9 @@ def _check_string(
     return value
 
 
+_MAX_NUMBER_CHARS = 1000
+
+
 def _to_number(field: Field, value: Any, dialect: Dialect) -> float | int | None:
     if isinstance(value, bool):
         return int(value) if field.accepts_bool else None
@@ -317,8 +320,8 @@ def _to_number(field: Field, value: Any, dialect: Dialect) -> float | int | None
         if not dialect.numeric_strings:
             return None
         pattern = INT_STRING if field.kind is Kind.INTEGER else NUMBER_STRING
-        if not pattern.fullmatch(value):
-            return None
+        if not pattern.fullmatch(value) or len(value) > _MAX_NUMBER_CHARS:
+            return None  # too long to be a number any provider parses (and int() refuses it)
         if field.kind is Kind.INTEGER:
             return int(value)
         number = float(value)

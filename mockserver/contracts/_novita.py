@@ -538,10 +538,15 @@ def validate_model_query(query: Mapping[str, str]) -> ModelQuery | Rejection:
     )
 
 
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+"""What Go's ``strconv.ParseBool`` reads as true (and the OpenAPI document lists)."""
+GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
 def _parse_go_bool(raw: str) -> bool | None:
-    if raw in ("1", "t", "T", "TRUE", "true", "True"):
+    if raw in GO_TRUE:
         return True
-    if raw in ("0", "f", "F", "FALSE", "false", "False"):
+    if raw in GO_FALSE:
         return False
     return None
 

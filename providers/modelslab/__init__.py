@@ -2,7 +2,9 @@
 
 Registered through the same ``register_providers`` hook and ``inpaintkit`` entry point a
 third-party plugin uses.  The table of what ModelsLab honours is :data:`CAPABILITIES`; the
-neutral sampler mapping is in :mod:`.samplers`.
+neutral sampler mapping is in :mod:`.samplers`, its own request fields are
+:class:`ModelsLabOptions`; envelope, fetch and errors are the shared platform's
+(:mod:`inpaintkit.providers._platform`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from .capabilities import (
     CAPABILITIES,
     ENV_VAR,
     FETCH_PATH,
+    PLATFORM,
     POLL_POLICY,
     PROVIDER_ID,
     SPEC,
     SUBMIT_PATH,
 )
-from .errors import error_from_body
+from .options import ModelsLabOptions, SafetyCheckerType
 from .responses import MetaEcho, parse_meta
 from .samplers import (
     SAMPLER_MAP,
@@ -33,13 +36,13 @@ from .samplers import (
     sampler_from_wire,
     sampler_to_wire,
 )
-from .wire import build_body
 
 __all__ = [
     "BASE_URL",
     "CAPABILITIES",
     "ENV_VAR",
     "FETCH_PATH",
+    "PLATFORM",
     "POLL_POLICY",
     "PROVIDER_ID",
     "SAMPLER_MAP",
@@ -49,9 +52,9 @@ __all__ = [
     "UNSUPPORTED_SAMPLERS",
     "MetaEcho",
     "ModelsLabAdapter",
+    "ModelsLabOptions",
+    "SafetyCheckerType",
     "WireScheduler",
-    "build_body",
-    "error_from_body",
     "parse_meta",
     "register_providers",
     "sampler_from_wire",

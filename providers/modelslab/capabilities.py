@@ -2,9 +2,10 @@
 
 Every neutral field of :class:`inpaintkit.job.InpaintJob` (and every nested path) has a row saying
 whether ModelsLab honours it natively, whether the core emulates it, or whether it is unsupported,
-with ModelsLab's limits in neutral terms.  The table is the ONE place those limits are written:
-the planner validates jobs from it, the adapter derives defaults from it, and the capability
-matrix in the docs is generated from it.
+with ModelsLab's limits in neutral terms and its wire mapping as data (encoder, unset policy;
+the sampler and LoRAs as composites).  The table is the ONE place those rules are written: the
+core validates jobs and builds the body from it, provider errors are mapped back through it,
+and the capability matrix in the docs is generated from it.
 
 Sources: seed 003 (``seeds/003_fae784dda32433a1.txt``, the ModelsLab Pony inpaint page) is the
 contract; where the wire-facts reference (``reference/provider-wire-facts.md``, cited by section)
@@ -22,8 +23,31 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
+from inpaintkit.wiremap import Composite, Wire, as_string
 
-from .samplers import ALGORITHM_SDE, SUPPORTED_SAMPLERS, UNSUPPORTED_SAMPLERS
+from .._platform import PlatformProvider
+from .._platform.wire import (
+    ENHANCE_PROMPT,
+    GUIDANCE_SCALE,
+    IMAGE,
+    MASK,
+    NEGATIVE_PROMPT,
+    PROMPT,
+    SAFETY_ENABLED,
+    STRENGTH,
+    TRACK_ID,
+    WEBHOOK_URL,
+    size_row,
+)
+from .._platform.wire import SEED as SEED_WIRE
+from .options import ModelsLabOptions
+from .samplers import (
+    ALGORITHM_SDE,
+    SUPPORTED_SAMPLERS,
+    UNSUPPORTED_SAMPLERS,
+    lora_fields,
+    sampler_fields,
+)
 
 __all__ = [
     "BASE_URL",
@@ -31,6 +55,7 @@ __all__ = [
     "DOCS_URL",
     "ENV_VAR",
     "FETCH_PATH",
+    "PLATFORM",
     "POLL_POLICY",
     "PROVIDER_ID",
     "SPEC",
@@ -63,7 +88,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "image",
         N,
-        wire="init_image",
+        wire=IMAGE,
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
         note="A URL is passed through; bytes or a file are sent inline as a "
@@ -75,23 +100,23 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "mask",
         N,
-        wire="mask_image",
+        wire=MASK,
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
         note="Same transport as image. Polarity white = repaint (ML-SK SKILL.md, reference 3.2).",
     ),
-    Capability("prompt", N, wire="prompt", source=SEED),
+    Capability("prompt", N, wire=PROMPT, source=SEED),
     Capability(
         "negative_prompt",
         N,
-        wire="negative_prompt",
+        wire=NEGATIVE_PROMPT,
         source=SEED,
         note="Sent as null when unset, as in the seed example.",
     ),
     Capability(
         "model",
         N,
-        wire="model_id",
+        wire=Wire("model_id"),
         required=True,
         source=SEED,
         note="Required by the provider and without a default: a job without a model is "
@@ -101,7 +126,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "num_images",
         N,
-        wire="samples",
+        wire=Wire("samples", encode=as_string),
         minimum=1,
         maximum=4,
         split_above_maximum=True,
@@ -111,7 +136,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "steps",
         N,
-        wire="steps",
+        wire=Wire("steps", encode=as_string),
         minimum=1,
         maximum=50,
         source=f"{SEED} (field, default 21, no range); {REF_REQUEST} (range)",
@@ -124,7 +149,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "guidance_scale",
         N,
-        wire="guidance_scale",
+        wire=GUIDANCE_SCALE,
         minimum=1,
         maximum=20,
         source=SEED,
@@ -133,7 +158,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "strength",
         N,
-        wire="strength",
+        wire=STRENGTH,
         minimum=0,
         maximum=1,
         source=SEED,
@@ -142,14 +167,14 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "seed",
         N,
-        wire="seed",
+        wire=SEED_WIRE,
         source=SEED,
         note="An integer, or null (sent when unset) for a random seed, as in the seed example.",
     ),
     Capability(
         "sampler",
         N,
-        wire="scheduler + use_karras_sigmas + algorithm_type",
+        wire=Composite(("scheduler", "use_karras_sigmas", "algorithm_type"), sampler_fields),
         choices=SUPPORTED_SAMPLERS,
         source=f"{REF_REQUEST} (A1111 -> ModelsLab table); {SEED} (algorithm_type value)",
         note="Mapped to a diffusers scheduler plus use_karras_sigmas yes/no (always sent, the "
@@ -161,7 +186,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "clip_skip",
         N,
-        wire="clip_skip",
+        wire=Wire("clip_skip", encode=as_string),
         minimum=1,
         maximum=4,
         source=SEED,
@@ -203,7 +228,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "loras",
         N,
-        wire="lora_model + lora_strength",
+        wire=Composite(("lora_model", "lora_strength"), lora_fields),
         source=f"{REF_REQUEST} (OpenAPI); {REF_SDK} (ML-OLD inpaint)",
         note="Not on the seed page; the OpenAPI (and the HEAD docs example) have comma-separated "
         "lora_model ids and lora_strength values. No documented maximum count.",
@@ -211,7 +236,6 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "loras[].name",
         N,
-        wire="lora_model",
         min_length=1,
         source=REF_REQUEST,
         note="Joined with commas, so a name may not contain a comma.",
@@ -219,7 +243,6 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "loras[].strength",
         N,
-        wire="lora_strength",
         minimum=0.1,
         maximum=1,
         source=f"{REF_REQUEST} (OpenAPI 'comma-separated, 0.1-1')",
@@ -230,14 +253,14 @@ _ROWS: tuple[Capability, ...] = (
         U,
         source=f"{REF_REQUEST}; {REF_SDK}",
         note="Only the old 'modelslab' 0.2 SDK sends embeddings_model; no current page, the "
-        "OpenAPI or modelslab_py has it. Pass extras={'modelslab': {'embeddings_model': ...}} "
-        "at your own risk.",
+        "OpenAPI or modelslab_py has it; the option embeddings_model (ModelsLabOptions) "
+        "sends it at your own risk.",
     ),
     Capability("embeddings[].name", U, source=f"{REF_REQUEST}; {REF_SDK}", note="See embeddings."),
     Capability(
         "vae",
         N,
-        wire="vae",
+        wire=Wire("vae"),
         source=REF_REQUEST,
         note="Not on the seed page; OpenAPI nullable string, in the HEAD docs example.",
     ),
@@ -245,7 +268,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "width",
         N,
-        wire="width",
+        wire=size_row("width"),
         minimum=512,
         maximum=1024,
         multiple_of=8,
@@ -258,7 +281,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "height",
         N,
-        wire="height",
+        wire=size_row("height"),
         minimum=512,
         maximum=1024,
         multiple_of=8,
@@ -272,11 +295,11 @@ _ROWS: tuple[Capability, ...] = (
         note="No wire field; the client converts the downloaded images.",
     ),
     # --- safety, webhook, storage, prompt enhancement ------------------------------------
-    Capability("safety", N, wire="safety_checker", source=SEED),
+    Capability("safety", N, source=SEED),
     Capability(
         "safety.enabled",
         N,
-        wire="safety_checker",
+        wire=SAFETY_ENABLED,
         source=SEED,
         note="'yes'/'no' string; seed default 'yes'. The OpenAPI calls it a boolean.",
     ),
@@ -287,11 +310,11 @@ _ROWS: tuple[Capability, ...] = (
         note="safety_checker_type (blur, sensitive_content_text, pixelate, black) chooses what "
         "replaces a flagged image, not how strict the check is.",
     ),
-    Capability("webhook", N, wire="webhook", source=f"{SEED}; {REF_WEBHOOK}"),
+    Capability("webhook", N, source=f"{SEED}; {REF_WEBHOOK}"),
     Capability(
         "webhook.url",
         N,
-        wire="webhook",
+        wire=WEBHOOK_URL,
         source=f"{SEED}; {REF_WEBHOOK}",
         note="Sent as null when unset, as in the seed example. Docs: must be HTTPS; delivery "
         "is best effort (poll fetch as the fallback).",
@@ -299,7 +322,7 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "webhook.track_id",
         N,
-        wire="track_id",
+        wire=TRACK_ID,
         source=f"{SEED}; {REF_WEBHOOK}",
         note="Sent as null when unset, as in the seed example.",
     ),
@@ -316,19 +339,10 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "enhance_prompt",
         N,
-        wire="enhance_prompt",
+        wire=ENHANCE_PROMPT,
         source=REF_REQUEST,
         note="Not on the seed page; OpenAPI/OLD docs, 'yes'/'no', provider default 'yes' (the "
         "provider then appends to the prompt).",
-    ),
-    Capability(
-        "extras",
-        N,
-        wire="(merged into the body)",
-        source=REF_REQUEST,
-        note="extras['modelslab'] is merged into the body as-is, e.g. temp, safety_checker_type, "
-        "ip_adapter_id, tomesd, upscale. It may not contain 'key' or a field the job already "
-        "translates.",
     ),
 )
 
@@ -358,8 +372,12 @@ SPEC = ProviderSpec(
     capabilities=CAPABILITIES,
     polling=POLL_POLICY,
     image_transport=ImageTransport.URL_OR_BASE64,
-    mode="sync",
     docs_url=DOCS_URL,
+    options=ModelsLabOptions,
 )
 """The ModelsLab provider spec.  Image limits keep the core defaults: ModelsLab documents none for
 inpaint inputs (only 5 MB for its base64_to_url helper, which this plugin does not use)."""
+
+PLATFORM = PlatformProvider(spec=SPEC, submit_path=SUBMIT_PATH, fetch_path=FETCH_PATH)
+"""ModelsLab v6 on the shared platform.  An unset output size is the image's own, sent as it is
+(the provider's own default would be a fixed 512x512)."""

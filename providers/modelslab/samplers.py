@@ -28,10 +28,12 @@ A1111 samplers with no ModelsLab counterpart (``DPM++ 2S a`` and its Karras vari
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.job import Sampler
+from inpaintkit.limits import fmt_number
 
 __all__ = [
     "ALGORITHM_PLAIN",
@@ -169,3 +171,33 @@ def sampler_from_wire(
         elif algo not in _PLAIN_READ:
             return None
     return _REVERSE.get((scheduler, karras, sde))
+
+
+def sampler_fields(sampler: Sampler) -> dict[str, str]:
+    """The sampler row's composite: ``scheduler``, ``use_karras_sigmas``, ``algorithm_type``."""
+    return sampler_to_wire(sampler).to_wire()
+
+
+def lora_fields(loras: tuple[Any, ...]) -> dict[str, str]:
+    """The loras row's composite: comma-joined ``lora_model`` ids and ``lora_strength`` values
+    (ModelsLab's OpenAPI form).
+
+    A name with a comma cannot be joined without changing its meaning, and no limit can say
+    so, so this refuses it: the core builds composites in ``check_request``, before anything
+    is sent, and the error names the field, the value and the rule.
+    """
+    errors = [
+        FieldError(
+            f"$.loras[{i}].name",
+            "may not contain a comma (ModelsLab joins lora_model ids with commas)",
+            lora.name,
+        )
+        for i, lora in enumerate(loras)
+        if "," in lora.name
+    ]
+    if errors:
+        raise ValidationError(errors, provider="modelslab")
+    return {
+        "lora_model": ",".join(lora.name for lora in loras),
+        "lora_strength": ",".join(fmt_number(lora.strength) for lora in loras),
+    }

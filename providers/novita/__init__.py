@@ -3,7 +3,7 @@
 Registered through the ``inpaintkit`` entry point and :func:`register_providers`, exactly as a
 third-party plugin would be.  The capability table (:data:`CAPABILITIES`) is the single source of
 Novita's limits; the adapter (:class:`NovitaAdapter`) translates jobs and parses responses
-without I/O.  ``extras["novita"]`` accepts the keys of :data:`EXTRA_KEYS`.
+without I/O.  ``extras["novita"]`` takes :class:`NovitaOptions`.
 """
 
 from __future__ import annotations
@@ -11,24 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from inpaintkit.hookspecs import hookimpl
-from inpaintkit.provider import ProviderAdapter
+from inpaintkit.provider import SubmitAdapter
 
 from .adapter import NovitaAdapter
-from .capabilities import CAPABILITIES, EXTRA_KEYS, NOVITA_SAMPLERS, ExtraKey
+from .capabilities import CAPABILITIES, NOVITA_SAMPLERS
 from .errors import REASONS, error_from_body, error_from_response
+from .options import NovitaOptions, WebhookTestStatus
 from .results import IgnoredWebhookEvent
 from .samplers import sampler_from_wire, sampler_to_wire
 from .spec import SPEC
 
 __all__ = [
     "CAPABILITIES",
-    "EXTRA_KEYS",
     "NOVITA_SAMPLERS",
     "REASONS",
     "SPEC",
-    "ExtraKey",
     "IgnoredWebhookEvent",
     "NovitaAdapter",
+    "NovitaOptions",
+    "WebhookTestStatus",
     "error_from_body",
     "error_from_response",
     "register_providers",
@@ -38,6 +39,6 @@ __all__ = [
 
 
 @hookimpl
-def register_providers(register: Callable[[ProviderAdapter], None]) -> None:
+def register_providers(register: Callable[[SubmitAdapter], None]) -> None:
     """Register the Novita adapter."""
     register(NovitaAdapter())

@@ -4,8 +4,11 @@ Every neutral field of :class:`inpaintkit.job.InpaintJob` (and every nested path
 ``mask_options.blur`` or ``loras[].strength``) has exactly one row here, saying whether Novita
 honours it natively, whether the client emulates it, or whether it is unsupported; with
 Novita's own limits in neutral terms, the wire field it becomes, and the source it was
-transcribed from.  Validation (:mod:`.validate`), wire defaults (:mod:`.wire`) and the docs'
-capability matrix are all derived from this one table, so a range is written exactly once.
+transcribed from.  Each native row's ``wire`` is data (:mod:`inpaintkit.wiremap`): its path, its
+encoder and what is sent when the job leaves it unset.  The core checks jobs against this
+table, builds every plain field of the request body from it, maps Novita's error messages back
+to neutral fields with it, and the docs' capability matrix prints it: each rule is written
+exactly once.  Only the images are written by the adapter (:mod:`.wire`).
 
 Sources:
 
@@ -18,50 +21,25 @@ Sources:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-import attrs
-from inpaintkit.errors import FieldError
 from inpaintkit.job import MAX_SEED, OutputFormat, Sampler
 from inpaintkit.provider import Capability, CapabilityTable, Support
+from inpaintkit.wiremap import OMIT, Custom, Unset, Wire, as_int, enum_value
 
-__all__ = [
-    "CAPABILITIES",
-    "EXTRA_KEYS",
-    "NOVITA_SAMPLERS",
-    "ExtraKey",
-]
+from .samplers import NOVITA_SAMPLERS, sampler_to_wire
+
+__all__ = ["CAPABILITIES", "NOVITA_SAMPLERS", "text_or_omit"]
 
 NATIVE = Support.NATIVE
 EMULATED = Support.EMULATED
 UNSUPPORTED = Support.UNSUPPORTED
 
-NOVITA_SAMPLERS: Final[tuple[Sampler, ...]] = (
-    Sampler.EULER_A,
-    Sampler.EULER,
-    Sampler.LMS,
-    Sampler.HEUN,
-    Sampler.DPM2,
-    Sampler.DPM2_A,
-    Sampler.DPMPP_2S_A,
-    Sampler.DPMPP_2M,
-    Sampler.DPMPP_SDE,
-    Sampler.DPM_FAST,
-    Sampler.DPM_ADAPTIVE,
-    Sampler.LMS_KARRAS,
-    Sampler.DPM2_KARRAS,
-    Sampler.DPM2_A_KARRAS,
-    Sampler.DPMPP_2S_A_KARRAS,
-    Sampler.DPMPP_2M_KARRAS,
-    Sampler.DPMPP_SDE_KARRAS,
-    Sampler.DDIM,
-    Sampler.PLMS,
-    Sampler.UNIPC,
-)
-"""The ``sampler_name`` enum of seed 001, in the seed's order.  Novita spells them exactly as
-AUTOMATIC1111 does, so the neutral value is the wire value; ``DPM++ 2M SDE`` and
-``DPM++ 2M SDE Karras`` are absent from Novita's enum and are rejected locally."""
+
+def text_or_omit(value: Any) -> Any:
+    """An empty text means "none" and is not sent (Novita's minimum length is 1)."""
+    return value if value else OMIT
+
 
 _SEED = "seed 001"
 _CONTAINER = "container: its sub-fields have their own rows"
@@ -72,7 +50,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "image",
             NATIVE,
-            wire="request.image_base64",
+            wire=Custom(("request.image_base64",), "base64 of the prepared image bytes"),
             required=True,
             source=f"{_SEED} request.image_base64 (required)",
             note="plain base64 of the image bytes, no data: prefix (seed 001 example code); "
@@ -81,7 +59,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask",
             NATIVE,
-            wire="request.mask_image_base64",
+            wire=Custom(("request.mask_image_base64",), "base64 of the prepared mask bytes"),
             required=True,
             source=f"{_SEED} request.mask_image_base64 (required)",
             note="same resolution as the image; Novita does not state the polarity, white = "
@@ -91,7 +69,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "prompt",
             NATIVE,
-            wire="request.prompt",
+            wire=Wire("request.prompt"),
             required=True,
             min_length=1,
             max_length=1024,
@@ -100,7 +78,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "negative_prompt",
             NATIVE,
-            wire="request.negative_prompt",
+            wire=Wire("request.negative_prompt", encode=text_or_omit),
             max_length=1024,
             source=f"{_SEED} request.negative_prompt: Range [1, 1024]",
             note="an empty neutral negative prompt means 'none' and is not sent, so Novita's "
@@ -109,7 +87,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "model",
             NATIVE,
-            wire="request.model_name",
+            wire=Wire("request.model_name"),
             required=True,
             source=f"{_SEED} request.model_name (required)",
             note="set it to an inpainting checkpoint's sd_name, found with "
@@ -119,7 +97,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "num_images",
             NATIVE,
-            wire="request.image_num",
+            wire=Wire("request.image_num", unset=Unset.DEFAULT),
             minimum=1,
             maximum=8,
             split_above_maximum=True,
@@ -131,7 +109,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "steps",
             NATIVE,
-            wire="request.steps",
+            wire=Wire("request.steps", unset=Unset.DEFAULT),
             minimum=1,
             maximum=100,
             required=True,
@@ -143,7 +121,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "guidance_scale",
             NATIVE,
-            wire="request.guidance_scale",
+            wire=Wire("request.guidance_scale", unset=Unset.DEFAULT),
             minimum=1,
             maximum=30,
             required=True,
@@ -154,7 +132,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire="request.strength",
+            wire=Wire("request.strength"),
             minimum=0,
             maximum=1,
             source=f"{_SEED} request.strength: number(float)|null, between 0 and 1",
@@ -162,7 +140,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "seed",
             NATIVE,
-            wire="request.seed",
+            wire=Wire("request.seed", unset=Unset.DEFAULT),
             minimum=0,
             maximum=MAX_SEED,
             default=-1,
@@ -173,7 +151,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "sampler",
             NATIVE,
-            wire="request.sampler_name",
+            wire=Wire("request.sampler_name", encode=sampler_to_wire, unset=Unset.DEFAULT),
             choices=NOVITA_SAMPLERS,
             required=True,
             default=Sampler.EULER_A,
@@ -184,7 +162,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "clip_skip",
             NATIVE,
-            wire="request.clip_skip",
+            wire=Wire("request.clip_skip"),
             minimum=1,
             maximum=12,
             source=f"{_SEED} request.clip_skip: Range [1, 12]",
@@ -192,7 +170,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "initial_noise_multiplier",
             NATIVE,
-            wire="request.initial_noise_multiplier",
+            wire=Wire("request.initial_noise_multiplier"),
             minimum=0,
             maximum=1.5,
             source=f"{_SEED} request.initial_noise_multiplier: Range [0, 1.5], default 0.5",
@@ -201,14 +179,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options",
             NATIVE,
-            wire="request",
             source=_SEED,
             note=_CONTAINER,
         ),
         Capability(
             "mask_options.blur",
             NATIVE,
-            wire="request.mask_blur",
+            wire=Wire("request.mask_blur"),
             minimum=0,
             maximum=64,
             source=f"{_SEED} request.mask_blur: Range [0, 64]",
@@ -216,21 +193,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask_options.invert",
             NATIVE,
-            wire="request.inpainting_mask_invert",
+            wire=Wire("request.inpainting_mask_invert", encode=as_int),
             source=f"{_SEED} request.inpainting_mask_invert: enum 0, 1, default 0",
             note="always sent as 0 or 1 (the neutral flag is never unset)",
         ),
         Capability(
             "mask_options.masked_only",
             NATIVE,
-            wire="request.inpainting_full_res",
+            wire=Wire("request.inpainting_full_res", encode=as_int),
             source=f"{_SEED} request.inpainting_full_res: enum 0, 1, default 0",
             note="always sent as 0 or 1; the SDK's raw path sends booleans instead (ref 1.9)",
         ),
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire="request.inpainting_full_res_padding",
+            wire=Wire("request.inpainting_full_res_padding"),
             minimum=0,
             maximum=256,
             source=f"{_SEED} request.inpainting_full_res_padding: Range [0, 256], default 8",
@@ -240,21 +217,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "loras",
             NATIVE,
-            wire="request.loras",
+            wire=Wire("request.loras"),
             max_items=5,
             source=f"{_SEED} request.loras: up to 5 LoRAs",
         ),
         Capability(
             "loras[].name",
             NATIVE,
-            wire="request.loras[].model_name",
+            wire=Wire("request.loras[].model_name"),
             min_length=1,
             source=f"{_SEED} request.loras[].model_name (required, sd_name_in_api)",
         ),
         Capability(
             "loras[].strength",
             NATIVE,
-            wire="request.loras[].strength",
+            wire=Wire("request.loras[].strength"),
             minimum=0,
             maximum=1,
             source=f"{_SEED} request.loras[].strength: required, Range [0, 1]",
@@ -262,21 +239,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "embeddings",
             NATIVE,
-            wire="request.embeddings",
+            wire=Wire("request.embeddings"),
             max_items=5,
             source=f"{_SEED} request.embeddings: up to 5 embeddings",
         ),
         Capability(
             "embeddings[].name",
             NATIVE,
-            wire="request.embeddings[].model_name",
+            wire=Wire("request.embeddings[].model_name"),
             min_length=1,
             source=f"{_SEED} request.embeddings[].model_name (required)",
         ),
         Capability(
             "vae",
             NATIVE,
-            wire="request.sd_vae",
+            wire=Wire("request.sd_vae"),
             source=f"{_SEED} request.sd_vae (a VAE sd_name, e.g. customVAE.safetensors)",
         ),
         # --- geometry and output -------------------------------------------------------------
@@ -295,7 +272,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "output_format",
             NATIVE,
-            wire="extra.response_image_type",
+            wire=Wire("extra.response_image_type", encode=enum_value),
             choices=(OutputFormat.PNG, OutputFormat.WEBP, OutputFormat.JPEG),
             source=f"{_SEED} extra.response_image_type: enum png, webp, jpeg; default png",
             note="the official Python SDK defaults to jpeg instead (ref 1.9); unset sends "
@@ -305,34 +282,33 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "safety",
             NATIVE,
-            wire="extra",
             source=_SEED,
             note=_CONTAINER,
         ),
         Capability(
             "safety.enabled",
             NATIVE,
-            wire="extra.enable_nsfw_detection",
+            wire=Wire("extra.enable_nsfw_detection"),
             source=f"{_SEED} extra.enable_nsfw_detection (boolean, $0.0015 per image)",
         ),
         Capability(
             "safety.level",
             NATIVE,
-            wire="extra.nsfw_detection_level",
+            wire=Wire("extra.nsfw_detection_level"),
             choices=(0, 1, 2),
             source=f"{_SEED} extra.nsfw_detection_level: enum 0, 1, 2",
         ),
         Capability(
             "webhook",
             NATIVE,
-            wire="extra.webhook",
+            wire=Wire("extra.webhook"),
             source=f"{_SEED} extra.webhook",
             note=_CONTAINER,
         ),
         Capability(
             "webhook.url",
             NATIVE,
-            wire="extra.webhook.url",
+            wire=Wire("extra.webhook.url"),
             source=f"{_SEED} extra.webhook.url (required in webhook)",
         ),
         Capability(
@@ -344,35 +320,35 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "storage",
             NATIVE,
-            wire="extra.custom_storage.aws_s3",
+            wire=Wire("extra.custom_storage.aws_s3"),
             source=f"{_SEED} extra.custom_storage.aws_s3",
             note=_CONTAINER,
         ),
         Capability(
             "storage.region",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.region",
+            wire=Wire("extra.custom_storage.aws_s3.region"),
             min_length=1,
             source=f"{_SEED} extra.custom_storage.aws_s3.region (required)",
         ),
         Capability(
             "storage.bucket",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.bucket",
+            wire=Wire("extra.custom_storage.aws_s3.bucket"),
             min_length=1,
             source=f"{_SEED} extra.custom_storage.aws_s3.bucket (required)",
         ),
         Capability(
             "storage.path",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.path",
+            wire=Wire("extra.custom_storage.aws_s3.path"),
             min_length=1,
             source=f"{_SEED} extra.custom_storage.aws_s3.path (required)",
         ),
         Capability(
             "storage.save_to_path_directly",
             NATIVE,
-            wire="extra.custom_storage.aws_s3.save_to_path_directly",
+            wire=Wire("extra.custom_storage.aws_s3.save_to_path_directly"),
             source=f"{_SEED} extra.custom_storage.aws_s3.save_to_path_directly (default false)",
             note="always sent (the neutral flag is never unset)",
         ),
@@ -381,113 +357,6 @@ CAPABILITIES: Final = CapabilityTable(
             UNSUPPORTED,
             source=f"{_SEED} (no prompt enhancement field)",
         ),
-        Capability(
-            "extras",
-            NATIVE,
-            wire="extra / request",
-            source="seed 001, seed 004",
-            note="extras['novita'] accepts only: enterprise_plan, webhook_test_mode, "
-            "inpainting_fill (see EXTRA_KEYS); other providers' namespaces are ignored. "
-            "inpainting_fill appears only in the request examples of seeds 004 and 000 "
-            "(value 1), not in seed 001's field list",
-        ),
     )
 )
 """Novita's capability table (one row per neutral field path)."""
-
-
-# --- extras["novita"] --------------------------------------------------------------------------
-
-Checker = Callable[[Any, str], list[FieldError]]
-
-
-def _object(fields: Mapping[str, tuple[Checker, bool]]) -> Checker:
-    """A checker for a JSON object with exactly ``fields`` (name -> (checker, required))."""
-
-    def check(value: Any, path: str) -> list[FieldError]:
-        if not isinstance(value, Mapping):
-            return [FieldError(path, "must be an object", value)]
-        errors: list[FieldError] = []
-        for name in value:
-            if name not in fields:
-                allowed = ", ".join(sorted(fields))
-                errors.append(
-                    FieldError(
-                        f"{path}.{name}", f"is not allowed (allowed: {allowed})", value[name]
-                    )
-                )
-        for name, (checker, required) in fields.items():
-            if name in value:
-                errors.extend(checker(value[name], f"{path}.{name}"))
-            elif required:
-                errors.append(FieldError.missing(f"{path}.{name}"))
-        return errors
-
-    return check
-
-
-def _boolean(value: Any, path: str) -> list[FieldError]:
-    return [] if isinstance(value, bool) else [FieldError(path, "must be a boolean", value)]
-
-
-def _one_of(*choices: Any) -> Checker:
-    def check(value: Any, path: str) -> list[FieldError]:
-        ok = any(value == c and type(value) is type(c) for c in choices)
-        text = ", ".join(repr(c) for c in choices)
-        return [] if ok else [FieldError(path, f"must be one of {text}", value)]
-
-    return check
-
-
-@attrs.frozen
-class ExtraKey:
-    """One key that ``extras["novita"]`` may carry, and where it lands on the wire.
-
-    ``target`` is a dotted wire path (``extra.enterprise_plan``); ``check`` validates the value
-    and returns every :class:`FieldError`; ``needs`` names a neutral field that must be set for
-    the key to mean anything (the webhook test mode needs a webhook).
-    """
-
-    name: str
-    target: str
-    check: Checker
-    source: str
-    doc: str
-    needs: str | None = None
-
-
-EXTRA_KEYS: Final[tuple[ExtraKey, ...]] = (
-    ExtraKey(
-        name="enterprise_plan",
-        target="extra.enterprise_plan",
-        check=_object({"enabled": (_boolean, False)}),
-        source=f"{_SEED} extra.enterprise_plan.enabled (boolean, default false)",
-        doc="Run on your Dedicated Endpoints, e.g. {'enabled': True}.",
-    ),
-    ExtraKey(
-        name="webhook_test_mode",
-        target="extra.webhook.test_mode",
-        check=_object(
-            {
-                "enabled": (_boolean, True),
-                "return_task_status": (
-                    _one_of("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED"),
-                    True,
-                ),
-            }
-        ),
-        source=f"{_SEED} extra.webhook.test_mode.{{enabled, return_task_status}}",
-        doc="Ask Novita to send a mock webhook event, e.g. {'enabled': True, "
-        "'return_task_status': 'TASK_STATUS_SUCCEED'}.",
-        needs="webhook",
-    ),
-    ExtraKey(
-        name="inpainting_fill",
-        target="request.inpainting_fill",
-        check=_one_of(0, 1, 2, 3),
-        source="seed 004 and seed 000 request example (inpainting_fill: 1)",
-        doc="AUTOMATIC1111's masked-content fill (0 fill, 1 original, 2 latent noise, "
-        "3 latent nothing).  Only in the older example: seed 001 does not document it.",
-    ),
-)
-"""The keys ``extras["novita"]`` accepts; anything else is rejected with the allowed list."""

@@ -35,10 +35,13 @@ from inpaintkit.errors import (
     TaskFailedError,
     ValidationError,
 )
+from inpaintkit.options import option_paths
 from inpaintkit.parsing import lenient_number, retry_after_header
 from inpaintkit.provider import HttpResponse
+from inpaintkit.wiremap import wire_paths
 
 from .capabilities import CAPABILITIES
+from .options import NovitaOptions
 
 __all__ = ["REASONS", "ReasonRule", "error_from_body", "error_from_response", "raw_body_of"]
 
@@ -48,30 +51,28 @@ _MAX_TEXT_BODY = 4096
 
 @attrs.frozen
 class ReasonRule:
-    """What one Novita ``reason`` means: the error class, a hint, and the wire field it concerns
-    when the message names none (``$.request.image_base64`` for the image errors)."""
+    """What one Novita ``reason`` means: the error class, a hint, and the neutral field it
+    concerns when the message names none (``image`` for the image errors); its wire path comes
+    from the capability table."""
 
     error: type[InpaintError]
     hint: str | None = None
     field: str | None = None
 
 
-_IMAGE = "$.request.image_base64"
 _PERMISSION = "The account lacks permission for this; check it in the Novita dashboard."
 
 REASONS: Final[Mapping[str, ReasonRule]] = {
     # ref 1.6 (NV-ERR): 400 validation reasons
     "INVALID_REQUEST_BODY": ReasonRule(ValidationError),
-    "IMAGE_FILE_EXCEEDS_MAX_SIZE": ReasonRule(ValidationError, field=_IMAGE),
-    "INVALID_IMAGE_FORMAT": ReasonRule(ValidationError, field=_IMAGE),
-    "IMAGE_EXCEEDS_MAX_RESOLUTION": ReasonRule(ValidationError, field=_IMAGE),
-    "INVALID_IMAGE_SIZE": ReasonRule(ValidationError, field=_IMAGE),
-    "IMAGE_NO_FACE_DETECTED": ReasonRule(ValidationError, field=_IMAGE),
-    "INVALID_CUSTOM_OUTPUT_PATH": ReasonRule(
-        ValidationError, field="$.extra.custom_storage.aws_s3.path"
-    ),
-    "ILLEGAL_PROMPT": ReasonRule(ValidationError, field="$.request.prompt"),
-    "ILLEGAL_IMAGE_CONTENT": ReasonRule(ValidationError, field=_IMAGE),
+    "IMAGE_FILE_EXCEEDS_MAX_SIZE": ReasonRule(ValidationError, field="image"),
+    "INVALID_IMAGE_FORMAT": ReasonRule(ValidationError, field="image"),
+    "IMAGE_EXCEEDS_MAX_RESOLUTION": ReasonRule(ValidationError, field="image"),
+    "INVALID_IMAGE_SIZE": ReasonRule(ValidationError, field="image"),
+    "IMAGE_NO_FACE_DETECTED": ReasonRule(ValidationError, field="image"),
+    "INVALID_CUSTOM_OUTPUT_PATH": ReasonRule(ValidationError, field="storage.path"),
+    "ILLEGAL_PROMPT": ReasonRule(ValidationError, field="prompt"),
+    "ILLEGAL_IMAGE_CONTENT": ReasonRule(ValidationError, field="image"),
     "INVALID_AUDIO_FILE": ReasonRule(ValidationError),
     # keys and permissions
     "MISSING_API_KEY": ReasonRule(AuthenticationError),
@@ -194,24 +195,29 @@ def _int_or_none(value: Any) -> int | None:
 
 
 # --- validation errors naming wire fields ------------------------------------------------------
+#
+# Everything here is derived from the capability table and the options class: which wire
+# names a message may mention, their full paths, and the neutral field (or option) each is.
+
+_OPTION_PATHS: Final = option_paths(NovitaOptions)
+"""Wire path -> option name, for the fields :class:`NovitaOptions` writes."""
 
 
 def _wire_paths() -> dict[str, str]:
-    """Wire field name -> full wire path, for the fields the capability table sends."""
+    """Wire field name -> full wire path, for every field the table and the options send."""
+    every = [p for row in CAPABILITIES for p in wire_paths(row)] + list(_OPTION_PATHS)
     names: dict[str, str] = {}
-    for row in CAPABILITIES:
-        wire = row.wire
-        if "[]" in wire or " " in wire or "." not in wire:
+    for wire in every:
+        if "[]" in wire or "." not in wire:
             continue
         leaf = wire.rsplit(".", 1)[-1]
-        # Deep leaves with plain-English names (url, path, region) would match ordinary words.
+        # Deep leaves with plain-English names (url, path, region) would match words.
         if wire.count(".") == 1 or "_" in leaf:
             names.setdefault(leaf, wire)
     return names
 
 
 _WIRE_PATHS: Final = _wire_paths()
-_NEUTRAL_OF_WIRE: Final = {row.wire: row.field for row in CAPABILITIES if row.wire}
 _FIELD_PATTERN: Final = re.compile(
     r"(?<![A-Za-z0-9_.])(?:(?:request|extra)\.)?("
     + "|".join(sorted((re.escape(n) for n in _WIRE_PATHS), key=len, reverse=True))
@@ -226,13 +232,30 @@ def _wire_path_of(name: str) -> str | None:
     return _WIRE_PATHS.get(bare)
 
 
+def _table_wire(field: str) -> str:
+    """The (first) wire path of a neutral field's row."""
+    row = CAPABILITIES.get(field)
+    paths = wire_paths(row) if row is not None else ()
+    if not paths:  # pragma: no cover - REASONS names only mapped rows (a meta-test checks)
+        raise LookupError(f"the Novita table maps no wire field for {field}")
+    return paths[0]
+
+
+def _neutral_name(wire: str) -> str | None:
+    """The neutral field (``$.steps``) or option (``$.extras.novita.inpainting_fill``)."""
+    if wire in _OPTION_PATHS:
+        return f"$.extras.{PROVIDER_ID}.{_OPTION_PATHS[wire]}"
+    neutral = CAPABILITIES.field_for_wire(wire)
+    return f"$.{neutral}" if neutral else None
+
+
 def _field_error(wire: str | None, rule: str) -> FieldError:
     if wire is None:
         return FieldError.missing("$", rule)
-    path = wire if wire.startswith("$") else f"$.{wire}"
-    neutral = _NEUTRAL_OF_WIRE.get(path.removeprefix("$."))
-    suffix = f" (neutral field $.{neutral})" if neutral else ""
-    return FieldError.missing(path, f"{rule}{suffix}")
+    wire = wire.removeprefix("$.")
+    neutral = _neutral_name(wire)
+    suffix = f" (neutral field {neutral})" if neutral else ""
+    return FieldError.missing(f"$.{wire}", f"{rule}{suffix}")
 
 
 def _field_errors(label: str, message: Any, default_field: str | None) -> list[FieldError]:
@@ -255,9 +278,9 @@ def _field_errors(label: str, message: Any, default_field: str | None) -> list[F
         return [_field_error(wire, rule) for wire in found]
     if default_field is not None:
         # The mask shares the image rules; say which one when the message does.
-        if default_field == _IMAGE and "mask" in text.lower():
-            default_field = "$.request.mask_image_base64"
-        return [_field_error(default_field, rule)]
+        if default_field == "image" and "mask" in text.lower():
+            default_field = "mask"
+        return [_field_error(_table_wire(default_field), rule)]
     return [_field_error(None, rule)]
 
 

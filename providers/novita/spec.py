@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from inpaintkit.limits import ImageLimits
 from inpaintkit.provider import BearerAuth, ImageTransport, PollPolicy, ProviderSpec
 
 from .capabilities import CAPABILITIES
+from .options import NovitaOptions
 
 __all__ = ["POLL_PATH", "POLL_POLICY", "SPEC", "SUBMIT_PATH"]
 
@@ -39,10 +41,10 @@ SPEC: Final = ProviderSpec(
     capabilities=CAPABILITIES,
     polling=POLL_POLICY,
     image_transport=ImageTransport.BASE64,
-    mode="async",
-    max_image_pixels=16_000_000,
-    max_image_bytes=30 * 1024 * 1024,
+    image_limits=ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024),
     docs_url="https://novita.ai/docs/api-reference/model-apis-inpainting",
+    options=NovitaOptions,
 )
 """Novita's spec: Bearer key from ``NOVITA_API_KEY`` (the name its SDK examples use), base64
-images of at most 16 megapixels and 30 Mb (seed 001), asynchronous tasks."""
+images of at most 16 megapixels and 30 Mb (seed 001), asynchronous tasks, and its own options
+(:class:`~.options.NovitaOptions`) under ``extras["novita"]``."""

@@ -5,8 +5,10 @@ Registered through the same ``inpaintkit`` hooks a third-party plugin uses:
 :class:`Base64ToUrlHost` for ``"stablediffusionapi"`` (v3 takes images only as links).  The
 capability table is :data:`CAPABILITIES`; the provider's data is :data:`SPEC`.
 
-Provider-only option: ``job.extras["stablediffusionapi"] = {"base64": True}`` asks for the
-output as base64 instead of links (wire ``"base64": "yes"``).
+Provider-only option (:class:`StableDiffusionApiOptions`):
+``job.extras["stablediffusionapi"] = {"base64": True}`` asks for the output as base64 instead of
+links (wire ``"base64": "yes"``).  Envelope, fetch and errors are the shared platform's
+(:mod:`inpaintkit.providers._platform`).
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ from inpaintkit.hookspecs import hookimpl
 from inpaintkit.provider import ImageHost, ProviderAdapter
 
 from .adapter import StableDiffusionApiAdapter
-from .capabilities import CAPABILITIES, ENV_VAR, POLL_POLICY, PROVIDER_ID, SPEC
+from .capabilities import CAPABILITIES, ENV_VAR, PLATFORM, POLL_POLICY, PROVIDER_ID, SPEC
 from .host import Base64ToUrlHost, build_upload_request, parse_upload_response
+from .options import StableDiffusionApiOptions
 
 __all__ = [
     "CAPABILITIES",
     "ENV_VAR",
+    "PLATFORM",
     "POLL_POLICY",
     "PROVIDER_ID",
     "SPEC",
     "Base64ToUrlHost",
     "StableDiffusionApiAdapter",
+    "StableDiffusionApiOptions",
     "build_upload_request",
     "image_host",
     "parse_upload_response",

@@ -8,8 +8,10 @@ the ``POST /api/v3/inpaint`` page); where another source disagrees (the docs lan
 in reference section 2.2, or the ModelsLab pages of the same company, reference section 3), the
 seed wins and the row's ``note`` records the disagreement.
 
-Nothing else in this plugin restates a range: the wire translation reads ``maximum`` from these
-rows, and validation, the capability matrix and the conformance strategies all derive from them.
+Each row also carries its wire mapping as data (an encoder and what is sent when unset, mostly
+the platform's shared mappings in :mod:`inpaintkit.providers._platform.wire`): the core builds
+the body from these rows, and validation, error paths, the capability matrix and the
+conformance strategies all derive from them.  Nothing else in this plugin restates a rule.
 """
 
 from __future__ import annotations
@@ -25,18 +27,36 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
+from inpaintkit.wiremap import Wire, as_string
+
+from .._platform import PlatformProvider
+from .._platform.wire import (
+    ENHANCE_PROMPT,
+    GUIDANCE_SCALE,
+    IMAGE,
+    MASK,
+    NEGATIVE_PROMPT,
+    PROMPT,
+    SAFETY_ENABLED,
+    STRENGTH,
+    TRACK_ID,
+    WEBHOOK_URL,
+    size_row,
+)
+from .._platform.wire import SEED as SEED_WIRE
+from .options import StableDiffusionApiOptions
 
 __all__ = [
     "BASE_URL",
     "CAPABILITIES",
     "DOCS_URL",
     "ENV_VAR",
-    "EXTRA_DEFAULTS",
-    "EXTRA_FIELDS",
-    "NULL_WHEN_UNSET",
+    "FETCH_PATH",
+    "PLATFORM",
     "POLL_POLICY",
     "PROVIDER_ID",
     "SPEC",
+    "SUBMIT_PATH",
     "UPLOAD_MAX_BYTES",
 ]
 
@@ -44,6 +64,9 @@ PROVIDER_ID: Final = "stablediffusionapi"
 BASE_URL: Final = "https://stablediffusionapi.com"
 ENV_VAR: Final = "STABLEDIFFUSIONAPI_API_KEY"
 DOCS_URL: Final = "https://stablediffusionapi.com/docs/stable-diffusion-api/inpainting"
+SUBMIT_PATH: Final = "/api/v3/inpaint"
+FETCH_PATH: Final = "/api/v3/fetch/{id}"
+"""Reference 2.1: 'POST /api/v3/fetch/{id}', body only the key (the runtime adds it)."""
 
 SEED: Final = "seed 002"
 NATIVE, EMULATED, UNSUPPORTED = Support.NATIVE, Support.EMULATED, Support.UNSUPPORTED
@@ -67,7 +90,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "image",
             NATIVE,
-            wire="init_image",
+            wire=IMAGE,
             source=SEED + " ('init_image: Link to the Initial Image'); reference 2.2",
             note="URLs only: the landing page says 'Do not send files as raw format, send "
             "publicly accessible links'.  Bytes and files are hosted through the image_host "
@@ -76,7 +99,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask",
             NATIVE,
-            wire="mask_image",
+            wire=MASK,
             source=SEED + " ('mask_image: Link to the mask image for inpainting')",
             note="A URL, like the image; white = repaint (ModelsLab, same platform: 'white = "
             "inpaint, black = keep', reference 3.2).",
@@ -84,7 +107,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "prompt",
             NATIVE,
-            wire="prompt",
+            wire=PROMPT,
             min_length=1,
             source=SEED + "; reference 2.4 ('The prompt field is required.')",
             note="The seed marks nothing required; the documented validation error says "
@@ -93,7 +116,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "negative_prompt",
             NATIVE,
-            wire="negative_prompt",
+            wire=NEGATIVE_PROMPT,
             source=SEED + " ('Items you don't want in the image')",
             note="Sent as null when unset, exactly as the seed example does.",
         ),
@@ -107,7 +130,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "num_images",
             NATIVE,
-            wire="samples",
+            wire=Wire("samples", encode=as_string),
             minimum=1,
             maximum=4,
             split_above_maximum=True,
@@ -118,7 +141,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "steps",
             NATIVE,
-            wire="num_inference_steps",
+            wire=Wire("num_inference_steps", encode=as_string),
             minimum=1,
             maximum=51,
             source=SEED + " ('Available values: 21, 31, 41, 51'; example '30'); reference 2.2",
@@ -134,7 +157,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "guidance_scale",
             NATIVE,
-            wire="guidance_scale",
+            wire=GUIDANCE_SCALE,
             minimum=1,
             maximum=20,
             source=SEED + " ('minimum: 1; maximum: 20')",
@@ -143,7 +166,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "strength",
             NATIVE,
-            wire="strength",
+            wire=STRENGTH,
             minimum=0,
             maximum=1,
             source=SEED + " ('1.0 corresponds to full destruction of information in the init "
@@ -154,7 +177,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "seed",
             NATIVE,
-            wire="seed",
+            wire=SEED_WIRE,
             source=SEED + " ('Pass null for a random number')",
             note="Unset is sent as null (random), as in the seed example; no range is "
             "documented, so the neutral [0, 2^32-1] applies.",
@@ -196,7 +219,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "width",
             NATIVE,
-            wire="width",
+            wire=size_row("width"),
             maximum=1024,
             source=SEED + " ('Max Height: Width: 1024x1024'); reference 2.2",
             note=_SIZE_NOTE,
@@ -204,7 +227,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "height",
             NATIVE,
-            wire="height",
+            wire=size_row("height"),
             maximum=1024,
             source=SEED + " ('Max Height: Width: 1024x1024'); reference 2.2",
             note=_SIZE_NOTE,
@@ -218,14 +241,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "safety",
             NATIVE,
-            wire="safety_checker",
             source=SEED + " ('safety_checker: A checker for NSFW images')",
             note="Flagged images are replaced by a blank image, not marked.",
         ),
         Capability(
             "safety.enabled",
             NATIVE,
-            wire="safety_checker",
+            wire=SAFETY_ENABLED,
             source=SEED + " (example 'safety_checker': 'no')",
             note="Sent as the string 'yes' or 'no'.  Unset (no safety object): omitted, so the "
             "provider's default applies (undocumented for v3; ModelsLab's pages say both 'yes' "
@@ -240,16 +262,15 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "webhook",
             NATIVE,
-            wire="webhook",
             source=SEED + " ('Set an URL to get a POST API call once the image generation is "
             "complete'); reference 2.5 and 3.5",
             note="Unset: webhook and track_id are sent as null, as in the seed example.",
         ),
-        Capability("webhook.url", NATIVE, wire="webhook", source=SEED),
+        Capability("webhook.url", NATIVE, wire=WEBHOOK_URL, source=SEED),
         Capability(
             "webhook.track_id",
             NATIVE,
-            wire="track_id",
+            wire=TRACK_ID,
             source=SEED + " ('This ID is returned in the response to the webhook API call')",
         ),
         Capability("storage", UNSUPPORTED, source=SEED, note=_NO_FIELD + " (no custom storage)."),
@@ -260,35 +281,13 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "enhance_prompt",
             NATIVE,
-            wire="enhance_prompt",
+            wire=ENHANCE_PROMPT,
             source=SEED + " ('default: yes, options: yes/no')",
             note="Sent as 'yes' or 'no'; unset is omitted (the provider's default, yes, "
             "appends a style suffix to the prompt, visible in the seed's meta.prompt).",
         ),
-        Capability(
-            "extras",
-            NATIVE,
-            wire="base64",
-            source=SEED + " ('base64: Get response as base64 string, default: \"no\"')",
-            note="extras['stablediffusionapi'] accepts one key, 'base64' (bool): ask for the "
-            "output as base64 instead of links.  Default False, sent as 'no'.  The output's "
-            "shape with base64 'yes' is unverified (reference 3.2): inline base64 strings or "
-            "data URLs are decoded, http(s) links (possibly to .base64 text files) are "
-            "returned as URLs.",
-        ),
     )
 )
-
-EXTRA_FIELDS: Final[frozenset[str]] = frozenset({"base64"})
-"""The keys ``extras['stablediffusionapi']`` may hold (see the ``extras`` row)."""
-
-EXTRA_DEFAULTS: Final[dict[str, bool]] = {"base64": False}
-"""Wire defaults of the extras: links, not base64, as the seed's default ('no')."""
-
-NULL_WHEN_UNSET: Final[tuple[str, ...]] = ("negative_prompt", "seed", "webhook", "track_id")
-"""Wire fields sent as JSON null when the job leaves them unset, because the seed example does
-exactly that (and documents null for seed as 'random').  Every other optional wire field is
-omitted when unset, so the provider's own default applies rather than a null it may not parse."""
 
 UPLOAD_MAX_BYTES: Final = 5 * 1024 * 1024
 """``base64_to_url``: 'maximum file size for upload is 5MB' (reference 3.1), counted on the
@@ -317,6 +316,12 @@ SPEC: Final = ProviderSpec(
     capabilities=CAPABILITIES,
     polling=POLL_POLICY,
     image_transport=ImageTransport.URL,
-    mode="sync",
     docs_url=DOCS_URL,
+    options=StableDiffusionApiOptions,
 )
+
+PLATFORM: Final = PlatformProvider(
+    spec=SPEC, submit_path=SUBMIT_PATH, fetch_path=FETCH_PATH, fit_size_to_maximum=True
+)
+"""v3 on the shared platform.  An unset output size is the image's own, scaled down to fit
+1024 per side (v3 resizes the input to the requested size)."""

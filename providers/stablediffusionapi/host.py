@@ -25,8 +25,8 @@ from inpaintkit.errors import FieldError, ProviderError, ValidationError
 from inpaintkit.images import MIME_TYPES, sniff_format, to_base64
 from inpaintkit.provider import HostContext, HttpRequest, HttpResponse
 
-from .capabilities import PROVIDER_ID, UPLOAD_MAX_BYTES
-from .errors import error_from_body
+from .._platform import classify
+from .capabilities import CAPABILITIES, PROVIDER_ID, UPLOAD_MAX_BYTES
 
 __all__ = [
     "UPLOAD_PATH",
@@ -69,7 +69,14 @@ def parse_upload_response(response: HttpResponse) -> str:
     body: Any = parsed if parsed is not None else response.text()
     ok = 200 <= response.status < 300 and isinstance(body, dict)
     if not ok or str(body.get("status", "")).lower() != "success":
-        raise error_from_body(body, status=response.status, headers=response.headers)
+        raise classify(
+            body,
+            status=response.status,
+            provider=PROVIDER_ID,
+            table=CAPABILITIES,
+            headers=response.headers,
+            phase="upload",
+        )
     output = body.get("output")
     urls = output if isinstance(output, list) else [output]
     for url in urls:

@@ -53,7 +53,7 @@ async def test_a_job_runs_end_to_end_and_keeps_the_unmasked_area(
     assert len(sent) == 1
     wire = sent[0]["body"]
     assert (wire["steps"], wire["sampler_name"], wire["batch_size"]) == (12, "Euler a", 2)
-    assert sent[0]["headers"]["Authorization"] != f"Basic {NO_AUTH}"  # redacted in the journal
+    assert sent[0]["headers"]["Authorization"] == "<redacted>"
 
 
 async def test_more_than_eight_images_are_split_with_consecutive_seeds(
@@ -85,6 +85,19 @@ async def test_a_random_seed_comes_back_from_info(
     assert entry["body"]["inpaint_full_res_padding"] == 32
     assert result.seed is not None
     assert result.seed == json.loads(result.raw[0]["info"])["seed"]
+
+
+async def test_typed_options_reach_the_server_and_bad_ones_never_leave(
+    mock: AsyncMock, registry: ProviderRegistry, clock: VirtualClock
+) -> None:
+    async with client(mock, registry, clock) as c:
+        await c.inpaint(job(extras={"sdwebui": {"inpainting_fill": 2}}), "sdwebui")
+        await c.inpaint(job(), "sdwebui")
+        with pytest.raises(ValidationError) as caught:
+            await c.inpaint(job(extras={"sdwebui": {"inpainting_fill": "noise"}}), "sdwebui")
+    assert caught.value.paths == ("$.extras.sdwebui.inpainting_fill",)
+    sent = [entry["body"]["inpainting_fill"] for entry in mock.journal("request")]
+    assert sent == [2, 1]  # the option, then its default ("original")
 
 
 async def test_server_faults_surface_as_typed_errors(

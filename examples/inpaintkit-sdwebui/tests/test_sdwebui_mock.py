@@ -222,6 +222,21 @@ async def test_api_auth_demands_http_basic_and_keeps_the_password_out_of_the_jou
     assert "s3cret" not in repr(plugin.mock)
 
 
+async def test_the_mock_servers_valid_keys_play_api_auth_credentials() -> None:
+    """As the conformance suite configures it: only the given keys pass, compared whole."""
+    config = MockConfig(seed=1, valid_keys=("suite-key",))
+    async with run_mock(config, plugin_manager=plugin_manager()) as mock:
+        status, answer = await post(mock, body())
+        assert (status, answer["detail"]) == (401, "Not authenticated")
+        wrong = base64.b64encode(b"other-key").decode()
+        status, answer = await post(mock, body(), Authorization=f"Basic {wrong}")
+        assert (status, answer["detail"]) == (401, "Incorrect username or password")
+        good = base64.b64encode(b"suite-key").decode()
+        status, _ = await post(mock, body(), Authorization=f"Basic {good}")
+        assert status == 200
+        assert "suite-key" not in json.dumps(mock.journal())
+
+
 async def test_without_api_every_route_is_fastapis_404() -> None:
     plugin = _Configured(SdWebUiMock(api_enabled=False))
     async with run_mock(plugin_manager=plugin_manager(plugin)) as mock:

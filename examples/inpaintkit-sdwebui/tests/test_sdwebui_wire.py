@@ -1,4 +1,8 @@
-"""Golden tests of the request the plugin builds, and of its capability table as data."""
+"""Golden tests of the request the plugin builds, and of its capability table as data.
+
+Requests are checked by the core first (``check_request``), as the runtime does, and every
+built request is confirmed against the table (``check_built``), so a golden body here is also
+a proof that the table alone produces every plain field."""
 
 from __future__ import annotations
 
@@ -8,17 +12,31 @@ from typing import Any
 
 import attrs
 import pytest
+from inpaintkit.checking import check_built, check_request
 from inpaintkit.errors import UnsupportedFieldError, ValidationError
 from inpaintkit.images import to_base64
 from inpaintkit.job import InpaintJob, Lora, MaskOptions, Sampler
 from inpaintkit.planning import plan_job
 from inpaintkit.provider import (
+    HttpRequest,
+    PollingAdapter,
     PreparedImage,
     PreparedRequest,
     ProviderAdapter,
     Support,
+    WebhookAdapter,
+    adapter_mode,
 )
-from inpaintkit_sdwebui import CAPABILITIES, SPEC, SdWebUiAdapter, basic_credential, sampler_fields
+from inpaintkit.wiremap import Custom
+from inpaintkit_sdwebui import (
+    CAPABILITIES,
+    SPEC,
+    InpaintingFill,
+    SdWebUiAdapter,
+    SdWebUiOptions,
+    basic_credential,
+    sampler_fields,
+)
 from sdwebui_testdata import SIZE, image_png, mask_png
 
 IMAGE = image_png()
@@ -32,6 +50,14 @@ def prepared(**changes: Any) -> PreparedRequest:
         image=PreparedImage(IMAGE, "png", *SIZE),
         mask=PreparedImage(MASK, "png", *SIZE),
     )
+
+
+def build(**changes: Any) -> HttpRequest:
+    """What the runtime does: check, build, and confirm the build against the table."""
+    checked = check_request(prepared(**changes), SPEC)
+    wire = SdWebUiAdapter().build_submit(checked)
+    check_built(wire, checked, SPEC)
+    return wire
 
 
 def test_golden_body_for_a_fixed_job() -> None:
@@ -50,7 +76,9 @@ def test_golden_body_for_a_fixed_job() -> None:
         mask_options=MaskOptions(blur=6, invert=True, masked_only=True, padding=24),
         extras={"sdwebui": {"inpainting_fill": 2}},
     )
-    wire = SdWebUiAdapter().build_submit(request)
+    checked = check_request(request, SPEC)
+    wire = SdWebUiAdapter().build_submit(checked)
+    check_built(wire, checked, SPEC)
     assert (wire.method, wire.path) == ("POST", "/sdapi/v1/img2img")
     assert wire.headers["Content-Type"] == "application/json"
     assert wire.json == {
@@ -83,7 +111,7 @@ def test_golden_body_for_a_fixed_job() -> None:
 
 
 def test_minimal_job_sends_the_fields_whose_api_default_differs() -> None:
-    body = SdWebUiAdapter().build_submit(prepared()).json
+    body = build().json
     assert body == {
         "init_images": [to_base64(IMAGE)],
         "mask": to_base64(MASK),
@@ -94,19 +122,30 @@ def test_minimal_job_sends_the_fields_whose_api_default_differs() -> None:
         "height": 64,
         "inpainting_fill": 1,
         "inpaint_full_res": False,
+        "inpaint_full_res_padding": 32,
         "inpainting_mask_invert": 0,
     }
 
 
-def test_masked_only_without_padding_sends_the_tables_default() -> None:
-    body = SdWebUiAdapter().build_submit(prepared(mask_options=MaskOptions(masked_only=True))).json
+def test_the_core_builds_every_plain_field_and_the_adapter_adds_only_the_custom_ones() -> None:
+    checked = check_request(prepared(steps=20, sampler=Sampler.DDIM, model="m", seed=5), SPEC)
+    added = set(SdWebUiAdapter().build_submit(checked).json) - set(checked.fields)
+    custom = {p for row in CAPABILITIES if isinstance(row.wire, Custom) for p in row.wire.paths}
+    assert custom == {"init_images", "mask", "width", "height"}
+    assert added == custom | {"n_iter", "inpainting_fill"}  # batch shape, option default
+    assert checked.fields["override_settings"] == {"sd_model_checkpoint": "m"}
+    assert checked.fields["sampler_name"] == "DDIM"
+
+
+def test_an_unset_padding_sends_the_tables_default() -> None:
+    body = build(mask_options=MaskOptions(masked_only=True)).json
     row = CAPABILITIES.get("mask_options.padding")
     assert row is not None
     assert body["inpaint_full_res_padding"] == row.default == 32
 
 
 def test_explicit_size_wins_over_the_images() -> None:
-    body = SdWebUiAdapter().build_submit(prepared(width=512, height=384)).json
+    body = build(width=512, height=384).json
     assert (body["width"], body["height"]) == (512, 384)
 
 
@@ -129,26 +168,28 @@ def test_every_neutral_sampler_keeps_its_name_on_the_wire() -> None:
         assert sampler_fields(sampler)["sampler_name"] == sampler.value
 
 
-def test_bad_extra_is_named_with_its_path() -> None:
+def test_options_are_typed_and_checked_by_the_core() -> None:
+    typed = build(extras={"sdwebui": SdWebUiOptions(InpaintingFill.LATENT_NOTHING)}).json
+    assert typed["inpainting_fill"] == 3
+    assert build(extras={"sdwebui": {"inpainting_fill": 0}}).json["inpainting_fill"] == 0
     with pytest.raises(ValidationError) as caught:
-        SdWebUiAdapter().build_submit(prepared(extras={"sdwebui": {"inpainting_fill": 7}}))
+        build(extras={"sdwebui": {"inpainting_fill": 7}})
     assert caught.value.paths == ("$.extras.sdwebui.inpainting_fill",)
-    assert "0, 1, 2, 3" in str(caught.value)
     with pytest.raises(ValidationError) as unknown:
-        SdWebUiAdapter().build_submit(prepared(extras={"sdwebui": {"resize_mode": 1}}))
-    assert "allowed: inpainting_fill" in str(unknown.value)
+        build(extras={"sdwebui": {"resize_mode": 1}})
+    assert unknown.value.paths == ("$.extras.sdwebui.resize_mode",)
 
 
 def test_out_of_range_and_unsupported_values_never_reach_the_wire() -> None:
     with pytest.raises(ValidationError) as caught:
-        SdWebUiAdapter().build_submit(prepared(clip_skip=13))
+        build(clip_skip=13)
     assert caught.value.paths == ("$.clip_skip",)
     assert "[1, 12]" in str(caught.value)
-    body = SdWebUiAdapter().build_submit(prepared(steps=400, guidance_scale=45.0)).json
+    body = build(steps=400, guidance_scale=45.0).json
     assert (body["steps"], body["cfg_scale"]) == (400, 45.0)  # the API has no upper limits
     with pytest.raises(UnsupportedFieldError) as unsupported:
-        SdWebUiAdapter().build_submit(prepared(loras=(Lora("detail"),)))
-    assert unsupported.value.paths == ("$.loras",)
+        build(loras=(Lora("detail"),))
+    assert unsupported.value.paths[0] == "$.loras"
 
 
 def test_the_planner_reads_the_same_table() -> None:
@@ -161,27 +202,27 @@ def test_the_planner_reads_the_same_table() -> None:
     assert plan.emulated == ("num_images",)
 
 
-def test_adapter_satisfies_the_protocol_and_refuses_polls_and_webhooks() -> None:
+def test_adapter_implements_submit_only_so_the_core_derives_sync() -> None:
     adapter = SdWebUiAdapter()
     assert isinstance(adapter, ProviderAdapter)
-    assert adapter.spec.mode == "sync"
-    with pytest.raises(ValidationError, match="sends no webhooks"):
-        adapter.parse_webhook({"status": "success"})
+    assert not isinstance(adapter, PollingAdapter | WebhookAdapter)
+    assert adapter_mode(adapter) == "sync"
 
 
 def test_capability_table_is_data_with_sources_and_wire_paths() -> None:
-    job_fields = {a.name for a in attrs.fields(InpaintJob)}
+    job_fields = {a.name for a in attrs.fields(InpaintJob)} - {"extras"}
     rows = {row.field for row in CAPABILITIES}
     assert job_fields <= rows, f"fields without a row: {job_fields - rows}"
+    assert CAPABILITIES.unmapped_native_rows() == ()
     for row in CAPABILITIES:
         assert row.source, f"{row.field} cites no source"
-        if row.support is Support.NATIVE and row.wire:
-            wire = row.wire.removesuffix("[0]")  # the image travels in a one-item list
-            assert all(part.isidentifier() for part in wire.split(".")), row.wire
+        if row.support is Support.NATIVE and row.wire is not None:
+            for wire in row.wire.paths:
+                assert all(part.isidentifier() for part in wire.split(".")), wire
 
 
-def test_basic_credential_is_the_http_basic_token() -> None:
-    assert basic_credential("ann", "s3cret:x") == "YW5uOnMzY3JldDp4"
+def test_basic_credential_joins_user_and_password_as_the_core_s_basic_auth_expects() -> None:
+    assert basic_credential("ann", "s3cret:x") == "ann:s3cret:x"
     with pytest.raises(ValueError, match="must not contain ':'"):
         basic_credential("a:b", "c")
 

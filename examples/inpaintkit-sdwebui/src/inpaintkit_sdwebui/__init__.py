@@ -8,33 +8,35 @@ inpaintkit_sdwebui``):
 - :func:`register_mocks`: :class:`inpaintkit_sdwebui.mock.SdWebUiMock`, the web UI's server
   rules for :mod:`inpaintkit.mockserver`, written independently of the plugin's table.
 
-Credentials: a web UI started without ``--api-auth`` takes none, but the runtime needs a key for
-every provider, so pass :data:`NO_AUTH` (it becomes an ``Authorization`` header such a server
-ignores).  With ``--api-auth user:pass``, pass :func:`basic_credential` ``("user", "pass")``.
+Credentials: with ``--api-auth user:pass`` the key is ``"user:pass"`` (the core sends it as HTTP
+Basic; :func:`basic_credential` joins a user and password kept apart).  A web UI started without
+``--api-auth`` takes none, but the runtime needs a key for every provider that may check one, so
+pass :data:`NO_AUTH` (it becomes an ``Authorization`` header such a server ignores).
+
+Provider-only options are typed: ``extras={"sdwebui": SdWebUiOptions(...)}`` or the same as JSON.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any, Final
 
 from inpaintkit.hookspecs import hookimpl
-from inpaintkit.provider import ProviderAdapter
 
 from .adapter import SdWebUiAdapter
 from .capabilities import CAPABILITIES, PROVIDER_ID, SPEC
+from .options import InpaintingFill, SdWebUiOptions
 from .samplers import sampler_fields
-from .wire import build_body
 
 __all__ = [
     "CAPABILITIES",
     "NO_AUTH",
     "PROVIDER_ID",
     "SPEC",
+    "InpaintingFill",
     "SdWebUiAdapter",
+    "SdWebUiOptions",
     "basic_credential",
-    "build_body",
     "register_mocks",
     "register_providers",
     "sampler_fields",
@@ -46,14 +48,14 @@ it from every kept body, so it is a string that cannot occur in an answer by acc
 
 
 def basic_credential(user: str, password: str) -> str:
-    """The key for a server started with ``--api-auth user:password``: the HTTP Basic token."""
+    """The key for a server started with ``--api-auth user:password``, from its two parts."""
     if ":" in user:
         raise ValueError("user: must not contain ':' (HTTP Basic separates user and password)")
-    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"{user}:{password}"
 
 
 @hookimpl
-def register_providers(register: Callable[[ProviderAdapter], None]) -> None:
+def register_providers(register: Callable[[SdWebUiAdapter], None]) -> None:
     """Register the SD web UI adapter."""
     register(SdWebUiAdapter())
 

@@ -1,9 +1,11 @@
 """The SD web UI's inpainting capabilities as data, and the provider spec.
 
-Every neutral field has one row: native (with the wire path it becomes, a dotted path into the
-JSON body, and the limits), emulated by the client, or unsupported; each row cites its source
-(:mod:`.sources`).  Validation, the wire defaults and the capability matrix all read this one
-table, so a range is written once.
+Every neutral field has one row: native (with its wire mapping as data and its limits), emulated
+by the client, or unsupported; each row cites its source (:mod:`.sources`).  The core checks
+every request against this table, builds the JSON body of every :class:`Wire` and
+:class:`Composite` row from it, and maps the server's errors back through it, so a range or a
+wire name is written once.  Only the images and the size (which falls back to the image's own)
+are :class:`Custom`: the adapter writes them.
 
 A decision worth knowing: the API enforces no ranges at all (its pydantic model checks types
 only), so the table declares only the limits the server really has: where its pipeline cannot
@@ -18,23 +20,24 @@ from __future__ import annotations
 from typing import Final
 
 from inpaintkit.job import MAX_SEED, Sampler
+from inpaintkit.limits import ImageLimits
 from inpaintkit.provider import (
-    BearerAuth,
+    BasicAuth,
     Capability,
     CapabilityTable,
-    ImageTransport,
-    PollPolicy,
     ProviderSpec,
     Support,
 )
+from inpaintkit.wiremap import Composite, Custom, Unset, Wire, as_int
 
+from .options import SdWebUiOptions
+from .samplers import sampler_fields
 from .sources import API, MODELS, PROCESSING, SAMPLERS, SHARED_OPTIONS, UI
 
 __all__ = [
     "CAPABILITIES",
     "DEFAULT_BASE_URL",
     "ENV_VAR",
-    "INPAINTING_FILL_CHOICES",
     "PROVIDER_ID",
     "SPEC",
     "SUBMIT_PATH",
@@ -44,9 +47,6 @@ PROVIDER_ID: Final = "sdwebui"
 SUBMIT_PATH: Final = "/sdapi/v1/img2img"
 DEFAULT_BASE_URL: Final = "http://127.0.0.1:7860"
 ENV_VAR: Final = "SDWEBUI_API_AUTH"
-
-INPAINTING_FILL_CHOICES: Final = (0, 1, 2, 3)
-"""``inpainting_fill``: 0 fill, 1 original, 2 latent noise, 3 latent nothing."""
 
 NATIVE = Support.NATIVE
 EMULATED = Support.EMULATED
@@ -63,7 +63,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "image",
             NATIVE,
-            wire="init_images[0]",
+            wire=Custom(("init_images",), "the image travels as a one-item list of base64"),
             required=True,
             source=f"{MODELS}; {API}: 404 'Init image not found' when init_images is null",
             note="a one-item list of plain base64 (the server also reads data: URLs)",
@@ -71,17 +71,17 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "mask",
             NATIVE,
-            wire="mask",
+            wire=Custom(("mask",), "base64 of the prepared mask"),
             required=True,
             source=f"{MODELS}; {PROCESSING}",
             note="white = repaint, as in the web UI; resized by the server to the image size",
         ),
-        Capability("prompt", NATIVE, wire="prompt", source=MODELS),
-        Capability("negative_prompt", NATIVE, wire="negative_prompt", source=MODELS),
+        Capability("prompt", NATIVE, wire=Wire("prompt"), source=MODELS),
+        Capability("negative_prompt", NATIVE, wire=Wire("negative_prompt"), source=MODELS),
         Capability(
             "model",
             NATIVE,
-            wire="override_settings.sd_model_checkpoint",
+            wire=Wire("override_settings.sd_model_checkpoint"),
             source=f"{MODELS} override_settings; {PROCESSING}",
             note="a checkpoint title from GET /sdapi/v1/sd-models; the server restores its own "
             "checkpoint afterwards (override_settings_restore_afterwards defaults to true). An "
@@ -90,7 +90,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "num_images",
             NATIVE,
-            wire="batch_size",
+            wire=Wire("batch_size"),
             minimum=1,
             maximum=8,
             split_above_maximum=True,
@@ -101,21 +101,21 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "steps",
             NATIVE,
-            wire="steps",
+            wire=Wire("steps"),
             source=f"{MODELS} (no range); {PROCESSING} API default 50",
             note="the web UI's slider offers 1-150; the API runs any positive count",
         ),
         Capability(
             "guidance_scale",
             NATIVE,
-            wire="cfg_scale",
+            wire=Wire("cfg_scale"),
             source=f"{MODELS} (no range); {PROCESSING} API default 7",
             note="the web UI's slider offers 1-30",
         ),
         Capability(
             "strength",
             NATIVE,
-            wire="denoising_strength",
+            wire=Wire("denoising_strength"),
             minimum=0,
             maximum=1,
             source=f"{UI} denoising strength [0, 1] (the neutral range); API default 0.75",
@@ -123,7 +123,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "seed",
             NATIVE,
-            wire="seed",
+            wire=Wire("seed"),
             minimum=0,
             maximum=MAX_SEED,
             source=f"{PROCESSING} seed (-1 = random, the API default)",
@@ -133,7 +133,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "sampler",
             NATIVE,
-            wire="sampler_name",
+            wire=Composite(("sampler_name", "scheduler"), sampler_fields),
             choices=tuple(Sampler),
             source=SAMPLERS,
             note="sent under its legacy A1111 name (DPM++ 2M Karras), which every version "
@@ -144,7 +144,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "clip_skip",
             NATIVE,
-            wire="override_settings.CLIP_stop_at_last_layers",
+            wire=Wire("override_settings.CLIP_stop_at_last_layers"),
             minimum=1,
             maximum=12,
             source=f"{SHARED_OPTIONS} CLIP_stop_at_last_layers [1, 12]",
@@ -153,53 +153,53 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "initial_noise_multiplier",
             NATIVE,
-            wire="initial_noise_multiplier",
+            wire=Wire("initial_noise_multiplier"),
             source=f"{MODELS} (no range); {SHARED_OPTIONS}",
             note="the web UI's setting slider offers 0-1.5",
         ),
-        Capability("mask_options", NATIVE, wire="", source=PROCESSING, note=_CONTAINER),
+        Capability("mask_options", NATIVE, source=PROCESSING, note=_CONTAINER),
         Capability(
             "mask_options.blur",
             NATIVE,
-            wire="mask_blur",
+            wire=Wire("mask_blur"),
             source=f"{MODELS} (no range); {PROCESSING} API default 4",
             note="the web UI's slider offers 0-64",
         ),
         Capability(
             "mask_options.invert",
             NATIVE,
-            wire="inpainting_mask_invert",
+            wire=Wire("inpainting_mask_invert", encode=as_int),
             source=f"{PROCESSING} inpainting_mask_invert 0/1",
             note="always sent as 0 or 1",
         ),
         Capability(
             "mask_options.masked_only",
             NATIVE,
-            wire="inpaint_full_res",
+            wire=Wire("inpaint_full_res"),
             source=f"{PROCESSING} inpaint_full_res (API default true, the web UI's false)",
             note="always sent, because the API's default (only masked) is not the neutral one",
         ),
         Capability(
             "mask_options.padding",
             NATIVE,
-            wire="inpaint_full_res_padding",
+            wire=Wire("inpaint_full_res_padding", unset=Unset.DEFAULT),
             default=32,
             source=f"{UI} only-masked padding (slider 0-256), UI default 32; API default 0",
-            note="sent only with masked_only; an unset padding is sent as 32, the web UI's "
-            "default (the API's 0 leaves no context around the mask)",
+            note="an unset padding is sent as 32, the web UI's default (the API's 0 leaves no "
+            "context around the mask); the server reads it only with inpaint_full_res",
         ),
         Capability("loras", UNSUPPORTED, source=MODELS, note=_PROMPT_SYNTAX),
         Capability("embeddings", UNSUPPORTED, source=MODELS, note=_PROMPT_SYNTAX),
         Capability(
             "vae",
             NATIVE,
-            wire="override_settings.sd_vae",
+            wire=Wire("override_settings.sd_vae"),
             source=f"{MODELS} override_settings; names from GET /sdapi/v1/sd-vae",
         ),
         Capability(
             "width",
             NATIVE,
-            wire="width",
+            wire=Custom(("width",), "the image's own width when the job sets none"),
             minimum=8,
             source=f"{PROCESSING} API default 512; {UI}",
             note="the server resizes the input to width x height; when unset the plugin sends "
@@ -209,7 +209,7 @@ CAPABILITIES: Final = CapabilityTable(
         Capability(
             "height",
             NATIVE,
-            wire="height",
+            wire=Custom(("height",), "the image's own height when the job sets none"),
             minimum=8,
             source=f"{PROCESSING} API default 512; {UI}",
             note="as width",
@@ -227,15 +227,6 @@ CAPABILITIES: Final = CapabilityTable(
         ),
         Capability("storage", UNSUPPORTED, source=API, note="images come back inline, base64"),
         Capability("enhance_prompt", UNSUPPORTED, source=MODELS),
-        Capability(
-            "extras",
-            NATIVE,
-            wire="",
-            source=f"{PROCESSING} inpainting_fill; {UI} masked content radio",
-            note="extras['sdwebui'] accepts only inpainting_fill (0 fill, 1 original, "
-            "2 latent noise, 3 latent nothing); unset sends 1, the web UI's 'original', "
-            "because the API's default 0 repaints from a blurred fill instead of the image",
-        ),
     )
 )
 """The SD web UI capability table (one row per neutral field path)."""
@@ -244,20 +235,17 @@ SPEC: Final = ProviderSpec(
     id=PROVIDER_ID,
     name="Stable Diffusion web UI (AUTOMATIC1111 / Forge)",
     base_url=DEFAULT_BASE_URL,
-    auth=BearerAuth(header="Authorization", prefix="Basic "),
+    auth=BasicAuth(),
     env_var=ENV_VAR,
     capabilities=CAPABILITIES,
-    polling=PollPolicy(submit_retries=2),
-    image_transport=ImageTransport.BASE64,
-    mode="sync",
-    max_image_pixels=2048 * 2048,
-    max_image_bytes=30 * 1024 * 1024,
+    image_limits=ImageLimits(max_pixels=2048 * 2048, max_bytes=30 * 1024 * 1024),
     docs_url="https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
+    options=SdWebUiOptions,
 )
-"""The spec: synchronous, base64 in and out, on the web UI's default local address.
+"""The spec: synchronous (the adapter implements submit only), base64 in and out, on the web
+UI's default local address, with :class:`~.options.SdWebUiOptions` under ``extras["sdwebui"]``.
 
 Authentication: the server takes none unless started with ``--api-auth user:pass``, and then
-HTTP Basic.  The runtime always sends ``Authorization: Basic <key>``, so the key is the Basic
-credential itself, ``base64("user:pass")`` (see :func:`inpaintkit_sdwebui.basic_credential`); a
-server without ``--api-auth`` ignores the header, and any placeholder
-(:data:`inpaintkit_sdwebui.NO_AUTH`) will do."""
+HTTP Basic.  The key is that ``user:pass`` (the environment variable reads like the flag); the
+core sends it as ``Authorization: Basic base64(key)``.  A server without ``--api-auth`` ignores
+the header, and any placeholder (:data:`inpaintkit_sdwebui.NO_AUTH`) will do."""

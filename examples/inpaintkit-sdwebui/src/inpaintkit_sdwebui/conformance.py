@@ -1,10 +1,10 @@
-"""The plugin's conformance suite, published for ``inpaintkit conformance``.
+"""This plugin's conformance settings, published for ``inpaintkit conformance``.
 
-The ``inpaintkit.conformance`` entry point names this class, so the command runs the suite with
-these declarations; ``tests/test_sdwebui_conformance.py`` runs the same class under pytest.  The
-checks the spec rules out (no task to poll, so no polling path and no failed task) are skipped by
-the suite itself; only what the spec cannot say is declared here.  Needs
-``inpaintkit[conformance]``.
+The entry point ``inpaintkit.conformance: sdwebui`` points here, so the command runs the suite
+with the one declaration the suite cannot derive itself.  Everything else that does not apply to
+a synchronous, self-hosted server is derived by the suite from the adapter and the spec (no
+polling, no webhooks, no task to fail).  Importing this module needs pytest (a test dependency
+of inpaintkit's conformance suite); using the plugin never imports it.
 """
 
 from __future__ import annotations
@@ -12,26 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-import pluggy
 from inpaintkit.conformance import ProviderConformance
-from inpaintkit.plugins import make_plugin_manager
-
-import inpaintkit_sdwebui
 
 __all__ = ["SdWebUiConformance"]
 
 
 class SdWebUiConformance(ProviderConformance):
-    """The suite for the ``sdwebui`` provider against its mock (started without --api-auth)."""
+    """The suite for ``sdwebui`` (subclassed by the plugin's own test module)."""
 
     provider_id = "sdwebui"
     skip: ClassVar[Mapping[str, str]] = {
-        "test_error_mapping[bad_key]": "no key is checked without --api-auth (the client tests "
-        "cover Basic auth against a configured mock)",
         "test_error_mapping[insufficient_credits]": "a self-hosted server has no credits",
     }
-
-    @classmethod
-    def plugin_manager(cls) -> pluggy.PluginManager:
-        # Explicit, so the suite runs whether or not the package is installed.
-        return make_plugin_manager(entry_points=False, plugins=[inpaintkit_sdwebui])

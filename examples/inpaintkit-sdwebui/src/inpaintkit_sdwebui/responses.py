@@ -31,39 +31,44 @@ from inpaintkit.errors import (
     RateLimitedError,
     ValidationError,
 )
-from inpaintkit.images import from_base64, sniff_format
+from inpaintkit.images import from_base64
 from inpaintkit.parsing import retry_after_header
-from inpaintkit.provider import Done, Failed, HttpResponse, RemoteImage, TaskState
+from inpaintkit.provider import Done, Failed, HttpResponse, RemoteImage
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
 
 __all__ = ["KNOWN_DETAILS", "error_from_response", "parse_img2img", "raw_body_of"]
 
 _MAX_TEXT = 4096
-_NEUTRAL_OF_WIRE: Final = {row.wire: row.field for row in CAPABILITIES if row.wire}
 
 
 @attrs.frozen
 class DetailRule:
-    """What a known ``detail`` message of the web UI means, and the field it concerns."""
+    """What a known ``detail`` message of the web UI means, and the neutral field it blames."""
 
     field: str
     rule: str
 
+    def error(self, text: str) -> FieldError:
+        """The field error at the wire path the table maps the field to (named both ways)."""
+        row = CAPABILITIES.get(self.field)
+        wire = row.wire.paths[0] if row is not None and row.wire is not None else self.field
+        rule = f"{self.rule} ({PROVIDER_ID}: {text}) (neutral field $.{self.field})"
+        return FieldError.missing(f"$.{wire}", rule)
+
 
 KNOWN_DETAILS: Final[Mapping[str, DetailRule]] = {
-    "Init image not found": DetailRule("$.init_images", "is required (init_images was null)"),
-    "Sampler not found": DetailRule("$.sampler_name", "is not a sampler this server has"),
+    "Init image not found": DetailRule("image", "is required (init_images was null)"),
+    "Sampler not found": DetailRule("sampler", "is not a sampler this server has"),
     "Invalid encoded image": DetailRule(
-        "$.init_images",
+        "image",
         "could not be decoded as an image (the server does not say whether "
         "it was an init image or the mask)",
     ),
-    "Model not found": DetailRule(
-        "$.override_settings.sd_model_checkpoint", "is not a checkpoint this server has"
-    ),
+    "Model not found": DetailRule("model", "is not a checkpoint this server has"),
 }
-"""``detail`` -> field, for the web UI's errors that blame the request."""
+"""``detail`` -> neutral field, for the web UI's errors that blame the request (the wire name
+comes from the capability table)."""
 
 
 def raw_body_of(response: HttpResponse) -> Any:
@@ -75,7 +80,7 @@ def raw_body_of(response: HttpResponse) -> Any:
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."
 
 
-def parse_img2img(response: HttpResponse) -> TaskState:
+def parse_img2img(response: HttpResponse) -> Done | Failed:
     """``Done`` with the inline images and the seed used, or ``Failed``."""
     if response.status != 200:
         return Failed(error_from_response(response), raw=raw_body_of(response))
@@ -91,7 +96,7 @@ def parse_img2img(response: HttpResponse) -> TaskState:
             data = from_base64(item, path=f"$.images[{index}]")
         except ValidationError as exc:
             return _failed(f"images[{index}] is not base64 ({exc.errors[0].rule})", response)
-        decoded.append(RemoteImage(data=data, format=sniff_format(data)))
+        decoded.append(RemoteImage(data=data))  # the client reads the format from the bytes
     info = _info(body.get("info"))
     return Done(
         images=tuple(decoded),
@@ -154,8 +159,8 @@ def error_from_response(response: HttpResponse) -> InpaintError:
     if status == 401 or status == 403:
         return AuthenticationError(
             f"{PROVIDER_ID}: {text}",
-            hint="The server runs with --api-auth: set the key to base64('user:pass') "
-            "(inpaintkit_sdwebui.basic_credential) or pass it in api_keys.",
+            hint="The server runs with --api-auth: pass its 'user:pass' as the key "
+            "(api_keys or SDWEBUI_API_AUTH).",
             **common,
         )
     if status == 429:
@@ -164,8 +169,7 @@ def error_from_response(response: HttpResponse) -> InpaintError:
         )
     known = KNOWN_DETAILS.get(text)
     if known is not None and status in (400, 404, 422, 500):
-        rule = f"{known.rule} ({PROVIDER_ID}: {text})"
-        return ValidationError([FieldError.missing(known.field, rule)], **common)
+        return ValidationError([known.error(text)], **common)
     if status == 422:
         return ValidationError([FieldError.missing("$", f"{PROVIDER_ID}: {text}")], **common)
     if status == 404 and "error" not in fields:
@@ -197,7 +201,7 @@ def _validation_errors(items: Sequence[Any]) -> list[FieldError]:
         steps = [f"[{p}]" if p.isdigit() else f".{p}" for p in parts]
         path = "$" + "".join(steps)
         wire = "".join(steps).removeprefix(".")
-        neutral = _NEUTRAL_OF_WIRE.get(wire)
+        neutral = CAPABILITIES.field_for_wire(wire)
         suffix = f" (neutral field $.{neutral})" if neutral else ""
         message = item.get("msg", "invalid")
         kind = item.get("type")

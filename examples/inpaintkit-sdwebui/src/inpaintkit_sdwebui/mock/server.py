@@ -124,19 +124,31 @@ class SdWebUiMock:
     # -- the request's life --------------------------------------------------------------------
 
     def _gate(self, request: web.Request) -> web.Response | None:
-        """FastAPI's 404 without ``--api``; HTTP Basic under ``--api-auth``."""
+        """FastAPI's 404 without ``--api``; HTTP Basic under ``--api-auth``.
+
+        A mock server configured with ``valid_keys`` (as the conformance suite's is) plays a
+        web UI whose ``--api-auth`` credentials are those keys, each compared whole (a test key
+        need not be ``user:password``), so a wrong key can be shown to fail.
+        """
         if not self.api_enabled:
             return _reply(404, {"detail": "Not Found"})
-        if not self._credentials:
-            return None
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
+        try:
+            credential = base64.b64decode(token, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            credential = ""
+        valid_keys = self.ctx.valid_keys_for(credential)
+        if not self._credentials and valid_keys is None:
+            return None
         if scheme.lower() != "basic" or not token:
             return _reply(401, rules.http_error(401, "Not authenticated"))
-        try:
-            user, sep, password = base64.b64decode(token, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            sep = ""
+        if valid_keys is not None and not self._credentials:
+            self.ctx.add_secret(request, credential)
+            if credential in valid_keys:
+                return None
+            return _reply(401, rules.http_error(401, "Incorrect username or password"))
+        user, sep, password = credential.partition(":")
         if not sep:
             return _reply(401, rules.http_error(401, "Invalid authentication credentials"))
         self.ctx.add_secret(request, password)

@@ -1,0 +1,199 @@
+"""The always-on check between the runtime and every adapter.
+
+No plugin, built-in or third-party, can be handed a request the core has not checked, and no
+plugin can drop a field the table says it sends:
+
+* :func:`check_request` runs the provider's capability table over a prepared request (every
+  field supported or emulated, every native value within limits, required fields present) and
+  the provider's :class:`~inpaintkit.limits.ImageLimits` over the images and the output size,
+  then builds the wire fields of every plain row (:func:`inpaintkit.wiremap.build_fields`).
+  Its result, a :class:`CheckedRequest`, is the only thing the runtime passes to
+  ``build_submit``; only this module can make one.
+* :func:`check_built` reads the request the adapter built and confirms that every field the
+  table maps is there with the value the table's encoder gives; a plugin that forgets or
+  rewrites one is a plugin bug, reported before anything is sent.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, Final
+
+import attrs
+
+from .errors import FieldError, PluginContractError, UnsupportedFieldError, ValidationError
+from .job import InpaintJob
+from .options import option_fields, options_for
+from .planning import get_path, prepared_errors
+from .provider import HttpRequest, PreparedImage, PreparedRequest, ProviderSpec, Support
+from .wiremap import Custom, build_fields
+
+__all__ = ["CheckedRequest", "check_built", "check_request", "image_errors"]
+
+_SEAL: Final = object()
+
+
+@attrs.frozen
+class CheckedRequest:
+    """A prepared request that passed :func:`check_request`: what an adapter translates.
+
+    ``job`` has emulated and dropped fields cleared and ``num_images`` is this request's share
+    of a split job (``batch_index`` of ``batch_count``).  ``fields`` holds the wire fields the
+    core built from the table's plain rows; :meth:`body` hands out a fresh copy to extend with
+    what only the adapter can write (images, envelopes).
+    """
+
+    job: InpaintJob
+    image: PreparedImage
+    mask: PreparedImage
+    fields: Mapping[str, Any] = attrs.field(repr=False)
+    options: Any = None
+    """The provider's typed options for this job (an instance of ``spec.options``) or None."""
+    batch_index: int = 0
+    batch_count: int = 1
+    seal: object = attrs.field(default=None, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.seal is not _SEAL:
+            raise TypeError(
+                "a CheckedRequest is made only by inpaintkit.checking.check_request(), which "
+                "checks it against the provider's table first"
+            )
+
+    def body(self) -> dict[str, Any]:
+        """A fresh copy of the table-built wire fields, for the adapter to complete."""
+        return copy.deepcopy(dict(self.fields))
+
+
+def image_errors(request: PreparedRequest, spec: ProviderSpec) -> list[FieldError]:
+    """Why the prepared images (and the output size they imply) break the provider's limits.
+
+    The output size is the job's width x height when set, else the image's own size (the
+    neutral meaning of an unset size).  Formats are checked for images the client sends as
+    bytes; a URL passed through is the provider's to fetch.
+    """
+    limits = spec.image_limits
+    suffix = f" for {spec.id}"
+    errors: list[FieldError] = []
+    for path, image in (("$.image", request.image), ("$.mask", request.mask)):
+        if image.data is not None:
+            errors.extend(limits.format_violations(image.format, f"{path}.format", suffix=suffix))
+    job = request.job
+    image = request.image
+    if job.width is not None and job.height is not None:
+        errors.extend(limits.size_violations(job.width, job.height, "$.size", suffix=suffix))
+    elif image.width is not None and image.height is not None:
+        for error in limits.size_violations(image.width, image.height, "$.image", suffix=suffix):
+            rule = (
+                f"{error.rule} (the image's own size is used when width/height are unset; "
+                "resize the image or set width and height)"
+            )
+            errors.append(attrs.evolve(error, rule=rule))
+    return errors
+
+
+def check_request(request: PreparedRequest, spec: ProviderSpec) -> CheckedRequest:
+    """Check ``request`` against ``spec`` and build its plain wire fields.
+
+    Raises :class:`~inpaintkit.errors.UnsupportedFieldError` for fields the provider cannot
+    honour (or emulations not applied), else :class:`~inpaintkit.errors.ValidationError`
+    listing every value outside the provider's limits, missing required field and image limit.
+    """
+    unsupported, invalid = prepared_errors(request, spec)
+    if unsupported:
+        raise UnsupportedFieldError(unsupported, provider=spec.id)
+    invalid.extend(image_errors(request, spec))
+    if invalid:
+        raise ValidationError(invalid, provider=spec.id)
+    job = _without_unused(request.job)
+    options, _ = options_for(job, spec)  # its errors are among prepared_errors'
+    return CheckedRequest(
+        job=job,
+        image=request.image,
+        mask=request.mask,
+        fields=option_fields(options, build_fields(job, spec.capabilities)),
+        options=options,
+        batch_index=request.batch_index,
+        batch_count=request.batch_count,
+        seal=_SEAL,
+    )
+
+
+def _without_unused(job: InpaintJob) -> InpaintJob:
+    """``job`` without values that mean nothing as given, so none is built unchecked.
+
+    ``mask_options.padding`` is the padding of the masked-only crop: without ``masked_only`` it
+    is not a used field (:meth:`InpaintJob.used_fields`), so the table checks skip it, and
+    building it from the table would send a value nobody checked (``padding=400`` to a
+    provider whose maximum is 256).
+    """
+    mo = job.mask_options
+    if mo.padding is None or mo.masked_only:
+        return job
+    return attrs.evolve(job, mask_options=attrs.evolve(mo, padding=None))
+
+
+_ABSENT: Final = object()
+
+
+def _json_at(node: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
+
+
+def _wire_value(request: HttpRequest, path: str) -> Any:
+    """The value at a wire path of a built request (JSON path, or a form field name)."""
+    if request.form is not None:
+        if path in request.form.fields:
+            return request.form.fields[path]
+        return request.form.files.get(path, _ABSENT)
+    return _json_at(request.json, path)
+
+
+def check_built(built: HttpRequest, checked: CheckedRequest, spec: ProviderSpec) -> None:
+    """Raise :class:`PluginContractError` if ``built`` lost or changed a field the table maps.
+
+    Every native :class:`Wire` and :class:`Composite` row whose value the core built must
+    appear at its path with the same value; every :class:`Custom` row whose field the job sets
+    must appear at its paths.  List item rows are covered by their list's value.
+    """
+    problems: list[str] = []
+    for row in spec.capabilities:
+        mapping = row.wire
+        if row.support is not Support.NATIVE or mapping is None or "[]" in row.field:
+            continue
+        if isinstance(mapping, Custom):
+            value = get_path(checked.job, row.field)
+            if value is not None and value != ():
+                missing = [p for p in mapping.paths if _wire_value(built, p) is _ABSENT]
+                problems.extend(f"{row.field}: wire field {p} is missing" for p in missing)
+            continue
+        for path in mapping.paths:
+            want = _json_at(checked.fields, path)
+            if want is _ABSENT:
+                continue  # unset and omitted: nothing to find
+            got = _wire_value(built, path)
+            if built.form is not None and got is not _ABSENT and not isinstance(want, str):
+                want = _form_text(want)
+            if got is _ABSENT:
+                problems.append(f"{row.field}: wire field {path} is missing")
+            elif got != want:
+                problems.append(
+                    f"{row.field}: wire field {path} is {got!r}, the table says {want!r}"
+                )
+    if problems:
+        raise PluginContractError(
+            f"the {spec.id} plugin built a request that disagrees with its capability table: "
+            + "; ".join(problems),
+            provider=spec.id,
+        )
+
+
+def _form_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,64 @@
+"""Progress on stderr for long work, in the form the terminal can show.
+
+On a terminal one line is rewritten in place (``\\r`` and clear-to-end), so a job that polls
+for minutes shows where it is without scrolling; anywhere else (a log file, CI, a pipe) each
+state change is one plain line, which reads well in a log; with ``-q`` nothing is written.  The
+runtime has no progress events yet, so callers report the steps they see around the client
+calls (checked, submitted, waiting, downloaded).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+__all__ = ["Progress"]
+
+
+class Progress:
+    """Reports ``subject: message`` steps on ``stream``.
+
+    ``mode`` is ``"auto"`` (a single updating line when ``stream`` is a TTY, plain lines
+    otherwise), ``"tty"``, ``"lines"`` or ``"quiet"``.  ``clock`` gives the elapsed seconds
+    shown with each step (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        mode: str = "auto",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if mode not in ("auto", "tty", "lines", "quiet"):
+            raise ValueError(f"mode must be auto, tty, lines or quiet, got {mode!r}")
+        self._stream = stream if stream is not None else sys.stderr
+        if mode == "auto":
+            isatty = getattr(self._stream, "isatty", None)
+            mode = "tty" if isatty is not None and isatty() else "lines"
+        self.mode = mode
+        self._clock = clock
+        self._started = clock()
+        self._open_line = False
+
+    def step(self, subject: str, message: str) -> None:
+        """Report that ``subject`` (a provider, a job) reached the state ``message``."""
+        if self.mode == "quiet":
+            return
+        elapsed = self._clock() - self._started
+        text = f"[{elapsed:6.1f}s] {subject}: {message}"
+        if self.mode == "tty":
+            self._stream.write("\r\x1b[2K" + text)
+            self._open_line = True
+        else:
+            self._stream.write(text + "\n")
+        self._stream.flush()
+
+    def close(self) -> None:
+        """End the updating line (on a terminal) so that later output starts on a fresh line."""
+        if self._open_line:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._open_line = False

@@ -1,0 +1,179 @@
+"""One adapter for the platform behind StableDiffusionAPI v3 and ModelsLab v6.
+
+Both providers take a flat JSON body with the key in it (``BodyKeyAuth``, added by the runtime),
+answer with the same envelope (:mod:`.answers`), are fetched by ``POST <fetch path>/{id}`` with
+only the key in the body, and post the same webhook payload (reference 2.1, 3.1, 3.5).  What
+differs is data, in a :class:`PlatformProvider`: the spec (capability table, options, image
+transport), the paths, and whether an unset output size is scaled down to the table's maxima.
+
+The body is the core's (``request.body()``: every plain row and option, encoded as the table
+says) plus what only the adapter can write, the rows the table marks
+:class:`~inpaintkit.wiremap.Custom`: the images (a URL, or inline base64 where the provider's
+image transport allows it, with ``base64: "yes"`` as the platform requires for inline input,
+reference 3.2) and the output size (the job's, else the image's own).  The fetch request is built
+from the task id, never by following the answer's absolute ``fetch_result`` URL: the runtime
+sends the key only to the provider's base URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+from inpaintkit.checking import CheckedRequest
+from inpaintkit.errors import FieldError, ValidationError
+from inpaintkit.images import sniff_format, to_base64, to_data_url
+from inpaintkit.options import option_paths
+from inpaintkit.provider import (
+    HttpRequest,
+    HttpResponse,
+    ImageTransport,
+    PreparedImage,
+    ProviderSpec,
+    TaskHandle,
+    TaskState,
+)
+from inpaintkit.wiremap import as_string, wire_paths
+
+from .answers import Reader
+
+__all__ = ["PlatformAdapter", "PlatformProvider"]
+
+INLINE_FLAG = "base64"
+"""The platform's switch for inline (base64) input images: 'Pass init_image and mask_image as
+base64 strings to get a base64 response' (reference 3.2); it also makes the output base64."""
+
+
+@attrs.frozen
+class PlatformProvider:
+    """What one provider of the platform is, as data."""
+
+    spec: ProviderSpec
+    submit_path: str
+    fetch_path: str
+    """With ``{id}`` for the task id (the path form of fetch, as in ``fetch_result``)."""
+    fit_size_to_maximum: bool = False
+    """Scale an unset output size (the image's own) down to the width/height rows' maxima,
+    keeping the aspect ratio; otherwise the image's size is sent as it is."""
+
+
+def _row_maximum(spec: ProviderSpec, field: str, fallback: int) -> float:
+    row = spec.capabilities.get(field)
+    return row.maximum if row is not None and row.maximum else fallback
+
+
+class PlatformAdapter:
+    """Translates neutral jobs to platform requests and its answers to task states (no I/O).
+
+    ``data_url_prefix`` chooses how inline images are written (only where the provider's image
+    transport allows bytes): ``True`` sends ``data:image/png;base64,...``, ``False`` bare base64.
+    The platform documents neither form exactly (reference 3.2, UNVERIFIED); the data URL is
+    what its own ``base64_to_url`` helper takes, and a server wanting bare base64 most likely
+    strips a prefix, while the reverse is not true.
+    """
+
+    def __init__(self, provider: PlatformProvider, *, data_url_prefix: bool = True) -> None:
+        self._provider = provider
+        self._data_url_prefix = data_url_prefix
+        self._reader = Reader(provider.spec.id, provider.spec.capabilities)
+
+    @property
+    def spec(self) -> ProviderSpec:
+        """The provider's data (capability table, options, auth, poll policy)."""
+        return self._provider.spec
+
+    # --- submit ------------------------------------------------------------------------------
+
+    def build_submit(self, request: CheckedRequest) -> HttpRequest:
+        """``POST <submit path>`` with the table's fields, the images and the output size."""
+        body = request.body()
+        inline = False
+        for wire_name, field, image in (
+            ("init_image", "image", request.image),
+            ("mask_image", "mask", request.mask),
+        ):
+            body[wire_name], sent_inline = self._image(image, field)
+            inline = inline or sent_inline
+        if inline:
+            body[INLINE_FLAG] = "yes"
+        body.update(self._size(request))
+        return HttpRequest("POST", self._provider.submit_path, json=self._in_table_order(body))
+
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
+        """``Done`` for an immediate success, ``Pending`` for processing, else ``Failed``."""
+        return self._reader.response(response, phase="submit")
+
+    def _image(self, image: PreparedImage, field: str) -> tuple[str, bool]:
+        """The wire value of one input image and whether it went inline."""
+        if image.url is not None:
+            return image.url, False
+        if image.data is None or self.spec.image_transport is ImageTransport.URL:
+            rule = (
+                f"{self.spec.id} takes images only as URLs and none was prepared; pass a URL "
+                "or register an image_host plugin"
+                if self.spec.image_transport is ImageTransport.URL
+                else "has neither bytes nor a URL to send"
+            )
+            raise ValidationError([FieldError(f"$.{field}", rule, image)], provider=self.spec.id)
+        if not self._data_url_prefix:
+            return to_base64(image.data), True
+        fmt = image.format or sniff_format(image.data) or "png"
+        return to_data_url(image.data, fmt), True
+
+    def _size(self, request: CheckedRequest) -> dict[str, str]:
+        """The output size: the job's, else the image's own (the neutral meaning of an unset
+        size), else nothing (a URL passed through: the provider's default applies)."""
+        job, image = request.job, request.image
+        if job.width is not None and job.height is not None:
+            width, height = job.width, job.height
+        elif image.width and image.height:
+            width, height = image.width, image.height
+            if self._provider.fit_size_to_maximum:
+                width, height = self.fitted_size(width, height)
+        else:
+            return {}
+        return {"width": as_string(width), "height": as_string(height)}
+
+    def fitted_size(self, width: int, height: int) -> tuple[int, int]:
+        """``width`` x ``height`` scaled down (aspect kept) to fit the width/height maxima."""
+        scale = min(
+            1.0,
+            _row_maximum(self.spec, "width", width) / width,
+            _row_maximum(self.spec, "height", height) / height,
+        )
+        if scale >= 1.0:
+            return width, height
+        return max(1, int(width * scale)), max(1, int(height * scale))
+
+    def _in_table_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body in the table's row order (then options, then the rest): one stable key
+        order, derived rather than restated, for journals and golden tests."""
+        order = [p for row in self.spec.capabilities for p in wire_paths(row)]
+        order += list(option_paths(self.spec.options))
+        rank = {path: i for i, path in enumerate(dict.fromkeys(order))}
+        return dict(sorted(body.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+    # --- fetch and webhooks --------------------------------------------------------------------
+
+    def build_poll(self, handle: TaskHandle) -> HttpRequest:
+        """``POST <fetch path>/{id}`` with an empty object for the runtime to put the key in."""
+        task_id = handle.task_id.strip()
+        if not task_id:
+            rule = f"must be a non-empty {self.spec.id} task id"
+            raise ValidationError(
+                [FieldError("$.task_id", rule, handle.task_id)], provider=self.spec.id
+            )
+        path = self._provider.fetch_path.format(id=quote(task_id, safe=""))
+        return HttpRequest("POST", path, json={})
+
+    def parse_poll(self, handle: TaskHandle, response: HttpResponse) -> TaskState:
+        """The fetch answer's state; an empty success falls back to the handle's future_links."""
+        return self._reader.response(response, phase="poll", handle=handle)
+
+    def parse_webhook(self, body: Any) -> TaskState:
+        """A webhook payload (reference 3.5), read like a fetch answer."""
+        return self._reader.state(body, status=None, phase="webhook")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.spec.id!r})"
