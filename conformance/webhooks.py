@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 from inpaintkit.errors import InpaintError
 from inpaintkit.job import InpaintJob, Webhook
-from inpaintkit.provider import Done, Failed, Pending, Support, TaskState, WebhookAdapter
+from inpaintkit.provider import Done, Failed, Pending, Support, TaskState, WebhookAdapter, parsed
 
 from .harness import Harness
 
@@ -100,8 +100,8 @@ def fold_deliveries(h: Harness, payloads: Sequence[Any]) -> TaskState | None:
     adapter = h.adapter
     assert isinstance(adapter, WebhookAdapter), f"{h.provider_id} implements no webhooks"
     for payload in payloads:
-        state = adapter.parse_webhook(payload)
-        again = adapter.parse_webhook(payload)
+        state = parsed(adapter.parse_webhook, payload)
+        again = parsed(adapter.parse_webhook, payload)
         assert state_key(state) == state_key(again), "parse_webhook is not deterministic"
         if isinstance(state, Pending):
             continue

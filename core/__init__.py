@@ -8,6 +8,9 @@ One neutral :class:`InpaintJob`, any provider::
     result = inpaintkit.inpaint(job, "novita")          # or: async with InpaintClient() ...
     result.images[0].save("out.png")
 
+For several jobs from blocking code, ``with inpaintkit.SyncInpaintClient() as client:`` keeps one
+session (and works inside a notebook's running event loop).
+
 Mask polarity everywhere: white = repaint, black = keep.
 """
 
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from .dryrun import DryRun
     from .errors import (
         AuthenticationError,
+        ClientClosedError,
         FieldError,
         InpaintError,
         InpaintTimeoutError,
@@ -49,6 +53,7 @@ if TYPE_CHECKING:
         ProviderError,
         ProviderUnavailableError,
         RateLimitedError,
+        ServerError,
         SubmitOutcomeUnknownError,
         TaskFailedError,
         UnsupportedFieldError,
@@ -119,9 +124,11 @@ if TYPE_CHECKING:
         ResultImage,
         Timings,
     )
+    from .settings import SettingsError
     from .sync import (
         inpaint,
     )
+    from .syncclient import SyncInpaintClient
     from .transport import (
         AiohttpTransport,
         OutgoingRequest,
@@ -131,6 +138,10 @@ if TYPE_CHECKING:
     from .wiremap import Composite, Custom, Unset, Wire
 
 _LAZY: dict[str, str] = {
+    "SyncInpaintClient": ".syncclient",
+    "SettingsError": ".settings",
+    "ServerError": ".errors",
+    "ClientClosedError": ".errors",
     "Unset": ".wiremap",
     "FormFile": ".provider",
     "OutgoingRequest": ".transport",
@@ -227,6 +238,7 @@ __all__ = [
     "BodyKeyAuth",
     "Capability",
     "CapabilityTable",
+    "ClientClosedError",
     "Clock",
     "Composite",
     "CropPlan",
@@ -280,9 +292,12 @@ __all__ = [
     "SafetyCheck",
     "Sampler",
     "Secret",
+    "ServerError",
+    "SettingsError",
     "SubmitAdapter",
     "SubmitOutcomeUnknownError",
     "Support",
+    "SyncInpaintClient",
     "SystemClock",
     "TaskFailedError",
     "TaskHandle",

@@ -229,20 +229,26 @@ def job_to_dict(job: InpaintJob) -> dict[str, Any]:
 def load_job(path: str | Path) -> InpaintJob:
     """Read a JSON job file; image paths in it are relative to the file's folder."""
     path = Path(path)
+
+    def fail(rule: str) -> ValidationError:
+        return ValidationError([FieldError.missing("$", f"{rule} (job file {str(path)!r})")])
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise fail(f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    except UnicodeDecodeError as exc:
+        raise fail(f"is not UTF-8 text (invalid byte at offset {exc.start})") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationError(
-            [
-                FieldError(
-                    "$",
-                    f"is not valid JSON ({exc.msg} at line {exc.lineno})",
-                    None,
-                    has_value=False,
-                )
-            ]
-        ) from None
-    return job_from_dict(data, base_dir=path.parent)
+        raise fail(f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise fail("is nested too deeply to be a job") from None
+    try:
+        return job_from_dict(data, base_dir=path.parent)
+    except RecursionError:
+        raise fail("is nested too deeply to be a job") from None
 
 
 def dump_job(job: InpaintJob, path: str | Path) -> None:

@@ -68,12 +68,12 @@ def resolve_key(spec: ProviderSpec, given: Mapping[str, str | Secret] | None) ->
     if isinstance(spec.auth, NoAuth) and not value:
         return Secret("")
     if isinstance(value, Secret):
-        return value
+        return _checked(value, spec, f"api_keys[{spec.id!r}]")
     if value:
-        return Secret(value)
+        return _checked(Secret(value), spec, f"api_keys[{spec.id!r}]")
     env = os.environ.get(spec.env_var, "")
     if env:
-        return Secret(env)
+        return _checked(Secret(env), spec, f"the {spec.env_var} environment variable")
     raise AuthenticationError(
         f"no API key for {spec.id}",
         provider=spec.id,
@@ -110,6 +110,30 @@ def apply_auth(request: HttpRequest, spec: ProviderSpec, key: Secret) -> HttpReq
             )
         return attrs.evolve(request, json={auth.field: key.reveal(), **body})
     return request
+
+
+def _checked(key: Secret, spec: ProviderSpec, source: str) -> Secret:
+    """``key``, unless it holds a character no HTTP header or JSON key should carry.
+
+    A CR/LF (often a trailing newline from a file) would otherwise surface as aiohttp's bare
+    ``ValueError`` at sending time, or worse, split a header.  The error names where the key came
+    from, never its value.
+    """
+    value = key.reveal()
+    bad = next((c for c in value if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if bad is None:
+        return key
+    position = value.index(bad)
+    raise AuthenticationError(
+        f"the API key for {spec.id} from {source} contains a control character "
+        f"({_CONTROL_NAMES.get(bad, f'U+{ord(bad):04X}')} at position {position})",
+        provider=spec.id,
+        hint="Remove line breaks and other control characters from the key (a trailing newline "
+        "from a file is the usual cause).",
+    )
+
+
+_CONTROL_NAMES = {"\r": "CR", "\n": "LF", "\t": "TAB", "\0": "NUL"}
 
 
 def redact(value: Any, secrets: tuple[str, ...], *, marker: str = REDACTED) -> Any:

@@ -111,8 +111,14 @@ def run_demo(
         keys = {pid: f"demo-key-{pid}" for pid in chosen}
 
         async def run_all() -> list[ProviderRun]:
+            # One job for every provider: what a provider cannot honour is dropped and recorded
+            # in the summary (a real run would refuse it unless told to drop).
             async with InpaintClient(
-                api_keys=keys, base_url=mock.url, registry=registry, clock=clock
+                api_keys=keys,
+                base_url=mock.url,
+                registry=registry,
+                clock=clock,
+                unsupported="drop",
             ) as client:
                 return await run_everywhere(client, jobs, progress=progress)
 

@@ -11,14 +11,16 @@ fix the job (:class:`ValidationError`), fix the key (:class:`AuthenticationError
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 import attrs
 
 __all__ = [
     "INTERFACES",
     "AuthenticationError",
+    "ClientClosedError",
     "FieldError",
     "InpaintError",
     "InpaintTimeoutError",
@@ -27,10 +29,13 @@ __all__ = [
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitedError",
+    "ServerError",
     "SubmitOutcomeUnknownError",
     "TaskFailedError",
     "UnsupportedFieldError",
     "ValidationError",
+    "as_server_error",
+    "server_error_class",
 ]
 
 _MAX_VALUE_REPR = 80
@@ -39,10 +44,20 @@ INTERFACES = ("python", "cli")
 """The interfaces an error's hint can be phrased for (see :meth:`InpaintError.hint_for`)."""
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = _MAX_VALUE_REPR
+"""Bounded in depth and width: a value nested 100,000 levels deep (from a JSON job file) must
+not turn the error message itself into a RecursionError, nor a huge one into megabytes."""
+
+
 def _short_repr(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
-    text = repr(value)
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a value whose own __repr__ fails must not hide the real error
+        text = f"<{type(value).__name__}>"
     if len(text) > _MAX_VALUE_REPR:
         text = text[: _MAX_VALUE_REPR - 3] + "..."
     return text
@@ -58,7 +73,7 @@ class FieldError:
 
     path: str
     rule: str
-    value: Any = attrs.field(default=None, eq=False)
+    value: Any = attrs.field(default=None, eq=False, repr=lambda v: _short_repr(v))
     has_value: bool = True
 
     def __str__(self) -> str:
@@ -88,6 +103,14 @@ class InpaintError(Exception):
     default_hint = "See the error message and the provider's raw response body."
     default_cli_hint: str | None = None
     """The class's default hint for the command line; ``None``: the Python hint reads the same."""
+    transient: bool = False
+    """Whether waiting and asking again may succeed (a 429, a 5xx, an unreachable provider).
+
+    The waiting policy (:mod:`inpaintkit.waiting`) reads only this attribute, so a plugin's own
+    error subclass decides its retry behaviour by where it sits in the hierarchy."""
+    task_ids: tuple[str, ...]
+    """Every task this call submitted that may run (and be billed) although the call failed:
+    the siblings of a failed request of a split job, the tasks in flight at ``close()``."""
 
     def __init__(
         self,
@@ -99,6 +122,7 @@ class InpaintError(Exception):
         hint: str | None = None,
         task_id: str | None = None,
         cli_hint: str | None = None,
+        task_ids: Iterable[str] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -112,6 +136,7 @@ class InpaintError(Exception):
         if cli_hint is None and hint is None:
             self.cli_hint = self.default_cli_hint
         self.task_id = task_id
+        self.task_ids = tuple(task_ids)
 
     def hint_for(self, interface: str = "python") -> str:
         """The hint phrased for ``interface`` (one of :data:`INTERFACES`)."""
@@ -134,11 +159,30 @@ class InpaintError(Exception):
         name = type(self).__name__
         return f"{name}({self.message!r}, provider={self.provider!r}, status={self.status!r})"
 
+    def evolve(self, **changes: Any) -> Self:
+        """A copy with some attributes replaced (``task_id=...``, ``raw_body=...``).
+
+        Errors can be shared (a parsed state kept in a handle, an error cached by a plugin), so
+        the runtime never mutates one in place; it raises an evolved copy instead.
+        """
+        clone = type(self).__new__(type(self))
+        Exception.__init__(clone, *self.args)
+        clone.__dict__.update(self.__dict__)
+        for name, value in changes.items():
+            if not hasattr(self, name):
+                raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+            setattr(clone, name, value)
+        clone.__cause__ = self.__cause__
+        clone.__suppress_context__ = self.__suppress_context__
+        return clone
+
 
 class ValidationError(InpaintError, ValueError):
     """The job is invalid: every failing field is listed in :attr:`errors`, not only the first."""
 
     default_hint = "Fix the fields listed above and submit again."
+    head = "invalid job"
+    """The first words of the message (a subclass about settings says so instead)."""
 
     def __init__(
         self,
@@ -154,7 +198,7 @@ class ValidationError(InpaintError, ValueError):
         if not self.errors:
             raise ValueError("ValidationError needs at least one FieldError")
         count = len(self.errors)
-        head = "invalid job" if provider is None else f"job rejected for {provider}"
+        head = self.head if provider is None else f"job rejected for {provider}"
         lines = "\n".join(f"  {e}" for e in self.errors)
         message = f"{head}: {count} field error{'s' if count != 1 else ''}\n{lines}"
         super().__init__(
@@ -208,6 +252,7 @@ class RateLimitedError(InpaintError):
 
     default_hint = "Wait and try again, or lower the client's concurrency."
     default_cli_hint = "Wait and try again."
+    transient = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -275,7 +320,53 @@ class PluginContractError(ProviderError):
     default_hint = "This is a bug in the provider plugin; nothing was sent."
 
 
+class ServerError(ProviderError):
+    """The provider answered with a 5xx: its own failure, worth asking again."""
+
+    transient = True
+
+
 class ProviderUnavailableError(ProviderError):
     """The provider could not be reached at all (connection refused, DNS failure, reset)."""
 
     default_hint = "Check the base URL and network, then try again."
+    transient = True
+
+
+def as_server_error(error: InpaintError) -> InpaintError:
+    """``error``, or a :class:`ServerError` copy of it when it is a plain 5xx ProviderError.
+
+    The runtime applies this to what adapters return, so a third-party plugin that still raises
+    ``ProviderError(status=503)`` gets 5xx retries without knowing about :class:`ServerError`.
+    """
+    if type(error) is not ProviderError or server_error_class(ProviderError, error.status) is (
+        ProviderError
+    ):
+        return error
+    clone = ServerError.__new__(ServerError)
+    Exception.__init__(clone, *error.args)
+    clone.__dict__.update(error.__dict__)
+    return clone
+
+
+def server_error_class(cls: type[InpaintError], status: int | None) -> type[InpaintError]:
+    """``cls``, or :class:`ServerError` when a plain :class:`ProviderError` came with a 5xx.
+
+    Plugins map statuses and reasons to classes; passing the result through this helper is what
+    makes a 5xx transient without each plugin knowing the rule.
+    """
+    if cls is ProviderError and status is not None and status >= 500:
+        return ServerError
+    return cls
+
+
+class ClientClosedError(InpaintError, RuntimeError):
+    """The client was closed while this call was still in flight; nothing more was sent.
+
+    Tasks already submitted may still run (and be billed) at the provider; :attr:`task_ids`
+    lists those known to this call.
+    """
+
+    default_hint = (
+        "Keep the client open until every call has returned, or check the listed tasks later."
+    )

@@ -4,9 +4,10 @@ A plugin is any module or object with functions marked by :data:`hookimpl` whose
 the specifications below.  Third-party plugins are found through the ``inpaintkit`` entry-point
 group; the built-in providers are loaded through exactly the same hooks.
 
-Hooks are synchronous and registration-shaped: they hand objects to the framework once, at
-start-up.  The per-request work (building requests, parsing responses) is not a hook; it is the
-provider adapter that :func:`register_providers` registers.
+Most hooks are synchronous and registration-shaped: they hand objects to the framework once,
+at start-up.  The per-request work (building requests, parsing responses) is not a hook; it is
+the provider adapter that :func:`register_providers` registers.  The one per-request hook,
+:func:`http_exchange`, is a wrapper around each HTTP exchange, for tracing and metrics.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .provider import ImageHost, ProviderAdapter
+    from collections.abc import Generator
+
+    from .provider import HttpResponse, ImageHost, ProviderAdapter
+    from .transport import OutgoingRequest
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
@@ -61,3 +65,33 @@ def image_host(provider_id: str) -> ImageHost | None:
     host that uploads the bytes and returns a URL the provider can fetch.  The first non-``None``
     answer wins; return ``None`` to pass, for example for providers your host does not serve.
     """
+
+
+@hookspec
+def http_exchange(
+    request: OutgoingRequest, provider: str
+) -> Generator[None, HttpResponse, HttpResponse]:
+    """Wrap one HTTP exchange of the runtime (a submit, a poll, an upload, a download).
+
+    Implement it only as a new-style wrapper, ``@hookimpl(wrapper=True)``, a generator that
+    yields once: the code before ``yield`` runs just before the request is sent, ``yield``
+    returns the :class:`~inpaintkit.provider.HttpResponse` or raises what the send raised
+    (:class:`~inpaintkit.transport.TransportError` for a failure below HTTP), and the generator
+    returns the response (or re-raises)::
+
+        @hookimpl(wrapper=True)
+        def http_exchange(request, provider):
+            started = time.perf_counter()
+            try:
+                return (yield)
+            finally:
+                metrics.observe(provider, request.method, time.perf_counter() - started)
+
+    ``provider`` is the provider id (``""`` for a download from a host that belongs to no
+    provider).  ``request`` is the request as sent: its ``repr`` shows only the method and the
+    URL without its query, but its headers, query and body may hold the API key, so record
+    what you need, never the request itself.  The exchange runs on the event loop: keep the
+    wrapper quick and non-blocking.  Implementations that are not ``wrapper=True`` are
+    refused when the plugin manager is built.
+    """
+    raise NotImplementedError  # pragma: no cover - a specification

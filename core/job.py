@@ -119,6 +119,10 @@ class ImageInput:
             raise ValidationError(
                 [FieldError("$", "an image needs exactly one of data, path or url", given)]
             )
+        if self.url is not None:
+            error = url_error(self.url, "$.url")
+            if error is not None:
+                raise ValidationError([error])
 
     @classmethod
     def of(cls, value: Any) -> Any:
@@ -166,6 +170,9 @@ class ImageInput:
             if key == "path":
                 return cls(path=Path(text))
             if key == "url":
+                error = url_error(text, f"{path}.url")
+                if error is not None:
+                    raise ValidationError([error])
                 return cls(url=text)
             try:
                 return cls(data=base64.b64decode(text, validate=True))
@@ -207,6 +214,22 @@ class ImageInput:
         url = self.url or ""
         shown = url if len(url) <= 60 else url[:57] + "..."
         return f"ImageInput(url={shown!r})"
+
+
+URL_SCHEMES = ("http://", "https://", "data:")
+"""The only URLs an image may be given as: fetching ``file:``, ``ftp:`` or anything else on the
+caller's behalf would let a job file read local files or reach other services."""
+
+
+def url_error(url: object, path: str) -> FieldError | None:
+    """Why ``url`` is not an acceptable image URL, or ``None`` when it is."""
+    if not isinstance(url, str):
+        return FieldError(path, "must be a string", url)
+    if not url.lower().startswith(URL_SCHEMES):
+        return FieldError(path, "must be an http(s) or data: URL", url)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or c == " " for c in url):
+        return FieldError(path, "must not contain spaces or control characters", url)
+    return None
 
 
 def _is_pil_image(value: Any) -> bool:

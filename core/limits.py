@@ -157,8 +157,9 @@ class ImageLimits:
     """What a provider accepts as an image (input, and the output size it is asked for).
 
     Sides are in pixels; ``aspect`` bounds width/height; ``side_multiple`` is a multiple both
-    sides must be; ``formats`` are lower-case Pillow format names the provider decodes
-    (``"png"``, ``"jpeg"``, ``"webp"``); ``max_bytes`` bounds one encoded input.
+    sides must be; ``sizes`` lists the only sizes accepted where a provider has such a list;
+    ``formats`` are lower-case Pillow format names the provider decodes (``"png"``, ``"jpeg"``,
+    ``"webp"``); ``max_bytes`` bounds one encoded input.
     """
 
     min_side: int | None = attrs.field(default=None, validator=_positive)
@@ -168,6 +169,8 @@ class ImageLimits:
     min_aspect: float | None = attrs.field(default=None, validator=_positive)
     max_aspect: float | None = attrs.field(default=None, validator=_positive)
     side_multiple: int | None = attrs.field(default=None, validator=_positive)
+    sizes: tuple[tuple[int, int], ...] | None = None
+    """The only sizes accepted, as (width, height) pairs, for providers with a fixed list."""
     formats: tuple[str, ...] = ("png", "jpeg", "webp")
     max_bytes: int | None = attrs.field(default=None, validator=_positive)
 
@@ -188,6 +191,9 @@ class ImageLimits:
         for error in pixels.violations(width * height, path, suffix=suffix):
             rule = f"must have a pixel count in {pixels.describe_range()}{suffix}"
             errors.append(attrs.evolve(error, rule=rule, value=size))
+        if self.sizes is not None and (width, height) not in self.sizes:
+            shown = ", ".join(f"{w}x{h}" for w, h in self.sizes)
+            errors.append(FieldError(path, f"must be one of the sizes {shown}{suffix}", size))
         aspect = Limits(minimum=self.min_aspect, maximum=self.max_aspect)
         if height and aspect.violations(width / height, path):
             rule = f"must have an aspect ratio (width/height) in {aspect.describe_range()}{suffix}"
@@ -217,5 +223,7 @@ class ImageLimits:
             parts.append(f"aspect {aspect}")
         if self.side_multiple is not None:
             parts.append(f"sides multiple of {self.side_multiple}")
+        if self.sizes is not None:
+            parts.append("sizes " + "/".join(f"{w}x{h}" for w, h in self.sizes))
         parts.append("formats " + "/".join(self.formats))
         return "; ".join(parts)

@@ -23,6 +23,7 @@ ignored, so one job file can carry options for several providers.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -41,8 +42,27 @@ __all__ = ["option", "option_fields", "option_paths", "option_wire", "options_fo
 _WIRE_KEY: Final = "inpaintkit.wire"
 
 
-def option(rule: Rule, *, wire: WireMapping, default: Any = None, doc: str = "") -> Any:
-    """An attrs field of a provider options class: its rule, its wire mapping and its doc."""
+def option(
+    kind: Rule | str | type[enum.Enum],
+    *,
+    wire: WireMapping,
+    default: Any = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    doc: str = "",
+) -> Any:
+    """An attrs field of a provider options class: its rule, its wire mapping and its doc.
+
+    ``kind`` is a :class:`~inpaintkit.schema.Rule`, or for the common cases simply the type's
+    name (``"bool"``, ``"int"``, ``"float"``, ``"str"``) or an :class:`enum.Enum` class, with
+    ``minimum``/``maximum``; options are always optional (unset sends nothing).
+    """
+    if isinstance(kind, Rule):
+        rule = kind
+    elif isinstance(kind, type) and issubclass(kind, enum.Enum):
+        rule = Rule("enum", optional=True, enum_type=kind)
+    else:
+        rule = Rule(kind, optional=True, minimum=minimum, maximum=maximum)
     metadata = {**rule_metadata(rule, doc), _WIRE_KEY: wire}
     return attrs.field(default=default, metadata=metadata)
 

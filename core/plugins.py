@@ -16,6 +16,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import InpaintError
+from .exchange import check_wrappers
 from .provider import ImageHost, ProviderAdapter
 
 __all__ = [
@@ -41,22 +42,29 @@ class UnknownProviderError(InpaintError, LookupError):
     default_hint = "Run `inpaintkit providers` to list the installed providers."
 
 
+MOCK_ENTRY_POINT = "mockserver"
+"""The entry point name of the built-in mock server's plugin (``inpaintkit.mockserver.builtin``)."""
+
+
 def make_plugin_manager(
     *,
     entry_points: bool = True,
     builtins: bool = True,
     plugins: Iterable[object] = (),
+    mocks: bool = True,
 ) -> pluggy.PluginManager:
     """A fresh plugin manager with the hookspecs, built-ins, ``plugins`` and entry points loaded.
 
     ``check_pending()`` runs last, so a plugin implementing a hook that does not exist (a typo
     such as ``register_provider``) fails here with :class:`pluggy.PluginValidationError` instead
-    of being silently ignored.
+    of being silently ignored; so does an ``http_exchange`` that is not ``wrapper=True``.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     if builtins:
         for name, module_name in BUILTIN_PLUGINS.items():
+            if name == MOCK_ENTRY_POINT and not mocks:
+                continue  # blocked below
             module = _import_builtin(module_name)
             if module is not None:
                 pm.register(module, name=name)
@@ -65,9 +73,14 @@ def make_plugin_manager(
                 pm.set_blocked(name)
     for plugin in plugins:
         pm.register(plugin)
+    if not mocks:
+        # The built-in mock server's entry point only implements register_mocks; importing it
+        # costs the whole mock (aiohttp.web, image generation) for nothing in a client.
+        pm.set_blocked(MOCK_ENTRY_POINT)
     if entry_points:
         pm.load_setuptools_entrypoints(hookspecs.PROJECT_NAME)
     pm.check_pending()
+    check_wrappers(pm)
     return pm
 
 
@@ -104,8 +117,15 @@ class ProviderRegistry(Mapping[str, ProviderAdapter]):
 
     @classmethod
     def default(cls) -> ProviderRegistry:
-        """The registry of a fresh default plugin manager."""
-        return cls.from_plugin_manager(make_plugin_manager())
+        """The registry of a fresh default plugin manager (without the mock server's plugin,
+        which registers no provider)."""
+        return cls.from_plugin_manager(make_plugin_manager(mocks=False))
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager | None:
+        """The plugin manager the adapters came from (``None`` for a registry built from a
+        list): the client runs its per-request hooks (``http_exchange``) through it."""
+        return self._pm
 
     def __getitem__(self, provider_id: str) -> ProviderAdapter:
         try:

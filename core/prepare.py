@@ -39,7 +39,7 @@ class PreparedInputs:
 
 
 def _is_remote_url(image: ImageInput) -> bool:
-    return image.url is not None and image.url.startswith(("http://", "https://"))
+    return image.url is not None and image.url.lower().startswith(("http://", "https://"))
 
 
 async def prepare_inputs(
@@ -51,6 +51,7 @@ async def prepare_inputs(
     host: HostImage | None,
 ) -> PreparedInputs:
     """Load, check and transform the job's image and mask for ``spec``."""
+    check_emulated_size(plan, spec)
     emulation = plan.emulation
     takes_urls = spec.image_transport in (ImageTransport.URL, ImageTransport.URL_OR_BASE64)
     if (
@@ -68,14 +69,31 @@ async def prepare_inputs(
     image_bytes = await read(job.image, "$.image")
     mask_bytes = await read(job.mask, "$.mask")
     limits = spec.image_limits
-    loaded_image, loaded_mask = images.load_pair(image_bytes, mask_bytes, limits=limits)
-
-    mask = images.normalize_mask(loaded_mask.to_pil())
+    # The image's pixels are decoded only when an emulation works on them; an image sent as it
+    # is gets a structural check (PNG chunk CRCs, JPEG end marker) instead of a full decode.
+    needs_pixels = emulation.resize_to is not None or emulation.masked_only
+    loaded_image, loaded_mask = images.load_pair(
+        image_bytes, mask_bytes, limits=limits, keep_pixels=True, decode_image=needs_pixels
+    )
+    converted = _convert_if_unaccepted(loaded_image, spec)
+    mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
+    # A mask that already is binary greyscale PNG is sent as it came, unless an emulation
+    # changes it: no second decode, no re-encode.
+    mask_as_given = (
+        loaded_mask.format == "png"
+        and not emulation.invert_mask
+        and emulation.resize_to is None
+        and not emulation.masked_only
+        and emulation.blur_radius is None
+        and images.is_normalized_mask(mask_pixels)
+    )
+    mask = mask_pixels if mask_as_given else images.normalize_mask(mask_pixels)
     if emulation.invert_mask:
         mask = images.invert_mask(mask)
-    working: Image.Image | None = None
+    working: Image.Image | None = converted
     if emulation.resize_to is not None:
-        working = loaded_image.to_pil().resize(emulation.resize_to, Image.Resampling.LANCZOS)
+        source = working if working is not None else loaded_image.to_pil()
+        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
         mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
     crop: images.CropPlan | None = None
     original: Image.Image | None = None
@@ -99,7 +117,8 @@ async def prepare_inputs(
     else:
         data, fmt = images.encode_image(working, "png"), "png"
         width, height = working.size
-    mask_data = images.encode_image(mask, "png")
+    mask_data = loaded_mask.data if mask_as_given else images.encode_image(mask, "png")
+    del loaded_image, loaded_mask, mask_pixels  # the decoded pixels are not needed any more
 
     image_url = mask_url = None
     if spec.image_transport is ImageTransport.URL:
@@ -174,3 +193,43 @@ def finish_image(data: bytes, inputs: PreparedInputs, output_format: str | None)
     if output_format is not None:
         return images.convert_format(data, output_format)
     return data
+
+
+def check_emulated_size(plan: Plan, spec: ProviderSpec) -> None:
+    """Reject a client-side resize to more pixels than the provider accepts, before any image
+    is read or allocated (a 100000x100000 resize would need 40 GB)."""
+    size = plan.emulation.resize_to
+    if size is None:
+        return
+    width, height = size
+    pixels = width * height
+    limit = spec.max_image_pixels
+    if limit is None or pixels <= limit:
+        return
+    rule = (
+        f"with height {height} makes {pixels} pixels, more than {spec.id} accepts "
+        f"({limit}); the image is resized on the client to this size"
+    )
+    raise ValidationError([FieldError("$.width", rule, width)], provider=spec.id)
+
+
+def _convert_if_unaccepted(loaded: images.LoadedImage, spec: ProviderSpec) -> Image.Image | None:
+    """The decoded image when the provider does not accept its format (it is then sent as PNG),
+    else ``None``; an animated image is rejected rather than silently cut to one frame."""
+    if loaded.format in spec.input_formats:
+        return None
+    pil = loaded.pixels if loaded.pixels is not None else loaded.to_pil()
+    if getattr(pil, "n_frames", 1) > 1:
+        accepted = ", ".join(spec.input_formats)
+        raise ValidationError(
+            [
+                FieldError(
+                    "$.image",
+                    f"must be a still image: {spec.id} accepts {accepted}, and an animated "
+                    f"{loaded.format.upper()} cannot be converted without dropping frames",
+                    loaded.data,
+                )
+            ],
+            provider=spec.id,
+        )
+    return pil.copy()

@@ -2,9 +2,9 @@
 
 On a terminal one line is rewritten in place (``\\r`` and clear-to-end), so a job that polls
 for minutes shows where it is without scrolling; anywhere else (a log file, CI, a pipe) each
-state change is one plain line, which reads well in a log; with ``-q`` nothing is written.  The
-runtime has no progress events yet, so callers report the steps they see around the client
-calls (checked, submitted, waiting, downloaded).
+state change is one plain line, which reads well in a log; with ``-q`` nothing is written.
+Callers report the steps they see around the client calls (checked, submitted, waiting,
+downloaded); the runtime's own typed events (:mod:`inpaintkit.events`) could feed it instead.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 from urllib.parse import urlencode, urljoin
 
@@ -59,6 +59,7 @@ __all__ = [
     "WebhookAdapter",
     "adapter_features",
     "adapter_mode",
+    "parsed",
 ]
 
 
@@ -104,7 +105,8 @@ class Capability:
     """
 
     field: str
-    support: Support
+    support: Support = attrs.field(converter=Support)
+    """How the provider honours the field (a :class:`Support` or its value, ``"native"``)."""
     wire: WireMapping | None = None
     """Where the field goes on the wire, as data (:mod:`inpaintkit.wiremap`)."""
     minimum: float | None = None
@@ -308,6 +310,10 @@ class PollPolicy:
         return min(self.retry_base_delay * float(2**attempt), self.max_interval)
 
 
+def _as_table(rows: CapabilityTable | Iterable[Capability]) -> CapabilityTable:
+    return rows if isinstance(rows, CapabilityTable) else CapabilityTable(tuple(rows))
+
+
 DEFAULT_IMAGE_LIMITS: Final = ImageLimits(max_pixels=16_000_000, max_bytes=30 * 1024 * 1024)
 """A provider's image limits when it states none: the largest any built-in accepts."""
 
@@ -321,7 +327,8 @@ class ProviderSpec:
     base_url: str
     auth: Auth
     env_var: str
-    capabilities: CapabilityTable
+    capabilities: CapabilityTable = attrs.field(converter=_as_table)
+    """The provider's rows: a :class:`CapabilityTable`, or simply a sequence of rows."""
     polling: PollPolicy = PollPolicy()
     image_transport: ImageTransport = ImageTransport.BASE64
     image_limits: ImageLimits = DEFAULT_IMAGE_LIMITS
@@ -345,6 +352,12 @@ class ProviderSpec:
     def max_image_pixels(self) -> int | None:
         """The pixel limit of :attr:`image_limits` (for the image loader's bomb guard)."""
         return self.image_limits.max_pixels
+
+    @property
+    def input_formats(self) -> tuple[str, ...]:
+        """Image formats the provider accepts as input (:attr:`ImageLimits.formats`); others
+        (GIF, BMP, TIFF) are converted to PNG on the client, or rejected when they cannot be."""
+        return self.image_limits.formats
 
 
 # --- HTTP descriptions -----------------------------------------------------------------------
@@ -490,6 +503,21 @@ class PreparedImage:
     height: int | None
     url: str | None = None
 
+    def base64(self) -> str:
+        """The bytes as plain base64 (no ``data:`` prefix), for providers that take images
+        inline; a :class:`~inpaintkit.errors.PluginContractError` when there are no bytes (the
+        spec's ``image_transport`` says URLs are accepted, so the core passed one through)."""
+        from .images import to_base64
+
+        if self.data is None:
+            from .errors import PluginContractError
+
+            raise PluginContractError(
+                "a plugin asked for base64 of an image given as a URL: its spec must not "
+                "accept URLs (image_transport) if it sends images inline"
+            )
+        return to_base64(self.data)
+
     def __repr__(self) -> str:
         size = f"{self.width}x{self.height}" if self.width else "?"
         body = f"<{len(self.data)} bytes>" if self.data is not None else "no data"
@@ -598,7 +626,8 @@ class SubmitAdapter(Protocol):
         ...
 
     def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
-        """Interpret the submit response: a finished result, a handle to poll, or a failure."""
+        """Interpret the submit response: a finished result, a handle to poll, or a failure
+        (returned as :class:`Failed`, or raised as the :class:`InpaintError` itself)."""
         ...
 
 
@@ -627,6 +656,15 @@ class WebhookAdapter(Protocol):
 
 ProviderAdapter = SubmitAdapter
 """Every adapter is a :class:`SubmitAdapter`; polling and webhooks are optional protocols."""
+
+
+def parsed(parse: Callable[..., TaskState], *args: Any) -> TaskState:
+    """Call one of an adapter's ``parse_*`` methods: it may return :class:`Failed` or simply
+    raise the :class:`~inpaintkit.errors.InpaintError`, which becomes the same ``Failed``."""
+    try:
+        return parse(*args)
+    except InpaintError as error:
+        return Failed(error, raw=error.raw_body)
 
 
 def adapter_mode(adapter: SubmitAdapter) -> str:

@@ -107,6 +107,11 @@ def check_value(rule: Rule, value: Any, path: str) -> list[FieldError]:
     if kind == "str":
         if not isinstance(value, str):
             return [FieldError(path, "must be a string", value)]
+        if not _is_unicode_text(value):
+            # A lone surrogate (from a bad decode) cannot be encoded as UTF-8 for the wire.
+            return [
+                FieldError(path, "must be valid Unicode text (it holds a lone surrogate)", value)
+            ]
         return rule.limits.violations(value, path)
     if kind == "bool":
         return [] if isinstance(value, bool) else [FieldError(path, "must be a boolean", value)]
@@ -139,6 +144,14 @@ def check_value(rule: Rule, value: Any, path: str) -> list[FieldError]:
     if kind == "mapping":
         return [] if isinstance(value, Mapping) else [FieldError(path, "must be a mapping", value)]
     return []
+
+
+def _is_unicode_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _choices(enum_type: type[enum.Enum]) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
-from .client import DEFAULT_REQUEST_TIMEOUT, InpaintClient
+from .client import DEFAULT_REQUEST_TIMEOUT
 from .clock import Clock
 from .credentials import Secret
 from .job import InpaintJob
+from .observe import EventCallback
 from .planning import UnsupportedPolicy
 from .plugins import ProviderRegistry
 from .result import InpaintResult
+from .settings import DEFAULT_MAX_REQUESTS_PER_JOB
+from .syncclient import SyncInpaintClient
 from .transport import Transport
 
 __all__ = ["inpaint"]
@@ -31,35 +33,33 @@ def inpaint(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     deadline: float | None = None,
     transport: Transport | None = None,
+    max_requests_per_job: int = DEFAULT_MAX_REQUESTS_PER_JOB,
+    retry_jitter: float = 0.1,
+    random_seed: int | None = None,
+    on_event: EventCallback | None = None,
 ) -> InpaintResult:
     """Run ``job`` on ``provider`` and return the result, blocking until it is done.
 
     The keyword arguments are :class:`~inpaintkit.client.InpaintClient`'s (``api_keys``,
     ``base_url`` to point every provider at one server such as the embedded mock,
-    ``unsupported``, ...).  Inside a running event loop, use the client directly.
+    ``unsupported``, ...).  Each call opens and closes its own client; for several jobs keep one
+    :class:`~inpaintkit.syncclient.SyncInpaintClient`, which reuses its connections.  Works
+    inside a running event loop too (a notebook), blocking it meanwhile.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise RuntimeError(
-            "inpaintkit.inpaint() blocks; inside an event loop use `async with InpaintClient()`"
-        )
-
-    async def run() -> InpaintResult:
-        async with InpaintClient(
-            api_keys=api_keys,
-            base_url=base_url,
-            base_urls=base_urls,
-            registry=registry,
-            clock=clock,
-            concurrency=concurrency,
-            unsupported=unsupported,
-            request_timeout=request_timeout,
-            deadline=deadline,
-            transport=transport,
-        ) as client:
-            return await client.inpaint(job, provider)
-
-    return asyncio.run(run())
+    with SyncInpaintClient(
+        api_keys=api_keys,
+        base_url=base_url,
+        base_urls=base_urls,
+        registry=registry,
+        clock=clock,
+        concurrency=concurrency,
+        unsupported=unsupported,
+        request_timeout=request_timeout,
+        deadline=deadline,
+        transport=transport,
+        max_requests_per_job=max_requests_per_job,
+        retry_jitter=retry_jitter,
+        random_seed=random_seed,
+        on_event=on_event,
+    ) as client:
+        return client.inpaint(job, provider)

@@ -80,8 +80,9 @@ def _check_path(path: str) -> str:
     return path
 
 
-def _identity(value: Any) -> Any:
-    return value
+def _plain(value: Any) -> Any:
+    """The default encoder: values as they are, enum members as their wire values."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _paths(paths: Iterable[str]) -> tuple[str, ...]:
@@ -93,8 +94,8 @@ class Wire:
     """A neutral field sent as one wire field at ``path``, through ``encode``."""
 
     path: str = attrs.field(converter=_check_path)
-    encode: Callable[[Any], Any] = attrs.field(default=_identity, eq=False)
-    unset: Unset = Unset.OMIT
+    encode: Callable[[Any], Any] = attrs.field(default=_plain, eq=False)
+    unset: Unset = attrs.field(default=Unset.OMIT, converter=Unset)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -104,7 +105,7 @@ class Wire:
     def describe(self) -> str:
         """The mapping as text for the capability matrix."""
         encoder = getattr(self.encode, "__name__", "")
-        shown = f"{self.path} ({encoder})" if encoder not in ("", "_identity") else self.path
+        shown = f"{self.path} ({encoder})" if encoder not in ("", "_plain") else self.path
         return shown + (f", {self.unset.value} when unset" if self.unset is not Unset.OMIT else "")
 
 
@@ -119,7 +120,7 @@ class Composite:
 
     paths: tuple[str, ...] = attrs.field(converter=_paths)
     build: Callable[[Any], Mapping[str, Any]] = attrs.field(eq=False)
-    unset: Unset = Unset.OMIT
+    unset: Unset = attrs.field(default=Unset.OMIT, converter=Unset)
 
     def describe(self) -> str:
         """The mapping as text for the capability matrix."""

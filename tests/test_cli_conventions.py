@@ -303,6 +303,21 @@ def test_demo_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (tmp_path / "contact-sheet.png").exists()
 
 
+def test_the_demo_runs_on_every_installed_provider(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The main job: one job on every provider; what a provider cannot honour is dropped and
+    recorded, never a failure (the OpenAI example takes no seed or guidance, for one)."""
+    from inpaintkit.plugins import ProviderRegistry
+
+    assert cli(["demo", "--out", str(tmp_path), "--json", "-q"]) == 0
+    rows = {r["provider"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == set(ProviderRegistry.default())
+    assert all(r["ok"] for r in rows.values()), rows
+    if "openai" in rows:
+        assert "seed" in rows["openai"]["dropped"]
+
+
 def test_run_json_reports_the_error_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = write_job(tmp_path, steps=500)
     argv = ["run", str(job), "-p", "novita", "--mock", "--json", "--out", str(tmp_path / "o")]

@@ -109,6 +109,7 @@ def result_png(color: tuple[int, int, int] = (255, 0, 0), size: tuple[int, int] 
 
 def client(base: str, clock: VirtualClock, **kwargs: Any) -> InpaintClient:
     reg = kwargs.pop("registry", None) or registry()
+    kwargs.setdefault("retry_jitter", 0.0)  # exact sleeps below; jitter is tested in test_waiting
     return InpaintClient(api_keys={"toy": KEY}, base_url=base, registry=reg, clock=clock, **kwargs)
 
 

@@ -4,7 +4,6 @@ the caller's line."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import warnings
@@ -64,17 +63,6 @@ def test_inpaint_blocks_until_the_result(
     assert len(result.images) == 2
     assert result.provider == "stablediffusionapi"
     assert len(inpaintkit_mock.journal("request")) >= 1
-
-
-def test_inpaint_refuses_to_block_inside_an_event_loop(scene: tuple[bytes, bytes]) -> None:
-    image, mask = scene
-    job = InpaintJob(image=image, mask=mask, prompt="a red bench")
-
-    async def inside() -> None:
-        inpaintkit.inpaint(job, "stablediffusionapi")
-
-    with pytest.raises(RuntimeError, match="inside an event loop use"):
-        asyncio.run(inside())
 
 
 def test_inpaint_takes_the_clients_keyword_arguments() -> None:

@@ -18,6 +18,7 @@ from inpaintkit.errors import (
     InsufficientCreditsError,
     ProviderError,
     RateLimitedError,
+    ServerError,
     TaskFailedError,
     ValidationError,
 )
@@ -400,13 +401,13 @@ def test_rate_limit_header_wins_and_bad_hints_are_ignored() -> None:
 )
 def test_server_errors(status: int, message: str) -> None:
     body = {"status": "error", "message": message}
-    error = failed(submit(body, status), ProviderError)
+    error = failed(submit(body, status), ServerError)
     assert (error.message, error.status) == (message, status)
 
 
 def test_server_error_that_is_not_json() -> None:
     state = submit(b"<html>502 Bad Gateway</html>", 502)
-    error = failed(state, ProviderError)
+    error = failed(state, ServerError)
     assert error.raw_body == "<html>502 Bad Gateway</html>"
     assert error.status == 502
 

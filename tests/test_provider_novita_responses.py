@@ -15,6 +15,7 @@ from inpaintkit.errors import (
     InsufficientCreditsError,
     ProviderError,
     RateLimitedError,
+    ServerError,
     TaskFailedError,
     ValidationError,
 )
@@ -361,7 +362,7 @@ ERROR_TABLE = [
     ("ILLEGAL_PROMPT", 400, ValidationError),
     ("ILLEGAL_IMAGE_CONTENT", 400, ValidationError),
     ("INVALID_AUDIO_FILE", 400, ValidationError),
-    ("BILLING_FAILED", 500, ProviderError),
+    ("BILLING_FAILED", 500, ServerError),
     ("BILLING_AUTH_FAILED", 403, AuthenticationError),
     ("BILLING_BALANCE_NOT_ENOUGH", 400, InsufficientCreditsError),
     ("MISSING_API_KEY", 400, AuthenticationError),
@@ -370,10 +371,10 @@ ERROR_TABLE = [
     ("API_NOT_ALLOWED", 403, AuthenticationError),
     ("RATE_LIMIT_EXCEEDED", 429, RateLimitedError),
     ("NEED_REAL_NAME_VERIFY", 403, AuthenticationError),
-    ("CREATE_TASK_FAILED", 500, ProviderError),
+    ("CREATE_TASK_FAILED", 500, ServerError),
     ("TASK_NOT_FOUND", 404, TaskFailedError),
-    ("GET_RESULT_FAILED", 500, ProviderError),
-    ("TASK_FAILED", 500, ProviderError),
+    ("GET_RESULT_FAILED", 500, ServerError),
+    ("TASK_FAILED", 500, ServerError),
     ("ANONYMOUS_ACCESS_QUOTA_EXCEEDS", 403, AuthenticationError),  # NV-JS only
 ]
 
@@ -444,13 +445,13 @@ def test_429_is_rate_limited_with_retry_after(
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_html_bodies_are_provider_errors_keeping_the_text(status: int) -> None:
-    error = failure(submit(status, b"<html><body>Bad Gateway</body></html>"), ProviderError)
+    error = failure(submit(status, b"<html><body>Bad Gateway</body></html>"), ServerError)
     assert error.status == status
     assert error.raw_body == "<html><body>Bad Gateway</body></html>"
 
 
 def test_huge_text_bodies_are_capped_in_raw_body() -> None:
-    error = failure(submit(502, b"x" * 100_000), ProviderError)
+    error = failure(submit(502, b"x" * 100_000), ServerError)
     assert len(error.raw_body) < 5000
 
 

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 from imagegen import gradient_image, jpeg_bytes, png_bytes
-from inpaintkit.errors import AuthenticationError, ProviderError, RateLimitedError, ValidationError
+from inpaintkit.errors import (
+    AuthenticationError,
+    ProviderError,
+    RateLimitedError,
+    ServerError,
+    ValidationError,
+)
 from inpaintkit.hookspecs import hookimpl
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import HostContext, HttpRequest, HttpResponse
@@ -90,7 +96,7 @@ def test_upload_success_without_a_url(output: Any) -> None:
             400,
             ValidationError,
         ),
-        ({"status": "error", "message": "Internal server error."}, 500, ProviderError),
+        ({"status": "error", "message": "Internal server error."}, 500, ServerError),
     ],
 )
 def test_upload_errors_are_typed(body: dict[str, Any], status: int, cls: type[Exception]) -> None:

@@ -18,6 +18,7 @@ from inpaintkit.errors import (
     InsufficientCreditsError,
     ProviderError,
     RateLimitedError,
+    ServerError,
     TaskFailedError,
     ValidationError,
 )
@@ -478,12 +479,12 @@ def test_403_otherwise_is_authentication() -> None:
 )
 def test_5xx_are_provider_errors(status: int, message: str) -> None:
     body = {"status": "error", "message": message}
-    error = failed(submit(body, status), ProviderError)
+    error = failed(submit(body, status), ServerError)
     assert (error.status, error.message, error.raw_body) == (status, message, body)
 
 
 def test_5xx_with_html_body_keeps_the_text() -> None:
-    error = failed(submit(b"<html>Bad Gateway</html>", 502), ProviderError)
+    error = failed(submit(b"<html>Bad Gateway</html>", 502), ServerError)
     assert error.raw_body == "<html>Bad Gateway</html>"
     assert error.status == 502
 

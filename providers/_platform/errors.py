@@ -46,6 +46,7 @@ from inpaintkit.errors import (
     RateLimitedError,
     TaskFailedError,
     ValidationError,
+    server_error_class,
 )
 from inpaintkit.parsing import first_value, lenient_number, retry_after_header
 from inpaintkit.provider import CapabilityTable
@@ -267,4 +268,5 @@ def _classify(
         return c.invalid(leading, f"rejected by the provider: {c.text}")
     if status in (400, 422):
         return c.invalid("$", f"the provider rejected the request: {c.text or 'no reason given'}")
-    return ProviderError(c.text or f"HTTP {status} from the provider", **c.common)
+    cls = server_error_class(ProviderError, status)
+    return cls(c.text or f"HTTP {status} from the provider", **c.common)

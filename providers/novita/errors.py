@@ -34,6 +34,7 @@ from inpaintkit.errors import (
     RateLimitedError,
     TaskFailedError,
     ValidationError,
+    server_error_class,
 )
 from inpaintkit.options import option_paths
 from inpaintkit.parsing import lenient_number, retry_after_header
@@ -148,7 +149,8 @@ def error_from_body(
     effective = code if status < 400 and code is not None and code >= 400 else status
     reason = fields.get("reason") if isinstance(fields.get("reason"), str) else None
     rule = REASONS.get(reason) if reason else None
-    cls = rule.error if rule is not None else _status_class(effective)
+    mapped = rule.error if rule is not None else _status_class(effective)
+    cls = server_error_class(mapped, effective)
     hint = rule.hint if rule is not None else None
     message = _message(fields, body)
     label = f"Novita {reason}" if reason else f"Novita error (HTTP {effective})"

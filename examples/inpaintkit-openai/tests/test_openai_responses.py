@@ -12,9 +12,10 @@ from inpaintkit.errors import (
     InsufficientCreditsError,
     ProviderError,
     RateLimitedError,
+    ServerError,
     ValidationError,
 )
-from inpaintkit.provider import Done, Failed, HttpResponse
+from inpaintkit.provider import Done, Failed, HttpResponse, parsed
 from inpaintkit_openai.responses import URL_TTL, parse_edit
 from openai_testdata import image_png
 
@@ -30,7 +31,7 @@ def error(status: int, message: str, param: Any = None, code: Any = None, **kw: 
     body = {
         "error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}
     }
-    state = parse_edit(answer(status, body, **kw))
+    state = parsed(parse_edit, answer(status, body, **kw))
     assert isinstance(state, Failed)
     assert state.error.raw_body == body
     assert state.error.status == status
@@ -40,7 +41,7 @@ def error(status: int, message: str, param: Any = None, code: Any = None, **kw: 
 
 def test_b64_json_images_are_decoded() -> None:
     encoded = base64.b64encode(PNG).decode()
-    state = parse_edit(answer(200, {"created": 1, "data": [{"b64_json": encoded}] * 2}))
+    state = parsed(parse_edit, answer(200, {"created": 1, "data": [{"b64_json": encoded}] * 2}))
     assert isinstance(state, Done)
     assert [i.data for i in state.images] == [PNG, PNG]
     assert state.raw["data"][0]["b64_json"] == f"<{len(encoded)} chars>"
@@ -48,7 +49,7 @@ def test_b64_json_images_are_decoded() -> None:
 
 def test_url_images_are_kept_with_their_sixty_minutes() -> None:
     url = "https://oaidalleapiprodscus.blob.core.windows.net/private/img.png"
-    state = parse_edit(answer(200, {"created": 1, "data": [{"url": url}]}))
+    state = parsed(parse_edit, answer(200, {"created": 1, "data": [{"url": url}]}))
     assert isinstance(state, Done)
     assert (state.images[0].url, state.images[0].data, state.images[0].ttl) == (url, None, URL_TTL)
 
@@ -64,7 +65,7 @@ def test_url_images_are_kept_with_their_sixty_minutes() -> None:
     ],
 )
 def test_an_answer_without_images_is_a_provider_error(body: Any) -> None:
-    state = parse_edit(answer(200, body))
+    state = parsed(parse_edit, answer(200, body))
     assert isinstance(state, Failed)
     assert isinstance(state.error, ProviderError)
 
@@ -116,13 +117,13 @@ def test_a_rate_limit_carries_the_retry_after_header() -> None:
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_server_errors_are_provider_errors(status: int) -> None:
+def test_server_errors_are_transient_server_errors(status: int) -> None:
     exc = error(status, "The server had an error.")
-    assert type(exc) is ProviderError
+    assert type(exc) is ServerError
 
 
 def test_a_non_json_error_keeps_its_text() -> None:
-    state = parse_edit(answer(502, b"Bad Gateway"))
+    state = parsed(parse_edit, answer(502, b"Bad Gateway"))
     assert isinstance(state, Failed)
-    assert type(state.error) is ProviderError
+    assert type(state.error) is ServerError
     assert state.error.raw_body == "Bad Gateway"

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from inpaintkit.hookspecs import hookimpl
-from inpaintkit.provider import SubmitAdapter
 
 from .adapter import OpenAIAdapter
 from .alpha import alpha_mask
@@ -36,7 +35,7 @@ __all__ = [
 
 
 @hookimpl
-def register_providers(register: Callable[[SubmitAdapter], None]) -> None:
+def register_providers(register: Callable[[OpenAIAdapter], None]) -> None:
     """Register the OpenAI adapter."""
     register(OpenAIAdapter())
 

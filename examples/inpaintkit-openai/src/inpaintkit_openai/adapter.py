@@ -21,7 +21,7 @@ from .responses import parse_edit
 
 if TYPE_CHECKING:
     from inpaintkit.checking import CheckedRequest
-    from inpaintkit.provider import Done, Failed
+    from inpaintkit.provider import Done
 
 __all__ = ["RESPONSE_FORMAT", "OpenAIAdapter", "form_text"]
 
@@ -61,6 +61,6 @@ class OpenAIAdapter:
             headers={"Accept": "application/json"},
         )
 
-    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> Done | Failed:
-        """The images of the answer, or its typed error."""
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> Done:
+        """The images of the answer; an error answer raises its typed error."""
         return parse_edit(response)

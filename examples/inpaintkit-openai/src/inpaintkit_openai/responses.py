@@ -24,17 +24,8 @@ import binascii
 from collections.abc import Mapping
 from typing import Any, Final
 
-from inpaintkit.errors import (
-    AuthenticationError,
-    FieldError,
-    InpaintError,
-    InsufficientCreditsError,
-    ProviderError,
-    RateLimitedError,
-    ValidationError,
-)
-from inpaintkit.parsing import retry_after_header
-from inpaintkit.provider import Done, Failed, HttpResponse, RemoteImage
+from inpaintkit.provider import Done, HttpResponse, RemoteImage
+from inpaintkit.responses import error_for_response
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
 
@@ -46,22 +37,22 @@ URL_TTL: Final = 3600.0
 _MAX_TEXT = 4096
 
 
-def parse_edit(response: HttpResponse) -> Done | Failed:
-    """``Done`` with one :class:`RemoteImage` per ``data`` item, or ``Failed``."""
+def parse_edit(response: HttpResponse) -> Done:
+    """``Done`` with one :class:`RemoteImage` per ``data`` item; an error answer raises its
+    typed error (the core turns it into the failed state)."""
     body = response.json()
     if response.status != 200:
-        error = error_from_response(response)
-        return Failed(error, raw=error.raw_body)
+        raise error_from_response(response)
     if not isinstance(body, Mapping) or not isinstance(body.get("data"), list):
-        return _failed("the answer has no data list", response)
+        raise _malformed("the answer has no data list", response)
     images: list[RemoteImage] = []
     for index, item in enumerate(body["data"]):
         image = _image(item)
         if image is None:
-            return _failed(f"data[{index}] has neither a base64 image nor a URL", response)
+            raise _malformed(f"data[{index}] has neither a base64 image nor a URL", response)
         images.append(image)
     if not images:
-        return _failed("the answer holds no image", response)
+        raise _malformed("the answer holds no image", response)
     return Done(images=tuple(images), raw=_without_images(body))
 
 
@@ -92,54 +83,31 @@ def _without_images(body: Mapping[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def _failed(message: str, response: HttpResponse) -> Failed:
-    raw = _raw(response)
-    if isinstance(raw, Mapping):
-        raw = _without_images(raw)
-    error = ProviderError(
-        f"{PROVIDER_ID}: {message}", provider=PROVIDER_ID, status=response.status, raw_body=raw
-    )
-    return Failed(error, raw=raw)
+def _malformed(message: str, response: HttpResponse) -> Exception:
+    """An answer that claims success but is not one: the provider's fault, not the job's."""
+    error = error_for_response(response, provider=PROVIDER_ID, message=message, kind="provider")
+    if isinstance(error.raw_body, Mapping):
+        error.raw_body = _without_images(error.raw_body)
+    return error
 
 
-def _raw(response: HttpResponse) -> Any:
-    parsed = response.json()
-    if parsed is not None:
-        return parsed
-    text = response.text()
-    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."
-
-
-def error_from_response(response: HttpResponse) -> InpaintError:
-    """The typed error for a non-200 answer."""
-    status = response.status
-    raw = _raw(response)
-    detail = raw.get("error") if isinstance(raw, Mapping) else None
+def error_from_response(response: HttpResponse) -> Exception:
+    """The typed error for a non-200 answer (OpenAI's ``{"error": {...}}``)."""
+    body = response.json()
+    detail = body.get("error") if isinstance(body, Mapping) else None
     error: Mapping[str, Any] = detail if isinstance(detail, Mapping) else {}
-    message = str(error.get("message") or (raw if isinstance(raw, str) else "") or "no details")
+    message = str(error.get("message") or response.text()[:_MAX_TEXT] or "no details")
     code = error.get("code") if isinstance(error.get("code"), str) else None
     kind = error.get("type") if isinstance(error.get("type"), str) else None
-    common: dict[str, Any] = {"provider": PROVIDER_ID, "raw_body": raw, "status": status}
-    text = f"{PROVIDER_ID}: {message}"
-    if status in (401, 403):
-        return AuthenticationError(text, **common)
-    if status == 429:
-        if "insufficient_quota" in (code, kind):
-            return InsufficientCreditsError(text, **common)
-        return RateLimitedError(text, retry_after=retry_after_header(response.headers), **common)
-    if 400 <= status < 500:
-        return ValidationError([_field_error(error, code, message)], **common)
-    return ProviderError(text, **common)
-
-
-def _field_error(error: Mapping[str, Any], code: str | None, message: str) -> FieldError:
-    """The neutral field an OpenAI 4xx blames, through the capability table."""
-    param = error.get("param")
-    wire = param if isinstance(param, str) and param else None
-    if wire is None and code == "model_not_found":
-        wire = "model"
-    neutral = CAPABILITIES.field_for_wire(wire) if wire is not None else None
-    path = f"$.{neutral}" if neutral is not None else "$"
-    where = f" (wire field {wire})" if wire is not None else ""
-    rule = f"{PROVIDER_ID}: {message}{where}" + (f" [{code}]" if code else "")
-    return FieldError.missing(path, rule)
+    param = error.get("param") if isinstance(error.get("param"), str) else None
+    if param is None and code == "model_not_found":
+        param = "model"
+    return error_for_response(
+        response,
+        provider=PROVIDER_ID,
+        message=message + (f" [{code}]" if code else ""),
+        # A 429 for an exhausted quota is no rate limit: waiting cannot help.
+        kind="credits" if "insufficient_quota" in (code, kind) else None,
+        wire_field=param,
+        table=CAPABILITIES,
+    )

@@ -1,0 +1,273 @@
+"""What the client costs: CPU per job against raw aiohttp making the same calls, side by side.
+
+The mock runs in a *separate process* (``python -m inpaintkit.mockserver``), so
+:func:`time.process_time` of this process counts only the client side: the candidate
+(:class:`InpaintClient`: validation, planning, image checks, mask normalisation, wire building,
+auth, parsing, waiting, download, result checks) and the baseline (plain aiohttp: base64-encode
+the image and mask into the same wire body, submit, poll, download) alternate rounds so machine
+noise hits both alike.  Tasks finish on their first poll and nobody waits for real (a clock
+whose sleeps are zero), so the CPU, not the mock's timings, is what differs.
+
+Also measured: ``import inpaintkit`` against ``import aiohttp`` in fresh interpreters, and
+whether importing inpaintkit loads the mock server.
+
+Run: .venv/bin/python bench/bench_client_cost.py [--rounds N] [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import copy
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from imagegen import gradient_image, png_bytes, rect_mask
+from inpaintkit import InpaintClient, InpaintJob
+from inpaintkit.credentials import Secret, apply_auth
+from inpaintkit.planning import plan_job
+from inpaintkit.plugins import ProviderRegistry
+from inpaintkit.prepare import prepare_inputs
+from inpaintkit.provider import PreparedRequest
+
+KEY = "bench-key"
+SIZES = {"novita": (512, 2048), "modelslab": (512, 1024)}
+"""ModelsLab takes at most 1024x1024 natively; a 2048 input would measure the resize emulation."""
+MODELS = {"novita": "sd_xl_base_1.0.safetensors", "modelslab": "pony_realism"}
+
+
+class NoWaitClock:
+    """Real time, but sleeps only yield: the bench measures CPU, not the poll schedule."""
+
+    def time(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+
+@contextmanager
+def mock_process() -> Iterator[str]:
+    config = Path(tempfile.mkdtemp()) / "mock.json"
+    limits = {"novita_images_per_minute": None, "modelslab_max_queued": None}
+    config.write_text(json.dumps(limits))
+    command = [
+        sys.executable,
+        "-m",
+        "inpaintkit.mockserver",
+        "--seed",
+        "1",
+        "--finish-after-polls",
+        "1",
+        "--sync-mode",
+        "instant",
+        "--timings",
+        "fast",
+        "--config",
+        str(config),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"the mock did not start: {url!r}")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def make_job(provider: str, size: int) -> InpaintJob:
+    image = png_bytes(gradient_image(size, size))
+    mask = png_bytes(rect_mask(size, size, (size // 4, size // 4, size // 2, size // 2)))
+    return InpaintJob(image=image, mask=mask, prompt="a bench", model=MODELS[provider], seed=1)
+
+
+async def wire_template(
+    job: InpaintJob, provider: str, registry: ProviderRegistry
+) -> tuple[str, dict[str, Any], list[tuple[Any, ...]]]:
+    """The submit path and body the client would send, and where the two images go in it."""
+    adapter = registry[provider]
+    plan = plan_job(job, adapter.spec)
+
+    async def read(image: Any, path: str) -> bytes:
+        data = image.data
+        assert isinstance(data, bytes)
+        return data
+
+    inputs = await prepare_inputs(job, plan, adapter.spec, read=read, host=None)
+    request = adapter.build_submit(
+        PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask)
+    )
+    _, body = apply_auth(request, adapter.spec, Secret(KEY))
+    assert inputs.image.data is not None
+    assert inputs.mask.data is not None
+    marks = {
+        base64.b64encode(inputs.image.data).decode(): "image",
+        base64.b64encode(inputs.mask.data).decode(): "mask",
+    }
+    slots: list[tuple[Any, ...]] = []
+
+    def find(node: Any, trail: tuple[Any, ...]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                find(v, (*trail, k))
+        elif isinstance(node, str):
+            for mark, which in marks.items():
+                if node.endswith(mark):
+                    slots.append((*trail, which, node[: len(node) - len(mark)]))
+
+    find(body, ())
+    assert len(slots) == 2, slots
+    return request.path, body, slots
+
+
+def fill(template: dict[str, Any], slots: list[tuple[Any, ...]], job: InpaintJob) -> Any:
+    """The baseline's own wire body: the template with freshly base64-encoded images."""
+    body = copy.copy(template)
+    for *trail, which, prefix in slots:
+        data = job.image.data if which == "image" else job.mask.data
+        assert data is not None
+        node = body
+        for key in trail[:-1]:
+            node[key] = dict(node[key])
+            node = node[key]
+        node[trail[-1]] = prefix + base64.b64encode(data).decode()
+    return body
+
+
+async def baseline_job(
+    session: aiohttp.ClientSession,
+    url: str,
+    provider: str,
+    path: str,
+    body: Any,
+) -> int:
+    """Submit, poll until done, download: the least any client must do. Returns image count."""
+    headers = {"Authorization": f"Bearer {KEY}"} if provider == "novita" else {}
+    async with session.post(url + path, json=body, headers=headers) as response:
+        answer = await response.json()
+    if provider == "novita":
+        task_id = answer["task_id"]
+        while True:
+            await asyncio.sleep(0)
+            async with session.get(
+                url + "/v3/async/task-result",
+                params={"task_id": task_id},
+                headers={"Authorization": f"Bearer {KEY}"},
+            ) as response:
+                answer = await response.json()
+            if answer["task"]["status"] == "TASK_STATUS_SUCCEED":
+                break
+        links = [i["image_url"] for i in answer["images"]]
+    else:
+        assert answer["status"] == "success", answer
+        links = list(answer["output"])
+    count = 0
+    for link in links:
+        if link.startswith("http"):
+            async with session.get(link) as image:
+                await image.read()
+        else:
+            base64.b64decode(link.split(",", 1)[-1])
+        count += 1
+    return count
+
+
+def cpu(rounds: Any) -> float:
+    started = time.process_time()
+    asyncio.run(rounds)
+    return time.process_time() - started
+
+
+def measure(url: str, provider: str, size: int, rounds: int, jobs: int) -> tuple[float, float]:
+    registry = ProviderRegistry.default()
+    job = make_job(provider, size)
+    path, template, slots = asyncio.run(wire_template(job, provider, registry))
+
+    async def baseline() -> None:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(jobs):
+                await baseline_job(session, url, provider, path, fill(template, slots, job))
+
+    async def candidate() -> None:
+        async with InpaintClient(
+            api_keys={provider: KEY}, base_url=url, registry=registry, clock=NoWaitClock()
+        ) as client:
+            for _ in range(jobs):
+                await client.inpaint(job, provider)
+
+    cpu(candidate())  # warm-up: imports, plugin loading, first connections
+    cpu(baseline())
+    base: list[float] = []
+    cand: list[float] = []
+    for _ in range(rounds):
+        base.append(cpu(baseline()) / jobs)
+        cand.append(cpu(candidate()) / jobs)
+    return statistics.median(base), statistics.median(cand)
+
+
+def import_cpu(code: str, repeats: int = 7) -> float:
+    """Median CPU seconds (user + system) of a fresh interpreter running ``code``: steadier than
+    wall time on a shared machine.  Includes the interpreter's own start."""
+    times = []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", code], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(times)
+
+
+def loads_mock() -> bool:
+    code = (
+        "import sys, inpaintkit; from inpaintkit.plugins import ProviderRegistry; "
+        "ProviderRegistry.default(); print('inpaintkit.mockserver' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "True"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=4)
+    args = parser.parse_args()
+    print("CPU per job of this process (the mock runs in another), median of rounds:")
+    print(f"{'provider':<10} {'size':>5} {'aiohttp ms':>11} {'inpaintkit ms':>14} {'ratio':>6}")
+    with mock_process() as url:
+        for provider, sizes in SIZES.items():
+            for size in sizes:
+                base, cand = measure(url, provider, size, args.rounds, args.jobs)
+                print(
+                    f"{provider:<10} {size:>5} {base * 1000:>11.1f} {cand * 1000:>14.1f} "
+                    f"{cand / base:>5.2f}x",
+                    flush=True,
+                )
+    registry = "import inpaintkit; from inpaintkit.plugins import ProviderRegistry; "
+    registry += "ProviderRegistry.default()"
+    print("CPU of a fresh interpreter (median of 7):")
+    print(f"  python -c pass                 : {import_cpu('pass') * 1000:5.0f} ms")
+    print(f"  import aiohttp                 : {import_cpu('import aiohttp') * 1000:5.0f} ms")
+    print(f"  import inpaintkit              : {import_cpu('import inpaintkit') * 1000:5.0f} ms")
+    print(f"  + ProviderRegistry.default()   : {import_cpu(registry) * 1000:5.0f} ms")
+    print(f"  the registry loads the mock server: {loads_mock()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Every public call of the client ends in a result or an :class:`InpaintError`, close included.
+
+:class:`InFlight` is the one place that knows which calls are running.  ``close()`` cancels them
+and each one then raises :class:`ClientClosedError` (listing the tasks it had submitted, which
+may still run and be billed) instead of whatever the closed session would have thrown
+(``AttributeError`` on a dropped transport, aiohttp's ``RuntimeError: Session is closed``).
+Anything else that is not already typed becomes an :class:`InpaintError` here too, so a
+``TransportError`` from an image host, or a bug in a plugin, never reaches the caller raw.
+
+The task ids a call has submitted are collected in a context variable (:func:`record_task`), so
+that the submit code need not thread a list through every helper; ``asyncio.gather`` copies
+the context, and the list inside it is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from .credentials import redact
+from .errors import ClientClosedError, InpaintError, ProviderUnavailableError
+from .transport import TransportError
+
+__all__ = ["InFlight", "record_task", "submitted_task_ids"]
+
+T = TypeVar("T")
+
+_SUBMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "inpaintkit_submitted", default=None
+)
+
+
+def record_task(task_id: str | None) -> None:
+    """Note that the running public call submitted ``task_id`` (it may now be billed)."""
+    ids = _SUBMITTED.get()
+    if ids is not None and task_id is not None and task_id not in ids:
+        ids.append(task_id)
+
+
+def submitted_task_ids() -> tuple[str, ...]:
+    """The task ids the running public call has submitted or is waiting for, so far."""
+    return tuple(_SUBMITTED.get() or ())
+
+
+class InFlight:
+    """The public calls running on one client, so that ``close()`` can end them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._closing: set[asyncio.Task[object]] = set()
+        self.accepting = True
+        """False once ``close()`` began: new calls are refused."""
+        self.closed = False
+        """True once nothing may be sent any more (at once, or after waiting for the calls)."""
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def run(
+        self,
+        call: Callable[[], Awaitable[T]],
+        *,
+        known: Iterable[str] = (),
+        secrets: Callable[[], tuple[str, ...]] = tuple,
+    ) -> T:
+        """Run one public call; whatever escapes it is an :class:`InpaintError`."""
+        outer = _SUBMITTED.get()
+        nested = outer is not None  # inpaint() calling submit() and wait(): one call, not three
+        if not self.accepting and not nested:
+            raise ClientClosedError("the client is closed; nothing was sent")
+        task = asyncio.current_task()
+        token = _SUBMITTED.set(list(known) if outer is None else outer)
+        for task_id in known:
+            record_task(task_id)
+        if task is not None and not nested:
+            self._tasks.add(task)
+        try:
+            return await call()
+        except asyncio.CancelledError:
+            if task is not None and task in self._closing:
+                self._closing.discard(task)
+                task.uncancel()
+                raise self._closed_error() from None
+            raise
+        except InpaintError as exc:
+            if task is not None and task in self._closing:
+                raise self._closed_error() from exc
+            ids = submitted_task_ids()
+            if not nested and ids and not exc.task_ids:
+                # Every error of a call that submitted work names the tasks that may be billed.
+                raise exc.evolve(task_ids=ids).with_traceback(exc.__traceback__) from exc.__cause__
+            raise
+        except TransportError as exc:
+            if self.closed:
+                raise self._closed_error() from None
+            raise ProviderUnavailableError(
+                f"a request failed ({redact(str(exc), secrets())})",
+                task_ids=submitted_task_ids(),
+            ) from None
+        except Exception as exc:
+            if self.closed:
+                raise self._closed_error() from None
+            detail = redact(f"{type(exc).__name__}: {exc}", secrets())
+            raise InpaintError(
+                f"unexpected error ({detail})",
+                hint="This is a bug in inpaintkit or a plugin; please report it.",
+                task_ids=submitted_task_ids(),
+            ) from None
+        finally:
+            if task is not None and not nested:
+                self._tasks.discard(task)
+                self._closing.discard(task)
+            _SUBMITTED.reset(token)
+
+    def _closed_error(self) -> ClientClosedError:
+        ids = submitted_task_ids()
+        listed = f"; tasks that may still run and be billed: {', '.join(ids)}" if ids else ""
+        return ClientClosedError(
+            f"the client was closed while this call was in flight{listed}", task_ids=ids
+        )
+
+    async def close(self, *, wait: bool) -> None:
+        """Refuse new calls; then let the running ones finish (``wait``) or end them now."""
+        self.accepting = False
+        current = asyncio.current_task()
+        running = [t for t in self._tasks if t is not current]
+        if not wait:
+            self.closed = True
+            for task in running:
+                self._closing.add(task)
+                task.cancel()
+        if running:
+            await asyncio.wait(running)
+        self.closed = True
