@@ -325,11 +325,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'inpaintkit' has no attribute {name!r}")
     from importlib import import_module
 
+    module = _LAZY.get(name)
+    if module is None:
+        # A submodule read as an attribute (``inpaintkit.events``), as the eager imports allowed.
+        if not name.startswith("__"):
+            from importlib.util import find_spec
+
+            if find_spec(f"{__name__}.{name}") is not None:
+                return import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module 'inpaintkit' has no attribute {name!r}")
     value = getattr(import_module(module, __name__), name)
     globals()[name] = value
     return value
