@@ -432,4 +432,3 @@ def seeds_for_batches(
 
 
 _NEUTRAL_SEEDS = Limits(minimum=0, maximum=2**32 - 1)
-
