@@ -549,8 +549,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_conformance(args: argparse.Namespace) -> int:
-    from inpaintkit.conformance.runner import run_conformance
+    from inpaintkit.conformance.runner import missing_requirements, run_conformance
 
+    problem = missing_requirements()
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     out = Path(args.matrix_out) if args.matrix_out else None
     chosen = _providers_of(args, _registry()) if args.provider else None
     code, matrix, _ = run_conformance(chosen, matrix_out=out)

@@ -11,13 +11,13 @@ default strict policy; dropped and recorded under ``warn`` or ``drop``).  The ou
 from __future__ import annotations
 
 import enum
-import math
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from ._caller import user_stacklevel
 from .errors import FieldError, UnsupportedFieldError, ValidationError
 from .job import DEFAULT_MASK_PADDING, InpaintJob, MaskOptions, OutputFormat, field_applies
 from .limits import Limits
@@ -297,7 +297,7 @@ def plan_job(
             warnings.warn(
                 f"{field} dropped: {note} (unsupported='warn')",
                 UnsupportedFieldWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
     if job.width is None and job.height is None and fits_unset_size(spec):
         emulation = attrs.evolve(emulation, fit_unset_size=True)
@@ -487,8 +487,3 @@ def seeds_for_batches(
 
 
 _NEUTRAL_SEEDS = Limits(minimum=0, maximum=2**32 - 1)
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for real numbers that are not NaN or infinite (bools excluded)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

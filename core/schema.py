@@ -24,7 +24,6 @@ __all__ = [
     "check_fields",
     "check_value",
     "default_of",
-    "field",
     "raise_if_invalid",
     "rule_metadata",
     "rule_of",
@@ -67,24 +66,11 @@ class Rule:
         return self.limits.describe_rule() if self.limits.describe_range() else ""
 
 
-def field(
-    rule: Rule,
-    *,
-    default: Any = attrs.NOTHING,
-    factory: Any = None,
-    doc: str = "",
-    converter: Any = None,
-) -> Any:
-    """An attrs field carrying ``rule``; ``doc`` is the field's one meaning, shown in docs."""
-    metadata = {_RULE_KEY: attrs.evolve(rule, doc=doc or rule.doc)}
-    if factory is not None:
-        return attrs.field(factory=factory, metadata=metadata, converter=converter)
-    return attrs.field(default=default, metadata=metadata, converter=converter)
-
-
 def rule_metadata(rule: Rule, doc: str = "") -> dict[str, Rule]:
-    """attrs metadata carrying ``rule``, for fields declared with ``attrs.field`` directly
-    (needed where mypy must see a converter's parameter type)."""
+    """attrs metadata carrying ``rule``; ``doc`` is the field's one meaning, shown in docs.
+
+    Schema fields are declared with ``attrs.field(..., metadata=rule_metadata(rule, doc))``
+    directly, so type checkers see which fields are required and what converters accept."""
     return {_RULE_KEY: attrs.evolve(rule, doc=doc or rule.doc)}
 
 
