@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob
+from inpaintkit.checking import check_request
 from inpaintkit.credentials import Secret, apply_auth
 from inpaintkit.planning import plan_job
 from inpaintkit.plugins import ProviderRegistry
@@ -112,9 +113,12 @@ async def wire_template(
 
     inputs = await prepare_inputs(job, plan, adapter.spec, read=read, host=None)
     request = adapter.build_submit(
-        PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask)
+        check_request(
+            PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask), adapter.spec
+        )
     )
-    _, body = apply_auth(request, adapter.spec, Secret(KEY))
+    body = apply_auth(request, adapter.spec, Secret(KEY)).json
+    assert isinstance(body, dict)
     assert inputs.image.data is not None
     assert inputs.mask.data is not None
     marks = {
@@ -189,13 +193,17 @@ async def baseline_job(
     return count
 
 
-def cpu(rounds: Any) -> float:
-    started = time.process_time()
+def cpu(rounds: Any) -> tuple[float, float]:
+    """(CPU seconds of this process, wall seconds) of running ``rounds``."""
+    started, wall = time.process_time(), time.perf_counter()
     asyncio.run(rounds)
-    return time.process_time() - started
+    return time.process_time() - started, time.perf_counter() - wall
 
 
-def measure(url: str, provider: str, size: int, rounds: int, jobs: int) -> tuple[float, float]:
+def measure(
+    url: str, provider: str, size: int, rounds: int, jobs: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median (CPU, wall) seconds per job: (baseline, candidate)."""
     registry = ProviderRegistry.default()
     job = make_job(provider, size)
     path, template, slots = asyncio.run(wire_template(job, provider, registry))
@@ -214,24 +222,35 @@ def measure(url: str, provider: str, size: int, rounds: int, jobs: int) -> tuple
 
     cpu(candidate())  # warm-up: imports, plugin loading, first connections
     cpu(baseline())
-    base: list[float] = []
-    cand: list[float] = []
+    base: list[tuple[float, float]] = []
+    cand: list[tuple[float, float]] = []
     for _ in range(rounds):
-        base.append(cpu(baseline()) / jobs)
-        cand.append(cpu(candidate()) / jobs)
-    return statistics.median(base), statistics.median(cand)
+        base.append(cpu(baseline()))
+        cand.append(cpu(candidate()))
+
+    def median(rows: list[tuple[float, float]]) -> tuple[float, float]:
+        return (
+            statistics.median(r[0] for r in rows) / jobs,
+            statistics.median(r[1] for r in rows) / jobs,
+        )
+
+    return median(base), median(cand)
 
 
-def import_cpu(code: str, repeats: int = 7) -> float:
-    """Median CPU seconds (user + system) of a fresh interpreter running ``code``: steadier than
-    wall time on a shared machine.  Includes the interpreter's own start."""
+def import_cpu(code: str, repeats: int = 7) -> tuple[float, float]:
+    """Median (CPU seconds (user + system), wall seconds) of a fresh interpreter running
+    ``code``; CPU is steadier than wall time on a shared machine.  Both include the
+    interpreter's own start."""
     times = []
+    walls = []
     for _ in range(repeats):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True)
+        walls.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(walls)
 
 
 def loads_mock() -> bool:
@@ -248,24 +267,38 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=4)
     args = parser.parse_args()
-    print("CPU per job of this process (the mock runs in another), median of rounds:")
-    print(f"{'provider':<10} {'size':>5} {'aiohttp ms':>11} {'inpaintkit ms':>14} {'ratio':>6}")
+    print("per job in this process (the mock runs in another), median of rounds:")
+    print(
+        f"{'provider':<10} {'size':>5} {'aiohttp CPU':>12} {'inpaintkit CPU':>15} {'ratio':>6}"
+        f" {'aiohttp wall':>13} {'inpaintkit wall':>16} {'ratio':>6}"
+    )
     with mock_process() as url:
         for provider, sizes in SIZES.items():
             for size in sizes:
                 base, cand = measure(url, provider, size, args.rounds, args.jobs)
                 print(
-                    f"{provider:<10} {size:>5} {base * 1000:>11.1f} {cand * 1000:>14.1f} "
-                    f"{cand / base:>5.2f}x",
+                    f"{provider:<10} {size:>5} {base[0] * 1000:>9.1f} ms {cand[0] * 1000:>12.1f} ms"
+                    f" {cand[0] / base[0]:>5.2f}x {base[1] * 1000:>10.1f} ms"
+                    f" {cand[1] * 1000:>13.1f} ms {cand[1] / base[1]:>5.2f}x",
                     flush=True,
                 )
     registry = "import inpaintkit; from inpaintkit.plugins import ProviderRegistry; "
     registry += "ProviderRegistry.default()"
-    print("CPU of a fresh interpreter (median of 7):")
-    print(f"  python -c pass                 : {import_cpu('pass') * 1000:5.0f} ms")
-    print(f"  import aiohttp                 : {import_cpu('import aiohttp') * 1000:5.0f} ms")
-    print(f"  import inpaintkit              : {import_cpu('import inpaintkit') * 1000:5.0f} ms")
-    print(f"  + ProviderRegistry.default()   : {import_cpu(registry) * 1000:5.0f} ms")
+    print("a fresh interpreter (median of 7), CPU and wall:")
+    rows = [
+        ("python -c pass", "pass"),
+        ("import aiohttp", "import aiohttp"),
+        ("import inpaintkit", "import inpaintkit"),
+        ("+ ProviderRegistry.default()", registry),
+    ]
+    measured = {name: import_cpu(code) for name, code in rows}
+    for name, (cpu_s, wall_s) in measured.items():
+        print(f"  {name:<30}: {cpu_s * 1000:5.0f} ms CPU {wall_s * 1000:5.0f} ms wall")
+    aio, ink = measured["import aiohttp"], measured["import inpaintkit"]
+    print(
+        f"  import inpaintkit / import aiohttp: {ink[0] / aio[0]:.2f}x CPU "
+        f"{ink[1] / aio[1]:.2f}x wall"
+    )
     print(f"  the registry loads the mock server: {loads_mock()}")
 
 

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob
+from inpaintkit.checking import check_request
 from inpaintkit.credentials import Secret, apply_auth
 from inpaintkit.mockserver import MockConfig, MockServer
 from inpaintkit.planning import plan_job
@@ -53,9 +54,12 @@ async def wire_body(job: InpaintJob, registry: ProviderRegistry) -> tuple[str, d
 
     inputs = await prepare_inputs(job, plan, adapter.spec, read=read, host=None)
     request = adapter.build_submit(
-        PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask)
+        check_request(
+            PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask), adapter.spec
+        )
     )
-    _, body = apply_auth(request, adapter.spec, Secret(KEY))
+    body = apply_auth(request, adapter.spec, Secret(KEY)).json
+    assert isinstance(body, dict)
     return request.path, body
 
 

@@ -23,7 +23,7 @@ from inpaintkit.clock import VirtualClock
 from inpaintkit.errors import InpaintError
 from inpaintkit.job import InpaintJob
 from inpaintkit.plugins import ProviderRegistry
-from inpaintkit.provider import HttpResponse, ProviderAdapter
+from inpaintkit.provider import HttpResponse, ImageHost, ImageTransport, ProviderAdapter
 from inpaintkit.transport import AiohttpTransport, OutgoingRequest, Transport
 
 from .meaning import MaskEncoding
@@ -156,15 +156,38 @@ class Harness:
 
     def make_client(self, api_key: str) -> InpaintClient:
         """A client for the provider under test pointed at the mock, on the shared clock."""
+        # The provider under test reaches only its own routes (the mock's per-provider host,
+        # where it has one), so a plugin calling another provider's endpoint is caught.
+        provider_url = getattr(self.mock, "provider_url", None)
+        served = getattr(getattr(self.mock, "ctx", None), "providers", {})
+        own: dict[str, str] = {}
+        if provider_url is not None and self.provider_id in served:
+            own[self.provider_id] = provider_url(self.provider_id)
         return InpaintClient(
             api_keys={self.provider_id: api_key},
             base_url=self.mock.url,
+            base_urls=own,
             registry=self.registry,
             clock=self.clock,
             transport=self.transport,
             deadline=self.deadline,
             request_timeout=REQUEST_TIMEOUT,
+            image_hosts=self._test_image_hosts(),
         )
+
+    def _test_image_hosts(self) -> dict[str, ImageHost]:
+        """An image host for a URL-only provider that has none installed (StableDiffusionAPI
+        documents no upload): the suite's test images go up through the mock's ModelsLab
+        ``base64_to_url`` (its documented upload, with the suite's valid key), as a user opting
+        in to ``ModelsLabUploadHost`` would.  The suite tests the plugin, not the host."""
+        spec = self.adapter.spec
+        if spec.image_transport is not ImageTransport.URL or "modelslab" not in self.registry:
+            return {}
+        if self.registry.image_host(self.provider_id) is not None:
+            return {}
+        from inpaintkit.providers.modelslab import ModelsLabUploadHost
+
+        return {self.provider_id: ModelsLabUploadHost(key=API_KEY)}
 
     @property
     def spec(self) -> Any:

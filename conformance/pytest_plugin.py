@@ -1,29 +1,37 @@
 """pytest fixtures of the conformance suite (registered through the ``pytest11`` entry point).
 
-Fixtures are class-scoped where they are expensive and stateless between tests (the mock server,
-the plugin manager, the clock, the harness); :func:`conformance_harness` resets the mock and the
-recorded requests before every test that asks for it.  The mock and the client share ONE
-:class:`~inpaintkit.clock.VirtualClock`, so a client that sleeps through a poll interval moves
-the mock's tasks forward by exactly that much, and ``clock.sleeps`` shows every wait.
+pytest loads this module in every session of an environment where inpaintkit is installed, so it
+imports only pytest at load time: the suite itself (hypothesis, the mock server, Pillow) is
+imported by a :class:`~inpaintkit.conformance.ProviderConformance` subclass's module, and the
+hooks below do nothing for tests that are not in such a class.  An environment without
+hypothesis therefore runs its own tests as usual; only the suite needs the ``conformance`` extra.
 
-Only classes derived from :class:`~inpaintkit.conformance.ProviderConformance` use these.
+Fixtures are class-scoped where they are expensive (the mock server, the plugin manager, the
+clock, the harness) and every test gets them reset: :func:`conformance_harness` and
+:func:`conformance_differential` reset the mock (tasks, journal, faults, configuration) and the
+recorded requests and sleeps before the test, so no test sees another's faults, in any order.
+The mock and the client share ONE :class:`~inpaintkit.clock.VirtualClock`, so a client that
+sleeps through a poll interval moves the mock's tasks forward by exactly that much, and
+``clock.sleeps`` shows every wait.
 """
 
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
 import pytest
-from inpaintkit.clock import VirtualClock
-from inpaintkit.job import InpaintJob
-from PIL import Image, ImageDraw
 
-from .differential import Differential
-from .harness import Harness, conformance_mock_config
-from .suite import ProviderConformance
+if TYPE_CHECKING:
+    import pluggy
+    from inpaintkit.clock import VirtualClock
+    from inpaintkit.job import InpaintJob
+
+    from .differential import Differential
+    from .harness import Harness
+    from .suite import ProviderConformance
 
 __all__ = [
     "conformance_base_job",
@@ -35,10 +43,27 @@ __all__ = [
     "make_test_images",
 ]
 
+_SUITE_MODULE = "inpaintkit.conformance.suite"
+
+
+def _suite_class(cls: type | None) -> type[ProviderConformance] | None:
+    """``cls`` if it is a ProviderConformance subclass with a provider id, else ``None``.
+
+    Without the suite module imported no class can derive from it, so a foreign session never
+    imports the suite (nor hypothesis) through these hooks.
+    """
+    module = sys.modules.get(_SUITE_MODULE)
+    if cls is None or module is None:
+        return None
+    base: type[ProviderConformance] = module.ProviderConformance
+    if issubclass(cls, base) and cls.provider_id:
+        return cls
+    return None
+
 
 def _suite(request: pytest.FixtureRequest) -> type[ProviderConformance]:
-    cls: type[ProviderConformance] | None = request.cls
-    if cls is None or not issubclass(cls, ProviderConformance) or not cls.provider_id:
+    cls = _suite_class(request.cls)
+    if cls is None:
         raise pytest.UsageError(
             "conformance fixtures need a ProviderConformance subclass with provider_id set"
         )
@@ -47,6 +72,8 @@ def _suite(request: pytest.FixtureRequest) -> type[ProviderConformance]:
 
 def make_test_images(size: tuple[int, int]) -> tuple[bytes, bytes]:
     """A PNG image with structure, and a PNG mask that is white (repaint) in one rectangle."""
+    from PIL import Image, ImageDraw
+
     w, h = size
     image = Image.new("RGB", size, (40, 140, 200))
     draw = ImageDraw.Draw(image)
@@ -64,23 +91,22 @@ def make_test_images(size: tuple[int, int]) -> tuple[bytes, bytes]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize the boundary probes and the error cases from the subclass's provider."""
-    cls = metafunc.cls
-    if cls is None or not issubclass(cls, ProviderConformance) or not cls.provider_id:
+    cls = _suite_class(metafunc.cls)
+    if cls is None:
         return
     if "conformance_case" in metafunc.fixturenames:
         cases = cls.boundary_cases()
         metafunc.parametrize("conformance_case", cases, ids=[c.id for c in cases])
     if "conformance_error_case" in metafunc.fixturenames:
-        metafunc.parametrize(
-            "conformance_error_case", cls.error_cases, ids=[c.id for c in cls.error_cases]
-        )
+        error_cases = cls.error_cases
+        metafunc.parametrize("conformance_error_case", error_cases, ids=[c.id for c in error_cases])
 
 
 @pytest.fixture(autouse=True)
 def _conformance_skips(request: pytest.FixtureRequest) -> None:
     """Apply the subclass's ``skip`` declarations (by test name or full id), with the reason."""
-    cls = request.cls
-    if cls is None or not issubclass(cls, ProviderConformance):
+    cls = _suite_class(request.cls)
+    if cls is None:
         return
     node = request.node
     for key in (node.name, getattr(node, "originalname", node.name)):
@@ -97,6 +123,8 @@ def conformance_plugin_manager(request: pytest.FixtureRequest) -> pluggy.PluginM
 @pytest.fixture(scope="class")
 def conformance_clock() -> VirtualClock:
     """The one virtual clock the client and the mock share."""
+    from inpaintkit.clock import VirtualClock
+
     return VirtualClock()
 
 
@@ -106,6 +134,8 @@ def conformance_mock(
 ) -> Iterator[Any]:
     """The mock server (in a background thread), reading the shared clock."""
     from inpaintkit.mockserver import MockServer
+
+    from .harness import conformance_mock_config
 
     with MockServer(
         conformance_mock_config(),
@@ -122,6 +152,8 @@ def _conformance_harness(
     conformance_mock: Any,
     conformance_clock: VirtualClock,
 ) -> Iterator[Harness]:
+    from .harness import Harness
+
     with Harness(
         _suite(request).provider_id,
         plugin_manager=conformance_plugin_manager,
@@ -142,18 +174,30 @@ def conformance_harness(_conformance_harness: Harness) -> Harness:
 @pytest.fixture(scope="class")
 def conformance_base_job(request: pytest.FixtureRequest) -> InpaintJob:
     """The valid job every probe starts from: generated image and mask plus ``job_defaults``."""
+    from inpaintkit.job import InpaintJob
+
     cls = _suite(request)
     image, mask = make_test_images(cls.image_size)
     return InpaintJob(image=image, mask=mask, prompt="a red park bench", **dict(cls.job_defaults))
 
 
 @pytest.fixture(scope="class")
-def conformance_differential(
+def _conformance_differential(
     request: pytest.FixtureRequest,
     _conformance_harness: Harness,
     conformance_base_job: InpaintJob,
 ) -> Differential:
-    """The differential oracle for the class's provider (it never resets the mock itself)."""
+    from .differential import Differential
+
     return Differential(
         _conformance_harness, conformance_base_job, image_size=_suite(request).image_size
     )
+
+
+@pytest.fixture
+def conformance_differential(
+    conformance_harness: Harness, _conformance_differential: Differential
+) -> Differential:
+    """The differential oracle for the class's provider, on a freshly reset mock (the reset
+    makes it rediscover where fields land, since its cached carriers point at the old mock)."""
+    return _conformance_differential

@@ -15,19 +15,59 @@ provider's minimum size and a placeholder model when one is required.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import pytest
 from inpaintkit.matrix import field_table, markdown_table
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import ProviderSpec, Support
 
-__all__ = ["Outcome", "render_compat_matrix", "run_conformance", "suite_settings"]
+if TYPE_CHECKING:
+    import pytest
+
+__all__ = [
+    "Outcome",
+    "missing_requirements",
+    "render_compat_matrix",
+    "run_conformance",
+    "suite_settings",
+]
+
+REQUIREMENTS = ("pytest", "hypothesis")
+"""What the suite imports beyond the core: the ``conformance`` extra."""
+
+
+def missing_requirements() -> str | None:
+    """A message naming the extra to install when the suite's requirements are missing."""
+    missing = [name for name in REQUIREMENTS if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return (
+        f"the conformance suite needs {' and '.join(missing)}: "
+        "pip install 'inpaintkit[conformance]'"
+    )
+
+
+@contextmanager
+def _hypothesis_home(folder: str) -> Iterator[None]:
+    """Point hypothesis's storage at ``folder``, so a run leaves no ``.hypothesis/`` behind
+    in the caller's working directory."""
+    from hypothesis import configuration
+
+    previous = vars(configuration).get("__hypothesis_home_directory")
+    configuration.set_hypothesis_home_dir(folder)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
+
 
 PLACEHOLDER_MODEL = "conformance-inpainting-model"
 _FIELD_IN_TEXT = re.compile(r"([a-z_]+(?:\[\])?(?:\.[a-z_]+)?) = ")
@@ -134,7 +174,16 @@ def run_conformance(
     matrix_out: Path | None = None,
     pytest_args: Sequence[str] = (),
 ) -> tuple[int, str, list[Outcome]]:
-    """Run the suite; returns (exit status, matrix Markdown, outcomes)."""
+    """Run the suite; returns (exit status, matrix Markdown, outcomes).
+
+    Raises :class:`ModuleNotFoundError` naming the ``conformance`` extra when pytest or
+    hypothesis is missing.
+    """
+    problem = missing_requirements()
+    if problem is not None:
+        raise ModuleNotFoundError(problem)
+    import pytest
+
     registry = ProviderRegistry.default()
     chosen = (
         list(providers) if providers else sorted(p for p in registry if p in mocked_providers())
@@ -144,15 +193,31 @@ def run_conformance(
     settings = {pid: suite_settings(registry[pid].spec) for pid in chosen}
     collector = _Collector(chosen)
     with tempfile.TemporaryDirectory(prefix="inpaintkit-conformance-") as folder:
-        module = Path(folder) / "test_inpaintkit_conformance.py"
+        # A name of its own: a second run in the same process must not find the first's module.
+        name = "test_" + Path(folder).name.replace("-", "_")
+        module = Path(folder) / f"{name}.py"
         module.write_text(_module_text(chosen, settings), encoding="utf-8")
-        (Path(folder) / "pytest.ini").write_text(
-            "[pytest]\nasyncio_default_fixture_loop_scope = function\n", encoding="utf-8"
-        )
-        code = pytest.main(
-            [str(module), "-q", "-p", "no:cacheprovider", "--rootdir", folder, *pytest_args],
-            plugins=[collector],
-        )
+        ini = "[pytest]\n"
+        if importlib.util.find_spec("pytest_asyncio") is not None:  # silences its warning
+            ini += "asyncio_default_fixture_loop_scope = function\n"
+        (Path(folder) / "pytest.ini").write_text(ini, encoding="utf-8")
+        with _hypothesis_home(str(Path(folder) / ".hypothesis")):
+            code = pytest.main(
+                [
+                    str(module),
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--rootdir",
+                    folder,
+                    # This process imported inpaintkit (and hypothesis) before pytest started.
+                    "-W",
+                    "ignore::pytest.PytestAssertRewriteWarning",
+                    *pytest_args,
+                ],
+                plugins=[collector],
+            )
+        sys.modules.pop(name, None)
     matrix = render_compat_matrix(registry, chosen, collector.outcomes)
     if matrix_out is not None:
         matrix_out.write_text(matrix, encoding="utf-8")

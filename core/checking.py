@@ -63,7 +63,20 @@ class CheckedRequest:
 
     def body(self) -> dict[str, Any]:
         """A fresh copy of the table-built wire fields, for the adapter to complete."""
-        return copy.deepcopy(dict(self.fields))
+        body: dict[str, Any] = _copy_json(self.fields)
+        return body
+
+
+def _copy_json(node: Any) -> Any:
+    """A copy of a JSON-shaped value's containers (dicts, lists); leaves are shared (they are
+    immutable: strings, numbers), which is several times cheaper than ``copy.deepcopy``."""
+    if isinstance(node, Mapping):
+        return {k: _copy_json(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy_json(v) for v in node]
+    if isinstance(node, tuple):
+        return tuple(_copy_json(v) for v in node)
+    return copy.copy(node) if not isinstance(node, str | int | float | bool | None) else node
 
 
 def image_errors(request: PreparedRequest, spec: ProviderSpec) -> list[FieldError]:
@@ -139,7 +152,8 @@ _ABSENT: Final = object()
 
 def _json_at(node: Any, path: str) -> Any:
     for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        # dict first: the ABC check of Mapping costs several times more, on every wire path
+        if not (type(node) is dict or isinstance(node, Mapping)) or part not in node:
             return _ABSENT
         node = node[part]
     return node

@@ -4,9 +4,8 @@ Subcommands: ``demo`` (the offline tour), ``run`` (a job file on a provider, opt
 the embedded mock), ``validate`` (the dry run of ``run``), ``compare`` (one job on several
 providers, with a contact sheet), ``providers`` (what is installed), ``matrix`` (the capability
 matrix as Markdown), ``models`` (a provider's model list), ``conformance`` and ``mock`` (serve
-the mock server).  ``batch`` (many
-jobs, resumable through a ledger) is not here yet: it needs storable jobs and task handles from
-the runtime work of issue 12 and will reuse :mod:`inpaintkit.compare`'s per-provider run.
+the mock server) and ``batch`` (every job of a JSON Lines manifest, resumable through a ledger
+in its output folder).
 
 Exit codes: 0 success; 1 a job or provider failed; 2 bad input or usage (an invalid job, an
 unknown provider, a missing job file, an unwritable output folder, a busy port).  User errors
@@ -89,6 +88,16 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the mock's seed (with --mock)")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(
@@ -145,6 +154,57 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_options(p)
     _json_option(p)
     p.set_defaults(func=commands.cmd_compare)
+
+    p = add("batch", "run every job of a JSON Lines manifest; rerun to resume after a crash")
+    p.add_argument(
+        "manifest",
+        help="JSON Lines file, one job per line (image paths relative to it); optional keys per "
+        "line: id (default: the line number), provider, overrides ({provider: {field: value}})",
+    )
+    p.add_argument(
+        "--provider",
+        "-p",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="provider of the lines that name none, case-insensitive (one)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="folder for the images, results.jsonl, summary.json and the ledger; the same "
+        "command with the same DIR resumes an interrupted run",
+    )
+    p.add_argument(
+        "--unsupported",
+        choices=["strict", "warn", "drop"],
+        default="strict",
+        help="fields a provider cannot honour: strict = error (default), warn or drop = drop "
+        "them (recorded in results.jsonl either way)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="jobs (and requests) in flight at once (default 8)",
+    )
+    p.add_argument(
+        "--resubmit-unknown",
+        action="store_true",
+        help="send again the jobs whose earlier submit may or may not have reached the "
+        "provider (listed by a run without this flag; they may be billed twice)",
+    )
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only shard K of N (split by a stable hash of the job id), e.g. one per "
+        "machine, each with its own --out",
+    )
+    _connection_options(p)
+    _json_option(p)
+    p.set_defaults(func=commands.cmd_batch)
 
     p = add("models", "list a provider's models (the values for a job's model)")
     p.add_argument(

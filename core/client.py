@@ -26,6 +26,7 @@ Safety rules enforced here, not left to plugins:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -41,7 +42,7 @@ from collections.abc import (
     Mapping,
 )
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiohttp
 import attrs
@@ -63,25 +64,32 @@ from .errors import (
     InpaintError,
     ProviderError,
     ProviderUnavailableError,
+    SubmitOutcomeUnknownError,
     ValidationError,
     as_server_error,
     server_error_class,
 )
 from .exchange import exchange
-from .inflight import InFlight, record_task, sending_submit, submitted_task_ids
+from .inflight import InFlight, lost_submits, record_lost_submit, record_task, submitted_task_ids
 from .job import ImageInput, InpaintJob
 from .jobstate import StoredJob, finishing_inputs, store_job
 from .mapping import JobMap, MapItem, MapSubmitted
 from .observe import EventCallback, Observer, stream
 from .planning import FieldOutcome, Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
-from .prepare import PreparedInputs, check_emulated_size, finish_image, prepare_inputs
+from .prepare import (
+    PreparedInputs,
+    check_emulated_size,
+    finish_image_off_loop,
+    prepare_inputs,
+)
 from .provider import (
     Done,
     Failed,
     HostContext,
     HttpRequest,
     HttpResponse,
+    ImageHost,
     ModelInfo,
     ModelListAdapter,
     ModelPage,
@@ -202,6 +210,8 @@ class InpaintClient:
     ``on_event`` receives every progress event (:mod:`inpaintkit.events`) of every call;
     :meth:`stream` gives the events of one job as an async iterator.  Both are also logged to
     the ``inpaintkit`` logger with structured ``extra`` fields.
+    ``image_hosts`` maps provider ids to :class:`~inpaintkit.provider.ImageHost` objects that
+    upload local images for providers taking links (they win over ``image_host`` plugins).
 
     Each provider's documented limits (:attr:`ProviderSpec.rate_limit
     <inpaintkit.provider.ProviderSpec.rate_limit>`) are enforced per client
@@ -227,6 +237,7 @@ class InpaintClient:
         retry_jitter: float = 0.1,
         random_seed: int | None = None,
         on_event: EventCallback | None = None,
+        image_hosts: Mapping[str, ImageHost] | None = None,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
     ) -> None:
         self.settings = ClientSettings(
@@ -241,6 +252,7 @@ class InpaintClient:
         }
         self._base_url = base_url
         self._base_urls = dict(base_urls or {})
+        self._image_hosts = dict(image_hosts or {})
         self._registry = registry
         self.clock: Clock = clock or SystemClock()
         self._slots = PrioritySlots(concurrency)
@@ -291,6 +303,8 @@ class InpaintClient:
 
         Calls still in flight end with :class:`~inpaintkit.errors.ClientClosedError` (listing
         the tasks they had submitted), or, with ``wait=True``, are first allowed to finish.
+        A submit already on its way is let answer first (within ``request_timeout``), so
+        that the task it created is among those listed.
         The HTTP session is closed if the client created it.
         """
         await self._inflight.close(wait=wait)
@@ -422,8 +436,13 @@ class InpaintClient:
         """Every check of ``job`` for ``provider`` that needs no request: the table, the images
         as they would be sent, the adapter's backstop (what ``inpaintkit validate`` reports)."""
         adapter = self.registry[provider]
-        host = self.registry.image_host(adapter.spec.id) is not None
+        host = self.host_for(adapter.spec.id) is not None
         return await check_job(job, adapter, unsupported=self._unsupported, image_host=host)
+
+    def host_for(self, provider_id: str) -> ImageHost | None:
+        """The image host for ``provider_id``: the client's own, else an ``image_host`` plugin's."""
+        own = self._image_hosts.get(provider_id)
+        return own if own is not None else self.registry.image_host(provider_id)
 
     async def submit(self, job: InpaintJob, provider: str) -> JobHandle:
         """Validate, prepare and submit ``job``; returns once every request was accepted.
@@ -598,14 +617,16 @@ class InpaintClient:
     async def _submit(self, job: InpaintJob, provider: str) -> JobHandle:
         adapter = self.registry[provider]
         spec = adapter.spec
-        plan = plan_job(job, spec, unsupported=self._unsupported)
-        self._check_request_count(plan, spec)
-        check_emulated_size(plan, spec)
         key = self._key(spec)
-        self._observer.emit(
-            events.Planned(spec.id, self.clock.time(), len(plan.batches), plan.job.num_images)
-        )
         async with self._job_slots:
+            # Planned inside the slot: a batch of 1,000 jobs plans one at a time as slots free
+            # up, so the first result does not wait for every job's checks.
+            plan = plan_job(job, spec, unsupported=self._unsupported)
+            self._check_request_count(plan, spec)
+            check_emulated_size(plan, spec)
+            self._observer.emit(
+                events.Planned(spec.id, self.clock.time(), len(plan.batches), plan.job.num_images)
+            )
             return await self._prepare_and_submit(adapter, plan, job, key)
 
     async def _prepare_and_submit(
@@ -715,8 +736,9 @@ class InpaintClient:
                 download=finished - download_started,
                 polls=sum(p for _, p in finals),
             ),
-            outcomes=how.outcomes,
+            outcomes=(*how.outcomes, *how.inputs.outcomes),
             raw=tuple(redact(d.raw, (key.reveal(),)) for d, _ in finals),
+            echoes=tuple(d.echo for d, _ in finals),
         )
         self._observer.emit(
             events.Finished(
@@ -744,18 +766,19 @@ class InpaintClient:
         attempt = 0
         while True:
             failure: InpaintError | waiting.TransportFailed
+
+            def answer(response: HttpResponse) -> TaskState:
+                state = self._scrub(parsed(adapter.parse_submit, request, response), key)
+                record_task(_task_id(state))
+                return state
+
             await self.limiter(spec.id).before_submit(request.job.num_images)
             try:
-                with sending_submit():
-                    response = await self._send(spec, key, wire, priority=START)
+                response = await self._send(spec, key, wire, priority=START, on_cancelled=answer)
             except TransportError as exc:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             else:
-                state = self._scrub(parsed(adapter.parse_submit, request, response), key)
-                if isinstance(state, Pending):
-                    record_task(state.handle.task_id)
-                elif isinstance(state, Done):
-                    record_task(state.task_id)
+                state = answer(response)
                 if not isinstance(state, Failed):
                     return state
                 failure = state.error
@@ -859,8 +882,21 @@ class InpaintClient:
     # --- I/O helpers ----------------------------------------------------------------------
 
     async def _send(
-        self, spec: ProviderSpec, key: Secret, request: HttpRequest, *, priority: int = FINISH
+        self,
+        spec: ProviderSpec,
+        key: Secret,
+        request: HttpRequest,
+        *,
+        priority: int = FINISH,
+        on_cancelled: Callable[[HttpResponse], object] | None = None,
     ) -> HttpResponse:
+        """Send ``request`` once a slot is free.
+
+        With ``on_cancelled`` (a billed submit), a cancellation that arrives once the request
+        is on its way does not abandon it: the answer is awaited (within ``request_timeout``)
+        and handed to ``on_cancelled``, so the task it created is known and reported, and then
+        the cancellation goes on.  Cancelled while still waiting for a slot, nothing is sent.
+        """
         self._check_open()
         await self.limiter(spec.id).wait_pause()
         wire = outgoing(apply_auth(request, spec, key), self.base_url_for(spec))
@@ -869,12 +905,20 @@ class InpaintClient:
             self._check_open()
             transport = self._transport
             assert transport is not None
-            return await exchange(
-                self.registry.plugin_manager,
-                wire,
-                spec.id,
-                lambda: transport.send(wire, timeout=self._request_timeout),
-            )
+
+            async def sending() -> HttpResponse:
+                self._check_open()  # run as a task, this starts a loop turn later
+                return await exchange(
+                    self.registry.plugin_manager,
+                    wire,
+                    spec.id,
+                    lambda: transport.send(wire, timeout=self._request_timeout),
+                )
+
+            if on_cancelled is None:
+                return await sending()
+            what = f"a submit to {spec.id}"
+            return await _finish_if_cancelled(sending(), on_cancelled, what)
 
     @staticmethod
     def _scrub(state: TaskState, key: Secret) -> TaskState:
@@ -958,7 +1002,7 @@ class InpaintClient:
         else:
             raise ProviderError("a result image has neither a URL nor data", provider=spec.id)
         data = _decode_text_image(data)
-        data = finish_image(data, inputs, output_format)
+        data = await finish_image_off_loop(data, inputs, output_format)
         loaded = images.probe_header(data, path="$.result")  # the header is enough to describe it
         expires = self.clock.time() + remote.ttl if remote.ttl is not None else None
         return ResultImage(
@@ -1012,13 +1056,21 @@ class InpaintClient:
 
     def _image_host(self, adapter: ProviderAdapter, key: Secret) -> Any:
         spec = adapter.spec
-        host = self.registry.image_host(spec.id)
+        host = self.host_for(spec.id)
         if host is None:
             return None
+
+        async def send_to(provider_id: str, request: HttpRequest, own: str | None) -> HttpResponse:
+            other = self.registry[provider_id].spec
+            other_key = Secret(own) if own is not None else self._key(other)
+            self._used_keys.add(other_key)
+            return await self._send(other, other_key, request, priority=START)
+
         context = HostContext(
             provider=spec,
             send=lambda request: self._send(spec, key, request, priority=START),
             base_url=self.base_url_for(spec),
+            send_to=send_to,
         )
 
         async def upload(data: bytes, media_type: str) -> str:
@@ -1028,7 +1080,8 @@ class InpaintClient:
                 try:
                     return await host.upload(data, media_type, context)
                 except InpaintError as exc:
-                    raise exc.evolve(raw_body=redact(exc.raw_body, (key.reveal(),))) from None
+                    secrets = self._secrets()
+                    raise exc.evolve(raw_body=redact(exc.raw_body, secrets)) from None
 
             return await self._retrying(spec, "image upload", attempt)
 
@@ -1047,10 +1100,16 @@ class _Finishing:
     submit_seconds: float
 
 
+_POLLERS: set[type] = set()
+
+
 def _poller(adapter: ProviderAdapter) -> PollingAdapter:
     """``adapter`` as a :class:`PollingAdapter`, or a typed error when a plugin that cannot poll
     returned a task to poll (a plugin bug: its submit must answer with a result)."""
+    if type(adapter) in _POLLERS:  # a runtime Protocol check costs ~0.1 ms: once per class
+        return cast(PollingAdapter, adapter)
     if isinstance(adapter, PollingAdapter):
+        _POLLERS.add(type(adapter))
         return adapter
     raise ProviderError(
         f"the {adapter.spec.id} plugin answered with a task to poll but implements no polling",
@@ -1082,8 +1141,10 @@ async def _all_or_cancel(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
     """Run the requests of one job together; the first failure cancels the rest.
 
     ``asyncio.gather`` would leave the siblings of a failed request running (and billing) with
-    nobody waiting for them.  Here they are cancelled and awaited, and the error raised is a
-    copy of the first failure whose ``task_ids`` lists every task the call submitted.
+    nobody waiting for them.  Here they are cancelled and awaited (a submit already under way
+    is let finish, so that the task it created is known), and the error raised is a copy of
+    the first failure, or of a submit whose outcome is unknown if there is one, whose
+    ``task_ids`` lists every task the call submitted.
     """
     if len(coros) == 1:
         return [await coros[0]]
@@ -1094,14 +1155,24 @@ async def _all_or_cancel(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
-            error = task.exception()
-            if isinstance(error, InpaintError):
-                ids = submitted_task_ids()
-                raise error.evolve(task_ids=ids) from error.__cause__
-            assert error is not None
-            raise error
+    failures = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
+    # A submit whose answer was lost may have created a task nobody can name: that is what
+    # the caller most needs to hear, so it wins over the failure that came first.
+    unknown = [e for e in failures if isinstance(e, SubmitOutcomeUnknownError)]
+    lost = lost_submits()
+    for error in unknown or failures:
+        if isinstance(error, InpaintError):
+            ids = submitted_task_ids()
+            if lost and not unknown:  # lost while being cancelled after this failure
+                raise SubmitOutcomeUnknownError(
+                    f"{lost[0]}; the job was stopped because another of its requests "
+                    f"failed: {error.message}",
+                    provider=error.provider,
+                    task_ids=ids,
+                ) from error
+            raise error.evolve(task_ids=ids) from error.__cause__
+        assert error is not None
+        raise error
     return [task.result() for task in tasks]
 
 
@@ -1118,6 +1189,46 @@ def _checked_overrides(
     if errors:
         raise SettingsError(errors)
     return dict(overrides or {})
+
+
+async def _finish_if_cancelled(
+    sending: Coroutine[Any, Any, HttpResponse],
+    on_cancelled: Callable[[HttpResponse], object],
+    what: str,
+) -> HttpResponse:
+    """Await ``sending``; if the caller is cancelled meanwhile, still wait for the answer
+    (a submit under way may create a billed task) and pass it to ``on_cancelled`` before
+    the cancellation goes on; an answer lost on the way is noted
+    (:func:`~inpaintkit.inflight.record_lost_submit`).  The send is bounded by the request
+    timeout."""
+    inner = asyncio.ensure_future(sending)
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        while not inner.done():
+            try:
+                await asyncio.shield(inner)
+            except asyncio.CancelledError:
+                continue  # cancelled again: the answer is still what makes the task known
+            except BaseException:  # looked at below
+                break
+        if inner.done() and not inner.cancelled():
+            error = inner.exception()
+            if error is None:
+                with contextlib.suppress(InpaintError):  # an unparsable answer names no task
+                    on_cancelled(inner.result())
+            elif isinstance(error, TransportError) and error.reached:
+                record_lost_submit(f"{what} may have reached the provider but got no answer")
+        raise
+
+
+def _task_id(state: TaskState) -> str | None:
+    """The provider's id of a submitted task (running, done or failed), if it gave one."""
+    if isinstance(state, Pending):
+        return state.handle.task_id
+    if isinstance(state, Done):
+        return state.task_id
+    return state.error.task_id
 
 
 def _task_ids(states: Iterable[TaskState]) -> tuple[str, ...]:

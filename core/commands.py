@@ -27,6 +27,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "UsageError",
+    "cmd_batch",
     "cmd_compare",
     "cmd_conformance",
     "cmd_demo",
@@ -202,7 +203,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         lines = [f"{args.job}: valid for {dry.provider}"]
         assert dry.plan is not None
-        for outcome in dry.plan.outcomes:
+        fitted = dry.inputs.outcomes if dry.inputs is not None else ()
+        for outcome in (*dry.plan.outcomes, *fitted):
             lines.append(f"  {outcome.field:<28} {outcome.disposition.value:<9} {outcome.note}")
         if len(dry.plan.batches) > 1:
             lines.append(
@@ -301,6 +303,87 @@ def cmd_run(args: argparse.Namespace) -> int:
         elif outcome.disposition.value != "native":
             _quiet_print(args, f"  {outcome.field}: {outcome.disposition.value} ({outcome.note})")
     return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``inpaintkit batch MANIFEST -p ID --out DIR``: see :mod:`inpaintkit.batch`."""
+    from .batch import BatchOptions, BatchReport, Shard, run_batch
+    from .batch.ledger import LedgerError
+    from .batch.manifest import ManifestUnreadable
+    from .client import InpaintClient
+
+    registry = _registry()
+    pids = _providers_of(args, registry)
+    if len(pids) > 1:
+        flags = " ".join(f"-p {p}" for p in pids)
+        raise UsageError(
+            f"batch takes one --provider (for the lines that name none), got {flags}; give a "
+            'line its own with "provider"'
+        )
+    manifest = Path(args.manifest)
+    if not manifest.is_file():
+        reason = "is a folder" if manifest.is_dir() else "does not exist"
+        raise UsageError(f"manifest {args.manifest} {reason}")
+    try:
+        shard = Shard.parse(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    out = _writable_folder(Path(args.out))
+    options = BatchOptions(
+        manifest=manifest,
+        out=out,
+        provider=pids[0],
+        concurrency=args.concurrency,
+        resubmit_unknown=args.resubmit_unknown,
+        shard=shard,
+        unsupported=args.unsupported,
+    )
+    progress = _progress(args)
+
+    async def go(base_url: str | None, keys: dict[str, str] | None) -> BatchReport:
+        async with InpaintClient(
+            base_url=base_url,
+            api_keys=keys,
+            unsupported=args.unsupported,
+            registry=registry,
+            clock=args.time_source,
+            concurrency=args.concurrency,
+        ) as client:
+            return await run_batch(client, registry, options, progress=progress)
+
+    try:
+        with _connection(args, sorted(registry)) as (base_url, keys):
+            report = asyncio.run(go(base_url, keys))
+    except (ManifestUnreadable, LedgerError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        progress.close()
+    code = EXIT_OK
+    for row in report.with_outcome("invalid", "failed"):
+        code = max(code, EXIT_USAGE if row.outcome == "invalid" else EXIT_FAILED)
+        error = (row.row or {}).get("error", {})
+        print(
+            f"inpaintkit: error: {args.manifest} line {row.line} (id {row.id}): "
+            f"{error.get('type')}: {error.get('message')} {error.get('hint')}",
+            file=sys.stderr,
+        )
+    unknown = report.with_outcome("unknown", "pending")
+    if unknown:
+        code = max(code, EXIT_FAILED)
+        print(
+            f"inpaintkit: {len(unknown)} job(s) may have been submitted but their outcome is "
+            "unknown, so they were not sent again; check the provider, then rerun with "
+            "--resubmit-unknown to send them again:",
+            file=sys.stderr,
+        )
+        for row in unknown:
+            print(f"  line {row.line} (id {row.id}) on {row.provider}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"out": str(out), **report.summary}, indent=2))
+    else:
+        counts = ", ".join(f"{n} {o}" for o, n in report.summary["outcomes"].items())
+        _quiet_print(args, f"{report.summary['jobs']} jobs: {counts or 'none'}; results in {out}/")
+    return code
 
 
 def _parse_models(args: argparse.Namespace, registry: ProviderRegistry) -> dict[str, str]:
@@ -466,8 +549,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_conformance(args: argparse.Namespace) -> int:
-    from inpaintkit.conformance.runner import run_conformance
+    from inpaintkit.conformance.runner import missing_requirements, run_conformance
 
+    problem = missing_requirements()
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     out = Path(args.matrix_out) if args.matrix_out else None
     chosen = _providers_of(args, _registry()) if args.provider else None
     code, matrix, _ = run_conformance(chosen, matrix_out=out)

@@ -8,10 +8,11 @@ the moment of sending (:func:`apply_auth`), and scrubbed from any provider body 
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
 import attrs
@@ -171,7 +172,10 @@ class _Rules:
     patterns: tuple[re.Pattern[str], ...]
 
 
+@functools.lru_cache(maxsize=16)
 def _rules(secrets: tuple[str, ...]) -> _Rules:
+    """Built once per set of secrets: every response of every job is redacted with the same
+    key, and compiling the patterns costs more than the redaction itself."""
     spellings = tuple(spelling for secret in secrets for spelling in _spellings(secret))
     return _Rules(secrets, spellings, _patterns(secrets))
 
@@ -220,7 +224,12 @@ def _replace_value(match: re.Match[str], marker: str) -> str:
     return whole[: match.start("v") - start] + marker + whole[match.end("v") - start :]
 
 
+_SCALARS: Final = (int, float, bool, type(None))
+
+
 def _redact_value(value: Any, rules: _Rules, marker: str) -> Any:
+    if type(value) in _SCALARS:  # most leaves of a parsed JSON body: nothing to look at
+        return value
     if isinstance(value, str):
         return _redact_text(value, rules, marker)
     if isinstance(value, dict):

@@ -10,7 +10,7 @@ path a new user should see work first.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,7 @@ def run_demo(
                 registry=registry,
                 clock=clock,
                 unsupported="drop",
+                image_hosts=_demo_hosts(registry),
             ) as client:
                 return await run_everywhere(client, jobs, progress=progress)
 
@@ -135,3 +136,13 @@ def run_demo(
     sheet.save(out / "contact-sheet.png")
     (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows
+
+
+def _demo_hosts(registry: Mapping[str, Any]) -> dict[str, Any]:
+    """StableDiffusionAPI documents no upload; the demo opts in to ModelsLab's documented one
+    (on the mock), as a user would with ``image_hosts=``, so its local images can run."""
+    if "stablediffusionapi" not in registry or "modelslab" not in registry:
+        return {}
+    from inpaintkit.providers.modelslab import ModelsLabUploadHost
+
+    return {"stablediffusionapi": ModelsLabUploadHost(key="demo-key-modelslab")}

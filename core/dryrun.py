@@ -75,6 +75,9 @@ class DryRun:
     plan: Plan | None = None
     inputs: PreparedInputs | None = attrs.field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    hints: tuple[str | None, str | None] = (None, None)
+    """A specific ``(hint, cli_hint)`` from a check that gave one (an image host to configure),
+    carried to :meth:`error`; ``(None, None)`` for the generic advice."""
 
     @property
     def ok(self) -> bool:
@@ -86,7 +89,8 @@ class DryRun:
         if not self.errors:
             return None
         cls = UnsupportedFieldError if self.unsupported else ValidationError
-        return cls(self.errors, provider=self.provider)
+        hint, cli_hint = self.hints
+        return cls(self.errors, provider=self.provider, hint=hint, cli_hint=cli_hint)
 
     def raise_for_errors(self) -> None:
         """Raise :meth:`error` if there is one."""
@@ -160,9 +164,13 @@ def prepared_requests(
     seeds = seeds_for_batches(
         plan.job.seed, plan.batches, seed_row.limits if seed_row is not None else None
     )
+    job = plan.job
     return [
         PreparedRequest(
-            job=attrs.evolve(plan.job, num_images=count, seed=seed),
+            # evolve re-runs every rule of the job: only when this request's share differs
+            job=job
+            if (count, seed) == (job.num_images, job.seed)
+            else attrs.evolve(job, num_images=count, seed=seed),
             image=inputs.image,
             mask=inputs.mask,
             batch_index=index,
@@ -250,6 +258,7 @@ async def check_job(
     image_plan = plan or _plan_for_images(job, spec, [e.path for e in errors])
 
     inputs: PreparedInputs | None = None
+    hints: tuple[str | None, str | None] = (None, None)
     images_skipped = any(p.startswith(("$.image", "$.mask")) for p in skip_paths)
     if image_plan is not None and not images_skipped:
 
@@ -264,6 +273,8 @@ async def check_job(
             notes.append(f"{exc.args[0]} is a remote URL: not downloaded, not checked")
         except ValidationError as exc:
             errors.extend(exc.errors)
+            if exc.hint != ValidationError.default_hint:
+                hints = (exc.hint, exc.cli_hint)
         else:
             errors.extend(effective_size_errors(image_plan, inputs, spec))
 
@@ -289,6 +300,7 @@ async def check_job(
         plan=plan if not kept else None,
         inputs=inputs if not kept else None,
         notes=tuple(notes),
+        hints=hints,
     )
 
 

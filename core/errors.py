@@ -394,9 +394,10 @@ class ClientClosedError(InpaintError, RuntimeError):
 class JobCancelledError(InpaintError):
     """The job was cancelled by its caller (``client.map`` left early) before it finished.
 
-    :attr:`task_ids` lists the tasks it had submitted, which may still run and be billed;
-    :attr:`submit_in_flight` says a submit request was on its way when the job was cancelled,
-    so a task the provider created for it may exist without an id known here.
+    :attr:`task_ids` lists the tasks it had submitted, which may still run and be billed (a
+    submit on its way when the job was cancelled is let answer first, so its task is listed);
+    :attr:`submit_in_flight` says such a submit got no answer, so a task the provider created
+    for it may exist without an id known here.
     """
 
     default_hint = "Check the listed tasks at the provider before running the job again."

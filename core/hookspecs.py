@@ -60,10 +60,11 @@ def register_mocks(register: Callable[[Any], None]) -> None:
 def image_host(provider_id: str) -> ImageHost | None:
     """Return an :class:`~inpaintkit.provider.ImageHost` for a provider that only takes URLs.
 
-    Some providers (StableDiffusionAPI v3, ModelsLab without ``base64``) accept input images
-    only as URLs.  When a job's image is bytes or a local file, the runtime asks this hook for a
-    host that uploads the bytes and returns a URL the provider can fetch.  The first non-``None``
-    answer wins; return ``None`` to pass, for example for providers your host does not serve.
+    Some providers (StableDiffusionAPI v3) accept input images only as URLs; others (ModelsLab)
+    take URLs by default.  When a job's image is bytes or a local file, the runtime asks this hook
+    for a host that uploads the bytes and returns a URL the provider can fetch (a host given to
+    ``InpaintClient(image_hosts=...)`` wins over the hook).  The first non-``None`` answer wins;
+    return ``None`` to pass, for example for providers your host does not serve.
     """
 
 

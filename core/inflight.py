@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from .credentials import redact
 from .errors import ClientClosedError, InpaintError, JobCancelledError, ProviderUnavailableError
 from .transport import TransportError
 
-__all__ = ["InFlight", "record_task", "sending_submit", "submitted_task_ids"]
+__all__ = ["InFlight", "lost_submits", "record_lost_submit", "record_task", "submitted_task_ids"]
 
 T = TypeVar("T")
 
@@ -32,30 +31,9 @@ _SUBMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "inpaintkit_submitted", default=None
 )
 
-_SENDING: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
-    "inpaintkit_submits_sending", default=None
+_LOST: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "inpaintkit_lost", default=None
 )
-"""One entry per submit request of the running call that is on its way (shared like
-``_SUBMITTED``): a call cancelled meanwhile cannot know whether the provider created a task."""
-
-
-@contextmanager
-def sending_submit() -> Iterator[None]:
-    """Mark a submit request of the running public call as on its way for the block."""
-    sending = _SENDING.get()
-    if sending is not None:
-        sending.append(1)
-    try:
-        yield
-    except asyncio.CancelledError:
-        raise  # the mark stays: the call is cancelled with its submit's outcome unknown
-    except BaseException:
-        if sending is not None:
-            sending.pop()
-        raise
-    else:
-        if sending is not None:
-            sending.pop()
 
 
 def record_task(task_id: str | None) -> None:
@@ -68,6 +46,19 @@ def record_task(task_id: str | None) -> None:
 def submitted_task_ids() -> tuple[str, ...]:
     """The task ids the running public call has submitted or is waiting for, so far."""
     return tuple(_SUBMITTED.get() or ())
+
+
+def record_lost_submit(description: str) -> None:
+    """Note that a submit of the running call may have created a task whose id is unknown
+    (sent, then its answer lost while the call was being cancelled)."""
+    lost = _LOST.get()
+    if lost is not None:
+        lost.append(description)
+
+
+def lost_submits() -> tuple[str, ...]:
+    """Submits of the running public call whose outcome is unknown, so far."""
+    return tuple(_LOST.get() or ())
 
 
 class InFlight:
@@ -99,7 +90,7 @@ class InFlight:
             raise ClientClosedError("the client is closed; nothing was sent")
         task = asyncio.current_task()
         token = _SUBMITTED.set(list(known) if outer is None else outer)
-        sending_token = _SENDING.set([] if outer is None else _SENDING.get())
+        lost_token = _LOST.set([] if outer is None else _LOST.get())
         for task_id in known:
             record_task(task_id)
         if task is not None and not nested:
@@ -147,8 +138,8 @@ class InFlight:
                 self._tasks.discard(task)
                 self._closing.discard(task)
                 self._cancelling.discard(task)
-            _SENDING.reset(sending_token)
             _SUBMITTED.reset(token)
+            _LOST.reset(lost_token)
 
     def _closed_error(self) -> ClientClosedError:
         ids = submitted_task_ids()
@@ -159,24 +150,22 @@ class InFlight:
 
     def _cancelled_error(self) -> JobCancelledError:
         ids = submitted_task_ids()
-        sending = bool(_SENDING.get())
+        lost = lost_submits()
         listed = f"; tasks that may still run and be billed: {', '.join(ids)}" if ids else ""
         unknown = (
-            "; a submit request was on its way, so the provider may have created a task "
-            "whose id is not known here"
-            if sending
-            else ""
+            f"; {lost[0]}, so it may have created a task whose id is not known" if lost else ""
         )
         return JobCancelledError(
             f"the job was cancelled before it finished{listed}{unknown}",
             task_ids=ids,
-            submit_in_flight=sending,
+            submit_in_flight=bool(lost),
         )
 
     def cancel(self, task: asyncio.Task[Any]) -> bool:
         """Cancel the public call running in ``task``: it ends with a
-        :class:`JobCancelledError` listing the tasks it submitted.  ``False`` when ``task`` is
-        not (or no longer) running a call of this client; it is not cancelled then."""
+        :class:`JobCancelledError` listing the tasks it submitted (a submit on its way is let
+        answer first, see the client's ``_send``).  ``False`` when ``task`` is not (or no
+        longer) running a call of this client; it is not cancelled then."""
         if task not in self._tasks or task.done():
             return False
         self._cancelling.add(task)

@@ -19,12 +19,12 @@ import enum
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from .errors import FieldError, ValidationError
-from .schema import Rule, default_of, field, raise_if_invalid, rule_metadata
+from .schema import Rule, default_of, raise_if_invalid, rule_metadata
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -259,6 +259,30 @@ def _is_pil_image(value: Any) -> bool:
     return isinstance(value, Image.Image)
 
 
+def to_output_format(value: OutputFormat | str | None) -> OutputFormat | str | None:
+    """attrs converter: ``"webp"`` as well as ``OutputFormat.WEBP``, as in JSON job files (an
+    unknown name is kept, for validation to report with its path)."""
+    return _to_enum(OutputFormat, value)
+
+
+def to_sampler(value: Sampler | str | None) -> Sampler | str | None:
+    """attrs converter: ``"DPM++ 2M Karras"`` as well as ``Sampler.DPMPP_2M_KARRAS``, as in JSON
+    job files (an unknown name is kept, for validation to report with its path)."""
+    return _to_enum(Sampler, value)
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _to_enum(enum_type: type[_E], value: _E | str | None) -> _E | str | None:
+    if isinstance(value, str) and not isinstance(value, enum_type):
+        try:
+            return enum_type(value)
+        except ValueError:
+            return value
+    return value
+
+
 def to_image_input(value: bytes | str | Path | PILImage.Image | ImageInput) -> ImageInput:
     """attrs converter for image fields (its parameter type is what ``InpaintJob()`` accepts).
 
@@ -289,29 +313,36 @@ def _image_rule(doc: str) -> Rule:
 class MaskOptions:
     """How the mask is applied (AUTOMATIC1111's inpainting options)."""
 
-    blur: int | None = field(
-        Rule("int", optional=True, minimum=0),
+    blur: int | None = attrs.field(
         default=None,
-        doc="Gaussian blur radius in pixels applied to the mask before inpainting, softening "
-        "the seam. None: the provider's default.",
+        metadata=rule_metadata(
+            Rule("int", optional=True, minimum=0),
+            "Gaussian blur radius in pixels applied to the mask before inpainting, softening "
+            "the seam. None: the provider's default.",
+        ),
     )
-    invert: bool = field(
-        Rule("bool"),
+    invert: bool = attrs.field(
         default=False,
-        doc="Repaint the BLACK area of the mask instead of the white one.",
+        metadata=rule_metadata(
+            Rule("bool"), "Repaint the BLACK area of the mask instead of the white one."
+        ),
     )
-    masked_only: bool = field(
-        Rule("bool"),
+    masked_only: bool = attrs.field(
         default=False,
-        doc="Inpaint only the masked region at full resolution: the image is cropped to the "
-        "mask's bounding box plus padding, inpainted, and pasted back.",
+        metadata=rule_metadata(
+            Rule("bool"),
+            "Inpaint only the masked region at full resolution: the image is cropped to the "
+            "mask's bounding box plus padding, inpainted, and pasted back.",
+        ),
     )
-    padding: int | None = field(
-        Rule("int", optional=True, minimum=0),
+    padding: int | None = attrs.field(
         default=None,
-        doc="Pixels of context around the mask's bounding box when masked_only is set. "
-        "None: 32 (DEFAULT_MASK_PADDING) on every provider, sent explicitly where the provider "
-        "has the field (Novita's own default would be 8).",
+        metadata=rule_metadata(
+            Rule("int", optional=True, minimum=0),
+            "Pixels of context around the mask's bounding box when masked_only is set. "
+            "None: 32 (DEFAULT_MASK_PADDING) on every provider, sent explicitly where the "
+            "provider has the field (Novita's own default would be 8).",
+        ),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -322,9 +353,14 @@ class MaskOptions:
 class Lora:
     """A LoRA adapter applied to the model."""
 
-    name: str = field(Rule("str", min_length=1), doc="The provider's name or id of the LoRA.")
-    strength: float = field(
-        Rule("float"), default=1.0, doc="How strongly the LoRA applies (provider ranges vary)."
+    name: str = attrs.field(
+        metadata=rule_metadata(Rule("str", min_length=1), "The provider's name or id of the LoRA.")
+    )
+    strength: float = attrs.field(
+        default=1.0,
+        metadata=rule_metadata(
+            Rule("float"), "How strongly the LoRA applies (provider ranges vary)."
+        ),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -335,7 +371,9 @@ class Lora:
 class Embedding:
     """A textual-inversion embedding."""
 
-    name: str = field(Rule("str", min_length=1), doc="The provider's name of the embedding.")
+    name: str = attrs.field(
+        metadata=rule_metadata(Rule("str", min_length=1), "The provider's name of the embedding.")
+    )
 
     def __attrs_post_init__(self) -> None:
         raise_if_invalid(self)
@@ -351,6 +389,13 @@ class SafetyMode(enum.StrEnum):
     ``safety_checker``."""
 
 
+def to_safety_mode(value: SafetyMode | str) -> SafetyMode | str:
+    """attrs converter: ``"blank"`` as well as ``SafetyMode.BLANK``, as in JSON job files."""
+    result = _to_enum(SafetyMode, value)
+    assert result is not None
+    return result
+
+
 @attrs.frozen
 class SafetyCheck:
     """NSFW checking of the outputs, with one meaning on every provider.
@@ -362,19 +407,28 @@ class SafetyCheck:
     on every provider: where a provider checks by default (ModelsLab), the off switch is sent.
     """
 
-    enabled: bool = field(Rule("bool"), doc="Whether the provider checks outputs for NSFW content.")
-    mode: SafetyMode = field(
-        Rule("enum", enum_type=SafetyMode),
-        default=SafetyMode.REPORT,
-        doc="What happens to a flagged image: 'report' (kept and marked) or 'blank' (replaced "
-        "by a blank image). Only checked when enabled; a provider that cannot perform the mode "
-        "rejects the job.",
+    enabled: bool = attrs.field(
+        metadata=rule_metadata(
+            Rule("bool"), "Whether the provider checks outputs for NSFW content."
+        )
     )
-    level: int | None = field(
-        Rule("int", optional=True, minimum=0, maximum=2),
+    mode: SafetyMode = attrs.field(
+        default=SafetyMode.REPORT,
+        converter=to_safety_mode,
+        metadata=rule_metadata(
+            Rule("enum", enum_type=SafetyMode),
+            "What happens to a flagged image: 'report' (kept and marked) or 'blank' (replaced "
+            "by a blank image). Only checked when enabled; a provider that cannot perform the "
+            "mode rejects the job.",
+        ),
+    )
+    level: int | None = attrs.field(
         default=None,
-        doc="Strictness from 0 (explicit content only) to 2 (also swimwear and underwear), as "
-        "Novita defines its nsfw_detection_level. None: the provider's default.",
+        metadata=rule_metadata(
+            Rule("int", optional=True, minimum=0, maximum=2),
+            "Strictness from 0 (explicit content only) to 2 (also swimwear and underwear), as "
+            "Novita defines its nsfw_detection_level. None: the provider's default.",
+        ),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -385,11 +439,17 @@ class SafetyCheck:
 class Webhook:
     """Where the provider posts the result when the task finishes."""
 
-    url: str = field(Rule("str", min_length=1), doc="An http(s) URL that receives the result.")
-    track_id: str | None = field(
-        Rule("str", optional=True),
+    url: str = attrs.field(
+        metadata=rule_metadata(
+            Rule("str", min_length=1), "An http(s) URL that receives the result."
+        )
+    )
+    track_id: str | None = attrs.field(
         default=None,
-        doc="An id echoed back in the webhook call to match it to this job.",
+        metadata=rule_metadata(
+            Rule("str", optional=True),
+            "An id echoed back in the webhook call to match it to this job.",
+        ),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -402,13 +462,18 @@ class Webhook:
 class S3Storage:
     """Save outputs to the caller's own S3 bucket instead of the provider's storage."""
 
-    region: str = field(Rule("str", min_length=1), doc="AWS region of the bucket.")
-    bucket: str = field(Rule("str", min_length=1), doc="Bucket name.")
-    path: str = field(Rule("str", min_length=1), doc="Key prefix for the outputs.")
-    save_to_path_directly: bool = field(
-        Rule("bool"),
+    region: str = attrs.field(
+        metadata=rule_metadata(Rule("str", min_length=1), "AWS region of the bucket.")
+    )
+    bucket: str = attrs.field(metadata=rule_metadata(Rule("str", min_length=1), "Bucket name."))
+    path: str = attrs.field(
+        metadata=rule_metadata(Rule("str", min_length=1), "Key prefix for the outputs.")
+    )
+    save_to_path_directly: bool = attrs.field(
         default=False,
-        doc="Write directly under path instead of a provider-created subdirectory.",
+        metadata=rule_metadata(
+            Rule("bool"), "Write directly under path instead of a provider-created subdirectory."
+        ),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -438,55 +503,77 @@ class InpaintJob:
             _image_rule("The mask, same resolution as the image. WHITE = repaint, black = keep.")
         ),
     )
-    prompt: str = field(Rule("str"), doc="What the repainted area should show.")
-    negative_prompt: str | None = field(
-        Rule("str", optional=True), default=None, doc="What the output should not show."
+    prompt: str = attrs.field(
+        metadata=rule_metadata(Rule("str"), "What the repainted area should show.")
     )
-    model: str | None = field(
-        Rule("str", optional=True, min_length=1),
+    negative_prompt: str | None = attrs.field(
         default=None,
-        doc="The provider's model (checkpoint) name or id. None: the provider's default.",
+        metadata=rule_metadata(Rule("str", optional=True), "What the output should not show."),
     )
-    num_images: int = field(Rule("int", minimum=1), default=1, doc="How many images to generate.")
-    steps: int | None = field(
-        Rule("int", optional=True, minimum=1), default=None, doc="Number of denoising steps."
-    )
-    guidance_scale: float | None = field(
-        Rule("float", optional=True, minimum=0),
+    model: str | None = attrs.field(
         default=None,
-        doc="Classifier-free guidance scale: how closely to follow the prompt.",
+        metadata=rule_metadata(
+            Rule("str", optional=True, min_length=1),
+            "The provider's model (checkpoint) name or id. None: the provider's default.",
+        ),
     )
-    strength: float | None = field(
-        Rule("float", optional=True, minimum=0, maximum=1),
+    num_images: int = attrs.field(
+        default=1, metadata=rule_metadata(Rule("int", minimum=1), "How many images to generate.")
+    )
+    steps: int | None = attrs.field(
         default=None,
-        doc="How much of the masked area's original content to destroy: 0 keeps it, 1 ignores it. "
-        "None: 0.7 (DEFAULT_STRENGTH) on every provider, sent explicitly.",
+        metadata=rule_metadata(Rule("int", optional=True, minimum=1), "Number of denoising steps."),
     )
-    seed: int | None = field(
-        Rule("int", optional=True, minimum=0, maximum=MAX_SEED),
+    guidance_scale: float | None = attrs.field(
         default=None,
-        doc="Random seed for reproducible results. None: random.",
+        metadata=rule_metadata(
+            Rule("float", optional=True, minimum=0),
+            "Classifier-free guidance scale: how closely to follow the prompt.",
+        ),
     )
-    sampler: Sampler | None = field(
-        Rule("enum", optional=True, enum_type=Sampler),
+    strength: float | None = attrs.field(
         default=None,
-        doc="The sampler, by its AUTOMATIC1111 name.",
+        metadata=rule_metadata(
+            Rule("float", optional=True, minimum=0, maximum=1),
+            "How much of the masked area's original content to destroy: 0 keeps it, 1 ignores "
+            "it. None: 0.7 (DEFAULT_STRENGTH) on every provider, sent explicitly.",
+        ),
     )
-    clip_skip: int | None = field(
-        Rule("int", optional=True, minimum=1),
+    seed: int | None = attrs.field(
         default=None,
-        doc="Where the text encoder stops, in AUTOMATIC1111's numbering "
-        "(CLIP_stop_at_last_layers): 1 = use all layers, 2 = stop at the penultimate layer. "
-        "Each provider's table states its own numbering and converts if it differs. None: the "
-        "provider's default.",
+        metadata=rule_metadata(
+            Rule("int", optional=True, minimum=0, maximum=MAX_SEED),
+            "Random seed for reproducible results. None: random.",
+        ),
     )
-    mask_options: MaskOptions = field(
-        Rule("object", item=MaskOptions), factory=MaskOptions, doc="How the mask is applied."
-    )
-    initial_noise_multiplier: float | None = field(
-        Rule("float", optional=True, minimum=0),
+    sampler: Sampler | None = attrs.field(
         default=None,
-        doc="Scale of the initial latent noise (A1111 img2img setting).",
+        converter=to_sampler,
+        metadata=rule_metadata(
+            Rule("enum", optional=True, enum_type=Sampler),
+            "The sampler, by its AUTOMATIC1111 name.",
+        ),
+    )
+    clip_skip: int | None = attrs.field(
+        default=None,
+        metadata=rule_metadata(
+            Rule("int", optional=True, minimum=1),
+            "Where the text encoder stops, in AUTOMATIC1111's numbering "
+            "(CLIP_stop_at_last_layers): 1 = use all layers, 2 = stop at the penultimate layer. "
+            "Each provider's table states its own numbering and converts if it differs. None: "
+            "the provider's default.",
+        ),
+    )
+    mask_options: MaskOptions = attrs.field(
+        factory=MaskOptions,
+        metadata=rule_metadata(Rule("object", item=MaskOptions), "How the mask is applied."),
+    )
+    initial_noise_multiplier: float | None = attrs.field(
+        default=None,
+        metadata=rule_metadata(
+            Rule("float", optional=True, minimum=0),
+            "Scale of the initial latent noise (A1111 img2img setting).",
+        ),
     )
     loras: tuple[Lora, ...] = attrs.field(
         default=(),
@@ -500,53 +587,72 @@ class InpaintJob:
             Rule("tuple", item=Embedding), "Textual-inversion embeddings to load."
         ),
     )
-    vae: str | None = field(
-        Rule("str", optional=True, min_length=1), default=None, doc="The provider's VAE name."
-    )
-    width: int | None = field(
-        Rule("int", optional=True, minimum=1),
+    vae: str | None = attrs.field(
         default=None,
-        doc="Output width in pixels. None: the input image's width.",
+        metadata=rule_metadata(
+            Rule("str", optional=True, min_length=1), "The provider's VAE name."
+        ),
     )
-    height: int | None = field(
-        Rule("int", optional=True, minimum=1),
+    width: int | None = attrs.field(
         default=None,
-        doc="Output height in pixels. None: the input image's height.",
+        metadata=rule_metadata(
+            Rule("int", optional=True, minimum=1),
+            "Output width in pixels. None: the input image's width.",
+        ),
     )
-    output_format: OutputFormat | None = field(
-        Rule("enum", optional=True, enum_type=OutputFormat),
+    height: int | None = attrs.field(
         default=None,
-        doc="Encoding of the returned images. None: the provider's default.",
+        metadata=rule_metadata(
+            Rule("int", optional=True, minimum=1),
+            "Output height in pixels. None: the input image's height.",
+        ),
     )
-    safety: SafetyCheck | None = field(
-        Rule("object", optional=True, item=SafetyCheck),
+    output_format: OutputFormat | None = attrs.field(
         default=None,
-        doc="NSFW checking of the outputs (see SafetyCheck). None: no check on every provider "
-        "(the provider's off switch is sent where it checks by default).",
+        converter=to_output_format,
+        metadata=rule_metadata(
+            Rule("enum", optional=True, enum_type=OutputFormat),
+            "Encoding of the returned images. None: the provider's default.",
+        ),
     )
-    webhook: Webhook | None = field(
-        Rule("object", optional=True, item=Webhook),
+    safety: SafetyCheck | None = attrs.field(
         default=None,
-        doc="Ask the provider to post the result to a URL.",
+        metadata=rule_metadata(
+            Rule("object", optional=True, item=SafetyCheck),
+            "NSFW checking of the outputs (see SafetyCheck). None: no check on every provider "
+            "(the provider's off switch is sent where it checks by default).",
+        ),
     )
-    storage: S3Storage | None = field(
-        Rule("object", optional=True, item=S3Storage),
+    webhook: Webhook | None = attrs.field(
         default=None,
-        doc="Save outputs to the caller's S3 bucket.",
+        metadata=rule_metadata(
+            Rule("object", optional=True, item=Webhook),
+            "Ask the provider to post the result to a URL.",
+        ),
     )
-    enhance_prompt: bool | None = field(
-        Rule("bool", optional=True),
+    storage: S3Storage | None = attrs.field(
         default=None,
-        doc="Let the provider rewrite the prompt for better results. None: off on every "
-        "provider (the provider's off switch is sent where it rewrites by default).",
+        metadata=rule_metadata(
+            Rule("object", optional=True, item=S3Storage), "Save outputs to the caller's S3 bucket."
+        ),
     )
-    extras: Mapping[str, Mapping[str, Any]] = field(
-        Rule("mapping"),
+    enhance_prompt: bool | None = attrs.field(
+        default=None,
+        metadata=rule_metadata(
+            Rule("bool", optional=True),
+            "Let the provider rewrite the prompt for better results. None: off on every "
+            "provider (the provider's off switch is sent where it rewrites by default).",
+        ),
+    )
+    extras: Mapping[str, Mapping[str, Any]] = attrs.field(
         factory=dict,
-        doc="Provider-only options, namespaced by provider id, e.g. "
-        "{'novita': {'enterprise_plan': True}} or {'novita': NovitaOptions(...)}. Each "
-        "provider's options class (ProviderSpec.options) types and checks its namespace; "
-        "other providers' namespaces are ignored.",
+        metadata=rule_metadata(
+            Rule("mapping"),
+            "Provider-only options, namespaced by provider id, e.g. "
+            "{'novita': {'enterprise_plan': True}} or {'novita': NovitaOptions(...)}. Each "
+            "provider's options class (ProviderSpec.options) types and checks its namespace; "
+            "other providers' namespaces are ignored.",
+        ),
     )
 
     def __attrs_post_init__(self) -> None:

@@ -11,13 +11,13 @@ default strict policy; dropped and recorded under ``warn`` or ``drop``).  The ou
 from __future__ import annotations
 
 import enum
-import math
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from ._caller import user_stacklevel
 from .errors import FieldError, UnsupportedFieldError, ValidationError
 from .job import DEFAULT_MASK_PADDING, InpaintJob, MaskOptions, OutputFormat, field_applies
 from .limits import Limits
@@ -36,6 +36,7 @@ __all__ = [
     "check_native",
     "check_prepared",
     "fields_with",
+    "fits_unset_size",
     "get_path",
     "plan_job",
     "prepared_errors",
@@ -94,6 +95,10 @@ class Emulation:
     padding: int = DEFAULT_EMULATED_PADDING
     resize_to: tuple[int, int] | None = None
     output_format: OutputFormat | None = None
+    fit_unset_size: bool = False
+    """The job leaves width/height unset and the provider's size rows declare
+    ``fit_when_unset``: an input whose own size breaks their limits is resized to fit (aspect
+    kept) when the inputs are prepared, and recorded then (the size is known only there)."""
 
     @property
     def touches_images(self) -> bool:
@@ -134,6 +139,8 @@ _MISSING = object()
 
 def get_path(job: InpaintJob, path: str) -> Any:
     """The value at a neutral field path such as ``"mask_options.blur"`` (``None`` if absent)."""
+    if "." not in path:
+        return getattr(job, path, None)
     value: Any = job
     for part in path.split("."):
         if value is None:
@@ -200,8 +207,10 @@ def _required_errors(job: InpaintJob, spec: ProviderSpec) -> list[FieldError]:
     """Required rows without a default that the job leaves unset."""
     errors: list[FieldError] = []
     for row in spec.capabilities:
+        if not row.required or row.default is not None:
+            continue
         unset = get_path(job, row.field.split("[]")[0]) in (None, ())
-        if row.required and row.default is None and unset:
+        if unset:
             paths = " + ".join(row.wire.paths) if row.wire is not None else ""
             wire = f" ({paths})" if paths else ""
             errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}{wire}"))
@@ -288,8 +297,10 @@ def plan_job(
             warnings.warn(
                 f"{field} dropped: {note} (unsupported='warn')",
                 UnsupportedFieldWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
+    if job.width is None and job.height is None and fits_unset_size(spec):
+        emulation = attrs.evolve(emulation, fit_unset_size=True)
     wire_job = _wire_job(job, emulation, dropped, table)
     return Plan(
         provider=spec.id,
@@ -298,6 +309,12 @@ def plan_job(
         batches=batches,
         outcomes=tuple(outcomes),
     )
+
+
+def fits_unset_size(spec: ProviderSpec) -> bool:
+    """Whether ``spec``'s width and height rows both declare ``fit_when_unset``."""
+    rows = [spec.capabilities.get("width"), spec.capabilities.get("height")]
+    return all(row is not None and row.fit_when_unset for row in rows)
 
 
 def _add_emulation(emulation: Emulation, field: str, job: InpaintJob) -> Emulation:
@@ -470,8 +487,3 @@ def seeds_for_batches(
 
 
 _NEUTRAL_SEEDS = Limits(minimum=0, maximum=2**32 - 1)
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for real numbers that are not NaN or infinite (bools excluded)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -9,6 +9,7 @@ crop afterwards (the original image, the crop box, the mask to paste through) is
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 from collections.abc import Awaitable, Callable
@@ -19,16 +20,20 @@ from PIL import Image
 from . import images
 from .errors import FieldError, ValidationError
 from .job import ImageInput, InpaintJob
-from .planning import Emulation, Plan
+from .options import options_for
+from .planning import Disposition, Emulation, FieldOutcome, Plan
 from .provider import ImageTransport, PreparedImage, ProviderSpec
 
 __all__ = [
     "PreparedInputs",
     "finish_image",
+    "finish_image_off_loop",
     "fit_to_limits",
+    "no_host_error",
     "paste_back_inputs",
     "prepare_inputs",
     "sha256_hex",
+    "uses_host",
 ]
 
 ReadImage = Callable[[ImageInput, str], Awaitable[bytes]]
@@ -44,6 +49,9 @@ class PreparedInputs:
     original: Image.Image | None = None
     crop: images.CropPlan | None = None
     paste_mask: Image.Image | None = None
+    outcomes: tuple[FieldOutcome, ...] = ()
+    """What preparing the images decided beyond the plan (an unset size fitted to the
+    provider's limits), recorded on the result with the plan's outcomes."""
     image_sha256: str | None = None
     """Digest of the image bytes as the job gave them (``None`` when the provider fetched
     the job's URL itself): a stored job names its original by it (:mod:`inpaintkit.jobstate`)."""
@@ -53,6 +61,44 @@ class PreparedInputs:
 def sha256_hex(data: bytes) -> str:
     """The digest that identifies an input image in a stored job."""
     return hashlib.sha256(data).hexdigest()
+
+
+def uses_host(job: InpaintJob, spec: ProviderSpec, *, host_installed: bool) -> bool:
+    """Whether local images go through an image host: always for a URL-only provider; for one
+    taking URLs or inline data, when a host is installed and the job does not ask for inline
+    images through the provider's ``inline_images_option``."""
+    if spec.image_transport is ImageTransport.URL:
+        return True
+    if spec.image_transport is not ImageTransport.URL_OR_BASE64 or not host_installed:
+        return False
+    name = spec.inline_images_option
+    options = options_for(job, spec)[0] if name is not None else None
+    return getattr(options, name or "", None) is not True
+
+
+def no_host_error(job: InpaintJob, spec: ProviderSpec) -> ValidationError:
+    """The error of a job with local images for a URL-only provider without an image host:
+    raised before any image is read or any request is sent, saying how to configure one."""
+    rule = (
+        f"is local data, but {spec.id} takes images only as links and no image host is "
+        "configured for it"
+    )
+    hint = (
+        "Pass http(s) URLs for image and mask, or configure an image host: "
+        f"InpaintClient(image_hosts={{{spec.id!r}: host}}) with any ImageHost (your own "
+        "storage, an S3 presigned-URL uploader, or a provider's documented upload such as "
+        "inpaintkit.providers.modelslab.ModelsLabUploadHost(), which uses your ModelsLab key), "
+        "or a plugin implementing the image_host hook."
+    )
+    cli_hint = (
+        "Give http(s) URLs for image and mask in the job file, or install a plugin (entry-point "
+        f"group 'inpaintkit') whose image_host hook returns a host for {spec.id}, for example "
+        "inpaintkit.providers.modelslab.ModelsLabUploadHost() (ModelsLab's documented "
+        "base64_to_url, with MODELSLAB_API_KEY)."
+    )
+    return ValidationError(
+        [FieldError("$.image", rule, job.image)], provider=spec.id, hint=hint, cli_hint=cli_hint
+    )
 
 
 def _is_remote_url(image: ImageInput) -> bool:
@@ -70,6 +116,9 @@ async def prepare_inputs(
     """Load, check and transform the job's image and mask for ``spec``."""
     check_emulated_size(plan, spec)
     emulation = plan.emulation
+    local_images = not (_is_remote_url(job.image) and _is_remote_url(job.mask))
+    if spec.image_transport is ImageTransport.URL and host is None and local_images:
+        raise no_host_error(job, spec)
     takes_urls = spec.image_transport in (ImageTransport.URL, ImageTransport.URL_OR_BASE64)
     if (
         takes_urls
@@ -85,27 +134,172 @@ async def prepare_inputs(
 
     image_bytes = await read(job.image, "$.image")
     mask_bytes = await read(job.mask, "$.mask")
-    digests = sha256_hex(image_bytes), sha256_hex(mask_bytes)
+    if _blocks_for_long(image_bytes, mask_bytes, emulation):
+        # Decoding, resizing and encoding megapixels takes tens of milliseconds or more: done
+        # in a worker thread (Pillow releases the GIL), so the event loop keeps polling and
+        # downloading for the other jobs meanwhile.
+        local = await asyncio.to_thread(_transform, image_bytes, mask_bytes, plan.emulation, spec)
+    else:
+        local = _transform(image_bytes, mask_bytes, plan.emulation, spec)
+    data, fmt = local.data, local.format
+    mask_data = local.mask_data
+
+    image_url = mask_url = None
+    if uses_host(job, spec, host_installed=host is not None):
+        if host is None:
+            raise no_host_error(job, spec)
+        image_url = await host(data, images.MIME_TYPES.get(fmt, "image/png"))
+        mask_url = await host(mask_data, "image/png")
+
+    return PreparedInputs(
+        image=PreparedImage(
+            data=data, format=fmt, width=local.width, height=local.height, url=image_url
+        ),
+        mask=PreparedImage(
+            data=mask_data,
+            format="png",
+            width=local.mask_size[0],
+            height=local.mask_size[1],
+            url=mask_url,
+        ),
+        original=local.original,
+        crop=local.crop,
+        paste_mask=local.crop.mask if local.crop is not None else None,
+        outcomes=local.outcomes,
+        image_sha256=sha256_hex(image_bytes),
+        mask_sha256=sha256_hex(mask_bytes),
+    )
+
+
+def paste_back_inputs(
+    image_bytes: bytes, mask_bytes: bytes, emulation: Emulation, spec: ProviderSpec
+) -> PreparedInputs:
+    """What :func:`finish_image` needs to paste a masked-only result back, rebuilt from the
+    job's original image and mask (for a job resumed in another process, whose prepared
+    pixels died with the process that submitted it).  The same :func:`_transform` as
+    :func:`prepare_inputs`, so a resumed job pastes back exactly as the uninterrupted one;
+    only the paste-back fields are set."""
+    local = _transform(image_bytes, mask_bytes, emulation, spec)
+    empty = PreparedImage(data=None, format=None, width=None, height=None)
+    return PreparedInputs(
+        image=empty,
+        mask=empty,
+        original=local.original,
+        crop=local.crop,
+        paste_mask=local.crop.mask if local.crop is not None else None,
+        image_sha256=sha256_hex(image_bytes),
+        mask_sha256=sha256_hex(mask_bytes),
+    )
+
+
+OFF_LOOP_PIXELS = 1_000_000
+"""Images from this many pixels up are decoded, transformed and encoded in a worker thread."""
+
+OFF_LOOP_BYTES = 4 * 1024 * 1024
+"""Files from this size up are checked in a worker thread even when nothing is decoded (a
+CRC pass over 30 MB takes tens of milliseconds)."""
+
+
+def _blocks_for_long(image: bytes, mask: bytes, emulation: Emulation) -> bool:
+    """Whether preparing these files would block the event loop for long (a few ms or more):
+    a large file, or pixels to decode at a megapixel or more."""
+    if len(image) + len(mask) >= OFF_LOOP_BYTES:
+        return True
+    decodes = (
+        emulation.touches_images
+        or images.sniff_format(image) not in ("png", "jpeg")
+        or not images.is_known_binary_mask(mask)
+    )
+    return decodes and max(_pixels_hint(image), _pixels_hint(mask)) >= OFF_LOOP_PIXELS
+
+
+def _pixels_hint(data: bytes) -> int:
+    """The pixel count a PNG's header states (its first chunk), else a guess from the size
+    (compressed formats rarely take less than a byte for three pixels)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
+    return len(data) * 3
+
+
+@attrs.frozen(eq=False)
+class _Local:
+    """What the local (CPU) part of :func:`prepare_inputs` made."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+    mask_data: bytes
+    mask_size: tuple[int, int]
+    original: Image.Image | None
+    crop: images.CropPlan | None
+    outcomes: tuple[FieldOutcome, ...] = ()
+
+
+def _transform(
+    image_bytes: bytes, mask_bytes: bytes, emulation: Emulation, spec: ProviderSpec
+) -> _Local:
+    """Check, transform and encode the two files (no I/O: may run in a worker thread)."""
     limits = spec.image_limits
     # The image's pixels are decoded only when an emulation works on them; an image sent as it
     # is gets a structural check (PNG chunk CRCs, JPEG end marker) instead of a full decode.
     needs_pixels = emulation.resize_to is not None or emulation.masked_only
+    mask_untouched = (
+        not emulation.invert_mask
+        and emulation.resize_to is None
+        and not emulation.fit_unset_size
+        and not emulation.masked_only
+        and emulation.blur_radius is None
+    )
+    # A mask file seen before to be a binary greyscale PNG is not decoded again (a batch
+    # reusing one mask); it still gets the structural check and the size comparison.
+    known_mask = mask_untouched and images.is_known_binary_mask(mask_bytes)
     loaded_image, loaded_mask = images.load_pair(
-        image_bytes, mask_bytes, limits=limits, keep_pixels=True, decode_image=needs_pixels
+        image_bytes,
+        mask_bytes,
+        limits=limits,
+        keep_pixels=True,
+        decode_image=needs_pixels,
+        decode_mask=not known_mask,
     )
-    mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
-    # A mask that already is binary greyscale PNG is sent as it came, unless an emulation
-    # changes it: no second decode, no re-encode.
-    mask_as_given = (
-        loaded_mask.format == "png"
-        and not emulation.touches_images
-        and images.is_normalized_mask(mask_pixels)
-    )
-    working, mask, crop = _geometry(loaded_image, mask_pixels, emulation, spec, mask_as_given)
-    original = crop.original if crop is not None else None
-    if crop is not None:
-        working = crop.plan.image
-        mask = crop.plan.mask
+    converted = _convert_if_unaccepted(loaded_image, spec)
+    fitted_size, outcomes = _fit_unset_size(emulation, loaded_image, spec)
+    if known_mask and loaded_mask.format == "png" and loaded_mask.mode == "L":
+        mask_as_given = True
+        mask: Image.Image | None = None
+    else:
+        mask = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
+        # A mask that already is binary greyscale PNG is sent as it came, unless an emulation
+        # changes it: no second decode, no re-encode.
+        mask_as_given = (
+            loaded_mask.format == "png" and mask_untouched and images.is_normalized_mask(mask)
+        )
+        if mask_as_given:
+            images.remember_binary_mask(loaded_mask.data, loaded_mask.size)
+        else:
+            mask = images.normalize_mask(mask)
+    if emulation.invert_mask:
+        assert mask is not None
+        mask = images.invert_mask(mask)
+    working: Image.Image | None = converted
+    if emulation.resize_to is not None:
+        assert mask is not None
+        source = working if working is not None else loaded_image.to_pil()
+        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
+        mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
+    if fitted_size is not None:
+        assert mask is not None
+        source = working if working is not None else loaded_image.to_pil()
+        working = source.resize(fitted_size, Image.Resampling.LANCZOS)
+        mask = mask.resize(fitted_size, Image.Resampling.NEAREST)
+    crop: images.CropPlan | None = None
+    original: Image.Image | None = None
+    if emulation.masked_only:
+        assert mask is not None
+        original = working if working is not None else loaded_image.to_pil()
+        crop = images.crop_to_mask(original, mask, padding=emulation.padding)
+        working = crop.image
+        mask = crop.mask
         fitted = fit_to_limits(working.size, spec)
         if fitted is not None:
             # Like A1111's "inpaint at full resolution": work on the crop at a size the provider
@@ -113,6 +307,7 @@ async def prepare_inputs(
             working = working.resize(fitted, Image.Resampling.LANCZOS)
             mask = mask.resize(fitted, Image.Resampling.NEAREST)
     if emulation.blur_radius is not None:
+        assert mask is not None
         mask = images.blur_mask(mask, emulation.blur_radius)
 
     if working is None:
@@ -121,91 +316,33 @@ async def prepare_inputs(
     else:
         data, fmt = images.encode_image(working, "png"), "png"
         width, height = working.size
-    mask_data = loaded_mask.data if mask_as_given else images.encode_image(mask, "png")
-    del loaded_image, loaded_mask, mask_pixels  # the decoded pixels are not needed any more
+    if mask_as_given or mask is None:
+        mask_data, mask_size = loaded_mask.data, loaded_mask.size
+    else:
+        mask_data, mask_size = images.encode_image(mask, "png"), mask.size
+    return _Local(data, fmt, width, height, mask_data, mask_size, original, crop, outcomes)
 
-    image_url = mask_url = None
-    if spec.image_transport is ImageTransport.URL:
-        if host is None:
-            raise ValidationError(
-                [
-                    FieldError(
-                        "$.image",
-                        f"{spec.id} takes images only as URLs and no image host "
-                        "is installed; pass http(s) URLs or install an image_host plugin",
-                        job.image,
-                    )
-                ],
-                provider=spec.id,
-            )
-        image_url = await host(data, images.MIME_TYPES.get(fmt, "image/png"))
-        mask_url = await host(mask_data, "image/png")
 
-    return PreparedInputs(
-        image=PreparedImage(data=data, format=fmt, width=width, height=height, url=image_url),
-        mask=PreparedImage(
-            data=mask_data, format="png", width=mask.width, height=mask.height, url=mask_url
-        ),
-        original=original,
-        crop=crop.plan if crop is not None else None,
-        paste_mask=crop.plan.mask if crop is not None else None,
-        image_sha256=digests[0],
-        mask_sha256=digests[1],
+def _fit_unset_size(
+    emulation: Emulation, loaded: images.LoadedImage, spec: ProviderSpec
+) -> tuple[tuple[int, int] | None, tuple[FieldOutcome, ...]]:
+    """The size to resize the input to when the job leaves the size unset, the provider's
+    table declares ``fit_when_unset`` and the image's own size breaks its limits; with the
+    outcomes that record it (``None`` and none otherwise)."""
+    if not emulation.fit_unset_size or emulation.masked_only or emulation.resize_to is not None:
+        return None, ()
+    own = (loaded.width, loaded.height)
+    fitted = fit_to_limits(own, spec)
+    if fitted is None:
+        return None, ()
+    note = (
+        f"the image's own size {own[0]}x{own[1]} is outside {spec.id}'s width/height limits; "
+        f"resized on the client to {fitted[0]}x{fitted[1]} (aspect ratio kept)"
     )
-
-
-@attrs.frozen(eq=False)
-class _Crop:
-    original: Image.Image
-    plan: images.CropPlan
-
-
-def _geometry(
-    loaded_image: images.LoadedImage,
-    mask_pixels: Image.Image,
-    emulation: Emulation,
-    spec: ProviderSpec,
-    mask_as_given: bool,
-) -> tuple[Image.Image | None, Image.Image, _Crop | None]:
-    """The image (``None``: unchanged) and mask after conversion, inversion, resize, and the
-    masked-only crop: the one definition shared by :func:`prepare_inputs` and
-    :func:`paste_back_inputs`, so a resumed job pastes back exactly as the uninterrupted one."""
-    working: Image.Image | None = _convert_if_unaccepted(loaded_image, spec)
-    mask = mask_pixels if mask_as_given else images.normalize_mask(mask_pixels)
-    if emulation.invert_mask:
-        mask = images.invert_mask(mask)
-    if emulation.resize_to is not None:
-        source = working if working is not None else loaded_image.to_pil()
-        working = source.resize(emulation.resize_to, Image.Resampling.LANCZOS)
-        mask = mask.resize(emulation.resize_to, Image.Resampling.NEAREST)
-    if not emulation.masked_only:
-        return working, mask, None
-    original = working if working is not None else loaded_image.to_pil()
-    plan = images.crop_to_mask(original, mask, padding=emulation.padding)
-    return working, mask, _Crop(original, plan)
-
-
-def paste_back_inputs(
-    image_bytes: bytes, mask_bytes: bytes, emulation: Emulation, spec: ProviderSpec
-) -> PreparedInputs:
-    """What :func:`finish_image` needs to paste a masked-only result back, rebuilt from the
-    job's original image and mask (for a job resumed in another process, whose prepared
-    pixels died with the process that submitted it).  Only the paste-back fields are set."""
-    loaded_image, loaded_mask = images.load_pair(
-        image_bytes, mask_bytes, limits=spec.image_limits, keep_pixels=True
+    outcomes = tuple(
+        FieldOutcome(field, Disposition.EMULATED, note) for field in ("width", "height")
     )
-    mask_pixels = loaded_mask.pixels if loaded_mask.pixels is not None else loaded_mask.to_pil()
-    _working, _mask, crop = _geometry(loaded_image, mask_pixels, emulation, spec, False)
-    empty = PreparedImage(data=None, format=None, width=None, height=None)
-    return PreparedInputs(
-        image=empty,
-        mask=empty,
-        original=crop.original if crop is not None else None,
-        crop=crop.plan if crop is not None else None,
-        paste_mask=crop.plan.mask if crop is not None else None,
-        image_sha256=sha256_hex(image_bytes),
-        mask_sha256=sha256_hex(mask_bytes),
-    )
+    return fitted, outcomes
 
 
 def fit_to_limits(size: tuple[int, int], spec: ProviderSpec) -> tuple[int, int] | None:
@@ -253,6 +390,20 @@ def finish_image(data: bytes, inputs: PreparedInputs, output_format: str | None)
     if output_format is not None:
         return images.convert_format(data, output_format)
     return data
+
+
+async def finish_image_off_loop(
+    data: bytes, inputs: PreparedInputs, output_format: str | None
+) -> bytes:
+    """:func:`finish_image`, in a worker thread when it decodes and encodes a megapixel or more
+    (a paste-back into a 16-megapixel original takes a large part of a second)."""
+    if inputs.crop is None and output_format is None:
+        return data  # nothing to do: no thread hop for the common case
+    original = inputs.original
+    pixels = original.width * original.height if original is not None else _pixels_hint(data)
+    if pixels >= OFF_LOOP_PIXELS or len(data) >= OFF_LOOP_BYTES:
+        return await asyncio.to_thread(finish_image, data, inputs, output_format)
+    return finish_image(data, inputs, output_format)
 
 
 def check_emulated_size(plan: Plan, spec: ProviderSpec) -> None:

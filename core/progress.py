@@ -42,6 +42,11 @@ class Progress:
         self._clock = clock
         self._started = clock()
         self._open_line = False
+        self._counts_start: tuple[float, int] | None = None
+        self._last_line = float("-inf")
+
+    line_interval = 2.0
+    """Seconds between plain progress lines of :meth:`counts`."""
 
     def step(self, subject: str, message: str) -> None:
         """Report that ``subject`` (a provider, a job) reached the state ``message``."""
@@ -56,9 +61,49 @@ class Progress:
             self._stream.write(text + "\n")
         self._stream.flush()
 
+    def counts(self, subject: str, done: int, total: int, *, failed: int = 0) -> None:
+        """Report ``done`` of ``total`` items with the rate and the time left.
+
+        The rate counts only items done since the first call (a resumed batch starts with
+        some done already, which took no time in this run).  Plain lines are written at most
+        every :attr:`line_interval` seconds (and for the last item), so a log of a long batch
+        stays readable; on a terminal every call updates the line.
+        """
+        if self.mode == "quiet":
+            return
+        now = self._clock()
+        if self._counts_start is None:
+            self._counts_start = (now, done)
+        start, first = self._counts_start
+        last = done >= total
+        throttled = self.mode == "lines" and not last and done != first
+        if throttled and now - self._last_line < self.line_interval:
+            return
+        self._last_line = now
+        elapsed, fresh = now - start, done - first
+        rate = fresh / elapsed if elapsed > 0 and fresh > 0 else None
+        text = f"{done}/{total} done"
+        if failed:
+            text += f", {failed} failed"
+        if rate is not None:
+            text += f", {rate:.1f}/s"
+            if not last:
+                text += f", ETA {_duration((total - done) / rate)}"
+        self.step(subject, text)
+
     def close(self) -> None:
         """End the updating line (on a terminal) so that later output starts on a fresh line."""
         if self._open_line:
             self._stream.write("\n")
             self._stream.flush()
             self._open_line = False
+
+
+def _duration(seconds: float) -> str:
+    """``42s``, ``3m05s`` or ``2h10m``: short enough for a progress line."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"

@@ -56,6 +56,7 @@ __all__ = [
     "ProviderSpec",
     "QueryKeyAuth",
     "RemoteImage",
+    "RunEcho",
     "SubmitAdapter",
     "Support",
     "TaskHandle",
@@ -125,8 +126,17 @@ class Capability:
     default: Any = None
     source: str = ""
     note: str = ""
+    fit_when_unset: bool = False
+    """Only for native ``width``/``height`` rows: when a job leaves the size unset and the input
+    image's own size breaks this row's limits, the core resizes the input (aspect ratio kept,
+    :func:`inpaintkit.prepare.fit_to_limits`) and records the field as emulated on the result,
+    instead of rejecting the job.  Without it such a job is an error naming the size."""
 
     def __attrs_post_init__(self) -> None:
+        if self.fit_when_unset and (
+            self.field not in ("width", "height") or self.support is not Support.NATIVE
+        ):
+            raise ValueError(f"{self.field}: fit_when_unset is for native width/height rows only")
         if self.wire is not None and not isinstance(self.wire, Wire | Composite | Custom | Fixed):
             raise TypeError(
                 f"{self.field}: wire must be a Wire, Composite, Custom or Fixed mapping, "
@@ -166,20 +176,20 @@ class CapabilityTable:
     notes: tuple[str, ...] = ()
     """Decisions about the provider that belong to no request field (how a response field is
     read, which endpoint lists models), each with its source; printed in the matrix."""
+    _index: dict[str, Capability] = attrs.field(init=False, repr=False, eq=False)
+    """Rows by field, for :meth:`get` (which every job calls dozens of times)."""
 
     def __attrs_post_init__(self) -> None:
-        seen: set[str] = set()
+        seen: dict[str, Capability] = {}
         for row in self.rows:
             if row.field in seen:
                 raise ValueError(f"capability table lists {row.field!r} twice")
-            seen.add(row.field)
+            seen[row.field] = row
+        object.__setattr__(self, "_index", seen)
 
     def get(self, field: str) -> Capability | None:
         """The row for ``field``, or ``None``."""
-        for row in self.rows:
-            if row.field == field:
-                return row
-        return None
+        return self._index.get(field)
 
     def support(self, field: str) -> Support:
         """How the provider honours ``field`` (``UNSUPPORTED`` when it has no row)."""
@@ -351,6 +361,10 @@ class ProviderSpec:
     """The provider's documented limits per API key (requests or images per minute, jobs in
     flight), with their source; the client stays under them unless overridden
     (``InpaintClient(rate_limits=...)``).  ``None``: none documented."""
+    inline_images_option: str | None = None
+    """For :attr:`ImageTransport.URL_OR_BASE64`: the name of the boolean option (in
+    :attr:`options`) with which a job asks for its local images inline.  Without it, local
+    images go through the provider's image host when one is installed (inline otherwise)."""
 
     def __attrs_post_init__(self) -> None:
         from .options import option_paths
@@ -607,6 +621,21 @@ class Pending:
 
 
 @attrs.frozen
+class RunEcho:
+    """What the provider says it actually ran, where that can differ from the request: steps
+    after a server-side cap, the drawn seed, the prompt after enhancement, the sampler.  Every
+    field is ``None`` when the provider did not report it."""
+
+    steps: int | None = None
+    seed: int | None = None
+    prompt: str | None = None
+    sampler: str | None = None
+    """The neutral sampler name, or the provider's own name when it has no neutral one."""
+    width: int | None = None
+    height: int | None = None
+
+
+@attrs.frozen
 class Done:
     """The task succeeded."""
 
@@ -615,6 +644,8 @@ class Done:
     seed: int | None = None
     generation_time: float | None = None
     raw: Any = attrs.field(default=None, eq=False, repr=False)
+    echo: RunEcho | None = None
+    """The provider's echo of what ran (its ``meta``), typed; ``None`` when it sends none."""
 
 
 @attrs.frozen
@@ -768,6 +799,10 @@ class HostContext:
     provider: ProviderSpec
     send: Callable[[HttpRequest], Awaitable[HttpResponse]]
     base_url: str
+    send_to: Callable[[str, HttpRequest, str | None], Awaitable[HttpResponse]] | None = None
+    """``send_to(provider_id, request, key)`` sends to another installed provider (its base URL
+    as the client configures it, its auth) with ``key``, or the client's key for it when
+    ``None``: for a host that uploads through a different provider's documented endpoint."""
 
 
 @runtime_checkable

@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 
 from .planning import Disposition, FieldOutcome, fields_with
+from .provider import RunEcho
 
 __all__ = ["InpaintResult", "ResultImage", "Timings"]
 
@@ -60,8 +61,10 @@ class InpaintResult:
     """A finished job.
 
     ``outcomes`` records what happened to every field the job used: native, emulated on the
-    client, or dropped under the warn/drop policy. ``raw`` holds the provider's final response
-    bodies (one per request when a job was split), with secrets redacted.
+    client, or dropped under the warn/drop policy. ``echoes`` are the provider's reports of what
+    actually ran (:class:`~inpaintkit.provider.RunEcho`, one per request, ``None`` where it sent
+    none; ``echo`` is the first). ``raw`` holds the provider's final response bodies (one per
+    request when a job was split), with secrets redacted.
     """
 
     images: tuple[ResultImage, ...]
@@ -71,6 +74,12 @@ class InpaintResult:
     timings: Timings
     outcomes: tuple[FieldOutcome, ...] = ()
     raw: tuple[Any, ...] = attrs.field(default=(), repr=False)
+    echoes: tuple[RunEcho | None, ...] = ()
+
+    @property
+    def echo(self) -> RunEcho | None:
+        """The provider's echo of the first request (most jobs have exactly one)."""
+        return next((e for e in self.echoes if e is not None), None)
 
     @property
     def dropped(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ ranges are written once.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,7 +24,6 @@ __all__ = [
     "check_fields",
     "check_value",
     "default_of",
-    "field",
     "raise_if_invalid",
     "rule_metadata",
     "rule_of",
@@ -66,24 +66,11 @@ class Rule:
         return self.limits.describe_rule() if self.limits.describe_range() else ""
 
 
-def field(
-    rule: Rule,
-    *,
-    default: Any = attrs.NOTHING,
-    factory: Any = None,
-    doc: str = "",
-    converter: Any = None,
-) -> Any:
-    """An attrs field carrying ``rule``; ``doc`` is the field's one meaning, shown in docs."""
-    metadata = {_RULE_KEY: attrs.evolve(rule, doc=doc or rule.doc)}
-    if factory is not None:
-        return attrs.field(factory=factory, metadata=metadata, converter=converter)
-    return attrs.field(default=default, metadata=metadata, converter=converter)
-
-
 def rule_metadata(rule: Rule, doc: str = "") -> dict[str, Rule]:
-    """attrs metadata carrying ``rule``, for fields declared with ``attrs.field`` directly
-    (needed where mypy must see a converter's parameter type)."""
+    """attrs metadata carrying ``rule``; ``doc`` is the field's one meaning, shown in docs.
+
+    Schema fields are declared with ``attrs.field(..., metadata=rule_metadata(rule, doc))``
+    directly, so type checkers see which fields are required and what converters accept."""
     return {_RULE_KEY: attrs.evolve(rule, doc=doc or rule.doc)}
 
 
@@ -179,16 +166,26 @@ def check_fields(instance: Any, path: str = "$") -> list[FieldError]:
     involve several fields (for example width and height given together).
     """
     errors: list[FieldError] = []
-    for a in attrs.fields(type(instance)):
-        rule = rule_of(a)
-        if rule is None:
-            continue
-        errors.extend(check_value(rule, getattr(instance, a.name), f"{path}.{a.name}"))
+    cls: Any = type(instance)
+    for name, rule in _rules(cls):
+        errors.extend(check_value(rule, getattr(instance, name), f"{path}.{name}"))
     cross = getattr(instance, "_cross_field_errors", None)
     if cross is not None:
         known_bad = {e.path for e in errors}
         errors.extend(e for e in cross(path) if e.path not in known_bad)
     return errors
+
+
+@functools.cache
+def _rules(cls: Any) -> tuple[tuple[str, Rule], ...]:
+    """The ruled attributes of an attrs class, read once per class (every job construction
+    checks them)."""
+    out: list[tuple[str, Rule]] = []
+    for a in attrs.fields(cls):
+        rule = rule_of(a)
+        if rule is not None:
+            out.append((a.name, rule))
+    return tuple(out)
 
 
 def raise_if_invalid(instance: Any) -> None:

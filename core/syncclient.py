@@ -34,7 +34,7 @@ from .plugins import ProviderRegistry
 from .provider import Done, TaskHandle, TaskState
 from .result import InpaintResult
 
-__all__ = ["SyncInpaintClient"]
+__all__ = ["SyncInpaintClient", "SyncJobMap"]
 
 T = TypeVar("T")
 

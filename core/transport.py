@@ -17,10 +17,11 @@ already be running and billed).  :class:`TransportError` records which case it w
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 import attrs
@@ -34,6 +35,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "encode_body",
+    "encode_json",
     "outgoing",
 ]
 
@@ -96,13 +98,79 @@ def _quote(text: str) -> str:
 def encode_body(request: HttpRequest) -> tuple[bytes | None, str | None]:
     """The body bytes of ``request`` and their Content-Type (``None``, ``None`` for no body)."""
     if request.json is not None:
-        text = json.dumps(request.json, separators=(",", ":"), ensure_ascii=False)
-        return text.encode("utf-8"), "application/json"
+        return encode_json(request.json), "application/json"
     if request.form is not None:
         return _multipart(request.form)
     if request.content is not None:
         return request.content, request.content_type or "application/octet-stream"
     return None, None
+
+
+BIG_STRING = 64 * 1024
+"""Strings from this length up (base64 images) are copied into the body bytes directly."""
+
+_CHUNK = 1024 * 1024
+
+_JSON_SAFE = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\')
+"""ASCII that JSON writes as it is: a string of only these needs no escaping."""
+
+
+def encode_json(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, byte for byte what ``json.dumps(value,
+    separators=(",", ":"), ensure_ascii=False).encode()`` gives, with fewer copies.
+
+    That one-liner holds a 16-megapixel image's base64 up to four times at once (the string,
+    its quoted copy, the joined text, the encoded bytes).  Here the document is encoded with
+    placeholders for its big strings, and each big string is copied once, a megabyte at a
+    time, into a buffer of the final size: the body costs one copy of the base64, not three.
+    A big string that would need escaping falls back to the one-liner.
+    """
+    big: list[str] = []
+    token = "inpaintkit-big-" + secrets.token_hex(8) + "-"
+    skeleton = _swap_big_strings(value, big, token)
+    if not big:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps(skeleton, separators=(",", ":"), ensure_ascii=False)
+    pieces = text.split(f'"{token}')
+    if len(pieces) != len(big) + 1:  # pragma: no cover - the token is random
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    heads = [pieces[0].encode("utf-8")]
+    for piece in pieces[1:]:
+        _index, _, rest = piece.partition('"')
+        heads.append(rest.encode("utf-8"))
+    order = [int(piece.partition('"')[0]) for piece in pieces[1:]]
+    total = sum(len(h) for h in heads) + sum(len(big[i]) + 2 for i in order)
+    buffer = io.BytesIO()
+    buffer.seek(total - 1)
+    buffer.write(b"\0")  # one allocation of the final size; the writes below fill it
+    buffer.seek(0)
+    buffer.write(heads[0])
+    for index, head in zip(order, heads[1:], strict=True):
+        string = big[index]
+        buffer.write(b'"')
+        for start in range(0, len(string), _CHUNK):
+            chunk = string[start : start + _CHUNK].encode("ascii")
+            if chunk.translate(None, _JSON_SAFE):  # something to escape: not a plain copy
+                return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+            buffer.write(chunk)
+        buffer.write(b'"')
+        buffer.write(head)
+    return buffer.getvalue()  # the buffer's own bytes object: no copy at full size
+
+
+def _swap_big_strings(node: Any, big: list[str], token: str) -> Any:
+    """``node`` with every long ASCII string replaced by ``token`` + its index in ``big``
+    (containers on the way are copied, the rest shared)."""
+    if isinstance(node, str):
+        if len(node) >= BIG_STRING and node.isascii():
+            big.append(node)
+            return f"{token}{len(big) - 1}"
+        return node
+    if isinstance(node, dict):
+        return {k: _swap_big_strings(v, big, token) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_swap_big_strings(v, big, token) for v in node]
+    return node
 
 
 def outgoing(request: HttpRequest, base_url: str) -> OutgoingRequest:

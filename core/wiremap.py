@@ -207,6 +207,9 @@ def wire_paths(row: Capability) -> tuple[str, ...]:
 
 def set_path(body: dict[str, Any], path: str, value: Any) -> None:
     """Put ``value`` at dotted ``path`` in ``body``, creating objects on the way."""
+    if "." not in path:
+        body[path] = value
+        return
     *parents, leaf = path.split(".")
     node = body
     for part in parents:
@@ -315,7 +318,12 @@ def build_fields(job: InpaintJob, rows: Iterable[Capability]) -> dict[str, Any]:
     return body
 
 
+_SCALARS: Final = (str, int, float, bool, type(None))
+
+
 def _is_container(value: Any) -> bool:
+    if type(value) in _SCALARS:  # most fields: no attrs lookup needed
+        return False
     if isinstance(value, tuple):
         return bool(value) and attrs.has(type(value[0]))
     return attrs.has(type(value))

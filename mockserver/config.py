@@ -18,7 +18,6 @@ __all__ = ["ConfigError", "FaultRule", "MockConfig"]
 ClockMode = Literal["real", "manual"]
 Timings = Literal["fast", "realistic"]
 SyncMode = Literal["instant", "processing", "load"]
-HintPlacement = Literal["header", "body", "both"]
 
 _CLOCK_MODES = ("real", "manual")
 _TIMINGS = ("fast", "realistic")

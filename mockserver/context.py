@@ -36,12 +36,14 @@ from .timesource import MockClock
 from .webhooks import WebhookDispatcher
 
 __all__ = [
+    "PROVIDER_HOSTS_PREFIX",
     "ErrorSource",
     "GeneratedImage",
     "MockContext",
     "MockProvider",
     "ResolvedImage",
     "RouteInfo",
+    "provider_prefix",
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -118,6 +120,14 @@ class GeneratedImage:
     @property
     def content_type(self) -> str:
         return imaging.CONTENT_TYPES[self.fmt]
+
+
+PROVIDER_HOSTS_PREFIX = "/_hosts"
+
+
+def provider_prefix(provider_id: str) -> str:
+    """The path prefix standing for ``provider_id``'s own host on the one mock server."""
+    return f"{PROVIDER_HOSTS_PREFIX}/{provider_id}"
 
 
 class MockContext:
@@ -205,11 +215,19 @@ class MockContext:
         errors: ErrorSource | None = None,
     ) -> None:
         """Add a provider route; it is journaled and subject to transport faults, which are
-        worded by ``errors`` (the provider's contract) or a generic JSON body if ``None``."""
-        route = app.router.add_route(method, path, handler)
-        self.routes[(route.method, route.resource.canonical if route.resource else path)] = (
-            RouteInfo(provider_id, errors)
-        )
+        worded by ``errors`` (the provider's contract) or a generic JSON body if ``None``.
+
+        The route is served twice: at its real path (every provider on one host, as before) and
+        under the provider's own host prefix, :func:`provider_prefix` (``/_hosts/<id>``).  A
+        client given ``<mock>/_hosts/<id>`` as one provider's base URL reaches only that
+        provider's routes, so a plugin calling another provider's endpoint on its own host
+        (StableDiffusionAPI uploading to ModelsLab's base64_to_url) gets a 404 as it would live.
+        """
+        for full in (path, provider_prefix(provider_id) + path):
+            route = app.router.add_route(method, full, handler)
+            self.routes[(route.method, route.resource.canonical if route.resource else full)] = (
+                RouteInfo(provider_id, errors)
+            )
 
     def route_info(self, request: web.Request) -> RouteInfo | None:
         route = request.match_info.route

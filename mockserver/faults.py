@@ -13,7 +13,7 @@ per distinct spec string, so ``mock-fault:server_error:first=2`` fails twice, th
 
 Transport faults (latency, rate_limit, server_error, error, reset, truncated, hang) are played by
 the app's middleware; task faults (task_failed, task_stuck, expired_url) are handed to the
-provider handler through :func:`task_faults` and change the task the request creates.
+provider handler (``ActiveFault.is_task_fault``) and change the task the request creates.
 """
 
 from __future__ import annotations
@@ -212,7 +212,3 @@ def _spec_from_key(api_key: str | None) -> str | None:
     if api_key and api_key.startswith(MAGIC_KEY_PREFIX):
         return api_key[len(MAGIC_KEY_PREFIX) :]
     return None
-
-
-def task_faults(faults: Iterable[ActiveFault]) -> list[ActiveFault]:
-    return [f for f in faults if f.is_task_fault]

@@ -15,6 +15,7 @@ from aiohttp import web
 from .app import read_json
 from .context import MockContext
 from .contracts import ErrorKind, Rejection, SubmitRequest, validate_base64_to_url
+from .contracts._platform import defaults_of
 from .imaging import decode_image
 from .platform import PlatformMock
 from .tasks import Task
@@ -59,12 +60,17 @@ class ModelsLabMock(PlatformMock):
     def meta(
         self, req: SubmitRequest, numeric_id: int, seed: int, prefix: str, width: int, height: int
     ) -> dict[str, Any]:
-        p = req.params
+        p = {**defaults_of(self.contract.table()), **req.params}
         return {
             "prompt": req.prompt or "",
             "model_id": req.model,
             "scheduler": req.sampler or "UniPCMultistepScheduler",
-            "safetychecker": "yes" if p.get("safety_checker") else "no",
+            # What ran, defaults included (seed 003: safety_checker and use_karras_sigmas
+            # default yes, algorithm_type sde-dpmsolver++), as the processing echo of
+            # reference 3.3 shows them.
+            "safetychecker": "yes" if req.nsfw_detection else "no",
+            "use_karras_sigmas": "yes" if p.get("use_karras_sigmas") else "no",
+            "algorithm_type": p.get("algorithm_type") or "none",
             "negative_prompt": req.negative_prompt or "",
             "W": width,
             "H": height,

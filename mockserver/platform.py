@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -122,7 +121,9 @@ class PlatformMock:
 
         task = await self._create_task(request, req, owner, image, mask, will_queue)
         base = ctx.base_url(request)
-        state = task.state(ctx.now())
+        # Decided as of the request's arrival: the time spent handling it (images decoded and
+        # generated) must not let a queued task finish before its first answer.
+        state = task.state(task.created_at)
         if state == "succeeded":
             return web.json_response(self.success_body(task, base))
         if state == "failed":
@@ -373,7 +374,3 @@ def _file_prefix(seed: int, numeric_id: int) -> str:
 def body_fingerprint(body: Mapping[str, Any]) -> str:
     """A digest of a request body, for the duplicate-request spam filter."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def ceil_seconds(value: float) -> int:
-    return max(1, math.ceil(value))

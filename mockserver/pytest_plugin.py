@@ -1,47 +1,17 @@
-"""pytest fixtures for testing against the mock (registered through the ``pytest11`` entry point).
+"""The mock server's pytest fixtures, under their historical name.
 
-``inpaintkit_mock`` is one server per session, in a background thread with its own event loop
-(so it works the same in sync tests and under pytest-asyncio), reset before every test: no
-tasks, files, journal entries or run-time fault rules leak from one test into the next.  Override
-``inpaintkit_mock_config`` (session scope) in a ``conftest.py`` to configure it::
-
-    @pytest.fixture(scope="session")
-    def inpaintkit_mock_config():
-        return MockConfig(seed=42, sync_mode="processing")
+pytest loads them through the ``inpaintkit_mock`` pytest11 entry point from
+:mod:`inpaintkit.pytest_plugin`, which imports nothing heavy until a fixture is used (this
+package imports aiohttp and Pillow).  Import from here only to list the plugin explicitly
+(``pytest_plugins = ["inpaintkit.mockserver.pytest_plugin"]``) where entry points are off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from .config import MockConfig
-from .server import MockServer
+from inpaintkit.pytest_plugin import (
+    inpaintkit_mock,
+    inpaintkit_mock_config,
+    inpaintkit_mock_session,
+)
 
 __all__ = ["inpaintkit_mock", "inpaintkit_mock_config", "inpaintkit_mock_session"]
-
-
-@pytest.fixture(scope="session")
-def inpaintkit_mock_config() -> MockConfig:
-    """The session mock's configuration (override to change it)."""
-    return MockConfig()
-
-
-@pytest.fixture(scope="session")
-def inpaintkit_mock_session(inpaintkit_mock_config: MockConfig) -> Iterator[MockServer]:
-    """The session-wide server; prefer :func:`inpaintkit_mock`, which resets it per test."""
-    with MockServer(inpaintkit_mock_config) as server:
-        yield server
-
-
-@pytest.fixture
-def inpaintkit_mock(
-    inpaintkit_mock_session: MockServer, inpaintkit_mock_config: MockConfig
-) -> Iterator[MockServer]:
-    """The mock server, freshly reset (tasks, files, journal, faults, random streams, and any
-    configuration changed through the admin API)."""
-    inpaintkit_mock_session.ctx.apply_config(inpaintkit_mock_config)
-    inpaintkit_mock_session.reset()
-    yield inpaintkit_mock_session
-    inpaintkit_mock_session.reset()

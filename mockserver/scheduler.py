@@ -61,10 +61,6 @@ class Scheduler:
         with self._lock:
             return sorted((e.due, e.label) for e in self._heap if key is None or e.key == key)
 
-    def next_due(self) -> float | None:
-        with self._lock:
-            return self._heap[0].due if self._heap else None
-
     async def run_due(self, *, key: str | None = None) -> int:
         """Run every action due now (only those of ``key`` if given); return how many ran.
 

@@ -19,7 +19,7 @@ from inpaintkit.clock import Clock
 
 from .app import CONTEXT, create_app
 from .config import FaultRule, MockConfig
-from .context import MockContext
+from .context import MockContext, provider_prefix
 from .faults import rule_from_spec
 from .timesource import MockClock
 
@@ -87,6 +87,10 @@ class RunningMock:
 
     def url_for(self, path: str) -> str:
         return self.url + path
+
+    def provider_url(self, provider_id: str) -> str:
+        """A base URL serving only ``provider_id``'s routes (its own host, as live)."""
+        return self.url + provider_prefix(provider_id)
 
 
 async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:

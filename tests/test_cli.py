@@ -79,10 +79,16 @@ def test_validate_shows_emulations(tmp_path: Path, capsys: pytest.CaptureFixture
     job = tmp_path / "job.json"
     job.write_text(
         json.dumps(
-            {"image": "i.png", "mask": "m.png", "prompt": "x", "mask_options": {"invert": True}}
+            {
+                "image": "i.png",
+                "mask": "m.png",
+                "prompt": "x",
+                "model": "pony_realism",
+                "mask_options": {"invert": True},
+            }
         )
     )
-    assert cli(["validate", str(job), "--provider", "stablediffusionapi"]) == 0
+    assert cli(["validate", str(job), "--provider", "modelslab"]) == 0
     out = capsys.readouterr().out
     assert "mask_options.invert" in out
     assert "emulated" in out
@@ -117,3 +123,40 @@ def test_run_against_the_embedded_mock_writes_images(
     result = Image.open(out / "novita-0.png").convert("RGB")
     assert result.size == (64, 64)
     assert result.getpixel((2, 2)) == (10, 120, 200)  # outside the mask: kept
+
+
+def test_sdapi_with_local_files_and_no_host_says_how_to_configure_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 item 2: v3 takes links only and documents no upload; a job with local files
+    fails before any request, and the command line gets the hint in its own terms."""
+    from PIL import Image
+
+    Image.new("RGB", (64, 64)).save(tmp_path / "image.png")
+    Image.new("L", (64, 64)).save(tmp_path / "mask.png")
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"image": "image.png", "mask": "mask.png", "prompt": "a boat"}))
+    out = str(tmp_path / "out")
+    code = cli(["run", str(job), "--provider", "stablediffusionapi", "--mock", "--out", out])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "no image host is configured" in err
+    assert "image_host hook" in err
+    assert "ModelsLabUploadHost" in err
+    assert "InpaintClient(" not in err  # the Python form is not shown on the command line
+
+
+def test_validate_shows_a_fitted_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 10 item 4: an unset size outside ModelsLab's limits is fitted, and validate says so."""
+    from PIL import Image
+
+    Image.new("RGB", (300, 200)).save(tmp_path / "i.png")
+    Image.new("L", (300, 200)).save(tmp_path / "m.png")
+    job = tmp_path / "job.json"
+    job.write_text(
+        json.dumps({"image": "i.png", "mask": "m.png", "prompt": "x", "model": "pony_realism"})
+    )
+    assert cli(["validate", str(job), "--provider", "modelslab"]) == 0
+    out = capsys.readouterr().out
+    assert "300x200" in out
+    assert "emulated" in out

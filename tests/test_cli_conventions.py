@@ -344,9 +344,9 @@ def test_validate_notes_a_missing_key(
 def test_validate_honours_every_provider(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    job = write_job(tmp_path, model=NOVITA_MODEL)  # 64x64: too small for ModelsLab
-    assert cli(["validate", str(job), "-p", "novita", "-p", "modelslab"]) == 2
+    job = write_job(tmp_path, model=NOVITA_MODEL)  # local files: v3 needs an image host
+    assert cli(["validate", str(job), "-p", "novita", "-p", "stablediffusionapi"]) == 2
     captured = capsys.readouterr()
     assert "valid for novita" in captured.out
-    assert "[modelslab]" in captured.err
-    assert "$.width" in captured.err
+    assert "[stablediffusionapi]" in captured.err
+    assert "$.image" in captured.err

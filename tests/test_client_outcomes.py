@@ -27,6 +27,7 @@ from inpaintkit.errors import (
 )
 from inpaintkit.plugins import ProviderRegistry
 from inpaintkit.provider import HttpResponse, TaskHandle, TaskState
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from inpaintkit.transport import OutgoingRequest, TransportError
 from test_client import KEY, ToyServer, client, make_job, registry, result_png
 from toyprovider import ToyAdapter
@@ -247,6 +248,7 @@ async def test_a_429_on_the_sdapi_upload_is_retried_like_a_submit_429() -> None:
     async with InpaintClient(
         api_keys={"stablediffusionapi": "k"},
         base_url="http://mock.invalid",
+        image_hosts={"stablediffusionapi": ModelsLabUploadHost(key="ml-k")},
         clock=clock,
         transport=transport,
         retry_jitter=0.0,
@@ -266,6 +268,7 @@ async def test_a_transport_failure_on_the_sdapi_upload_is_retried_then_typed(
     async with InpaintClient(
         api_keys={"stablediffusionapi": "k"},
         base_url="http://mock.invalid",
+        image_hosts={"stablediffusionapi": ModelsLabUploadHost(key="ml-k")},
         clock=VirtualClock(),
         transport=transport,
     ) as c:

@@ -25,6 +25,7 @@ import pytest
 from inpaintkit.checking import CheckedRequest
 from inpaintkit.clock import VirtualClock
 from inpaintkit.conformance import Differential, Harness, conformance_mock_config
+from inpaintkit.conformance.harness import API_KEY
 from inpaintkit.conformance.meaning import end_to_end_polarity
 from inpaintkit.conformance.pytest_plugin import make_test_images
 from inpaintkit.hookspecs import hookimpl
@@ -44,7 +45,7 @@ from inpaintkit.provider import (
     TaskState,
 )
 from inpaintkit.providers import novita, stablediffusionapi
-from inpaintkit.providers.stablediffusionapi.host import Base64ToUrlHost
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from PIL import Image, ImageChops
 
 pytest_plugins = ["pytester"]
@@ -143,7 +144,8 @@ class InvertingHost:
     async def upload(self, data: bytes, media_type: str, context: HostContext) -> str:
         if Image.open(io.BytesIO(data)).mode == "L":
             data = inverted_png(data)
-        return await Base64ToUrlHost().upload(data, media_type, context)
+        host = ModelsLabUploadHost(key=API_KEY, for_providers=("sdapi-inverted",))
+        return await host.upload(data, media_type, context)
 
 
 class PlantedPlugin:
@@ -161,7 +163,8 @@ class PlantedPlugin:
     def image_host(self, provider_id: str) -> ImageHost | None:
         if provider_id == "sdapi-inverted":
             return InvertingHost()
-        return Base64ToUrlHost() if provider_id == "sdapi-planted" else None
+        host = ModelsLabUploadHost(key=API_KEY, for_providers=("sdapi-planted",))
+        return host.image_host(provider_id)
 
 
 def planted_plugin_manager() -> pluggy.PluginManager:

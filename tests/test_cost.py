@@ -108,6 +108,7 @@ async def test_a_plain_job_decodes_only_the_mask_and_sends_both_files_as_given(
     )
     image = png_bytes(gradient_image(64, 48))
     mask = mask_png()
+    images._known_masks.clear()  # a mask seen by an earlier test would not be decoded again
     decodes = Decodes(monkeypatch)
     async with client(base, VirtualClock()) as c:
         result = await c.inpaint(InpaintJob(image=image, mask=mask, prompt="a cat"), "toy")

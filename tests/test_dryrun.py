@@ -71,8 +71,8 @@ def image_of_64_megapixels(folder: Path) -> tuple[Path, str]:
 
 
 def size_breaks_modelslab_rules(folder: Path) -> tuple[Path, str]:
-    _pair(folder, (300, 300))
-    return _job(folder, model="pony_realism"), "modelslab"
+    _pair(folder, (300, 300))  # an unset size would be fitted to 512 (emulated); 516 is set
+    return _job(folder, model="pony_realism", width=516, height=512), "modelslab"
 
 
 def schema_and_provider_errors_together(folder: Path) -> tuple[Path, str]:

@@ -20,6 +20,7 @@ from inpaintkit.events import Event, Retried
 from inpaintkit.exchange import exchange
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import HttpResponse, ProviderAdapter
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 from inpaintkit.transport import MemoryTransport, OutgoingRequest, TransportError
 from test_client import KEY, make_job, result_png
 from toyprovider import ToyAdapter
@@ -233,10 +234,14 @@ async def test_image_uploads_go_through_the_hook_and_their_429_is_a_retried_even
         transport=MemoryTransport(handle),
         retry_jitter=0.0,
         on_event=events.append,
+        # StableDiffusionAPI takes links only: the opt-in host uploads through ModelsLab's
+        # documented base64_to_url, with its own key.
+        image_hosts={"stablediffusionapi": ModelsLabUploadHost(key="ml-key")},
     ) as c:
         with pytest.raises(AuthenticationError):  # the submit after the uploads
             await c.inpaint(job, "stablediffusionapi")
     assert [p for _, p in seen].count(upload) == 3
-    assert {provider for provider, _ in seen} == {"stablediffusionapi"}
+    assert {provider for provider, path in seen if path == upload} == {"modelslab"}
+    assert {provider for provider, path in seen if path != upload} == {"stablediffusionapi"}
     retried = [e for e in events if isinstance(e, Retried)]
     assert [(r.what, r.reason, r.delay) for r in retried] == [("image upload", "rate limited", 3.0)]

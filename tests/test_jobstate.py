@@ -35,6 +35,7 @@ from inpaintkit.jobstate import (
 from inpaintkit.mockserver import AsyncMock, MockConfig, run_mock
 from inpaintkit.planning import Disposition, FieldOutcome
 from inpaintkit.provider import Done, Failed, Pending, RemoteImage, TaskHandle
+from inpaintkit.providers.modelslab import ModelsLabUploadHost
 
 KEY = "jobstate-key-7c1e93f0b2"
 KEYS = {"novita": KEY, "modelslab": KEY, "stablediffusionapi": KEY}
@@ -191,7 +192,13 @@ async def mock_and_clock() -> AsyncIterator[tuple[AsyncMock, VirtualClock]]:
 
 
 def client_for(mock: AsyncMock, clock: VirtualClock) -> InpaintClient:
-    return InpaintClient(api_keys=KEYS, base_url=mock.url, clock=clock, retry_jitter=0.0)
+    return InpaintClient(
+        api_keys=KEYS,
+        base_url=mock.url,
+        clock=clock,
+        retry_jitter=0.0,
+        image_hosts={"stablediffusionapi": ModelsLabUploadHost()},  # SDAPI takes links only
+    )
 
 
 def make_job(provider: str, **changes: Any) -> InpaintJob:

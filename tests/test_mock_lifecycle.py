@@ -398,3 +398,49 @@ async def test_finish_after_n_polls_makes_base64_links_downloadable(
         assert got.status == 200
         assert base64.b64decode(await got.read())[:4] == b"\x89PNG"
         assert clock.time() == 0.0
+async def test_base64_to_url_is_served_on_the_modelslab_host_only(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    """Issue 10 item 2: only ModelsLab documents base64_to_url; on a provider's own host prefix
+    the mock serves that provider's routes only, so an upload sent to StableDiffusionAPI's host
+    is a 404 as it would be live."""
+    async with await start(clock) as mock:
+        data_url = "data:image/png;base64," + b64png(gradient_image(32, 32))
+        body = {"key": "test-key", "base64_string": data_url}
+        sdapi = mock.provider_url("stablediffusionapi")
+        r = await session.post(f"{sdapi}/api/v6/base64_to_url", json=body)
+        assert r.status == 404
+        r = await session.post(f"{sdapi}/api/v3/inpaint", json=sdapi_body())
+        assert (await r.json())["status"] in ("success", "processing")
+        r = await session.post(f"{mock.provider_url('modelslab')}/api/v6/base64_to_url", json=body)
+        assert (await r.json())["status"] == "success"
+
+
+async def test_modelslab_meta_echoes_the_defaults_that_ran(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    """Issue 10 item 6: with safety_checker unset the default (yes) ran; meta used to say no."""
+    async with await start(clock) as mock:
+        body = modelslab_body(scheduler="DPMSolverMultistepScheduler")
+        body.pop("safety_checker", None)
+        r = await session.post(f"{mock.url}/api/v6/images/inpaint", json=body)
+        meta = (await r.json())["meta"]
+        assert meta["safetychecker"] == "yes"
+        assert (meta["use_karras_sigmas"], meta["algorithm_type"]) == ("yes", "sde-dpmsolver++")
+
+
+async def test_modelslab_malformed_json_is_a_400(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    """Issue 10 item 6: error-codes.mdx lists a bad body under 400, not 401 'Invalid Api Key'."""
+    async with await start(clock) as mock:
+        r = await session.post(
+            f"{mock.url}/api/v6/images/inpaint",
+            data=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.status == 400
+        body = await r.json()
+        assert body["status"] == "error"
+        assert isinstance(body["message"], str)
+        assert "Api Key" not in body["message"]

@@ -99,7 +99,7 @@ def test_unmappable_sampler_is_a_clear_error(sampler: Sampler) -> None:
         ("sde-dpmsolver++", Sampler.DPMPP_2M_SDE_KARRAS),  # the seed's spelling
         ("none", Sampler.DPMPP_2M_KARRAS),  # the OpenAPI default
         ("no", Sampler.DPMPP_2M_KARRAS),  # as echoed in a documented meta
-        (None, Sampler.DPMPP_2M_KARRAS),
+        (None, Sampler.DPMPP_2M_SDE_KARRAS),  # not echoed: the seed's default sde-dpmsolver++
         ("dpmsolver++", Sampler.DPMPP_2M_KARRAS),
         ("sde-dpmsolver", None),  # a diffusers algorithm with no A1111 name
         ("dpmsolver", None),
@@ -112,6 +112,23 @@ def test_reverse_mapping_reads_every_algorithm_spelling(
 
 
 @pytest.mark.parametrize(
+    ("scheduler", "expected"),
+    [
+        (MS, Sampler.DPMPP_2M_SDE_KARRAS),  # both modifiers at the seed's defaults
+        ("PNDMScheduler", Sampler.PLMS),  # no Karras variant: the default does not apply
+        ("EulerAncestralDiscreteScheduler", Sampler.EULER_A),
+        ("DDPMScheduler", None),
+    ],
+)
+def test_an_echo_without_modifiers_reads_as_the_seed_defaults(
+    scheduler: str, expected: Sampler | None
+) -> None:
+    """Issue 10 item 5: a meta echo without use_karras_sigmas/algorithm_type ran with the
+    seed's defaults (yes, sde-dpmsolver++); it used to read back as plain DPM++ 2M."""
+    assert sampler_from_wire(scheduler) is expected
+
+
+@pytest.mark.parametrize(
     ("karras", "expected"),
     [
         (True, Sampler.LMS_KARRAS),
@@ -119,7 +136,7 @@ def test_reverse_mapping_reads_every_algorithm_spelling(
         ("YES", Sampler.LMS_KARRAS),
         ("true", Sampler.LMS_KARRAS),
         (1, Sampler.LMS_KARRAS),
-        (None, Sampler.LMS),  # not echoed: read as no Karras sigmas
+        (None, Sampler.LMS_KARRAS),  # not echoed: the seed's default, yes
         ("maybe", None),
     ],
 )
@@ -149,3 +166,13 @@ def test_reverse_mapping_returns_none_for_triples_without_a1111_name(
 
 def test_algorithm_type_is_ignored_outside_the_multistep_scheduler() -> None:
     assert sampler_from_wire("EulerDiscreteScheduler", "no", "sde-dpmsolver++") is Sampler.EULER
+
+
+def test_the_meta_reader_reads_a_bare_multistep_echo_as_sde_karras() -> None:
+    """Issue 10 item 5, through the meta reader: the seed's defaults ran."""
+    from inpaintkit.providers.modelslab import parse_meta
+
+    echo = parse_meta({"scheduler": "DPMSolverMultistepScheduler", "steps": 21})
+    assert echo.sampler is Sampler.DPMPP_2M_SDE_KARRAS
+    echo = parse_meta({"scheduler": MS, "use_karras_sigmas": "no", "algorithm_type": "none"})
+    assert echo.sampler is Sampler.DPMPP_2M

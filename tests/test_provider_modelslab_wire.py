@@ -1,8 +1,9 @@
 """Golden wire tests: the exact request the ModelsLab adapter builds for fixed neutral jobs.
 
-The first two reproduce seed 003's request example field by field (without ``key``, which the
-runtime adds): once with the seed's own image URLs passed through, once with generated images
-sent inline.
+The first three reproduce seed 003's request example field by field (without ``key``, which the
+runtime adds): with the seed's own image URLs passed through, with generated images uploaded
+through base64_to_url (the default for local images), and with them sent inline because the job
+asked for it (``ModelsLabOptions(base64=True)``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import io
 import json
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,6 +51,10 @@ on every provider (issue 10), so the off switch is always sent; no neutral job c
 IMAGE_PNG = png_bytes(gradient_image(512, 512))
 MASK_PNG = png_bytes(rect_mask(512, 512, (128, 128, 384, 384)))
 ADAPTER = ModelsLabAdapter()
+INLINE = {"modelslab": {"base64": True}}
+"""The job's explicit request for inline images (and base64 output)."""
+HOSTED_IMAGE = "https://pub-3626123a908346a7a8be8d9295f44e26.r2.dev/temp/image.png"
+HOSTED_MASK = "https://pub-3626123a908346a7a8be8d9295f44e26.r2.dev/temp/mask.png"
 
 
 def seed_job(image: Any = SEED_IMAGE, mask: Any = SEED_MASK, **changes: Any) -> InpaintJob:
@@ -95,14 +101,17 @@ def url_request(job: InpaintJob) -> CheckedRequest:
 
 
 def bytes_request(
-    job: InpaintJob, image: bytes = IMAGE_PNG, mask: bytes = MASK_PNG
+    job: InpaintJob, image: bytes = IMAGE_PNG, mask: bytes = MASK_PNG, *, hosted: bool = True
 ) -> CheckedRequest:
+    """As the runtime prepares local images: uploaded (their base64_to_url links beside the
+    bytes), or with ``hosted=False`` bytes only, for a job that asked for them inline."""
     w, h = Image.open(io.BytesIO(image)).size
+    image_url, mask_url = (HOSTED_IMAGE, HOSTED_MASK) if hosted else (None, None)
     return checked(
         PreparedRequest(
             job=job,
-            image=PreparedImage(image, "png", w, h),
-            mask=PreparedImage(mask, "png", w, h),
+            image=PreparedImage(image, "png", w, h, url=image_url),
+            mask=PreparedImage(mask, "png", w, h, url=mask_url),
         )
     )
 
@@ -131,21 +140,38 @@ def test_seed_example_with_its_urls_field_by_field() -> None:
     assert request.url(SPEC.base_url) == "https://modelslab.com/api/v6/images/inpaint"
 
 
-def test_seed_example_with_generated_images_sent_inline() -> None:
+def test_seed_example_with_generated_images_uploaded() -> None:
+    """Issue 10 item 3: local images go as base64_to_url links (the seed's documented form),
+    and the output does not switch to base64 behind the user's back."""
     request = ADAPTER.build_submit(bytes_request(seed_job(IMAGE_PNG, MASK_PNG)))
+    assert request.json == {**SEED_BODY, "init_image": HOSTED_IMAGE, "mask_image": HOSTED_MASK}
+    assert "base64" not in request.json
+
+
+def test_seed_example_with_generated_images_sent_inline_when_asked() -> None:
+    job = seed_job(IMAGE_PNG, MASK_PNG, extras=INLINE)
+    request = ADAPTER.build_submit(bytes_request(job, hosted=False))
     expected = {
         **SEED_BODY,
         "init_image": data_url(IMAGE_PNG),
         "mask_image": data_url(MASK_PNG),
-        # the one difference from the seed: inline images need the documented base64 switch
+        # the one difference from the seed: the user's explicit base64 option
         "base64": "yes",
     }
     assert request.json == expected
 
 
+def test_local_images_neither_hosted_nor_asked_inline_are_a_clear_error() -> None:
+    with pytest.raises(ValidationError) as info:
+        ADAPTER.build_submit(bytes_request(seed_job(IMAGE_PNG, MASK_PNG), hosted=False))
+    assert info.value.paths == ("$.image",)
+    assert "base64=true" in str(info.value)
+
+
 def test_bare_base64_when_the_prefix_is_switched_off() -> None:
     adapter = ModelsLabAdapter(data_url_prefix=False)
-    body = adapter.build_submit(bytes_request(seed_job(IMAGE_PNG, MASK_PNG))).json
+    job = seed_job(IMAGE_PNG, MASK_PNG, extras=INLINE)
+    body = adapter.build_submit(bytes_request(job, hosted=False)).json
     assert base64.b64decode(body["init_image"], validate=True) == IMAGE_PNG
     assert base64.b64decode(body["mask_image"], validate=True) == MASK_PNG
     assert body["base64"] == "yes"
@@ -154,7 +180,7 @@ def test_bare_base64_when_the_prefix_is_switched_off() -> None:
 def test_jpeg_input_gets_its_own_mime_type() -> None:
     jpeg = images.encode_image(gradient_image(512, 512), "jpeg")
     request = PreparedRequest(
-        job=seed_job(jpeg, MASK_PNG),
+        job=seed_job(jpeg, MASK_PNG, extras=INLINE),
         image=PreparedImage(jpeg, "jpeg", 512, 512),
         mask=PreparedImage(MASK_PNG, "png", 512, 512),
     )
@@ -174,8 +200,8 @@ def test_minimal_job_sends_the_image_size_and_the_seed_nulls_only() -> None:
         "model_id": "lazymixv4-inpaint",
         "prompt": "a red door",
         "negative_prompt": None,
-        "init_image": data_url(image),
-        "mask_image": data_url(mask),
+        "init_image": HOSTED_IMAGE,
+        "mask_image": HOSTED_MASK,
         "width": "768",  # unset size = the image's own (ModelsLab's default would be 512x512)
         "height": "512",
         "samples": "1",
@@ -186,7 +212,6 @@ def test_minimal_job_sends_the_image_size_and_the_seed_nulls_only() -> None:
         "seed": None,
         "webhook": None,
         "track_id": None,
-        "base64": "yes",
     }
 
 
@@ -223,8 +248,8 @@ def test_every_native_field() -> None:
         "model_id": "pony_realism",
         "prompt": "a cat sitting on a bench",
         "negative_prompt": "blurry",
-        "init_image": data_url(IMAGE_PNG),
-        "mask_image": data_url(MASK_PNG),
+        "init_image": HOSTED_IMAGE,
+        "mask_image": HOSTED_MASK,
         "width": "1024",
         "height": "768",
         "samples": "3",
@@ -242,7 +267,6 @@ def test_every_native_field() -> None:
         "seed": 1343687916,
         "webhook": "https://example.com/hook",
         "track_id": "job-42",
-        "base64": "yes",
     }
 
 
@@ -454,7 +478,8 @@ async def _read(image: Any, path: str) -> bytes:
 
 
 async def _body_via_core(job: InpaintJob) -> dict[str, Any]:
-    plan = plan_job(job, SPEC)
+    """The body for ``job`` sent inline (so the test can read the pixels sent)."""
+    plan = plan_job(attrs.evolve(job, extras=INLINE), SPEC)
     inputs = await prepare_inputs(plan.job, plan, SPEC, read=_read, host=None)
     request = PreparedRequest(job=plan.job, image=inputs.image, mask=inputs.mask)
     return dict(ADAPTER.build_submit(checked(request)).json)

@@ -535,3 +535,12 @@ def test_any_task_result_parses_to_a_well_formed_state(
         assert isinstance(state, Failed)
         expected = TaskFailedError if status == "TASK_STATUS_FAILED" else ProviderError
         assert type(state.error) is expected
+
+
+def test_the_drawn_seed_is_echoed_typed() -> None:
+    """Issue 10: what ran is on the result typed (Novita reports only the seed)."""
+    from inpaintkit.provider import RunEcho
+
+    state = poll(200, TASK_RESULT_EXAMPLE)
+    assert isinstance(state, Done)
+    assert state.echo == RunEcho(seed=158881667)

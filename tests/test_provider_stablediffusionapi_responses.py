@@ -202,7 +202,7 @@ def test_v3_processing_is_pending_with_eta_and_id() -> None:
     assert state.handle.provider == "stablediffusionapi"
     assert state.handle.task_id == "10684517"
     assert state.eta == pytest.approx(35.941116006399994)
-    assert dict(state.handle.data) == {}
+    assert dict(state.handle.data) == {"meta": {"H": 512, "W": 512}}  # for the echo
     assert ADAPTER.build_poll(state.handle).path == "/api/v3/fetch/10684517"
 
 

@@ -22,6 +22,7 @@ from inpaintkit.job import (
     Sampler,
     Webhook,
 )
+from inpaintkit.prepare import fit_to_limits
 from inpaintkit.provider import HttpRequest, PreparedImage, PreparedRequest, TaskHandle
 from inpaintkit.providers.stablediffusionapi import (
     CAPABILITIES,
@@ -256,18 +257,15 @@ def test_unset_size_is_the_image_size() -> None:
         ((2048, 1536), (1024, 768)),
         ((1536, 2048), (768, 1024)),
         ((3000, 1000), (1024, 341)),
-        ((1024, 1024), (1024, 1024)),
-        ((1025, 10), (1024, 9)),
+        ((1024, 1024), None),
+        ((1025, 10), (1024, 10)),
     ],
 )
 def test_unset_size_of_a_large_image_fits_the_maximum(
-    size: tuple[int, int], expected: tuple[int, int]
+    size: tuple[int, int], expected: tuple[int, int] | None
 ) -> None:
-    w, h = size
-    image = PreparedImage(None, "png", w, h, url=SEED_IMAGE_URL)
-    assert image.width is not None
-    assert image.height is not None
-    assert ADAPTER.fitted_size(image.width, image.height) == expected
+    """The size the core fits an unset size to (the rows' fit_when_unset), aspect kept."""
+    assert fit_to_limits(size, SPEC) == expected
 
 
 def test_unknown_image_size_omits_width_and_height() -> None:
@@ -315,7 +313,7 @@ def test_missing_image_url_is_a_clear_error() -> None:
     with pytest.raises(ValidationError) as info:
         ADAPTER.build_submit(prepared(make_job(), image_url=None))
     assert info.value.paths == ("$.image",)
-    assert "image_host" in str(info.value)
+    assert "image host" in str(info.value)
 
 
 @pytest.mark.parametrize(

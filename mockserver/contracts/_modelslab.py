@@ -7,17 +7,19 @@ row notes where they disagree.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from ._fields import Field, ImageLimits, ImageMode, Kind
+from ._fields import Field, ImageLimits, ImageMode, Kind, Rule, Violation, rule_text, short_value
 from ._model import Base64Upload, ErrorKind, Rejection, SubmitRequest
 from ._platform import (
-    INVALID_KEY_TIP,
     PLATFORM_ERRORS,
     PlatformContract,
     decode_upload,
     defaults_of,
+    laravel_message,
     wire_image,
 )
 
@@ -116,9 +118,11 @@ MODELSLAB_SUBMIT: tuple[Field, ...] = (
         default=21,
         aliases=("num_inference_steps",),
         note="the seed gives no range (default 21). The OpenAPI says min 1, max 20 with values "
-        "above 20 capped (so accepted); llms.txt says 20..50; enterprise 21/31/41. Accepted: "
-        "[1, 50]. num_inference_steps (OpenAPI, modelslab_py) is the same value; if both are "
-        "sent, steps (the seed's name) wins.",
+        "above 20 capped (so accepted); llms.txt says 20..50; enterprise 21/31/41. Decision "
+        "(issue 10): [1, 50] accepted, more refused like the plugin, because where the live "
+        "server caps is undocumented (20 or 50); a cap below 50 shows in meta.steps. "
+        "num_inference_steps (OpenAPI, modelslab_py) is the same value; if both are sent, "
+        "steps (the seed's name) wins.",
     ),
     Field("guidance_scale", Kind.NUMBER, S003, minimum=1, maximum=20, default=7.5),
     Field("strength", Kind.NUMBER, S003, minimum=0, maximum=1, default=0.7),
@@ -171,7 +175,14 @@ MODELSLAB_SUBMIT: tuple[Field, ...] = (
     ),
     Field("temp", Kind.BOOLEAN, R32, default=False),
     Field("seed", Kind.INTEGER, S003, note="null = random; no range documented."),
-    Field("webhook", Kind.STRING, S003, uri=True),
+    Field(
+        "webhook",
+        Kind.STRING,
+        S003 + "; reference 3.5",
+        uri=True,
+        note="'Your webhook URL must use HTTPS' (reference 3.5): http is refused, except to a "
+        "loopback host (the mock's own tests).",
+    ),
     Field("track_id", Kind.STRING, S003),
     Field("lora_model", Kind.STRING, R32, note="comma-separated LoRA ids."),
     Field(
@@ -223,9 +234,11 @@ class ModelsLabContract(PlatformContract):
         # Reference 3.4 (error-codes.mdx), statuses and messages as documented.
         ErrorKind.MISSING_KEY: (401, {"status": "error", "message": "API key required"}),
         ErrorKind.INVALID_KEY: (401, _INVALID_KEY),
+        # A body that is not JSON is a bad request: error-codes.mdx lists it under 400, not
+        # with the 401 key errors (reference 3.4); the wording is the mock's own.
         ErrorKind.BODY_NOT_JSON: (
-            401,
-            {"status": "error", "message": "Invalid Api Key", "tip": INVALID_KEY_TIP},
+            400,
+            {"status": "error", "message": "Bad request: the body is not valid JSON"},
         ),
         ErrorKind.RATE_LIMITED: (
             429,
@@ -237,6 +250,33 @@ class ModelsLabContract(PlatformContract):
         ),
         ErrorKind.MODEL_NOT_FOUND: (400, {"status": "error", "message": "Model not found"}),
     }
+
+    def reject(self, violation: Violation) -> Rejection:
+        """ModelsLab's error body: ``message`` is one string naming the wire field, as the
+        error-codes page shows it (``{"status": "error", "message": "prompt is required"}``,
+        reference 3.4), not Laravel's object of lists."""
+        name = violation.path.split("[", 1)[0]
+        hidden = violation.rule is Rule.REQUIRED or name == "key"
+        shown = None if hidden else short_value(violation.value)
+        message = _modelslab_message(name, violation)
+        return Rejection(
+            self._status(400),
+            {"status": "error", "message": message},
+            violation.path,
+            rule_text(violation.field, violation.rule),
+            shown,
+        )
+
+    def validate_submit(self, body: Any, api_key: str) -> SubmitRequest | Rejection:
+        result = super().validate_submit(body, api_key)
+        if isinstance(result, SubmitRequest) and not _https_or_loopback(result.webhook_url):
+            field = next(f for f in self.fields if f.name == "webhook")
+            rejection = self.reject(Violation("webhook", field, Rule.URL, result.webhook_url))
+            body_out = {"status": "error", "message": "Your webhook URL must use HTTPS"}
+            return Rejection(
+                rejection.status, body_out, "webhook", "must use HTTPS", rejection.value
+            )
+        return result
 
     def build(
         self, params: dict[str, Any], api_key: str, ignored: tuple[str, ...]
@@ -279,3 +319,28 @@ class ModelsLabContract(PlatformContract):
     ) -> Base64Upload | Rejection:
         """``POST /api/v6/base64_to_url`` ``{key, base64_string}``: decoded data, 5 MB at most."""
         return decode_upload(self, MODELSLAB_BASE64_TO_URL, body, valid_keys)
+
+
+def _https_or_loopback(url: str | None) -> bool:
+    if url is None:
+        return True
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "https":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _modelslab_message(name: str, violation: Violation) -> str:
+    """``<wire name> <rule>`` in the page's style ('prompt is required'), the rule worded as
+    Laravel's validator words it elsewhere on the platform."""
+    if violation.rule is Rule.REQUIRED:
+        return f"{name} is required"
+    text = laravel_message(violation).rstrip(".")
+    prefix = f"The {violation.path.rsplit('.', 1)[-1].replace('_', ' ')} "
+    return f"{name} {text[len(prefix) :]}" if text.startswith(prefix) else f"{name}: {text}"

@@ -4,13 +4,16 @@ Both providers take a flat JSON body with the key in it (``BodyKeyAuth``, added 
 answer with the same envelope (:mod:`.answers`), are fetched by ``POST <fetch path>/{id}`` with
 only the key in the body, and post the same webhook payload (reference 2.1, 3.1, 3.5).  What
 differs is data, in a :class:`PlatformProvider`: the spec (capability table, options, image
-transport), the paths, and whether an unset output size is scaled down to the table's maxima.
+transport) and the paths.  An unset output size that breaks the table's limits is fitted by the
+core before the adapter sees the image (the size rows' ``fit_when_unset``).
 
 The body is the core's (``request.body()``: every plain row and option, encoded as the table
 says) plus what only the adapter can write, the rows the table marks
-:class:`~inpaintkit.wiremap.Custom`: the images (a URL, or inline base64 where the provider's
-image transport allows it, with ``base64: "yes"`` as the platform requires for inline input,
-reference 3.2) and the output size (the job's, else the image's own).  The fetch request is built
+:class:`~inpaintkit.wiremap.Custom`: the images (a URL; inline base64 only where the provider's
+image transport allows it AND the job asked for it through the provider's
+``inline_images_option``, which also sends ``base64: "yes"``, reference 3.2: the output then
+switches to base64 too, so it is never a side effect) and the output size (the job's, else the
+image's own).  The fetch request is built
 from the task id, never by following the answer's absolute ``fetch_result`` URL: the runtime
 sends the key only to the provider's base URL.
 """
@@ -36,13 +39,14 @@ from inpaintkit.provider import (
 )
 from inpaintkit.wiremap import as_string, wire_paths
 
-from .answers import Reader
+from .answers import Reader, SamplerReader
 
-__all__ = ["PlatformAdapter", "PlatformProvider"]
+__all__ = ["INLINE_FLAG", "PlatformAdapter", "PlatformProvider"]
 
 INLINE_FLAG = "base64"
 """The platform's switch for inline (base64) input images: 'Pass init_image and mask_image as
-base64 strings to get a base64 response' (reference 3.2); it also makes the output base64."""
+base64 strings to get a base64 response' (reference 3.2); it also makes the output base64, so
+it is sent only as the user's explicit option, never added by the adapter."""
 
 
 @attrs.frozen
@@ -53,14 +57,8 @@ class PlatformProvider:
     submit_path: str
     fetch_path: str
     """With ``{id}`` for the task id (the path form of fetch, as in ``fetch_result``)."""
-    fit_size_to_maximum: bool = False
-    """Scale an unset output size (the image's own) down to the width/height rows' maxima,
-    keeping the aspect ratio; otherwise the image's size is sent as it is."""
-
-
-def _row_maximum(spec: ProviderSpec, field: str, fallback: int) -> float:
-    row = spec.capabilities.get(field)
-    return row.maximum if row is not None and row.maximum else fallback
+    echo_sampler: SamplerReader | None = None
+    """How the provider's ``meta`` names the sampler it ran (``None``: it does not)."""
 
 
 class PlatformAdapter:
@@ -76,7 +74,7 @@ class PlatformAdapter:
     def __init__(self, provider: PlatformProvider, *, data_url_prefix: bool = True) -> None:
         self._provider = provider
         self._data_url_prefix = data_url_prefix
-        self._reader = Reader(provider.spec.id, provider.spec.capabilities)
+        self._reader = Reader(provider.spec.id, provider.spec.capabilities, provider.echo_sampler)
 
     @property
     def spec(self) -> ProviderSpec:
@@ -88,15 +86,12 @@ class PlatformAdapter:
     def build_submit(self, request: CheckedRequest) -> HttpRequest:
         """``POST <submit path>`` with the table's fields, the images and the output size."""
         body = request.body()
-        inline = False
+        inline = self._inline_asked(request)
         for wire_name, field, image in (
             ("init_image", "image", request.image),
             ("mask_image", "mask", request.mask),
         ):
-            body[wire_name], sent_inline = self._image(image, field)
-            inline = inline or sent_inline
-        if inline:
-            body[INLINE_FLAG] = "yes"
+            body[wire_name] = self._image(image, field, inline=inline)
         body.update(self._size(request))
         return HttpRequest("POST", self._provider.submit_path, json=self._in_table_order(body))
 
@@ -104,47 +99,41 @@ class PlatformAdapter:
         """``Done`` for an immediate success, ``Pending`` for processing, else ``Failed``."""
         return self._reader.response(response, phase="submit")
 
-    def _image(self, image: PreparedImage, field: str) -> tuple[str, bool]:
-        """The wire value of one input image and whether it went inline."""
+    def _inline_asked(self, request: CheckedRequest) -> bool:
+        """Whether the job asked for inline images (the spec's ``inline_images_option``)."""
+        name = self.spec.inline_images_option
+        allowed = self.spec.image_transport is ImageTransport.URL_OR_BASE64
+        return allowed and name is not None and getattr(request.options, name, None) is True
+
+    def _image(self, image: PreparedImage, field: str, *, inline: bool) -> str:
+        """The wire value of one input image: its URL, or inline data when asked for."""
+        if inline and image.data is not None:
+            if not self._data_url_prefix:
+                return to_base64(image.data)
+            fmt = image.format or sniff_format(image.data) or "png"
+            return to_data_url(image.data, fmt)
         if image.url is not None:
-            return image.url, False
-        if image.data is None or self.spec.image_transport is ImageTransport.URL:
-            rule = (
-                f"{self.spec.id} takes images only as URLs and none was prepared; pass a URL "
-                "or register an image_host plugin"
-                if self.spec.image_transport is ImageTransport.URL
-                else "has neither bytes nor a URL to send"
-            )
-            raise ValidationError([FieldError(f"$.{field}", rule, image)], provider=self.spec.id)
-        if not self._data_url_prefix:
-            return to_base64(image.data), True
-        fmt = image.format or sniff_format(image.data) or "png"
-        return to_data_url(image.data, fmt), True
+            return image.url
+        name = self.spec.inline_images_option
+        rule = f"{self.spec.id} takes images as links and none was prepared; pass a URL or " + (
+            "configure an image host"
+            if name is None or self.spec.image_transport is ImageTransport.URL
+            else f"configure an image host, or set the option {name}=true to send them inline"
+        )
+        raise ValidationError([FieldError(f"$.{field}", rule, image)], provider=self.spec.id)
 
     def _size(self, request: CheckedRequest) -> dict[str, str]:
         """The output size: the job's, else the image's own (the neutral meaning of an unset
-        size), else nothing (a URL passed through: the provider's default applies)."""
+        size; the core has fitted it to the table's limits where the table says so), else
+        nothing (a URL passed through: the provider's default applies)."""
         job, image = request.job, request.image
         if job.width is not None and job.height is not None:
             width, height = job.width, job.height
         elif image.width and image.height:
             width, height = image.width, image.height
-            if self._provider.fit_size_to_maximum:
-                width, height = self.fitted_size(width, height)
         else:
             return {}
         return {"width": as_string(width), "height": as_string(height)}
-
-    def fitted_size(self, width: int, height: int) -> tuple[int, int]:
-        """``width`` x ``height`` scaled down (aspect kept) to fit the width/height maxima."""
-        scale = min(
-            1.0,
-            _row_maximum(self.spec, "width", width) / width,
-            _row_maximum(self.spec, "height", height) / height,
-        )
-        if scale >= 1.0:
-            return width, height
-        return max(1, int(width * scale)), max(1, int(height * scale))
 
     def _in_table_order(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body in the table's row order (then options, then the rest): one stable key

@@ -19,7 +19,7 @@ so the reader accepts:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -34,13 +34,33 @@ from inpaintkit.provider import (
     HttpResponse,
     Pending,
     RemoteImage,
+    RunEcho,
     TaskHandle,
     TaskState,
 )
 
 from .errors import classify
 
-__all__ = ["PENDING_STATUSES", "Reader", "task_id_of"]
+__all__ = ["ECHO_KEYS", "PENDING_STATUSES", "Reader", "SamplerReader", "task_id_of"]
+
+SamplerReader = Callable[[Mapping[str, Any]], "str | None"]
+"""A provider's reading of the sampler its ``meta`` echoes (neutral name, else its own)."""
+
+ECHO_KEYS: Final = (
+    "steps",
+    "num_inference_steps",
+    "seed",
+    "prompt",
+    "W",
+    "H",
+    "width",
+    "height",
+    "scheduler",
+    "use_karras_sigmas",
+    "algorithm_type",
+)
+"""The ``meta`` members read into :class:`RunEcho` (kept from a processing answer in the task
+handle, since a fetch success carries no ``meta``, reference 3.3)."""
 
 PENDING_STATUSES: Final = frozenset({"processing", "queued", "pending", "starting"})
 """``processing`` is documented; the others are read as the same state: a task still running
@@ -89,12 +109,39 @@ def _image(item: str, index: int, nsfw: bool | None) -> RemoteImage:
     return RemoteImage(data=data, format=fmt, nsfw=nsfw)
 
 
+def _whole(value: Any) -> int | None:
+    number = lenient_number(value)
+    return int(number) if number is not None and number.is_integer() and number >= 0 else None
+
+
 def _seed(body: Mapping[str, Any]) -> int | None:
-    seed = lenient_number(_meta(body).get("seed"))
-    return int(seed) if seed is not None and seed.is_integer() and seed >= 0 else None
+    return _whole(_meta(body).get("seed"))
 
 
-def _done(body: Mapping[str, Any], handle: TaskHandle | None) -> Done:
+def _echo(meta: Mapping[str, Any], sampler: SamplerReader | None) -> RunEcho | None:
+    """What the provider says it ran (its ``meta``): steps after a cap, the drawn seed, the
+    prompt after enhancement, the size and (where the provider reads it) the sampler."""
+    if not meta:
+        return None
+    prompt = meta.get("prompt")
+    return RunEcho(
+        steps=_whole(meta.get("steps", meta.get("num_inference_steps"))),
+        seed=_whole(meta.get("seed")),
+        prompt=prompt if isinstance(prompt, str) else None,
+        sampler=sampler(meta) if sampler is not None else None,
+        width=_whole(meta.get("W", meta.get("width"))),
+        height=_whole(meta.get("H", meta.get("height"))),
+    )
+
+
+def _remembered_meta(handle: TaskHandle | None) -> Mapping[str, Any]:
+    meta = handle.data.get("meta") if handle is not None else None
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _done(
+    body: Mapping[str, Any], handle: TaskHandle | None, sampler: SamplerReader | None = None
+) -> Done:
     nsfw_flag = body.get("nsfw_content_detected")
     nsfw = nsfw_flag if isinstance(nsfw_flag, bool) else None
     remembered = _links(handle.data.get("future_links")) if handle is not None else []
@@ -106,21 +153,26 @@ def _done(body: Mapping[str, Any], handle: TaskHandle | None) -> Done:
     )
     if not links:
         raise _Malformed("status success without any image (no output or future_links)")
+    meta = _meta(body) or _remembered_meta(handle)
     return Done(
         images=tuple(_image(item, i, nsfw) for i, item in enumerate(links)),
         task_id=task_id_of(body) or (handle.task_id if handle is not None else None),
-        seed=_seed(body),
+        seed=_whole(meta.get("seed")),
         generation_time=lenient_number(body.get("generationTime")),
         raw=body,
+        echo=_echo(meta, sampler),
     )
 
 
 class Reader:
     """Reads one provider's answers: the envelope is shared, the id and table are the provider's."""
 
-    def __init__(self, provider: str, table: CapabilityTable) -> None:
+    def __init__(
+        self, provider: str, table: CapabilityTable, sampler: SamplerReader | None = None
+    ) -> None:
         self.provider = provider
         self.table = table
+        self.sampler = sampler
 
     def _failed(self, message: str, body: Any, status: int | None) -> Failed:
         error = ProviderError(message, provider=self.provider, raw_body=body, status=status)
@@ -134,6 +186,9 @@ class Reader:
         links = _links(body.get("future_links"))
         if links:
             data["future_links"] = links
+        echoed = {k: v for k, v in _meta(body).items() if k in ECHO_KEYS}
+        if echoed:
+            data["meta"] = echoed  # a fetch success has no meta (reference 3.3)
         track_id = body.get("track_id", _meta(body).get("track_id"))
         if isinstance(track_id, str) and track_id:
             data["track_id"] = track_id  # names the job in webhook calls (reference 3.5)
@@ -166,7 +221,7 @@ class Reader:
             state = "success"
         try:
             if state == "success":
-                return _done(body, handle)
+                return _done(body, handle, self.sampler)
             if state in PENDING_STATUSES:
                 return self._pending(body, handle)
         except _Malformed as exc:

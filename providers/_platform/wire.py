@@ -24,6 +24,7 @@ from inpaintkit.wiremap import Custom, Fixed, Unset, Wire, yes_no
 
 __all__ = [
     "ENHANCE_PROMPT",
+    "FIT_NOTE",
     "GUIDANCE_SCALE",
     "IMAGE",
     "MASK",
@@ -67,3 +68,13 @@ TRACK_ID: Final = Wire("track_id", unset=Unset.NULL)
 def size_row(name: str) -> Custom:
     """``width``/``height``: a numeric string, the job's or else the image's own size."""
     return Custom((name,), why="falls back to the prepared image's size when unset")
+
+
+FIT_NOTE: Final = (
+    "Unset: the input image's own size; when that breaks the width/height limits (larger than "
+    "the maximum, or on ModelsLab smaller than its 512 minimum or not a multiple of 8) the "
+    "client resizes the input to the nearest size within them, aspect ratio kept, and records "
+    "width/height as emulated on the result (the rows' fit_when_unset).  Omitted when the "
+    "image's size is unknown (a URL passed through), so the provider's default applies."
+)
+"""The one statement of the platform's unset-size rule, in both tables' width/height notes."""

@@ -14,6 +14,12 @@ disagrees, the seed wins and the disagreement is in the row's ``note``.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from inpaintkit.errors import FieldError, ValidationError
 from inpaintkit.provider import (
     BodyKeyAuth,
     Capability,
@@ -23,12 +29,13 @@ from inpaintkit.provider import (
     ProviderSpec,
     Support,
 )
-from inpaintkit.wiremap import Composite, Wire, as_string
+from inpaintkit.wiremap import Composite, Unset, Wire, as_string
 
 from .._platform import PlatformProvider
 from .._platform.plans import plan_rate_limit
 from .._platform.wire import (
     ENHANCE_PROMPT,
+    FIT_NOTE,
     GUIDANCE_SCALE,
     IMAGE,
     MASK,
@@ -38,7 +45,6 @@ from .._platform.wire import (
     SAFETY_MODE,
     STRENGTH,
     TRACK_ID,
-    WEBHOOK_URL,
     size_row,
 )
 from .._platform.wire import SEED as SEED_WIRE
@@ -49,6 +55,7 @@ from .samplers import (
     UNSUPPORTED_SAMPLERS,
     lora_fields,
     sampler_fields,
+    sampler_from_wire,
 )
 
 __all__ = [
@@ -81,6 +88,26 @@ REF_RESPONSES = "reference 3.3"
 REF_WEBHOOK = "reference 3.5"
 REF_SDK = "reference 3.6"
 
+
+def https_webhook(url: str) -> str:
+    """The webhook URL as sent, if it is HTTPS (or loopback http, for local testing)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() == "https" or _is_loopback(host):
+        return url
+    rule = "must use HTTPS for modelslab ('Your webhook URL must use HTTPS', reference 3.5)"
+    raise ValidationError([FieldError("$.webhook.url", rule, url)], provider=PROVIDER_ID)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 N = Support.NATIVE
 E = Support.EMULATED
 U = Support.UNSUPPORTED
@@ -93,11 +120,13 @@ _ROWS: tuple[Capability, ...] = (
         wire=IMAGE,
         required=True,
         source=f"{SEED}; {REF_REQUEST}",
-        note="A URL is passed through; bytes or a file are sent inline as a "
-        "data:image/...;base64 URL with base64='yes' (the docs: 'Pass init_image and "
-        "mask_image as base64 strings'; whether the data: prefix is needed is unverified, "
-        "ModelsLabAdapter(data_url_prefix=False) sends bare base64). The seed documents a URL "
-        "only.",
+        note="A URL is passed through.  Bytes or a file are uploaded through ModelsLab's "
+        "documented POST /api/v6/base64_to_url (reference 3.1; ModelsLabUploadHost, this "
+        "plugin's image_host) and sent as the link, as the seed documents (a URL only).  Inline "
+        "base64 ('Pass init_image and mask_image as base64 strings to get a base64 response', "
+        "reference 3.2, shown on no current page) only when the job asks: "
+        "ModelsLabOptions(base64=True), which also makes the output base64; sent as a "
+        "data:image/...;base64 URL (ModelsLabAdapter(data_url_prefix=False): bare base64).",
     ),
     Capability(
         "mask",
@@ -151,7 +180,10 @@ _ROWS: tuple[Capability, ...] = (
         "call it num_inference_steps. The seed gives no range. Local rule [1, 50]: minimum 1 "
         "from the OpenAPI, maximum 50 from llms.txt ('20-50'). Other docs disagree: OpenAPI "
         "maximum 20 with values above 'capped at 20' (and default 31), enterprise '21,31,41'. "
-        "The server may cap steps (meta.steps then differs from the request).",
+        "Decision (issue 10): more than 50 is refused before sending, here and in the mock, "
+        "although the OpenAPI says the server caps: where it caps is undocumented (20 or 50) "
+        "and a silently capped value breaks 'never drop silently'.  When the server caps "
+        "lower, the steps it ran are on the result (result.echo.steps, from meta.steps).",
     ),
     Capability(
         "guidance_scale",
@@ -189,6 +221,12 @@ _ROWS: tuple[Capability, ...] = (
         "seed default is yes) plus algorithm_type for DPMSolverMultistepScheduler (always sent, "
         f"the seed default is {ALGORITHM_SDE}). DPM++ 2M SDE sends '{ALGORITHM_SDE}' as in the "
         "seed; the A1111 page and OpenAPI spell it 'dpmsolver+++' (read back as SDE too). "
+        "Read back from meta, a missing use_karras_sigmas/algorithm_type means the seed's "
+        "defaults (yes, sde-dpmsolver++), so a bare DPMSolverMultistepScheduler is DPM++ 2M SDE "
+        "Karras.  UniPC: the A1111 page lists no A1111 name for UniPCMultistepScheduler, but "
+        "the scheduler is in the seed's and OpenAPI's scheduler list and A1111's own 'UniPC' "
+        "sampler is the same diffusers UniPC multistep solver, so the neutral UniPC maps to it "
+        "(decision; no Karras variant). "
         "Unmappable: " + ", ".join(s.value for s in UNSUPPORTED_SAMPLERS) + ".",
     ),
     Capability(
@@ -286,11 +324,11 @@ _ROWS: tuple[Capability, ...] = (
         minimum=512,
         maximum=1024,
         multiple_of=8,
+        fit_when_unset=True,
         source=SEED,
         note="Sent as a string. Other docs say 256-1024 (error-codes.mdx, llms.txt; reference "
-        "3.2). Unset: the input image's own size is sent (the provider's own default is a "
-        "fixed 512x512), except when the caller's image URLs are passed through untouched "
-        "(size unknown, the provider default applies).",
+        "3.2); the seed's 512 minimum wins. The provider's own default is a fixed 512x512. "
+        + FIT_NOTE,
     ),
     Capability(
         "height",
@@ -299,6 +337,7 @@ _ROWS: tuple[Capability, ...] = (
         minimum=512,
         maximum=1024,
         multiple_of=8,
+        fit_when_unset=True,
         source=SEED,
         note="As width.",
     ),
@@ -339,10 +378,12 @@ _ROWS: tuple[Capability, ...] = (
     Capability(
         "webhook.url",
         N,
-        wire=WEBHOOK_URL,
-        source=f"{SEED}; {REF_WEBHOOK}",
-        note="Sent as null when unset, as in the seed example. Docs: must be HTTPS; delivery "
-        "is best effort (poll fetch as the fallback).",
+        wire=Wire("webhook", encode=https_webhook, unset=Unset.NULL),
+        source=f"{SEED}; {REF_WEBHOOK} ('Your webhook URL must use HTTPS')",
+        note="Sent as null when unset, as in the seed example; delivery is best effort (poll "
+        "fetch as the fallback). Decision: an http:// URL is refused before sending, except to "
+        "a loopback host (localhost, 127.0.0.0/8, ::1), which ModelsLab could never call and "
+        "which local tests and the mock use.",
     ),
     Capability(
         "webhook.track_id",
@@ -402,10 +443,22 @@ SPEC = ProviderSpec(
     docs_url=DOCS_URL,
     options=ModelsLabOptions,
     rate_limit=plan_rate_limit(),
+    inline_images_option="base64",
 )
 """The ModelsLab provider spec.  Image limits keep the core defaults: ModelsLab documents none for
-inpaint inputs (only 5 MB for its base64_to_url helper, which this plugin does not use)."""
+inpaint inputs (only 5 MB for its base64_to_url upload, checked by :mod:`.upload`)."""
 
-PLATFORM = PlatformProvider(spec=SPEC, submit_path=SUBMIT_PATH, fetch_path=FETCH_PATH)
-"""ModelsLab v6 on the shared platform.  An unset output size is the image's own, sent as it is
-(the provider's own default would be a fixed 512x512)."""
+
+def echo_sampler(meta: Mapping[str, Any]) -> str | None:
+    """The sampler a ``meta`` echo names: the neutral name, else the scheduler as sent."""
+    scheduler = meta.get("scheduler")
+    found = sampler_from_wire(scheduler, meta.get("use_karras_sigmas"), meta.get("algorithm_type"))
+    if found is not None:
+        return found.value
+    return scheduler if isinstance(scheduler, str) else None
+
+
+PLATFORM = PlatformProvider(
+    spec=SPEC, submit_path=SUBMIT_PATH, fetch_path=FETCH_PATH, echo_sampler=echo_sampler
+)
+"""ModelsLab v6 on the shared platform."""

@@ -67,6 +67,14 @@ class ModelsLabOptions:
     )
     tomesd: bool | None = _flag("tomesd", "Token merging for speed (OLD docs and SDK).")
     upscale: bool | None = _flag("upscale", "Upscale the output (echoed in meta, reference 3.3).")
+    base64: bool | None = _flag(
+        "base64",
+        "Send local images inline as base64 instead of uploading them to base64_to_url, and get "
+        "the output as base64 too: the platform's one switch does both ('Pass init_image and "
+        "mask_image as base64 strings to get a base64 response', reference 3.2; no current "
+        "ModelsLab page shows the inline form).  Unset: local images are uploaded through the "
+        "documented base64_to_url and the output stays links.",
+    )
     embeddings_model: str | None = _text(
         "embeddings_model",
         "A textual-inversion embedding id: only the old 'modelslab' 0.2 SDK sends it "

@@ -153,24 +153,30 @@ def sampler_from_wire(
     """The neutral sampler a wire triple (e.g. a response's ``meta``) stands for, or ``None``.
 
     ``None`` means the triple has no A1111 name: a scheduler outside the A1111 table (DDPM, DEIS,
-    LCM, ...), Karras sigmas on a scheduler without a Karras variant, or an algorithm type other
-    than the plain and SDE DPM++ ones.  A missing ``use_karras_sigmas`` reads as "no" (an echo
-    that leaves it out did not use Karras sigmas as far as we can tell); ``algorithm_type`` only
-    matters for ``DPMSolverMultistepScheduler``.
+    LCM, ...), Karras sigmas on a scheduler with a Karras variant switched off where none
+    exists, or an algorithm type other than the plain and SDE DPM++ ones.  A missing modifier
+    means what the provider ran without it, the seed's defaults: ``use_karras_sigmas`` yes and,
+    for ``DPMSolverMultistepScheduler``, ``algorithm_type`` ``sde-dpmsolver++`` (seed 003), so a
+    bare ``DPMSolverMultistepScheduler`` echo is DPM++ 2M SDE Karras.  The Karras default only
+    applies to schedulers the A1111 table gives a Karras variant (PNDM has none: PLMS).
     """
     if not isinstance(scheduler, str):
         return None
-    karras = _yes(use_karras_sigmas) if use_karras_sigmas is not None else False
+    karras_default = use_karras_sigmas is None
+    karras = True if karras_default else _yes(use_karras_sigmas)
     if karras is None:
         return None
     sde = False
     if scheduler == MULTISTEP:
-        algo = "" if algorithm_type is None else str(algorithm_type).strip().lower()
+        algo = ALGORITHM_SDE if algorithm_type is None else str(algorithm_type).strip().lower()
         if algo in _SDE_READ:
             sde = True
         elif algo not in _PLAIN_READ:
             return None
-    return _REVERSE.get((scheduler, karras, sde))
+    found = _REVERSE.get((scheduler, karras, sde))
+    if found is None and karras_default:
+        found = _REVERSE.get((scheduler, False, sde))
+    return found
 
 
 def sampler_fields(sampler: Sampler) -> dict[str, str]:

@@ -36,6 +36,7 @@ from inpaintkit.provider import (
     HttpResponse,
     Pending,
     RemoteImage,
+    RunEcho,
     TaskHandle,
     TaskState,
 )
@@ -235,12 +236,14 @@ def _done(inner: Mapping[str, Any], body: Any, handle: TaskHandle, status: int |
         images.append(image)
     extra = inner.get("extra")
     extra = extra if isinstance(extra, Mapping) else {}
+    seed = _seed(extra.get("seed"))
     return Done(
         images=tuple(images),
         task_id=handle.task_id,
-        seed=_seed(extra.get("seed")),
+        seed=seed,
         generation_time=_generation_time(extra.get("debug_info")),
         raw=body,
+        echo=RunEcho(seed=seed) if seed is not None else None,  # the seed it drew
     )
 
 
@@ -338,5 +341,6 @@ def parse_webhook_event(body: Any) -> TaskState:
             seed=state.seed,
             generation_time=state.generation_time,
             raw=body,
+            echo=state.echo,
         )
     return Pending(handle=state.handle, eta=state.eta, progress=state.progress, raw=body)

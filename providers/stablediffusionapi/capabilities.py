@@ -33,6 +33,7 @@ from .._platform import PlatformProvider
 from .._platform.plans import plan_rate_limit
 from .._platform.wire import (
     ENHANCE_PROMPT,
+    FIT_NOTE,
     GUIDANCE_SCALE,
     IMAGE,
     MASK,
@@ -59,7 +60,6 @@ __all__ = [
     "PROVIDER_ID",
     "SPEC",
     "SUBMIT_PATH",
-    "UPLOAD_MAX_BYTES",
 ]
 
 PROVIDER_ID: Final = "stablediffusionapi"
@@ -80,9 +80,7 @@ _SIZE_NOTE = (
     "enforced; ModelsLab's v6 pages (same platform, reference 3.2) say 'divisible by 8' and "
     "256..1024, and diffusers rounds other sizes down to a multiple of 8, so sizes that are "
     "multiples of 8 are the safe choice.  Sent as a numeric string as in the seed example "
-    "('512').  Unset: the input image's own size, scaled down (aspect kept) to fit the maximum "
-    "when larger; omitted when the image's size is unknown (a URL passed through), so the "
-    "provider's default applies."
+    "('512').  " + FIT_NOTE
 )
 
 _NO_FIELD = "seed 002 lists no such field for /api/v3/inpaint"
@@ -95,8 +93,11 @@ CAPABILITIES: Final = CapabilityTable(
             wire=IMAGE,
             source=SEED + " ('init_image: Link to the Initial Image'); reference 2.2",
             note="URLs only: the landing page says 'Do not send files as raw format, send "
-            "publicly accessible links'.  Bytes and files are hosted through the image_host "
-            "hook (this plugin's default uploads to base64_to_url, reference 3.1).",
+            "publicly accessible links'.  v3 documents no upload route (base64_to_url is a "
+            "ModelsLab page, reference 3.1), so bytes and files need an image host the user "
+            "configures (InpaintClient(image_hosts=...) or an image_host plugin; the opt-in "
+            "ModelsLabUploadHost uses ModelsLab's documented upload with a ModelsLab key); "
+            "without one a job with local images fails before any request.",
         ),
         Capability(
             "mask",
@@ -230,6 +231,7 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=size_row("width"),
             maximum=1024,
+            fit_when_unset=True,
             source=SEED + " ('Max Height: Width: 1024x1024'); reference 2.2",
             note=_SIZE_NOTE,
         ),
@@ -238,6 +240,7 @@ CAPABILITIES: Final = CapabilityTable(
             NATIVE,
             wire=size_row("height"),
             maximum=1024,
+            fit_when_unset=True,
             source=SEED + " ('Max Height: Width: 1024x1024'); reference 2.2",
             note=_SIZE_NOTE,
         ),
@@ -308,10 +311,6 @@ CAPABILITIES: Final = CapabilityTable(
     )
 )
 
-UPLOAD_MAX_BYTES: Final = 5 * 1024 * 1024
-"""``base64_to_url``: 'maximum file size for upload is 5MB' (reference 3.1), counted on the
-decoded file; MB read as MiB (the docs do not say which)."""
-
 POLL_POLICY: Final = PollPolicy(
     initial_delay=2.0,
     interval=3.0,
@@ -340,8 +339,5 @@ SPEC: Final = ProviderSpec(
     rate_limit=plan_rate_limit(provider="StableDiffusionAPI"),
 )
 
-PLATFORM: Final = PlatformProvider(
-    spec=SPEC, submit_path=SUBMIT_PATH, fetch_path=FETCH_PATH, fit_size_to_maximum=True
-)
-"""v3 on the shared platform.  An unset output size is the image's own, scaled down to fit
-1024 per side (v3 resizes the input to the requested size)."""
+PLATFORM: Final = PlatformProvider(spec=SPEC, submit_path=SUBMIT_PATH, fetch_path=FETCH_PATH)
+"""v3 on the shared platform."""

@@ -96,6 +96,25 @@ def test_steps_wins_over_num_inference_steps() -> None:
     assert rejected(changed(num_inference_steps=51)).field == "num_inference_steps"
 
 
+def test_errors_carry_a_string_message() -> None:
+    """Issue 10 item 6: error-codes.mdx shows ``message`` as a string, not Laravel's lists."""
+    rejection = rejected(changed(width=2000))
+    message = "width must be between 512 and 1024"
+    assert rejection.body == {"status": "error", "message": message}
+    missing = seed_body()
+    del missing["model_id"]
+    assert rejected(missing).body == {"status": "error", "message": "model_id is required"}
+
+
+def test_webhooks_must_use_https() -> None:
+    """Issue 10 item 8: 'Your webhook URL must use HTTPS' (reference 3.5); loopback is allowed."""
+    rejection = rejected(changed(webhook="http://example.com/hook"))
+    assert (rejection.status, rejection.field) == (400, "webhook")
+    assert rejection.body == {"status": "error", "message": "Your webhook URL must use HTTPS"}
+    assert accepted(changed(webhook="https://example.com/hook")).webhook_url
+    assert accepted(changed(webhook="http://127.0.0.1:9/hook")).webhook_url
+
+
 def test_defaults_from_the_seed() -> None:
     body = {"key": KEY, "model_id": "m", "init_image": INIT, "mask_image": MASK}
     req = accepted(body)
@@ -133,26 +152,24 @@ def test_range_boundaries(name: str, lo: float, hi: float, integer: bool) -> Non
         rejection = rejected(changed(**{name: bad}))
         assert rejection.status == 400
         assert rejection.field == name
-        label = name.replace("_", " ")
         assert rejection.body == {
             "status": "error",
-            "message": {name: [f"The {label} must be between {lo} and {hi}."]},
+            "message": f"{name} must be between {lo} and {hi}",
         }
 
 
 def test_width_and_height_must_be_divisible_by_8() -> None:
     for name in ("width", "height"):
         rejection = rejected(changed(**{name: 516}))
-        assert rejection.body["message"] == {name: [f"The {name} must be a multiple of 8."]}
+        assert rejection.body["message"] == f"{name} must be a multiple of 8"
         assert accepted(changed(**{name: "768"})).params[name] == 768
 
 
 def test_scheduler_and_algorithm_type_enums() -> None:
     for scheduler in ("DDIMScheduler", "LCMScheduler", "KDPM2AncestralDiscreteScheduler"):
         assert accepted(changed(scheduler=scheduler)).sampler == scheduler
-    assert rejected(changed(scheduler="Euler a")).body["message"] == {
-        "scheduler": ["The selected scheduler is invalid."]
-    }
+    message = rejected(changed(scheduler="Euler a")).body["message"]
+    assert message == "scheduler: The selected scheduler is invalid"
     for algorithm in ("sde-dpmsolver++", "none", "dpmsolver+++"):
         accepted(changed(algorithm_type=algorithm))
     assert rejected(changed(algorithm_type="dpmsolver")).field == "algorithm_type"
@@ -163,13 +180,13 @@ def test_required_fields(name: str) -> None:
     body = seed_body()
     del body[name]
     rejection = rejected(body)
-    assert rejection.body["message"] == {name: [f"The {name.replace('_', ' ')} field is required."]}
+    assert rejection.body["message"] == f"{name} is required"
 
 
 def test_inline_base64_images_need_the_base64_flag() -> None:
     plain = base64.b64encode(b"\x89PNG fake").decode()
     rejection = rejected(changed(init_image=plain))
-    assert rejection.body["message"] == {"init_image": ["The init image must be a valid URL."]}
+    assert rejection.body["message"] == "init_image must be a valid URL"
     for flag in ("yes", True):
         req = accepted(changed(init_image=plain, mask_image=plain, base64=flag))
         assert req.image.base64 == plain
@@ -232,7 +249,7 @@ def test_fetch_forms() -> None:
     assert by_path == by_body
     rejection = validate_fetch("modelslab", {"key": KEY})
     assert isinstance(rejection, Rejection)
-    assert rejection.body["message"] == {"request_id": ["The request id field is required."]}
+    assert rejection.body["message"] == "request_id is required"
 
 
 def test_base64_to_url() -> None:
@@ -256,7 +273,7 @@ def test_base64_to_url() -> None:
     assert rejection.body["status"] == "error"
     bad = validate_base64_to_url({"key": KEY, "base64_string": "not base64!"})
     assert isinstance(bad, Rejection)
-    assert bad.body["message"] == {"base64_string": ["The base64 string format is invalid."]}
+    assert bad.body["message"] == "base64_string format is invalid"
     missing = validate_base64_to_url({"key": KEY})
     assert isinstance(missing, Rejection)
     assert missing.field == "base64_string"

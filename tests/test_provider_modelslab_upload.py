@@ -1,4 +1,5 @@
-"""The base64_to_url image host and the plugin's hooks (pure functions plus a fake send)."""
+"""ModelsLab's documented base64_to_url as an image host, and which plugin offers it for which
+provider (pure functions plus a fake send).  Issue 10 items 2 and 3."""
 
 from __future__ import annotations
 
@@ -18,14 +19,15 @@ from inpaintkit.errors import (
 from inpaintkit.hookspecs import hookimpl
 from inpaintkit.plugins import ProviderRegistry, make_plugin_manager
 from inpaintkit.provider import HostContext, HttpRequest, HttpResponse
-from inpaintkit.providers.stablediffusionapi import (
+from inpaintkit.providers import stablediffusionapi
+from inpaintkit.providers.modelslab import (
     SPEC,
-    Base64ToUrlHost,
-    StableDiffusionApiAdapter,
+    UPLOAD_MAX_BYTES,
+    ModelsLabUploadHost,
     build_upload_request,
     parse_upload_response,
 )
-from inpaintkit.providers.stablediffusionapi.capabilities import UPLOAD_MAX_BYTES
+from inpaintkit.providers.stablediffusionapi import StableDiffusionApiAdapter
 
 PNG = png_bytes(gradient_image(16, 16))
 HOSTED = "https://pub-3626123a908346a7a8be8d9295f44e26.r2.dev/temp/12198578431733221989.png"
@@ -61,7 +63,7 @@ def test_five_megabytes_is_the_limit() -> None:
     assert error.paths == ("$.image",)
     assert "5 MB" in str(error)
     assert str(UPLOAD_MAX_BYTES) in str(error)
-    assert "image_host" in str(error)
+    assert "image host" in str(error)
     assert f"<{UPLOAD_MAX_BYTES + 1} bytes>" in str(error)
 
 
@@ -114,10 +116,35 @@ async def test_upload_sends_through_the_context() -> None:
         return answer({"status": "success", "id": 1, "output": [HOSTED]})
 
     context = HostContext(provider=SPEC, send=send, base_url="http://127.0.0.1:8123")
-    url = await Base64ToUrlHost().upload(PNG, "image/png", context)
+    url = await ModelsLabUploadHost().upload(PNG, "image/png", context)
     assert url == HOSTED
     assert [r.url(context.base_url) for r in sent] == ["http://127.0.0.1:8123/api/v6/base64_to_url"]
     assert "key" not in sent[0].json
+
+
+async def test_for_another_provider_it_uploads_to_modelslab_with_a_modelslab_key() -> None:
+    """Item 2: the opt-in host for StableDiffusionAPI never sends to v3's own host."""
+    sent: list[tuple[str, HttpRequest, str | None]] = []
+
+    async def own_send(request: HttpRequest) -> HttpResponse:  # pragma: no cover - must not run
+        raise AssertionError("sent to stablediffusionapi")
+
+    async def send_to(provider: str, request: HttpRequest, key: str | None) -> HttpResponse:
+        sent.append((provider, request, key))
+        return answer({"status": "success", "id": 1, "output": [HOSTED]})
+
+    context = HostContext(
+        provider=stablediffusionapi.SPEC,
+        send=own_send,
+        base_url=stablediffusionapi.SPEC.base_url,
+        send_to=send_to,
+    )
+    host = ModelsLabUploadHost(key="ml-secret-key")
+    assert await host.upload(PNG, "image/png", context) == HOSTED
+    assert [(p, r.path, k) for p, r, k in sent] == [
+        ("modelslab", "/api/v6/base64_to_url", "ml-secret-key")
+    ]
+    assert "ml-secret-key" not in repr(host)
 
 
 async def test_upload_does_not_send_an_oversized_image() -> None:
@@ -126,17 +153,26 @@ async def test_upload_does_not_send_an_oversized_image() -> None:
 
     context = HostContext(provider=SPEC, send=send, base_url=SPEC.base_url)
     with pytest.raises(ValidationError):
-        await Base64ToUrlHost().upload(b"\0" * (UPLOAD_MAX_BYTES + 1), "image/png", context)
+        await ModelsLabUploadHost().upload(b"\0" * (UPLOAD_MAX_BYTES + 1), "image/png", context)
 
 
 # --- hooks ------------------------------------------------------------------------------------
 
 
-def test_plugin_registers_the_adapter_and_the_host() -> None:
+def test_only_modelslab_gets_a_host_by_default() -> None:
+    """Item 2: StableDiffusionAPI documents no upload, so no plugin offers it one unasked;
+    item 3: ModelsLab's own local images go through its documented upload."""
     registry = ProviderRegistry.from_plugin_manager(make_plugin_manager(entry_points=False))
     assert isinstance(registry["stablediffusionapi"], StableDiffusionApiAdapter)
-    assert isinstance(registry.image_host("stablediffusionapi"), Base64ToUrlHost)
+    assert registry.image_host("stablediffusionapi") is None
+    assert isinstance(registry.image_host("modelslab"), ModelsLabUploadHost)
     assert registry.image_host("some-other-provider") is None
+
+
+def test_the_host_is_a_plugin_for_the_providers_it_names() -> None:
+    pm = make_plugin_manager(entry_points=False, plugins=[ModelsLabUploadHost(key="k")])
+    registry = ProviderRegistry.from_plugin_manager(pm)
+    assert isinstance(registry.image_host("stablediffusionapi"), ModelsLabUploadHost)
 
 
 class OwnStorage:

@@ -1,0 +1,290 @@
+"""The batch runner: every job of a manifest through the client, resumable through the ledger.
+
+Per job: the dry run (:func:`inpaintkit.dryrun.check_job_data`, the checks ``validate``
+makes), then ``submitting`` in the ledger, ``client.submit``, the stored job in the ledger,
+``client.wait``, ``downloaded``, the images written atomically, ``finished``.  On a later run the
+ledger decides: finished jobs are skipped, submitted ones finished with ``client.resume`` (no
+second submit), and jobs whose submit outcome is unknown are listed, not resent, unless
+``resubmit_unknown`` is set.
+
+Workers: a fixed number of coroutines (``concurrency``) take jobs from one iterator, so memory
+follows the concurrency, not the manifest's length.  The seam for ``client.map`` (a separate
+piece of work) is :func:`_pool` plus :meth:`_Batch.fresh`: the ledger must be written between
+submit and wait, so ``map`` can replace them once it offers a hook after each submit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..client import InpaintClient
+from ..dryrun import check_job_data
+from ..errors import (
+    FieldError,
+    InpaintError,
+    SubmitOutcomeUnknownError,
+    ValidationError,
+)
+from ..plugins import ProviderRegistry, UnknownProviderError
+from ..progress import Progress
+from ..result import InpaintResult
+from .ledger import Ledger, LedgerRow, PlannedJob
+from .manifest import ManifestLine, Shard, read_manifest
+from .outputs import (
+    IMAGES,
+    error_row,
+    output_names,
+    remove_temp_files,
+    result_row,
+    summary,
+    write_atomic,
+    write_reports,
+)
+
+__all__ = ["BatchOptions", "BatchReport", "run_batch"]
+
+
+@attrs.frozen
+class BatchOptions:
+    """What ``inpaintkit batch`` was asked to do."""
+
+    manifest: Path
+    out: Path
+    provider: str
+    """The provider of lines that name none (already resolved against the registry)."""
+    concurrency: int = 8
+    resubmit_unknown: bool = False
+    shard: Shard | None = None
+    unsupported: str = "strict"
+
+
+@attrs.frozen
+class BatchReport:
+    """The ledger's rows after the run (one per job) and the summary written with them."""
+
+    rows: tuple[LedgerRow, ...]
+    summary: dict[str, Any]
+
+    def with_outcome(self, *outcomes: str) -> list[LedgerRow]:
+        """The rows whose outcome is one of ``outcomes`` (``pending`` for unfinished ones)."""
+        return [r for r in self.rows if (r.outcome or "pending") in outcomes]
+
+
+async def run_batch(
+    client: InpaintClient,
+    registry: ProviderRegistry,
+    options: BatchOptions,
+    *,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """Run (or resume) the batch; raises :class:`~.manifest.ManifestUnreadable` or
+    :class:`~.ledger.LedgerError` before any job starts when the run cannot go ahead."""
+    started = time.monotonic()
+    manifest = options.manifest.resolve()
+    lines = read_manifest(manifest)
+    if options.shard is not None:
+        lines = [line for line in lines if line.id in options.shard]
+    out = options.out
+    (out / IMAGES).mkdir(parents=True, exist_ok=True)
+    with Ledger(out) as ledger:  # the lock first: another run's temporary files are its own
+        remove_temp_files(out)
+        ledger.check_meta({"shard": str(options.shard or Shard(1, 1))})
+        planned = [_planned(line, registry, options.provider) for line in lines]
+        ledger.plan(planned)
+        batch = _Batch(client, registry, ledger, options, manifest.parent, progress)
+        pairs = zip(lines, planned, strict=True)
+        # A line broken at planning has no provider to run on (it may name an unknown one).
+        await batch.run(
+            {line.id: (line, None if job.finished_row else job.provider) for line, job in pairs}
+        )
+        rows = tuple(ledger.rows())
+        shard = str(options.shard) if options.shard is not None else None
+        report = summary(rows, seconds=time.monotonic() - started, shard=shard)
+        write_reports(out, rows, report)
+    return BatchReport(rows, report)
+
+
+def _planned(line: ManifestLine, registry: ProviderRegistry, default: str) -> PlannedJob:
+    """The ledger's record of a line; a line broken before any check is finished at once."""
+    error = line.error
+    provider: str | None = default
+    if error is None and line.provider is not None:
+        try:
+            provider = registry.resolve(line.provider)
+        except UnknownProviderError as exc:
+            provider = line.provider
+            error = ValidationError([FieldError("$.provider", exc.message, line.provider)])
+    if error is None:
+        return PlannedJob(line.id, line.line, provider, line.digest)
+    row = error_row(line.id, line.line, provider, error, outcome="invalid")
+    return PlannedJob(line.id, line.line, provider, line.digest, finished_row=row)
+
+
+Work = Callable[[], Awaitable[None]]
+
+
+async def _pool(works: Iterable[Work], concurrency: int) -> None:
+    """Run ``works`` with at most ``concurrency`` at a time (workers share one iterator)."""
+    source = iter(works)
+
+    async def worker() -> None:
+        for work in source:
+            await work()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+class _Batch:
+    """One run over the ledger's rows (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: InpaintClient,
+        registry: ProviderRegistry,
+        ledger: Ledger,
+        options: BatchOptions,
+        base_dir: Path,
+        progress: Progress | None,
+    ) -> None:
+        self.client = client
+        self.registry = registry
+        self.ledger = ledger
+        self.options = options
+        self.base_dir = base_dir
+        self.progress = progress
+        self.total = 0
+        self.done = 0
+        self.failed = 0
+
+    async def run(self, lines: dict[str, tuple[ManifestLine, str | None]]) -> None:
+        works: list[Work] = []
+        rows = self.ledger.rows()
+        self.total = len(rows)
+        for row in rows:
+            line, provider = lines.get(row.id, (None, row.provider))
+            work = self._work_for(row, line, provider)
+            if isinstance(work, str):
+                self._count(work, report=False)
+            else:
+                works.append(work)
+        self._report()
+        await _pool(works, self.options.concurrency)
+
+    def _work_for(
+        self, row: LedgerRow, line: ManifestLine | None, provider: str | None
+    ) -> Work | str:
+        """What to do with a row: a piece of work, or (nothing to do) its outcome."""
+        runnable = line is not None and line.data is not None and provider is not None
+        if row.state in ("submitted", "downloaded") and row.stored is not None:
+            stored = row.stored
+            return lambda: self.resume(row, stored)
+        fresh = (
+            row.state == "planned"
+            # Never sent (a missing image, say): checked again, nothing is at stake.
+            or (row.state == "finished" and row.outcome == "invalid" and row.stored is None)
+            or (row.state in ("submitting", "unknown") and self.options.resubmit_unknown)
+        )
+        if fresh and runnable:
+            assert line is not None
+            assert provider is not None
+            return lambda: self.fresh(line, provider)
+        if row.state == "submitting":  # killed after "submitting", before the stored job
+            error = SubmitOutcomeUnknownError(
+                "an earlier run was stopped while this job's submit was being sent; it may "
+                "have been accepted",
+                provider=provider,
+                hint="Check the provider (dashboard, webhook) before sending it again; "
+                "rerun with --resubmit-unknown to send it again.",
+            )
+            row_data = error_row(row.id, row.line, provider, error, outcome="unknown")
+            self.ledger.unknown(row.id, row_data)
+            return "unknown"
+        return row.outcome or "pending"
+
+    # --- one job -------------------------------------------------------------------------
+
+    async def fresh(self, line: ManifestLine, provider: str) -> None:
+        """Dry run, submit, wait, deliver."""
+        job_id = line.id
+        image_host = self.registry.image_host(provider) is not None
+        dry = await check_job_data(
+            line.job_data(provider),
+            self.registry[provider],
+            base_dir=self.base_dir,
+            unsupported=self.options.unsupported,
+            image_host=image_host,
+        )
+        error = dry.error()
+        if error is not None:
+            self._fail(line.id, line.line, provider, error)
+            return
+        assert dry.job is not None
+        self.ledger.submitting(job_id)
+        try:
+            handle = await self.client.submit(dry.job, provider)
+        except SubmitOutcomeUnknownError as exc:
+            row = error_row(job_id, line.line, provider, exc, outcome="unknown")
+            self.ledger.unknown(job_id, row)
+            self._count("unknown")
+            return
+        except InpaintError as exc:
+            self._fail(job_id, line.line, provider, exc)
+            return
+        # Inline input bytes go into the stored job too: a masked-only job needs them.
+        self.ledger.submitted(job_id, handle.to_json_text(include_inputs=True))
+        try:
+            result = await self.client.wait(handle)
+        except InpaintError as exc:
+            self._fail(job_id, line.line, provider, exc)
+            return
+        await self.deliver(job_id, line.line, result, seeds=handle.seeds, resumed=False)
+
+    async def resume(self, row: LedgerRow, stored: str) -> None:
+        """Finish a job an earlier run submitted: poll, download, never submit."""
+        try:
+            result = await self.client.resume(stored)
+        except InpaintError as exc:
+            self._fail(row.id, row.line, row.provider, exc)
+            return
+        await self.deliver(row.id, row.line, result, seeds=(), resumed=True)
+
+    async def deliver(
+        self,
+        job_id: str,
+        line: int,
+        result: InpaintResult,
+        *,
+        seeds: Sequence[int | None],
+        resumed: bool,
+    ) -> None:
+        names = output_names(job_id, result)
+        self.ledger.downloaded(job_id, names)
+        out = self.options.out
+        for name, image in zip(names, result.images, strict=True):
+            await asyncio.to_thread(write_atomic, out / name, image.data)
+        row = result_row(job_id, line, result, names, seeds=seeds, resumed=resumed)
+        self.ledger.finished(job_id, "ok", row)
+        self._count("ok")
+
+    def _fail(self, job_id: str, line: int, provider: str | None, error: InpaintError) -> None:
+        outcome = "invalid" if isinstance(error, ValidationError) else "failed"
+        row = error_row(job_id, line, provider, error, outcome=outcome)
+        self.ledger.finished(job_id, outcome, row)
+        self._count(outcome)
+
+    def _count(self, outcome: str, *, report: bool = True) -> None:
+        self.done += 1
+        if outcome != "ok":
+            self.failed += 1
+        if report:
+            self._report()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress.counts("batch", self.done, self.total, failed=self.failed)
