@@ -2,11 +2,11 @@
 
 Two measurements, each run in a fresh subprocess per case (so peak RSS is that case's own):
 
-* **throughput against the mock**: N StableDiffusionAPI v3 jobs (64x64 image and mask files,
-  sync answers, result downloaded from the mock; ModelsLab refuses outputs under 512 px)
+* **throughput against the mock**: N ModelsLab jobs (64x64 image and mask files, 512x512
+  output asked for, images inline as base64, sync answers, result downloaded from the mock)
   through ``client.map`` with ``concurrency`` places, against the same jobs awaited one after
   another (``sequential``).  The mock runs in this process, the client in the child: the
-  child's CPU time is the client's alone.  The documented job limit (5 queued requests,
+  child's CPU time is the client's alone.  ModelsLab's documented job limit (5 queued requests,
   pay-as-you-go) is overridden to ``concurrency`` and the mock's queue limit is off: this
   measures the machine, not a plan.
 * **peak memory**: N jobs from a lazy manifest-like generator (paths to small files, read when
@@ -43,8 +43,16 @@ from inpaintkit.ratelimit import RateLimit
 from inpaintkit.transport import OutgoingRequest
 
 KEY = "bench-key"
-PROVIDER = "stablediffusionapi"
+PROVIDER = "modelslab"
 SIZE = 64
+JOB_SETTINGS: dict[str, Any] = {
+    "model": "pony_realism",
+    "width": 512,  # ModelsLab's smallest output side
+    "height": 512,
+    "extras": {"modelslab": {"base64": True}},  # inline images: no upload round trip
+}
+"""What every manifest line adds (a manifest would carry these per line or as defaults)."""
+
 DISTINCT_FILES = 16
 """Distinct image/mask pairs the manifest cycles through (like a folder of inputs)."""
 
@@ -56,7 +64,7 @@ def input_pairs(folder: Path) -> list[tuple[Path, Path]]:
 def write_inputs(folder: Path, size: int = SIZE) -> None:
     for n, (image, mask) in enumerate(input_pairs(folder)):
         box = (size // 8, size // 8, size * 5 // 8, size * 5 // 8)
-        width = size + n if size + DISTINCT_FILES <= 1024 else size - n  # SDAPI: <= 1024
+        width = size + n if size + DISTINCT_FILES <= 1024 else size - n  # sides <= 1024
         image.write_bytes(png_bytes(gradient_image(width, size)))
         mask.write_bytes(png_bytes(rect_mask(width, size, box)))
 
@@ -66,7 +74,7 @@ def manifest(count: int, pairs: list[tuple[Path, Path]]) -> Iterator[tuple[str, 
     for n in range(count):
         image, mask = pairs[n % len(pairs)]
         line = {"image": str(image), "mask": str(mask), "prompt": f"job {n}", "seed": n}
-        yield str(n), InpaintJob(**json.loads(json.dumps(line)))
+        yield str(n), InpaintJob(**json.loads(json.dumps(line)), **JOB_SETTINGS)
 
 
 class InstantTransport:
@@ -82,8 +90,7 @@ class InstantTransport:
 
 
 def instant_modelslab() -> InstantTransport:
-    """The platform (SDAPI v3 / ModelsLab) answered at once by memory: a sync success whose
-    image is then downloaded."""
+    """ModelsLab answered at once from memory: a sync success whose image is then downloaded."""
     result = png_bytes(gradient_image(SIZE, SIZE))
     ids = iter(range(1, 10**9))
 
@@ -204,7 +211,7 @@ def main() -> None:
         write_inputs(Path(folder))
         pairs = folder
         print(
-            f"throughput against the mock (StableDiffusionAPI v3 sync, {SIZE}x{SIZE}, "
+            f"throughput against the mock (ModelsLab sync, {SIZE}x{SIZE} inputs, "
             "client in a child):"
         )
         config = MockConfig(seed=1, modelslab_max_queued=None, novita_images_per_minute=None)
