@@ -131,6 +131,31 @@ def _connection(
 # --- commands --------------------------------------------------------------------------------
 
 
+def _rate_limits(
+    args: argparse.Namespace, registry: ProviderRegistry, pids: Sequence[str]
+) -> dict[str, Any]:
+    """``InpaintClient(rate_limits=...)`` from ``--rate-limit``, ``--images-per-minute`` and
+    ``--no-rate-limit`` for ``pids``: each flag replaces one documented limit, the rest stay."""
+    import attrs
+
+    from .ratelimit import RateLimit
+
+    if getattr(args, "no_rate_limit", False):
+        return dict.fromkeys(pids)
+    changes: dict[str, Any] = {}
+    if getattr(args, "rate_limit", None) is not None:
+        changes["requests_per_minute"] = args.rate_limit
+    if getattr(args, "images_per_minute", None) is not None:
+        changes["images_per_minute"] = args.images_per_minute
+    if not changes:
+        return {}
+    limits: dict[str, Any] = {}
+    for pid in pids:
+        documented = registry[pid].spec.rate_limit or RateLimit()
+        limits[pid] = attrs.evolve(documented, source="command line", **changes)
+    return limits
+
+
 def cmd_providers(args: argparse.Namespace) -> int:
     from .matrix import spec_summary
 
@@ -264,6 +289,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             unsupported=args.unsupported,
             registry=registry,
             clock=args.time_source,
+            rate_limits=_rate_limits(args, registry, [pid]),
         ) as client:
             dry = await check_job_file(
                 job_path,
@@ -347,7 +373,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             unsupported=args.unsupported,
             registry=registry,
             clock=args.time_source,
-            concurrency=args.concurrency,
+            concurrency=args.concurrency or 8,
+            rate_limits=_rate_limits(args, registry, pids),
         ) as client:
             return await run_batch(client, registry, options, progress=progress)
 
@@ -425,6 +452,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             unsupported=args.unsupported,
             registry=registry,
             clock=args.time_source,
+            rate_limits=_rate_limits(args, registry, pids),
         ) as client:
             failed: dict[str, ProviderRun] = {}
             jobs = {}
