@@ -165,16 +165,27 @@ def cmd_providers(args: argparse.Namespace) -> int:
         for s in summaries:  # citations of the project's research notes mean nothing to users
             for row in s["capabilities"]:
                 row.pop("source", None)
+            if s["rate_limit"] is not None:
+                s["rate_limit"].pop("source", None)
         print(json.dumps(summaries, indent=2))
         return EXIT_OK
     rows = []
     for s in summaries:
         native = sum(1 for c in s["capabilities"] if c["support"] == "native")
         emulated = sum(1 for c in s["capabilities"] if c["support"] == "emulated")
+        limit = s["rate_limit"]["description"] if s["rate_limit"] else "none documented"
         rows.append(
-            (s["id"], s["name"], s["mode"], s["base_url"], f"{native}/{emulated}", s["env_var"])
+            (
+                s["id"],
+                s["name"],
+                s["mode"],
+                s["base_url"],
+                f"{native}/{emulated}",
+                limit,
+                s["env_var"],
+            )
         )
-    header = ("ID", "NAME", "MODE", "BASE URL", "NATIVE/EMULATED", "KEY FROM")
+    header = ("ID", "NAME", "MODE", "BASE URL", "NATIVE/EMULATED", "RATE LIMIT", "KEY FROM")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
