@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch import config, job, results, write_manifest
-
 from inpaintkit.cli import main
 from inpaintkit.clock import VirtualClock
 from inpaintkit.mockserver import MockServer
+from test_batch import config, job, results, write_manifest
 
 
 @pytest.fixture

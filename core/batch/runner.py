@@ -31,10 +31,10 @@ from ..errors import (
     SubmitOutcomeUnknownError,
     ValidationError,
 )
-from ..plugins import ProviderRegistry, UnknownProviderError
-from ..progress import Progress
 from ..job import InpaintJob
 from ..mapping import MapOutcome, MapSubmitted
+from ..plugins import ProviderRegistry, UnknownProviderError
+from ..progress import Progress
 from ..result import InpaintResult
 from .ledger import Ledger, LedgerRow, PlannedJob
 from .manifest import ManifestLine, Shard, read_manifest
@@ -285,7 +285,8 @@ class _Batch:
         assert outcome.id is not None
         job = flight.pop(outcome.id)
         if outcome.result is not None:
-            await self.deliver(outcome.id, job.line, outcome.result, seeds=job.seeds, resumed=False)
+            seeds = job.seeds or ()  # set by on_submitted, which runs before every wait
+            await self.deliver(outcome.id, job.line, outcome.result, seeds=seeds, resumed=False)
             return
         error = outcome.error
         assert error is not None
