@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -88,6 +89,42 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the mock's seed (with --mock)")
 
 
+def _per_minute(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number per minute above 0, got {text!r}")
+    return value
+
+
+def _rate_limit_options(parser: argparse.ArgumentParser, *, whose: str) -> None:
+    """Client-side rate limits: each flag replaces one of the provider's documented limits
+    (``providers`` lists them); the others stay.  Shards sharing one key divide them."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--rate-limit",
+        type=_per_minute,
+        metavar="RPM",
+        help=f"send at most RPM submits a minute to {whose}, instead of its documented limit "
+        "(`inpaintkit providers`); N processes sharing one key each take RPM/N",
+    )
+    parser.add_argument(
+        "--images-per-minute",
+        type=_per_minute,
+        metavar="IPM",
+        help=f"ask {whose} for at most IPM images a minute, instead of its documented limit; "
+        "N processes sharing one key each take IPM/N",
+    )
+    group.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help=f"no client-side limit for {whose} (rates and jobs at once): for a plan above the "
+        "documented limits; the provider's 429 answers still slow every request down",
+    )
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -134,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the images (default: next to the job file, named JOB-PROVIDER-N)",
     )
     _connection_options(p)
+    _rate_limit_options(p, whose="the provider")
     _json_option(p)
     p.set_defaults(func=commands.cmd_run)
 
@@ -152,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         "next to the job file)",
     )
     _connection_options(p)
+    _rate_limit_options(p, whose="each provider")
     _json_option(p)
     p.set_defaults(func=commands.cmd_compare)
 
@@ -186,9 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--concurrency",
         type=_positive_int,
-        default=8,
+        default=None,
         metavar="N",
-        help="jobs (and requests) in flight at once (default 8)",
+        help="jobs in flight at once per provider (default: the provider's documented job "
+        "limit, else 8); capped at that limit unless --no-rate-limit",
     )
     p.add_argument(
         "--resubmit-unknown",
@@ -203,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         "machine, each with its own --out",
     )
     _connection_options(p)
+    _rate_limit_options(p, whose="the --provider")
     _json_option(p)
     p.set_defaults(func=commands.cmd_batch)
 

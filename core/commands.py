@@ -131,6 +131,31 @@ def _connection(
 # --- commands --------------------------------------------------------------------------------
 
 
+def _rate_limits(
+    args: argparse.Namespace, registry: ProviderRegistry, pids: Sequence[str]
+) -> dict[str, Any]:
+    """``InpaintClient(rate_limits=...)`` from ``--rate-limit``, ``--images-per-minute`` and
+    ``--no-rate-limit`` for ``pids``: each flag replaces one documented limit, the rest stay."""
+    import attrs
+
+    from .ratelimit import RateLimit
+
+    if getattr(args, "no_rate_limit", False):
+        return dict.fromkeys(pids)
+    changes: dict[str, Any] = {}
+    if getattr(args, "rate_limit", None) is not None:
+        changes["requests_per_minute"] = args.rate_limit
+    if getattr(args, "images_per_minute", None) is not None:
+        changes["images_per_minute"] = args.images_per_minute
+    if not changes:
+        return {}
+    limits: dict[str, Any] = {}
+    for pid in pids:
+        documented = registry[pid].spec.rate_limit or RateLimit()
+        limits[pid] = attrs.evolve(documented, source="command line", **changes)
+    return limits
+
+
 def cmd_providers(args: argparse.Namespace) -> int:
     from .matrix import spec_summary
 
@@ -140,16 +165,27 @@ def cmd_providers(args: argparse.Namespace) -> int:
         for s in summaries:  # citations of the project's research notes mean nothing to users
             for row in s["capabilities"]:
                 row.pop("source", None)
+            if s["rate_limit"] is not None:
+                s["rate_limit"].pop("source", None)
         print(json.dumps(summaries, indent=2))
         return EXIT_OK
     rows = []
     for s in summaries:
         native = sum(1 for c in s["capabilities"] if c["support"] == "native")
         emulated = sum(1 for c in s["capabilities"] if c["support"] == "emulated")
+        limit = s["rate_limit"]["description"] if s["rate_limit"] else "none documented"
         rows.append(
-            (s["id"], s["name"], s["mode"], s["base_url"], f"{native}/{emulated}", s["env_var"])
+            (
+                s["id"],
+                s["name"],
+                s["mode"],
+                s["base_url"],
+                f"{native}/{emulated}",
+                limit,
+                s["env_var"],
+            )
         )
-    header = ("ID", "NAME", "MODE", "BASE URL", "NATIVE/EMULATED", "KEY FROM")
+    header = ("ID", "NAME", "MODE", "BASE URL", "NATIVE/EMULATED", "RATE LIMIT", "KEY FROM")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -264,6 +300,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             unsupported=args.unsupported,
             registry=registry,
             clock=args.time_source,
+            rate_limits=_rate_limits(args, registry, [pid]),
         ) as client:
             dry = await check_job_file(
                 job_path,
@@ -347,7 +384,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             unsupported=args.unsupported,
             registry=registry,
             clock=args.time_source,
-            concurrency=args.concurrency,
+            concurrency=args.concurrency or 8,
+            rate_limits=_rate_limits(args, registry, pids),
         ) as client:
             return await run_batch(client, registry, options, progress=progress)
 
@@ -425,6 +463,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             unsupported=args.unsupported,
             registry=registry,
             clock=args.time_source,
+            rate_limits=_rate_limits(args, registry, pids),
         ) as client:
             failed: dict[str, ProviderRun] = {}
             jobs = {}

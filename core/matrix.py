@@ -14,6 +14,7 @@ import attrs
 
 from .job import InpaintJob, MaskOptions, SafetyCheck
 from .provider import Capability, ProviderAdapter, Support, adapter_features, adapter_mode
+from .ratelimit import RateLimit
 from .schema import rule_of
 from .wiremap import OMIT, Composite, Custom, Fixed, Unset, Wire, neutral_unset
 
@@ -124,6 +125,7 @@ def render_matrix(adapters: Mapping[str, ProviderAdapter]) -> str:
         mode = adapter_mode(adapters[pid])
         lines.append(f"Base URL `{spec.base_url}`, {mode}, images as {spec.image_transport}.")
         lines.append("")
+        lines.append(_rate_limit_line(spec.rate_limit))
         for row in spec.capabilities:
             if row.source or row.note:
                 note = f" Note: {row.note}" if row.note else ""
@@ -132,6 +134,15 @@ def render_matrix(adapters: Mapping[str, ProviderAdapter]) -> str:
         lines.extend(_option_lines(spec.id, spec.options))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _rate_limit_line(limit: RateLimit | None) -> str:
+    """The documented limits, enforced by the client per key unless overridden."""
+    override = "Override with `rate_limits=` or `--rate-limit`/`--no-rate-limit`."
+    if limit is None:
+        return f"- Rate limit: none documented, so none enforced by the client. {override}"
+    source = f" Source: {limit.source}." if limit.source else ""
+    return f"- Rate limit enforced by the client: {limit.describe()}.{source} {override}"
 
 
 def _option_lines(provider: str, options: type | None) -> list[str]:
@@ -218,6 +229,19 @@ def decisions(adapters: Mapping[str, ProviderAdapter]) -> list[str]:
     return lines
 
 
+def rate_limit_summary(limit: RateLimit | None) -> dict[str, Any] | None:
+    """The documented limits the client enforces per key (``None``: none documented)."""
+    if limit is None:
+        return None
+    return {
+        "requests_per_minute": limit.requests_per_minute,
+        "images_per_minute": limit.images_per_minute,
+        "concurrency": limit.concurrency,
+        "description": limit.describe(),
+        "source": limit.source,
+    }
+
+
 def spec_summary(adapter: ProviderAdapter) -> dict[str, Any]:
     """A JSON-ready description of a provider (``inpaintkit providers --json``)."""
     spec = adapter.spec
@@ -230,6 +254,7 @@ def spec_summary(adapter: ProviderAdapter) -> dict[str, Any]:
         "image_transport": spec.image_transport.value,
         "env_var": spec.env_var,
         "auth": type(spec.auth).__name__,
+        "rate_limit": rate_limit_summary(spec.rate_limit),
         "capabilities": [
             {
                 "field": row.field,

@@ -36,6 +36,27 @@ def test_providers_json_lists_the_builtins_with_capabilities(
     assert by_id["stablediffusionapi"]["auth"] == "BodyKeyAuth"
 
 
+def test_providers_show_each_documented_rate_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["providers", "--json"]) == 0
+    by_id = {p["id"]: p for p in json.loads(capsys.readouterr().out)}
+    assert by_id["novita"]["rate_limit"] == {
+        "requests_per_minute": None,
+        "images_per_minute": 10,
+        "concurrency": None,
+        "description": "10 images/min",
+    }
+    assert by_id["modelslab"]["rate_limit"]["concurrency"] == 5
+    assert cli(["providers"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert "RATE LIMIT" in header
+    row = {r.split()[0]: r for r in rows}
+    assert "10 images/min" in row["novita"]
+    assert "5 jobs at once" in row["modelslab"]
+    matrix = render_matrix(builtin_registry())
+    assert "- Rate limit enforced by the client: 10 images/min. Source: Novita" in matrix
+    assert "- Rate limit enforced by the client: 5 jobs at once. Source: 5 queued" in matrix
+
+
 def test_docs_capability_matrix_is_in_step_with_the_tables() -> None:
     committed = (ROOT / "docs" / "providers.md").read_text(encoding="utf-8")
     assert committed == render_matrix(builtin_registry()), (

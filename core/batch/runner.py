@@ -1,23 +1,23 @@
 """The batch runner: every job of a manifest through the client, resumable through the ledger.
 
-Per job: the dry run (:func:`inpaintkit.dryrun.check_job_data`, the checks ``validate``
-makes), then ``submitting`` in the ledger, ``client.submit``, the stored job in the ledger,
-``client.wait``, ``downloaded``, the images written atomically, ``finished``.  On a later run the
-ledger decides: finished jobs are skipped, submitted ones finished with ``client.resume`` (no
-second submit), and jobs whose submit outcome is unknown are listed, not resent, unless
-``resubmit_unknown`` is set.
+Fresh jobs go through :meth:`InpaintClient.map <inpaintkit.client.InpaintClient.map>`, one map
+per provider, so the provider's job limit and rate limits apply to the batch exactly as to
+single calls.  Per job: the dry run (:func:`inpaintkit.dryrun.check_job_data`, the checks
+``validate`` makes) as the map reads the job, then ``submitting`` in the ledger, the submit,
+the stored job in the ledger from map's ``on_submitted`` hook (before any wait), the wait,
+``downloaded``, the images written atomically, ``finished``.  On a later run the ledger
+decides: finished jobs are skipped, submitted ones finished with ``client.resume`` (no second
+submit, holding one of the provider's job places), and jobs whose submit outcome is unknown are
+listed, not resent, unless ``resubmit_unknown`` is set.
 
-Workers: a fixed number of coroutines (``concurrency``) take jobs from one iterator, so memory
-follows the concurrency, not the manifest's length.  The seam for ``client.map`` (a separate
-piece of work) is :func:`_pool` plus :meth:`_Batch.fresh`: the ledger must be written between
-submit and wait, so ``map`` can replace them once it offers a hook after each submit.
+Memory follows the concurrency, not the manifest's length: map reads its jobs lazily.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ from ..errors import (
     SubmitOutcomeUnknownError,
     ValidationError,
 )
+from ..job import InpaintJob
+from ..mapping import MapOutcome, MapSubmitted
 from ..plugins import ProviderRegistry, UnknownProviderError
 from ..progress import Progress
 from ..result import InpaintResult
@@ -58,7 +60,9 @@ class BatchOptions:
     out: Path
     provider: str
     """The provider of lines that name none (already resolved against the registry)."""
-    concurrency: int = 8
+    concurrency: int | None = None
+    """Jobs in flight per provider: ``None`` takes the provider's job limit (else the
+    client's concurrency); a larger number is capped at the job limit the client enforces."""
     resubmit_unknown: bool = False
     shard: Shard | None = None
     unsupported: str = "strict"
@@ -140,6 +144,15 @@ async def _pool(works: Iterable[Work], concurrency: int) -> None:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+@attrs.define
+class _Flight:
+    """A fresh job handed to the map: its manifest line, and its seeds once submitted."""
+
+    line: int
+    seeds: tuple[int | None, ...] | None = None
+    """``None`` until ``on_submitted``: an error before that is the submit's."""
+
+
 class _Batch:
     """One run over the ledger's rows (see the module docstring)."""
 
@@ -163,7 +176,8 @@ class _Batch:
         self.failed = 0
 
     async def run(self, lines: dict[str, tuple[ManifestLine, str | None]]) -> None:
-        works: list[Work] = []
+        resumes: list[Work] = []
+        fresh: dict[str, list[ManifestLine]] = {}
         rows = self.ledger.rows()
         self.total = len(rows)
         for row in rows:
@@ -171,15 +185,31 @@ class _Batch:
             work = self._work_for(row, line, provider)
             if isinstance(work, str):
                 self._count(work, report=False)
+            elif isinstance(work, tuple):
+                fresh.setdefault(work[1], []).append(work[0])
             else:
-                works.append(work)
+                resumes.append(work)
         self._report()
-        await _pool(works, self.options.concurrency)
+        resume_places = self.options.concurrency or self.client.settings.concurrency
+        await asyncio.gather(
+            _pool(resumes, resume_places),
+            *(self.fresh(provider, jobs) for provider, jobs in fresh.items()),
+        )
+
+    def concurrency_for(self, provider: str) -> int | None:
+        """``--concurrency`` for ``provider``: capped at the job limit the client enforces
+        (more would only wait for a place, marked "submitting"); ``None``: map's default."""
+        asked = self.options.concurrency
+        limit = self.client.rate_limit_for(provider)
+        if asked is None or limit is None or limit.concurrency is None:
+            return asked
+        return min(asked, limit.concurrency)
 
     def _work_for(
         self, row: LedgerRow, line: ManifestLine | None, provider: str | None
-    ) -> Work | str:
-        """What to do with a row: a piece of work, or (nothing to do) its outcome."""
+    ) -> Work | tuple[ManifestLine, str] | str:
+        """What to do with a row: a resume, a fresh ``(line, provider)`` for a map, or
+        (nothing to do) its outcome."""
         runnable = line is not None and line.data is not None and provider is not None
         if row.state in ("submitted", "downloaded") and row.stored is not None:
             stored = row.stored
@@ -193,7 +223,7 @@ class _Batch:
         if fresh and runnable:
             assert line is not None
             assert provider is not None
-            return lambda: self.fresh(line, provider)
+            return (line, provider)
         if row.state == "submitting":  # killed after "submitting", before the stored job
             error = SubmitOutcomeUnknownError(
                 "an earlier run was stopped while this job's submit was being sent; it may "
@@ -207,48 +237,75 @@ class _Batch:
             return "unknown"
         return row.outcome or "pending"
 
-    # --- one job -------------------------------------------------------------------------
+    # --- fresh jobs: one map per provider ------------------------------------------------
 
-    async def fresh(self, line: ManifestLine, provider: str) -> None:
-        """Dry run, submit, wait, deliver."""
-        job_id = line.id
-        image_host = self.registry.image_host(provider) is not None
-        dry = await check_job_data(
-            line.job_data(provider),
-            self.registry[provider],
-            base_dir=self.base_dir,
-            unsupported=self.options.unsupported,
-            image_host=image_host,
+    async def fresh(self, provider: str, lines: list[ManifestLine]) -> None:
+        """Dry run each line as the map reads it, then submit, store, wait and deliver."""
+        flight: dict[str, _Flight] = {}
+
+        def on_submitted(submitted: MapSubmitted) -> None:
+            assert submitted.id is not None
+            handle = submitted.handle
+            # Inline input bytes go into the stored job too: a masked-only job needs them.
+            self.ledger.submitted(submitted.id, handle.to_json_text(include_inputs=True))
+            flight[submitted.id].seeds = tuple(handle.seeds)
+
+        jobs = self._checked(provider, lines, flight)
+        outcomes = self.client.map(
+            jobs, provider, concurrency=self.concurrency_for(provider), on_submitted=on_submitted
         )
-        error = dry.error()
-        if error is not None:
-            self._fail(line.id, line.line, provider, error)
+        async with outcomes:
+            async for outcome in outcomes:
+                await self._finish(provider, outcome, flight)
+
+    async def _checked(
+        self, provider: str, lines: list[ManifestLine], flight: dict[str, _Flight]
+    ) -> AsyncIterator[tuple[str, InpaintJob]]:
+        """The map's jobs: each line dry-run first (a broken one is finished here, never
+        sent), marked "submitting" just before the map takes it."""
+        image_host = self.registry.image_host(provider) is not None
+        for line in lines:
+            dry = await check_job_data(
+                line.job_data(provider),
+                self.registry[provider],
+                base_dir=self.base_dir,
+                unsupported=self.options.unsupported,
+                image_host=image_host,
+            )
+            error = dry.error()
+            if error is not None:
+                self._fail(line.id, line.line, provider, error)
+                continue
+            assert dry.job is not None
+            self.ledger.submitting(line.id)
+            flight[line.id] = _Flight(line.line)
+            yield (line.id, dry.job)
+
+    async def _finish(self, provider: str, outcome: MapOutcome, flight: dict[str, _Flight]) -> None:
+        assert outcome.id is not None
+        job = flight.pop(outcome.id)
+        if outcome.result is not None:
+            seeds = job.seeds or ()  # set by on_submitted, which runs before every wait
+            await self.deliver(outcome.id, job.line, outcome.result, seeds=seeds, resumed=False)
             return
-        assert dry.job is not None
-        self.ledger.submitting(job_id)
-        try:
-            handle = await self.client.submit(dry.job, provider)
-        except SubmitOutcomeUnknownError as exc:
-            row = error_row(job_id, line.line, provider, exc, outcome="unknown")
-            self.ledger.unknown(job_id, row)
+        error = outcome.error
+        assert error is not None
+        if job.seeds is None and isinstance(error, SubmitOutcomeUnknownError):
+            row = error_row(outcome.id, job.line, provider, error, outcome="unknown")
+            self.ledger.unknown(outcome.id, row)
             self._count("unknown")
             return
-        except InpaintError as exc:
-            self._fail(job_id, line.line, provider, exc)
-            return
-        # Inline input bytes go into the stored job too: a masked-only job needs them.
-        self.ledger.submitted(job_id, handle.to_json_text(include_inputs=True))
-        try:
-            result = await self.client.wait(handle)
-        except InpaintError as exc:
-            self._fail(job_id, line.line, provider, exc)
-            return
-        await self.deliver(job_id, line.line, result, seeds=handle.seeds, resumed=False)
+        self._fail(outcome.id, job.line, provider, error)
 
     async def resume(self, row: LedgerRow, stored: str) -> None:
-        """Finish a job an earlier run submitted: poll, download, never submit."""
+        """Finish a job an earlier run submitted: poll, download, never submit (holding one of
+        the provider's job places: the provider still counts it)."""
         try:
-            result = await self.client.resume(stored)
+            if row.provider is None:  # pragma: no cover - a submitted row names its provider
+                result = await self.client.resume(stored)
+            else:
+                async with self.client.limiter(row.provider).job():
+                    result = await self.client.resume(stored)
         except InpaintError as exc:
             self._fail(row.id, row.line, row.provider, exc)
             return
