@@ -941,9 +941,17 @@ class InpaintClient:
         if image.url[:5].lower() == "data:":
             return images.from_base64(image.url, path=path)
         url = image.url
-        return await self._retrying(
-            None, f"download of {path}", lambda: self._download_url(url, path, priority=START)
-        )
+        try:
+            return await self._retrying(
+                None, f"download of {path}", lambda: self._download_url(url, path, priority=START)
+            )
+        except ProviderError as exc:
+            if exc.status is None or not 400 <= exc.status < 500:
+                raise
+            # The job's own URL refused (gone, forbidden): the job's input is wrong, and
+            # asking again will not help.
+            rule = f"could not be downloaded: the URL answered HTTP {exc.status}"
+            raise ValidationError([FieldError(f"{path}.url", rule, url)]) from None
 
     def _check_open(self) -> None:
         if self._inflight.closed:

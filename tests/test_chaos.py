@@ -318,7 +318,9 @@ def check_outcomes(outcomes: list[Outcome], expected: int) -> Counter[str]:
     for o in outcomes:
         if isinstance(o.value, InpaintError) and not isinstance(o.value, ClientClosedError):
             # An input read from a URL fails at its own host, which is no provider.
-            host = o.value.provider is None and "downloading $.image" in str(o.value)
+            host = o.value.provider is None and (
+                "downloading $.image" in str(o.value) or "$.image.url" in str(o.value)
+            )
             # StableDiffusionAPI's images are uploaded through ModelsLab (its image host):
             # a failed upload is ModelsLab's answer, and says so.
             upload = o.provider == "stablediffusionapi" and o.value.provider == "modelslab"

@@ -292,3 +292,26 @@ def test_a_lone_surrogate_is_not_valid_text(field: str) -> None:
             image=png_bytes(gradient_image(8, 8)), mask=png_bytes(gradient_image(8, 8)), **changes
         )
     assert info.value.paths == (f"$.{field}",)
+
+
+async def test_an_input_url_that_answers_404_is_the_jobs_error_naming_the_url() -> None:
+    """The user's own image URL answering 404 is bad input (a ValidationError at the field, not
+    a 'problem at the provider' to retry later); nothing is submitted."""
+    import attrs
+    from inpaintkit.provider import HttpResponse
+    from inpaintkit.transport import MemoryTransport, OutgoingRequest
+
+    def handle(request: OutgoingRequest) -> HttpResponse:
+        return HttpResponse(404, b"Not Found", {"content-type": "text/plain"})
+
+    transport = MemoryTransport(handle)
+    url = "https://images.example/missing.png"
+    job = attrs.evolve(make_job(), image=ImageInput(url=url))
+    async with client("http://toy.invalid", VirtualClock(), transport=transport) as c:
+        with pytest.raises(ValidationError) as info:
+            await c.inpaint(job, "toy")
+    (error,) = info.value.errors
+    assert error.path == "$.image.url"
+    assert "HTTP 404" in error.rule
+    assert error.value == url
+    assert [r.method for r in transport.requests] == ["GET"]  # no retry, no submit
