@@ -95,7 +95,11 @@ def meaning_problems(h: Harness, job: InpaintJob, plan: Plan, sub: Submission) -
         return [
             f"the mock journaled {len(journaled)} submit(s) but the client sent {len(sub.submits)}"
         ]
-    seeds = seeds_for_batches(plan.job.seed, plan.batches)
+    # The runtime wraps split seeds inside the provider's seed range; expect the same.
+    seed_row = h.spec.capabilities.get("seed")
+    seeds = seeds_for_batches(
+        plan.job.seed, plan.batches, seed_row.limits if seed_row is not None else None
+    )
     for index, sent in enumerate(sub.submits):
         # Batches are sent concurrently: match each request to its entry by content.
         matching = [e for e in journaled if not _journal_matches(sent.json_body, e.get("body"))]
