@@ -66,6 +66,14 @@ def planted_range_adapter() -> ProviderAdapter:
     )
 
 
+def narrow_seed_adapter() -> ProviderAdapter:
+    """Novita, correct, but with a smaller seed range (31 bits), as some providers have."""
+    table = _with_row(novita.SPEC.capabilities, "seed", maximum=2**31 - 1)
+    return novita.NovitaAdapter(
+        spec=attrs.evolve(novita.SPEC, id="novita-narrow-seed", capabilities=table)
+    )
+
+
 @attrs.frozen
 class RenamingAdapter:
     """Another adapter with one top-level wire field renamed in every submit body."""
@@ -154,6 +162,7 @@ class PlantedPlugin:
     @hookimpl
     def register_providers(self, register: Callable[[ProviderAdapter], None]) -> None:
         register(planted_range_adapter())
+        register(narrow_seed_adapter())
         register(planted_mapping_adapter())
         register(InvertedMaskNovita())
         inner = stablediffusionapi.StableDiffusionApiAdapter()
@@ -233,6 +242,17 @@ def test_wrong_mapping_fails_naming_the_field(sdapi_planted: Differential) -> No
     text = result.describe("sdapi-planted")
     assert "the core stopped the plugin's request" in text
     assert "guidance_scale: wire field guidance_scale is missing" in text
+
+
+def test_split_seeds_wrapped_in_a_narrow_range_are_expected_by_the_meaning_check(
+    mock_and_clock: Any,
+) -> None:
+    """A correct plugin whose seed range ends at 2**31-1: a split job's second request carries
+    the seed wrapped into that range (as the runtime sends it), which the meaning check must
+    expect instead of reporting the plugin (found by a new user's random conformance run)."""
+    for diff in differential(mock_and_clock, "novita-narrow-seed", model=NOVITA_MODEL):
+        result = diff.check({"seed": 2**31 - 2, "num_images": 9}, "split")
+        assert result.ok, result.describe("novita-narrow-seed")
 
 
 def test_correct_plugin_passes_the_same_checks(mock_and_clock: Any) -> None:
