@@ -131,6 +131,22 @@ def _connection(
 # --- commands --------------------------------------------------------------------------------
 
 
+def _image_hosts(args: argparse.Namespace, registry: ProviderRegistry) -> dict[str, Any]:
+    """With ``--mock``, the offline image hosts the demo uses (StableDiffusionAPI's local images
+    go through the mock's ModelsLab upload); none for real runs."""
+    if not getattr(args, "mock", False):
+        return {}
+    from .demo import offline_image_hosts
+
+    return offline_image_hosts(registry, "mock-key")
+
+
+def _has_host(args: argparse.Namespace, registry: ProviderRegistry, pid: str) -> bool:
+    """Whether ``pid``'s local images have an image host in this run (a plugin's, or the
+    offline one of ``--mock``): what the dry run needs to know."""
+    return registry.image_host(pid) is not None or pid in _image_hosts(args, registry)
+
+
 def _rate_limits(
     args: argparse.Namespace, registry: ProviderRegistry, pids: Sequence[str]
 ) -> dict[str, Any]:
@@ -222,7 +238,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 path,
                 registry[pid],
                 unsupported=args.unsupported,
-                image_host=registry.image_host(pid) is not None,
+                image_host=registry.image_host(pid) is not None
+                or pid in _image_hosts(args, registry),
             )
             for pid in pids
         ]
@@ -301,12 +318,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             registry=registry,
             clock=args.time_source,
             rate_limits=_rate_limits(args, registry, [pid]),
+            image_hosts=_image_hosts(args, registry),
         ) as client:
             dry = await check_job_file(
                 job_path,
                 registry[pid],
                 unsupported=args.unsupported,
-                image_host=registry.image_host(pid) is not None,
+                image_host=registry.image_host(pid) is not None
+                or pid in _image_hosts(args, registry),
             )
             dry.raise_for_errors()
             assert dry.job is not None
@@ -329,7 +348,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary_row(result, files), indent=2))
         return EXIT_OK
-    _quiet_print(args, *(str(f) for f in files))
+    for path in files:  # the results: printed with -q too, as its help says
+        print(path)
     for outcome in result.result.outcomes:
         if outcome.disposition.value == "dropped" and args.unsupported == "warn":
             print(
@@ -386,6 +406,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             clock=args.time_source,
             concurrency=args.concurrency or 8,
             rate_limits=_rate_limits(args, registry, pids),
+            image_hosts=_image_hosts(args, registry),
         ) as client:
             return await run_batch(client, registry, options, progress=progress)
 
@@ -464,6 +485,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             registry=registry,
             clock=args.time_source,
             rate_limits=_rate_limits(args, registry, pids),
+            image_hosts=_image_hosts(args, registry),
         ) as client:
             failed: dict[str, ProviderRun] = {}
             jobs = {}
@@ -472,7 +494,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     job_path,
                     registry[pid],
                     unsupported=args.unsupported,
-                    image_host=registry.image_host(pid) is not None,
+                    image_host=registry.image_host(pid) is not None
+                    or pid in _image_hosts(args, registry),
                     overrides={"model": models[pid]} if pid in models else None,
                 )
                 error = dry.error()

@@ -24,7 +24,7 @@ from .convert import job_to_dict
 from .job import InpaintJob, MaskOptions, OutputFormat
 from .progress import Progress
 
-__all__ = ["DEMO_MODELS", "demo_job", "demo_scene", "run_demo"]
+__all__ = ["DEMO_MODELS", "demo_job", "demo_scene", "offline_image_hosts", "run_demo"]
 
 DEMO_MODELS: dict[str, str] = {
     "novita": "realisticVisionV40_v40VAE-inpainting_81543.safetensors",
@@ -119,7 +119,7 @@ def run_demo(
                 registry=registry,
                 clock=clock,
                 unsupported="drop",
-                image_hosts=_demo_hosts(registry),
+                image_hosts=offline_image_hosts(registry, "demo-key-modelslab"),
             ) as client:
                 return await run_everywhere(client, jobs, progress=progress)
 
@@ -138,11 +138,14 @@ def run_demo(
     return rows
 
 
-def _demo_hosts(registry: Mapping[str, Any]) -> dict[str, Any]:
-    """StableDiffusionAPI documents no upload; the demo opts in to ModelsLab's documented one
-    (on the mock), as a user would with ``image_hosts=``, so its local images can run."""
+def offline_image_hosts(registry: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Image hosts for runs against the embedded mock (the demo, ``--mock``).
+
+    StableDiffusionAPI documents no upload; against the mock the client opts in to ModelsLab's
+    documented one (served by the same mock), as a user would with ``image_hosts=``, so jobs
+    with local images run offline.  Real runs never get a host they were not given."""
     if "stablediffusionapi" not in registry or "modelslab" not in registry:
         return {}
     from inpaintkit.providers.modelslab import ModelsLabUploadHost
 
-    return {"stablediffusionapi": ModelsLabUploadHost(key="demo-key-modelslab")}
+    return {"stablediffusionapi": ModelsLabUploadHost(key=key)}

@@ -147,10 +147,13 @@ def test_run_against_the_embedded_mock_writes_images(
 
 
 def test_sdapi_with_local_files_and_no_host_says_how_to_configure_one(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 10 item 2: v3 takes links only and documents no upload; a job with local files
-    fails before any request, and the command line gets the hint in its own terms."""
+    fails before any request, and the command line gets the hint in its own terms.  (Against
+    the embedded mock, `--mock` supplies the offline host the demo uses; a real run does not,
+    so this one points at a closed local port, which is never reached.)"""
+    monkeypatch.setenv("STABLEDIFFUSIONAPI_API_KEY", "sdapi-key")
     from PIL import Image
 
     Image.new("RGB", (64, 64)).save(tmp_path / "image.png")
@@ -158,7 +161,8 @@ def test_sdapi_with_local_files_and_no_host_says_how_to_configure_one(
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"image": "image.png", "mask": "mask.png", "prompt": "a boat"}))
     out = str(tmp_path / "out")
-    code = cli(["run", str(job), "--provider", "stablediffusionapi", "--mock", "--out", out])
+    argv = ["run", str(job), "-p", "stablediffusionapi", "--base-url", "http://127.0.0.1:9"]
+    code = cli([*argv, "--out", out])
     assert code == 2
     err = capsys.readouterr().err
     assert "no image host is configured" in err

@@ -256,7 +256,7 @@ def test_progress_goes_to_stderr_and_quiet_silences_it(
     assert cli(["run", str(job), "-p", "novita", "--mock", "--out", out, "-q"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
-    assert captured.out == ""
+    assert captured.out.split() == [str(Path(out) / "novita-0.png")]  # only the result
 
 
 def test_verbose_shows_the_clients_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -350,3 +350,27 @@ def test_validate_honours_every_provider(
     assert "valid for novita" in captured.out
     assert "[stablediffusionapi]" in captured.err
     assert "$.image" in captured.err
+
+
+def test_quiet_run_still_prints_its_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q means 'only results and errors': the output files are the results."""
+    job = write_job(tmp_path, model=NOVITA_MODEL)
+    out = tmp_path / "o"
+    assert cli(["run", str(job), "-p", "novita", "--mock", "-q", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed
+    assert all(Path(p).exists() and Path(p).parent == out for p in printed)
+
+
+def test_run_with_mock_gives_stablediffusionapi_the_offline_image_host(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """StableDiffusionAPI takes links only; against the embedded mock, `run --mock` uploads local
+    images through the mock's ModelsLab route, as `make demo` does, instead of refusing them."""
+    job = write_job(tmp_path)
+    out = tmp_path / "o"
+    code = cli(["run", str(job), "-p", "stablediffusionapi", "--mock", "-q", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["stablediffusionapi-0.png"]

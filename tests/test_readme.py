@@ -49,7 +49,10 @@ def test_the_provider_table_matches_the_planner(readme_job: dict[str, Any]) -> N
     job = readme_job["job"]
     client = InpaintClient()
     table = _table()
-    assert set(table) == set(client.registry)
+    # The README speaks of the providers this repository ships; a plugin the reader installed
+    # into the same environment (as docs/writing-a-plugin.md has them do) is not its business.
+    shipped = {"novita", "stablediffusionapi", "modelslab", "sdwebui", "openai"}
+    assert set(table) == shipped & set(client.registry)
     for provider, verdict in table.items():
         if verdict.startswith("refused"):
             with pytest.raises(UnsupportedFieldError):

@@ -263,7 +263,7 @@ class _Batch:
     ) -> AsyncIterator[tuple[str, InpaintJob]]:
         """The map's jobs: each line dry-run first (a broken one is finished here, never
         sent), marked "submitting" just before the map takes it."""
-        image_host = self.registry.image_host(provider) is not None
+        image_host = self.client.host_for(provider) is not None
         for line in lines:
             dry = await check_job_data(
                 line.job_data(provider),
