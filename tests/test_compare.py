@@ -95,29 +95,27 @@ def test_compare_runs_each_provider_and_writes_a_sheet(
         "stablediffusionapi",
         "--model",
         f"novita={NOVITA_MODEL}",
-        "--model",
-        "modelslab=pony_realism",
         "--mock",
         "--out",
         str(out),
         "--json",
     ]
-    # ModelsLab gets the 64x64 image fitted to its 512 minimum (emulated); StableDiffusionAPI
-    # takes links only and no image host is configured: its tile shows the error.
+    # StableDiffusionAPI takes links only: against the mock its local images go through the
+    # offline host; ModelsLab has no model (it has no default): its tile shows the error.
     assert cli(argv) == 2
     summary = json.loads(capsys.readouterr().out)
     assert json.loads((out / "summary.json").read_text()) == summary
     rows = {r["provider"]: r for r in summary["providers"]}
     assert rows["novita"]["ok"] is True
     assert len(rows["novita"]["files"]) == 2
-    assert rows["modelslab"]["ok"] is True
-    assert rows["stablediffusionapi"]["ok"] is False
-    assert "image host" in rows["stablediffusionapi"]["error"]
+    assert rows["stablediffusionapi"]["ok"] is True
+    assert rows["modelslab"]["ok"] is False
+    assert "$.model" in rows["modelslab"]["error"]
     sheet = Image.open(out / "contact-sheet.png")
     entries = [
         SheetEntry("novita", images=(Image.new("RGB", (1, 1)),) * 2),
-        SheetEntry("modelslab", images=(Image.new("RGB", (1, 1)),) * 2),
-        SheetEntry("stablediffusionapi", error="x"),
+        SheetEntry("modelslab", error="x"),
+        SheetEntry("stablediffusionapi", images=(Image.new("RGB", (1, 1)),) * 2),
     ]
     assert sheet.size == layout(entries).size
     assert sorted(p.name for p in (out / "novita").iterdir()) == ["result-0.png", "result-1.png"]
