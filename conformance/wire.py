@@ -39,10 +39,8 @@ __all__ = [
     "row_path",
     "same_value",
     "set_at",
-    "simple_path",
 ]
 
-_SIMPLE_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -149,11 +147,6 @@ def row_path(row: Capability) -> str | None:
     """A capability row's wire path when it is one plain :class:`~inpaintkit.wiremap.Wire`
     (composite and adapter-written rows have no single place to look)."""
     return row.wire.path if isinstance(row.wire, Wire) else None
-
-
-def simple_path(wire: str) -> bool:
-    """Whether a capability row's ``wire`` text is one dotted JSON path (not prose)."""
-    return bool(_SIMPLE_PATH.match(wire))
 
 
 def get_at(body: Any, path: str) -> Any:
