@@ -96,7 +96,12 @@ def mock_process() -> Iterator[str]:
 def make_job(provider: str, size: int) -> InpaintJob:
     image = png_bytes(gradient_image(size, size))
     mask = png_bytes(rect_mask(size, size, (size // 4, size // 4, size // 2, size // 2)))
-    return InpaintJob(image=image, mask=mask, prompt="a bench", model=MODELS[provider], seed=1)
+    # ModelsLab uploads local images to its base64_to_url host by default; inline base64 keeps
+    # the job to submit + result, the same calls the baseline makes.
+    extras = {"modelslab": {"base64": True}} if provider == "modelslab" else {}
+    return InpaintJob(
+        image=image, mask=mask, prompt="a bench", model=MODELS[provider], seed=1, extras=extras
+    )
 
 
 async def wire_template(

@@ -244,10 +244,11 @@ def _transform(
     # The image's pixels are decoded only when an emulation works on them; an image sent as it
     # is gets a structural check (PNG chunk CRCs, JPEG end marker) instead of a full decode.
     needs_pixels = emulation.resize_to is not None or emulation.masked_only
+    # Fitting an unset size changes the mask only when the image's size breaks the limits,
+    # which its header tells (below); a mask that is not resized is sent as it came.
     mask_untouched = (
         not emulation.invert_mask
         and emulation.resize_to is None
-        and not emulation.fit_unset_size
         and not emulation.masked_only
         and emulation.blur_radius is None
     )
@@ -264,7 +265,8 @@ def _transform(
     )
     converted = _convert_if_unaccepted(loaded_image, spec)
     fitted_size, outcomes = _fit_unset_size(emulation, loaded_image, spec)
-    if known_mask and loaded_mask.format == "png" and loaded_mask.mode == "L":
+    mask_untouched = mask_untouched and fitted_size is None
+    if mask_untouched and known_mask and loaded_mask.format == "png" and loaded_mask.mode == "L":
         mask_as_given = True
         mask: Image.Image | None = None
     else:

@@ -305,3 +305,29 @@ def test_the_client_registry_does_not_import_the_mock_server() -> None:
     ).stdout
     assert "'novita'" in out
     assert out.strip().endswith("False False"), out
+
+
+async def test_a_table_that_fits_unset_sizes_sends_a_fitting_jobs_mask_as_given() -> None:
+    """ModelsLab fits an unset size to its limits; an image already within them is not resized,
+    so its binary mask is neither decoded twice nor re-encoded (it was, on every job)."""
+    from inpaintkit.planning import plan_job
+    from inpaintkit.plugins import ProviderRegistry
+    from inpaintkit.prepare import prepare_inputs
+
+    spec = ProviderRegistry.default()["modelslab"].spec
+    image = png_bytes(gradient_image(512, 512))  # within ModelsLab's limits
+    mask = mask_png(512, 512)
+    job = InpaintJob(
+        image=image, mask=mask, prompt="x", model="m", extras={"modelslab": {"base64": True}}
+    )
+    plan = plan_job(job, spec)
+    assert plan.emulation.fit_unset_size
+
+    async def read(given: ImageInput, path: str) -> bytes:
+        assert isinstance(given.data, bytes)
+        return given.data
+
+    for _ in range(2):  # the second job finds the mask known
+        inputs = await prepare_inputs(job, plan, spec, read=read, host=None)
+        assert inputs.mask.data == mask
+        assert inputs.image.data == image
