@@ -15,12 +15,15 @@ import contextlib
 import json
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InpaintError, ValidationError
 from .plugins import ProviderRegistry, UnknownProviderError
+
+if TYPE_CHECKING:
+    from .client import InpaintClient
 
 __all__ = [
     "EXIT_FAILED",
@@ -139,6 +142,45 @@ def _image_hosts(args: argparse.Namespace, registry: ProviderRegistry) -> dict[s
     from .demo import offline_image_hosts
 
     return offline_image_hosts(registry, "mock-key")
+
+
+def _one_provider(
+    args: argparse.Namespace,
+    registry: ProviderRegistry,
+    refusal: str,
+    advice: Callable[[str], str],
+) -> str:
+    """The one provider a command takes; several ``-p`` are refused (never silently reduced),
+    the message ending with ``advice(flags)`` on what to do instead."""
+    pids = _providers_of(args, registry)
+    if len(pids) > 1:
+        flags = " ".join(f"-p {p}" for p in pids)
+        raise UsageError(f"{refusal}, got {flags}; {advice(flags)}")
+    return pids[0]
+
+
+def _job_client(
+    args: argparse.Namespace,
+    registry: ProviderRegistry,
+    pids: Sequence[str],
+    base_url: str | None,
+    keys: dict[str, str] | None,
+    **settings: Any,
+) -> InpaintClient:
+    """The client of the commands that run jobs (run, compare, batch): their shared options
+    (--unsupported, the rate-limit flags, --mock's offline image hosts) in one place."""
+    from .client import InpaintClient
+
+    return InpaintClient(
+        base_url=base_url,
+        api_keys=keys,
+        unsupported=args.unsupported,
+        registry=registry,
+        clock=args.time_source,
+        rate_limits=_rate_limits(args, registry, pids),
+        image_hosts=_image_hosts(args, registry),
+        **settings,
+    )
 
 
 def _has_host(args: argparse.Namespace, registry: ProviderRegistry, pid: str) -> bool:
@@ -288,20 +330,17 @@ def _key_note(registry: ProviderRegistry, provider: str) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .client import InpaintClient
     from .compare import ProviderRun, run_one, save_outputs, summary_row
     from .dryrun import check_job_file
     from .report import error_json
 
     registry = _registry()
-    pids = _providers_of(args, registry)
-    if len(pids) > 1:
-        flags = " ".join(f"-p {p}" for p in pids)
-        raise UsageError(
-            f"run takes one provider, got {flags}; to run the job on each, use "
-            f"`inpaintkit compare {args.job} {flags}`"
-        )
-    pid = pids[0]
+    pid = _one_provider(
+        args,
+        registry,
+        "run takes one provider",
+        lambda flags: f"to run the job on each, use `inpaintkit compare {args.job} {flags}`",
+    )
     job_path = _job_path(args.job)
     if args.out:
         out, prefix = Path(args.out), f"{pid}-"
@@ -311,15 +350,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = _progress(args)
 
     async def go(base_url: str | None, keys: dict[str, str] | None) -> ProviderRun:
-        async with InpaintClient(
-            base_url=base_url,
-            api_keys=keys,
-            unsupported=args.unsupported,
-            registry=registry,
-            clock=args.time_source,
-            rate_limits=_rate_limits(args, registry, [pid]),
-            image_hosts=_image_hosts(args, registry),
-        ) as client:
+        async with _job_client(args, registry, [pid], base_url, keys) as client:
             dry = await check_job_file(
                 job_path,
                 registry[pid],
@@ -367,16 +398,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import BatchOptions, BatchReport, Shard, run_batch
     from .batch.ledger import LedgerError
     from .batch.manifest import ManifestUnreadable
-    from .client import InpaintClient
 
     registry = _registry()
-    pids = _providers_of(args, registry)
-    if len(pids) > 1:
-        flags = " ".join(f"-p {p}" for p in pids)
-        raise UsageError(
-            f"batch takes one --provider (for the lines that name none), got {flags}; give a "
-            'line its own with "provider"'
+    pids = [
+        _one_provider(
+            args,
+            registry,
+            "batch takes one --provider (for the lines that name none)",
+            lambda _flags: 'give a line its own with "provider"',
         )
+    ]
     manifest = Path(args.manifest)
     if not manifest.is_file():
         reason = "is a folder" if manifest.is_dir() else "does not exist"
@@ -398,15 +429,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     progress = _progress(args)
 
     async def go(base_url: str | None, keys: dict[str, str] | None) -> BatchReport:
-        async with InpaintClient(
-            base_url=base_url,
-            api_keys=keys,
-            unsupported=args.unsupported,
-            registry=registry,
-            clock=args.time_source,
-            concurrency=args.concurrency or 8,
-            rate_limits=_rate_limits(args, registry, pids),
-            image_hosts=_image_hosts(args, registry),
+        async with _job_client(
+            args, registry, pids, base_url, keys, concurrency=args.concurrency or 8
         ) as client:
             return await run_batch(client, registry, options, progress=progress)
 
@@ -457,7 +481,6 @@ def _parse_models(args: argparse.Namespace, registry: ProviderRegistry) -> dict[
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from . import contact_sheet
-    from .client import InpaintClient
     from .compare import (
         ProviderRun,
         job_pictures,
@@ -478,15 +501,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     first_job: list[Any] = []
 
     async def go(base_url: str | None, keys: dict[str, str] | None) -> list[ProviderRun]:
-        async with InpaintClient(
-            base_url=base_url,
-            api_keys=keys,
-            unsupported=args.unsupported,
-            registry=registry,
-            clock=args.time_source,
-            rate_limits=_rate_limits(args, registry, pids),
-            image_hosts=_image_hosts(args, registry),
-        ) as client:
+        async with _job_client(args, registry, pids, base_url, keys) as client:
             failed: dict[str, ProviderRun] = {}
             jobs = {}
             for pid in pids:
