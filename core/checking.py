@@ -25,7 +25,7 @@ import attrs
 from .errors import FieldError, PluginContractError, UnsupportedFieldError, ValidationError
 from .job import InpaintJob
 from .options import option_fields, options_for
-from .planning import get_path, prepared_errors
+from .planning import Plan, get_path, prepared_errors
 from .provider import HttpRequest, PreparedImage, PreparedRequest, ProviderSpec, Support
 from .wiremap import Custom, build_fields
 
@@ -106,21 +106,35 @@ def image_errors(request: PreparedRequest, spec: ProviderSpec) -> list[FieldErro
     return errors
 
 
-def check_request(request: PreparedRequest, spec: ProviderSpec) -> CheckedRequest:
+def check_request(
+    request: PreparedRequest, spec: ProviderSpec, *, plan: Plan | None = None
+) -> CheckedRequest:
     """Check ``request`` against ``spec`` and build its plain wire fields.
 
     Raises :class:`~inpaintkit.errors.UnsupportedFieldError` for fields the provider cannot
     honour (or emulations not applied), else :class:`~inpaintkit.errors.ValidationError`
     listing every value outside the provider's limits, missing required field and image limit.
+
+    With the ``plan`` the request came from, the table is not run a second time over a job
+    :func:`~inpaintkit.planning.plan_job` already checked against it
+    (:meth:`Plan.vouches_for`); the images are checked either way.
     """
-    unsupported, invalid = prepared_errors(request, spec)
+    planned = plan is not None and plan.vouches_for(request.job, spec)
+    unsupported: list[FieldError] = []
+    invalid: list[FieldError] = []
+    if not planned:
+        unsupported, invalid = prepared_errors(request, spec)
     if unsupported:
         raise UnsupportedFieldError(unsupported, provider=spec.id)
     invalid.extend(image_errors(request, spec))
     if invalid:
         raise ValidationError(invalid, provider=spec.id)
     job = _without_unused(request.job)
-    options, _ = options_for(job, spec)  # its errors are among prepared_errors'
+    if planned:
+        assert plan is not None
+        options = plan.planned_options(request.job, spec)
+    else:
+        options, _ = options_for(job, spec)  # its errors are among prepared_errors'
     return CheckedRequest(
         job=job,
         image=request.image,

@@ -644,7 +644,7 @@ class InpaintClient:
         # Every request is checked and built before the first is sent, so a split job never
         # submits (and bills) its first part only to find its second one invalid.
         requests = prepared_requests(plan, inputs, spec)
-        checked = [check_request(r, spec) for r in requests]
+        checked = [check_request(r, spec, plan=plan) for r in requests]
         built = [self._build_submit(adapter, c) for c in checked]
         states = await _all_or_cancel(
             [self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True)]
@@ -927,11 +927,15 @@ class InpaintClient:
         if isinstance(state, Failed):
             error = as_server_error(state.error).redacted(secrets)
             return attrs.evolve(state, error=error, raw=redact(state.raw, secrets))
+        raw = redact(state.raw, secrets)
         if isinstance(state, Pending):
             # A handle is stored as it is (jobstate): it must not carry the key either.
-            handle = attrs.evolve(state.handle, data=redact(dict(state.handle.data), secrets))
-            return attrs.evolve(state, handle=handle, raw=redact(state.raw, secrets))
-        return attrs.evolve(state, raw=redact(state.raw, secrets))
+            plain = dict(state.handle.data)
+            data = redact(plain, secrets)
+            if data is not plain:
+                state = attrs.evolve(state, handle=attrs.evolve(state.handle, data=data))
+        # redact() returns the very value when it holds no key: then there is nothing to copy
+        return state if raw is state.raw else attrs.evolve(state, raw=raw)
 
     async def _read_image(self, image: ImageInput, path: str) -> bytes:
         data = await read_local_image(image, path)

@@ -122,11 +122,34 @@ class Plan:
     batches: tuple[int, ...]
     """``num_images`` per request; more than one entry when a job is split."""
     outcomes: tuple[FieldOutcome, ...]
+    _checked_against: CapabilityTable | None = attrs.field(
+        default=None, init=False, repr=False, eq=False
+    )
+    """The table :func:`plan_job` checked :attr:`job` against (``None`` for a plan made any
+    other way, or changed since: ``attrs.evolve`` does not carry it)."""
+    _options: Any = attrs.field(default=None, init=False, repr=False, eq=False)
 
     @property
     def dropped(self) -> tuple[str, ...]:
         """The fields dropped under the warn/drop policy."""
         return fields_with(self.outcomes, Disposition.DROPPED)
+
+    def vouches_for(self, job: InpaintJob, spec: ProviderSpec) -> bool:
+        """Whether planning already checked ``job`` against ``spec``'s table, so the request
+        check need not run the table again: ``job`` is this plan's own wire job (the very
+        object, so unchanged), the plan came from :func:`plan_job` with this very table, and
+        the job is not split (a split request's count and seed differ from the plan's job)."""
+        return (
+            self._checked_against is spec.capabilities
+            and job is self.job
+            and len(self.batches) == 1
+        )
+
+    def planned_options(self, job: InpaintJob, spec: ProviderSpec) -> Any:
+        """The provider options of ``job`` as planning structured them (``job`` must be one the
+        plan vouches for), so they are structured once per job, not once per step."""
+        assert self.vouches_for(job, spec)
+        return self._options
 
     @property
     def emulated(self) -> tuple[str, ...]:
@@ -245,7 +268,8 @@ def plan_job(
     batches: tuple[int, ...] = (job.num_images,)
 
     errors.extend(_required_errors(job, spec))
-    errors.extend(options_for(job, spec)[1])
+    options, option_errors = options_for(job, spec)
+    errors.extend(option_errors)
     for field in _checked_fields(job):
         row = table.get(field)
         support = row.support if row is not None else Support.UNSUPPORTED
@@ -302,13 +326,19 @@ def plan_job(
     if job.width is None and job.height is None and fits_unset_size(spec):
         emulation = attrs.evolve(emulation, fit_unset_size=True)
     wire_job = _wire_job(job, emulation, dropped, table)
-    return Plan(
+    plan = Plan(
         provider=spec.id,
         job=wire_job,
         emulation=emulation,
         batches=batches,
         outcomes=tuple(outcomes),
     )
+    # The proof that this plan's job passed this table: the request check trusts it instead of
+    # running the same table over the same job again (tests/test_cost_checks.py shows the
+    # two agree).  Set here only; a Plan built or evolved elsewhere carries none.
+    object.__setattr__(plan, "_checked_against", table)
+    object.__setattr__(plan, "_options", options)
+    return plan
 
 
 def fits_unset_size(spec: ProviderSpec) -> bool:

@@ -1,0 +1,169 @@
+"""Each check runs once per job: the request check trusts what planning already proved.
+
+``plan_job`` checks a job against the provider's table; the request check used to run the same
+table over the same job again before building it.  A plan now vouches for its own wire job
+(:meth:`Plan.vouches_for`), and these tests pin both halves of that bargain: the second run
+could never find anything the first did not (a property over random jobs, every installed
+provider and every unsupported-field policy), and nothing but a plan from ``plan_job`` for
+that very table, holding that very job, unsplit, is trusted.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from inpaintkit import InpaintJob, MaskOptions, OutputFormat, Sampler
+from inpaintkit import checking as checking_module
+from inpaintkit.checking import check_request
+from inpaintkit.errors import InpaintError, ValidationError
+from inpaintkit.job import SafetyCheck
+from inpaintkit.planning import Emulation, Plan, UnsupportedPolicy, plan_job, prepared_errors
+from inpaintkit.plugins import ProviderRegistry
+from inpaintkit.provider import CapabilityTable, PreparedImage, PreparedRequest, ProviderSpec
+from test_job import _jobs
+
+REGISTRY = ProviderRegistry.default()
+SPECS = {provider: REGISTRY[provider].spec for provider in REGISTRY}
+IMAGE = PreparedImage(data=b"png", format="png", width=512, height=512)
+
+_extras = st.sampled_from(
+    [
+        {},
+        {"modelslab": {"base64": True}},
+        {"modelslab": {"temp": "yes"}},
+        {"modelslab": {"no_such_option": 1}},
+        {"novita": {"enable_nsfw_detection": True}},
+        {"stablediffusionapi": {"nope": True}},
+    ]
+)
+
+
+def _job_from(fields: dict[str, Any]) -> InpaintJob:
+    size = fields.pop("size", None)
+    if size is not None:
+        fields["width"], fields["height"] = size
+    return InpaintJob(image=b"x", mask=b"y", prompt="p", **fields)
+
+
+_few_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "steps": st.integers(1, 80),
+        "guidance_scale": st.floats(0, 30),
+        "strength": st.floats(0, 1),
+        "seed": st.integers(0, 2**32 - 1),
+        "sampler": st.sampled_from(Sampler),
+        "clip_skip": st.integers(1, 12),
+        "num_images": st.integers(1, 12),
+        "negative_prompt": st.text(max_size=5),
+        "enhance_prompt": st.booleans(),
+        "output_format": st.sampled_from(OutputFormat),
+        "size": st.sampled_from([(512, 512), (1024, 768), (64, 64), (2048, 2048)]),
+        "mask_options": st.builds(
+            MaskOptions,
+            blur=st.none() | st.integers(0, 64),
+            invert=st.booleans(),
+            masked_only=st.booleans(),
+            padding=st.none() | st.integers(0, 300),
+        ),
+        "safety": st.builds(SafetyCheck, enabled=st.booleans()),
+    },
+).map(_job_from)
+"""Jobs setting a few fields each: most pass planning somewhere, so the property is tested
+on many accepted jobs (``_jobs`` from test_job covers the odd values)."""
+
+
+def _request(job: InpaintJob) -> PreparedRequest:
+    return PreparedRequest(job=job, image=IMAGE, mask=IMAGE)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    job=_few_fields | _jobs,
+    extras=_extras,
+    provider=st.sampled_from(sorted(SPECS)),
+    policy=st.sampled_from(UnsupportedPolicy),
+    model=st.sampled_from([None, "sd_xl_base_1.0.safetensors", "pony_realism"]),
+)
+def test_a_job_that_planning_accepts_passes_the_request_check_too(
+    job: InpaintJob, extras: dict[str, Any], provider: str, policy: UnsupportedPolicy, model: Any
+) -> None:
+    """The proof the shortcut rests on: whatever ``plan_job`` accepts (and does not split),
+    the request check's own run of the table over the plan's job finds nothing."""
+    job = attrs.evolve(job, extras=extras, model=model)
+    spec = SPECS[provider]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the warn policy's notes on dropped fields
+            plan = plan_job(job, spec, unsupported=policy)
+    except InpaintError:
+        return
+    if len(plan.batches) != 1:
+        return
+    assert prepared_errors(_request(plan.job), spec) == ([], [])
+
+
+def _planned(spec: ProviderSpec, **changes: Any) -> tuple[InpaintJob, Plan]:
+    job = InpaintJob(image=b"x", mask=b"y", prompt="p", model="m", **changes)
+    return job, plan_job(job, spec)
+
+
+def test_the_request_check_does_not_run_the_table_again_for_a_planned_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = SPECS["novita"]
+    _, plan = _planned(spec, steps=20)
+    runs: list[object] = []
+    monkeypatch.setattr(
+        checking_module,
+        "prepared_errors",
+        lambda request, spec: runs.append(request) or prepared_errors(request, spec),
+    )
+    checked = check_request(_request(plan.job), spec, plan=plan)
+    assert runs == []
+    assert checked.fields == check_request(_request(plan.job), spec).fields
+    assert len(runs) == 1  # without the plan, the table runs
+
+
+def test_a_plan_made_by_hand_vouches_for_nothing() -> None:
+    spec = SPECS["novita"]
+    bad = InpaintJob(image=b"x", mask=b"y", prompt="p", model="m", steps=500)
+    forged = Plan(provider="novita", job=bad, emulation=Emulation(), batches=(1,), outcomes=())
+    assert not forged.vouches_for(bad, spec)
+    with pytest.raises(ValidationError, match="steps"):
+        check_request(_request(bad), spec, plan=forged)
+
+
+def test_an_evolved_plan_vouches_for_nothing() -> None:
+    spec = SPECS["novita"]
+    _, plan = _planned(spec)
+    bad_job = attrs.evolve(plan.job, steps=500)
+    changed = attrs.evolve(plan, job=bad_job)
+    assert not changed.vouches_for(bad_job, spec)
+    with pytest.raises(ValidationError, match="steps"):
+        check_request(_request(bad_job), spec, plan=changed)
+
+
+def test_a_plan_vouches_only_for_its_own_job_and_table() -> None:
+    novita, modelslab = SPECS["novita"], SPECS["modelslab"]
+    _, plan = _planned(novita, steps=20)
+    assert plan.vouches_for(plan.job, novita)
+    assert not plan.vouches_for(attrs.evolve(plan.job, steps=20), novita)  # equal, not the same
+    assert not plan.vouches_for(plan.job, modelslab)
+    other_table = attrs.evolve(novita, capabilities=CapabilityTable(tuple(novita.capabilities)))
+    assert not plan.vouches_for(plan.job, other_table)
+
+
+def test_a_split_plan_is_checked_request_by_request() -> None:
+    spec = SPECS["novita"]
+    row = spec.capabilities.get("num_images")
+    assert row is not None
+    assert row.maximum is not None
+    _, plan = _planned(spec, num_images=int(row.maximum) + 1)
+    assert len(plan.batches) == 2
+    assert not plan.vouches_for(plan.job, spec)
