@@ -119,11 +119,12 @@ def test_the_request_check_does_not_run_the_table_again_for_a_planned_job(
     spec = SPECS["novita"]
     _, plan = _planned(spec, steps=20)
     runs: list[object] = []
-    monkeypatch.setattr(
-        checking_module,
-        "prepared_errors",
-        lambda request, spec: runs.append(request) or prepared_errors(request, spec),
-    )
+
+    def counting(request: PreparedRequest, spec: ProviderSpec) -> Any:
+        runs.append(request)
+        return prepared_errors(request, spec)
+
+    monkeypatch.setattr(checking_module, "prepared_errors", counting)
     checked = check_request(_request(plan.job), spec, plan=plan)
     assert runs == []
     assert checked.fields == check_request(_request(plan.job), spec).fields
