@@ -17,7 +17,7 @@ plugin can drop a field the table says it sends:
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -26,8 +26,15 @@ from .errors import FieldError, PluginContractError, UnsupportedFieldError, Vali
 from .job import InpaintJob
 from .options import option_fields, options_for
 from .planning import Plan, get_path, prepared_errors
-from .provider import HttpRequest, PreparedImage, PreparedRequest, ProviderSpec, Support
-from .wiremap import Custom, build_fields
+from .provider import (
+    Capability,
+    HttpRequest,
+    PreparedImage,
+    PreparedRequest,
+    ProviderSpec,
+    Support,
+)
+from .wiremap import Custom, build_fields, per_table
 
 __all__ = ["CheckedRequest", "check_built", "check_request", "image_errors"]
 
@@ -190,17 +197,14 @@ def check_built(built: HttpRequest, checked: CheckedRequest, spec: ProviderSpec)
     must appear at its paths.  List item rows are covered by their list's value.
     """
     problems: list[str] = []
-    for row in spec.capabilities:
-        mapping = row.wire
-        if row.support is not Support.NATIVE or mapping is None or "[]" in row.field:
-            continue
-        if isinstance(mapping, Custom):
-            value = get_path(checked.job, row.field)
+    for check in _built_checks(spec.capabilities):
+        if check.custom:
+            value = get_path(checked.job, check.field)
             if value is not None and value != ():
-                missing = [p for p in mapping.paths if _wire_value(built, p) is _ABSENT]
-                problems.extend(f"{row.field}: wire field {p} is missing" for p in missing)
+                missing = [p for p in check.paths if _wire_value(built, p) is _ABSENT]
+                problems.extend(f"{check.field}: wire field {p} is missing" for p in missing)
             continue
-        for path in mapping.paths:
+        for path in check.paths:
             want = _json_at(checked.fields, path)
             if want is _ABSENT:
                 continue  # unset and omitted: nothing to find
@@ -208,10 +212,10 @@ def check_built(built: HttpRequest, checked: CheckedRequest, spec: ProviderSpec)
             if built.form is not None and got is not _ABSENT and not isinstance(want, str):
                 want = _form_text(want)
             if got is _ABSENT:
-                problems.append(f"{row.field}: wire field {path} is missing")
+                problems.append(f"{check.field}: wire field {path} is missing")
             elif got != want:
                 problems.append(
-                    f"{row.field}: wire field {path} is {got!r}, the table says {want!r}"
+                    f"{check.field}: wire field {path} is {got!r}, the table says {want!r}"
                 )
     if problems:
         raise PluginContractError(
@@ -219,6 +223,25 @@ def check_built(built: HttpRequest, checked: CheckedRequest, spec: ProviderSpec)
             + "; ".join(problems),
             provider=spec.id,
         )
+
+
+@attrs.frozen
+class _BuiltCheck:
+    """One row :func:`check_built` confirms: its field, its wire paths, and whether the
+    adapter writes it (:class:`Custom`: only its presence can be checked)."""
+
+    field: str
+    paths: tuple[str, ...]
+    custom: bool
+
+
+@per_table
+def _built_checks(rows: Iterable[Capability]) -> tuple[_BuiltCheck, ...]:
+    return tuple(
+        _BuiltCheck(row.field, row.wire.paths, isinstance(row.wire, Custom))
+        for row in rows
+        if row.support is Support.NATIVE and row.wire is not None and "[]" not in row.field
+    )
 
 
 def _form_text(value: Any) -> str:

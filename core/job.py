@@ -19,7 +19,7 @@ import enum
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
@@ -728,6 +728,10 @@ NEUTRAL_UNSET: Mapping[str, Any] = {
 """What an unset field means on EVERY provider, for the fields whose provider defaults differ
 (issue 10).  A capability row with ``unset=Unset.NEUTRAL`` sends this value, encoded like any
 other, so a provider's own default never decides; the value is written here once."""
+
+
+APPLIES_CONDITIONALLY: Final = frozenset({"mask_options.padding", "safety.mode"})
+"""The fields :func:`field_applies` may say do not apply; every other field always does."""
 
 
 def field_applies(job: InpaintJob, path: str) -> bool:

@@ -24,9 +24,10 @@ The same rows answer the reverse question, "which neutral field is ``num_inferen
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
@@ -296,26 +297,149 @@ def build_fields(job: InpaintJob, rows: Iterable[Capability]) -> dict[str, Any]:
     the list's wire path.  Custom rows are left to the adapter.
     """
     from .job import field_applies
-    from .planning import get_path
 
     body: dict[str, Any] = {}
-    for row in rows:
-        if row.wire is None or isinstance(row.wire, Custom | Fixed) or row.support != "native":
-            continue
-        if not field_applies(job, row.field):
+    for step in _build_steps(rows):
+        row = step.row
+        if step.conditional and not field_applies(job, row.field):
             continue  # the padding without masked_only: it means nothing, so nothing is sent
-        if "[]." in row.field:
+        if step.item:
             _emit_items(body, row, job)
             continue
-        value = get_path(job, row.field)
-        if isinstance(row.wire, Wire) and _is_container(value):
+        value = step.read(job)
+        if step.skips_containers and _is_container(value):
             continue  # safety, webhook, storage, loras: their leaf and item rows write them
         if value is None or value == ():
-            value = _unset_value(row)
+            value = step.unset
             if value is OMIT:
                 continue
-        _emit(body, row, value)
+            if isinstance(value, _Broken):
+                raise ValueError(value.why)
+        step.emit(body, value)
     return body
+
+
+@attrs.frozen
+class _BuildStep:
+    """One plain row, with what :func:`build_fields` would otherwise work out per job."""
+
+    row: Capability
+    read: Callable[[Any], Any]
+    item: bool
+    conditional: bool
+    skips_containers: bool
+    unset: Any
+    """What an unset value becomes (:func:`_unset_value`), or :class:`_Broken`."""
+    emit: Callable[[dict[str, Any], Any], None]
+
+
+@attrs.frozen
+class _Broken:
+    """A row whose unset value cannot be worked out: the error, raised when it is needed."""
+
+    why: str
+
+
+def _unset_or_broken(row: Capability) -> Any:
+    try:
+        return _unset_value(row)
+    except ValueError as exc:
+        return _Broken(str(exc))
+
+
+def _emitter(row: Capability) -> Callable[[dict[str, Any], Any], None]:
+    """Writes a row's value into a body: a :class:`Wire` row's path split once, not per job."""
+    mapping = row.wire
+    if not isinstance(mapping, Wire) or "[]" in mapping.path:
+        return lambda body, value: _emit(body, row, value)
+    encode = mapping.encode
+    *parents, leaf = mapping.path.split(".")
+
+    def emit(body: dict[str, Any], value: Any) -> None:
+        encoded = None if value is None else encode(value)
+        if encoded is OMIT:
+            return
+        node = body
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ValueError(
+                    f"wire path {mapping.path!r} runs through a value that is not an object"
+                )
+            node = child
+        node[leaf] = encoded
+
+    return emit
+
+
+T = TypeVar("T")
+
+_KEPT_PER_FUNCTION: Final = 64
+
+
+def per_table(derive: Callable[[Iterable[Capability]], T]) -> Callable[[Iterable[Capability]], T]:
+    """``derive(rows)`` worked out once per capability table instead of once per job.
+
+    Every job of a provider goes through the same table, and sorting its rows cost more than
+    the work they were sorted for.  A table (or tuple of rows) is immutable, so what is derived
+    from it is kept, with the table itself, so that its ``id`` cannot be reused while kept; a
+    list or an iterator is derived afresh each time.
+    """
+    kept: dict[int, tuple[object, T]] = {}
+
+    @functools.wraps(derive)
+    def derived(rows: Iterable[Capability]) -> T:
+        entry = kept.get(id(rows))
+        if entry is not None and entry[0] is rows:
+            return entry[1]
+        value = derive(rows)
+        if not isinstance(rows, list | Iterator):
+            if len(kept) >= _KEPT_PER_FUNCTION:
+                kept.clear()
+            kept[id(rows)] = (rows, value)
+        return value
+
+    return derived
+
+
+@per_table
+def _build_steps(rows: Iterable[Capability]) -> tuple[_BuildStep, ...]:
+    """The rows :func:`build_fields` builds, with what it needs of each."""
+    from .job import APPLIES_CONDITIONALLY
+
+    return tuple(
+        _BuildStep(
+            row=row,
+            read=_reader(row.field),
+            item="[]." in row.field,
+            conditional=row.field in APPLIES_CONDITIONALLY,
+            skips_containers=isinstance(row.wire, Wire),
+            unset=_unset_or_broken(row),
+            emit=_emitter(row),
+        )
+        for row in rows
+        if row.wire is not None
+        and not isinstance(row.wire, Custom | Fixed)
+        and row.support == "native"
+    )
+
+
+def _reader(field: str) -> Callable[[Any], Any]:
+    """A function reading neutral ``field`` (``"mask_options.blur"``) off a job, ``None`` where
+    a parent is unset (as :func:`inpaintkit.planning.get_path`)."""
+    if "." not in field:
+        return lambda job: getattr(job, field, None)
+    parts = field.split(".")
+
+    def read(job: Any) -> Any:
+        value = job
+        for part in parts:
+            if value is None:
+                return None
+            value = getattr(value, part, None)
+        return value
+
+    return read
 
 
 _SCALARS: Final = (str, int, float, bool, type(None))

@@ -88,6 +88,26 @@ def test_set_values_lists_composites_and_containers() -> None:
     assert "image" not in body["request"]  # Custom: the adapter writes it
 
 
+def test_what_a_table_builds_is_worked_out_once_per_table() -> None:
+    """Every job of a provider goes through one table: its rows are sorted once, not per job;
+    a list of rows (which may change) is sorted afresh every time."""
+    from inpaintkit.wiremap import _build_steps
+
+    assert _build_steps(TABLE) is _build_steps(TABLE)
+    rows = list(TABLE)
+    first = _build_steps(rows)
+    rows.pop(0)  # prompt
+    assert "prompt" not in build_fields(job(), rows).get("request", {})
+    assert _build_steps(rows) is not first
+
+
+def test_an_unset_default_row_without_a_default_fails_when_built_unset() -> None:
+    broken = CapabilityTable(rows=(Capability("steps", N, wire=Wire("steps", unset="default")),))
+    assert build_fields(job(steps=5), broken) == {"steps": 5}  # set: nothing to work out
+    with pytest.raises(ValueError, match="unset=DEFAULT needs a row default"):
+        build_fields(job(), broken)
+
+
 def test_a_composite_may_write_only_its_declared_paths() -> None:
     rogue = CapabilityTable(
         rows=(Capability("steps", N, wire=Composite(("a",), lambda v: {"a": v, "b": v})),)
