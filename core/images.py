@@ -278,6 +278,10 @@ def _probe(
     if not isinstance(data, bytes | bytearray | memoryview):
         return None, None, FieldError(path, "must be the bytes of an image file", data)
     raw = bytes(data)
+    if not (load or keep):
+        described = _described_png(raw, path, limits)
+        if described is not None:
+            return described
     image, size, error = _decode(raw, path, limits, load=load or keep)
     if image is None:
         return None, size, error
@@ -293,6 +297,32 @@ def _probe(
     if not keep:
         image.close()
     return loaded, size, None
+
+
+def _described_png(
+    raw: bytes, path: str, limits: ImageLimits
+) -> tuple[LoadedImage | None, Resolution | None, FieldError | None] | None:
+    """What :func:`_decode` without ``load`` finds in a plain PNG, read from its header and
+    chunk structure without Pillow (opening it costs more than the checks themselves); ``None``
+    for anything else (another format, a PNG whose mode Pillow decides, one so large that
+    Pillow's bomb guard must judge it), which then goes through Pillow."""
+    if limits.max_bytes is not None and len(raw) > limits.max_bytes:
+        return None
+    header = _png_header(raw)
+    if header is None:
+        return None
+    width, height, mode = header
+    size = Resolution(width, height)
+    bomb = Image.MAX_IMAGE_PIXELS
+    if bomb is not None and size.pixels > bomb:
+        return None
+    if limits.max_pixels is not None and size.pixels > limits.max_pixels:
+        rule = f"must have at most {limits.max_pixels} pixels ({size.pixels} given)"
+        return None, size, FieldError(path, rule, size)
+    intact = _structure_error(raw, "png")
+    if intact is not None:
+        return None, size, FieldError(path, intact, raw)
+    return LoadedImage(data=raw, format="png", width=width, height=height, mode=mode), size, None
 
 
 def load_image(

@@ -11,6 +11,7 @@ I/O, once, for every provider: sending, retrying, polling, downloading, and appl
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
@@ -461,10 +462,17 @@ class HttpRequest:
 
     def url(self, base_url: str) -> str:
         """The absolute URL of this request against ``base_url``."""
-        url = urljoin(base_url.rstrip("/") + "/", self.path.lstrip("/"))
+        url = _joined(base_url, self.path)
         if self.query:
             url += ("&" if "?" in url else "?") + urlencode(self.query)
         return url
+
+
+@functools.lru_cache(maxsize=256)
+def _joined(base_url: str, path: str) -> str:
+    """``path`` against ``base_url``: the same few pairs for every request of a provider (a
+    task's own fetch URL is absolute), so joined once each rather than parsed per request."""
+    return urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
 
 
 @attrs.frozen(repr=False)

@@ -168,3 +168,72 @@ def test_a_split_plan_is_checked_request_by_request() -> None:
     _, plan = _planned(spec, num_images=int(row.maximum) + 1)
     assert len(plan.batches) == 2
     assert not plan.vouches_for(plan.job, spec)
+
+
+# --- images forwarded as they are: described from the PNG structure, without Pillow ---------
+
+
+def _png_variants() -> list[bytes]:
+    import io
+
+    from imagegen import bomb_png, gradient_image, png_bytes, truncated_png
+    from PIL import Image
+
+    out = [png_bytes(gradient_image(30, 20).convert(m)) for m in ("RGB", "RGBA", "L", "LA", "P")]
+    out.append(png_bytes(gradient_image(30, 20).convert("I;16")))
+    buffer = io.BytesIO()
+    gradient_image(30, 20).save(buffer, format="PNG", interlace=1)
+    out.append(buffer.getvalue())
+    buffer = io.BytesIO()
+    gradient_image(30, 20).convert("L").save(buffer, format="PNG", transparency=7)
+    out.append(buffer.getvalue())
+    broken = bytearray(png_bytes(gradient_image(30, 20)))
+    broken[-20] ^= 0xFF  # inside the image data: a chunk CRC no longer matches
+    out.append(bytes(broken))
+    out.append(truncated_png(40, 40))
+    out.append(bomb_png(5000, 5000))  # 25 MP in a tiny file
+    out.append(png_bytes(Image.new("RGB", (64, 64))))
+    return out
+
+
+_PNG_KINDS = "rgb rgba l la p i16 interlaced trns bad-crc truncated bomb black".split()
+
+
+@pytest.mark.parametrize("index", range(len(_PNG_KINDS)), ids=_PNG_KINDS)
+def test_a_forwarded_png_is_described_as_pillow_would(
+    index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The structure-only check of an image sent as it is gives what the Pillow path gives:
+    the same size, mode and format, or the same error."""
+    from inpaintkit import images
+    from inpaintkit.limits import ImageLimits
+
+    data = _png_variants()[index]
+    limits = ImageLimits(max_pixels=16_000_000)
+    fast = images._probe(data, "$.image", limits, load=False)
+    monkeypatch.setattr(images, "_described_png", lambda raw, path, limits: None)
+    slow = images._probe(data, "$.image", limits, load=False)
+
+    def seen(probe: Any) -> Any:
+        loaded, size, error = probe
+        shown = None if loaded is None else (loaded.format, loaded.width, loaded.height, loaded.mode)
+        return shown, size, None if error is None else (error.path, error.rule)
+
+    assert seen(fast) == seen(slow)
+
+
+def test_a_plain_png_sent_as_it_is_is_never_opened_by_pillow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from imagegen import gradient_image, png_bytes, rect_mask
+    from inpaintkit import images
+    from PIL import Image
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("Image.open was called")
+
+    monkeypatch.setattr(Image, "open", refuse)
+    image = png_bytes(gradient_image(64, 48))
+    mask = png_bytes(rect_mask(64, 48, (8, 8, 30, 30)).convert("L"))
+    loaded, _ = images.load_pair(image, mask, decode_image=False, decode_mask=False)
+    assert (loaded.width, loaded.height, loaded.format, loaded.mode) == (64, 48, "png", "RGB")
