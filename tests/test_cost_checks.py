@@ -196,7 +196,20 @@ def _png_variants() -> list[bytes]:
     return out
 
 
-_PNG_KINDS = "rgb rgba l la p i16 interlaced trns bad-crc truncated bomb black".split()
+_PNG_KINDS = [
+    "rgb",
+    "rgba",
+    "l",
+    "la",
+    "p",
+    "i16",
+    "interlaced",
+    "trns",
+    "bad-crc",
+    "truncated",
+    "bomb",
+    "black",
+]
 
 
 @pytest.mark.parametrize("index", range(len(_PNG_KINDS)), ids=_PNG_KINDS)
@@ -216,7 +229,10 @@ def test_a_forwarded_png_is_described_as_pillow_would(
 
     def seen(probe: Any) -> Any:
         loaded, size, error = probe
-        shown = None if loaded is None else (loaded.format, loaded.width, loaded.height, loaded.mode)
+        if loaded is None:
+            shown = None
+        else:
+            shown = (loaded.format, loaded.width, loaded.height, loaded.mode)
         return shown, size, None if error is None else (error.path, error.rule)
 
     assert seen(fast) == seen(slow)
