@@ -64,7 +64,8 @@ class InpaintResult:
     client, or dropped under the warn/drop policy. ``echoes`` are the provider's reports of what
     actually ran (:class:`~inpaintkit.provider.RunEcho`, one per request, ``None`` where it sent
     none; ``echo`` is the first). ``raw`` holds the provider's final response bodies (one per
-    request when a job was split), with secrets redacted.
+    request when a job was split), with secrets redacted; a plugin may replace inline image data
+    there by a note of its length (the bytes are in ``images``).
     """
 
     images: tuple[ResultImage, ...]

@@ -35,6 +35,7 @@ from inpaintkit.provider import (
 )
 from inpaintkit.providers.modelslab import ModelsLabAdapter, parse_meta
 from inpaintkit.providers.modelslab.adapter import ModelsLabAdapter as AdapterClass
+from PIL import Image
 
 ADAPTER = ModelsLabAdapter()
 REQUEST = PreparedRequest(
@@ -310,6 +311,21 @@ def test_inline_base64_output_is_decoded(item: str) -> None:
     assert state.images[0].data == PNG
     assert state.images[0].format == "png"
     assert state.images[0].url is None
+
+
+def test_inline_output_is_not_kept_twice_in_raw() -> None:
+    """The bytes are in the images; raw notes the text's length instead of holding a second
+    (larger) copy of every image for as long as the result lives."""
+    big = png_bytes(Image.effect_noise((96, 96), 64).convert("RGB"))  # noise: a large file
+    item = base64.b64encode(big).decode()
+    link = "https://pub.r2.dev/generations/out-1.png"
+    body = {"status": "success", "id": 1, "output": [item, link], "meta": {"seed": 3}}
+    state = submit(body)
+    assert isinstance(state, Done)
+    assert state.images[0].data == big
+    assert state.raw["output"] == [f"<base64 image: {len(item)} characters>", link]
+    assert state.raw["meta"] == {"seed": 3}
+    assert body["output"] == [item, link]  # the answer itself is not changed
 
 
 def test_base64_output_as_a_link_to_a_file_is_left_to_download() -> None:

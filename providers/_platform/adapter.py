@@ -20,6 +20,7 @@ sends the key only to the provider's base URL.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import quote
 
@@ -138,10 +139,16 @@ class PlatformAdapter:
     def _in_table_order(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body in the table's row order (then options, then the rest): one stable key
         order, derived rather than restated, for journals and golden tests."""
+        rank = self._rank
+        last = len(rank)
+        return dict(sorted(body.items(), key=lambda item: rank.get(item[0], last)))
+
+    @functools.cached_property
+    def _rank(self) -> dict[str, int]:
+        """Each wire path's place in the table's order, worked out once (the spec is fixed)."""
         order = [p for row in self.spec.capabilities for p in wire_paths(row)]
         order += list(option_paths(self.spec.options))
-        rank = {path: i for i, path in enumerate(dict.fromkeys(order))}
-        return dict(sorted(body.items(), key=lambda item: rank.get(item[0], len(rank))))
+        return {path: i for i, path in enumerate(dict.fromkeys(order))}
 
     # --- fetch and webhooks --------------------------------------------------------------------
 

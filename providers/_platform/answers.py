@@ -159,9 +159,35 @@ def _done(
         task_id=task_id_of(body) or (handle.task_id if handle is not None else None),
         seed=_whole(meta.get("seed")),
         generation_time=lenient_number(body.get("generationTime")),
-        raw=body,
+        raw=_without_inline_images(body),
         echo=_echo(meta, sampler),
     )
+
+
+def _without_inline_images(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``body`` with each inline (base64) ``output`` image replaced by a note of its length.
+
+    The decoded bytes are in the result's images; keeping the text as well would hold every
+    image twice (a third larger again) for as long as the result lives, and every log or
+    redaction pass over ``raw`` would read it.  Links are kept as they are.
+    """
+    output = body.get("output")
+    items = output if isinstance(output, list) else [output]
+    if not any(_is_inline(item) for item in items):
+        return body
+    noted = [
+        f"<base64 image: {len(i)} characters>" if isinstance(i, str) and _is_inline(i) else i
+        for i in items
+    ]
+    return {**body, "output": noted if isinstance(output, list) else noted[0]}
+
+
+def _is_inline(item: object) -> bool:
+    return isinstance(item, str) and len(item) > _LONGEST_LINK and not item.startswith("http")
+
+
+_LONGEST_LINK: Final = 2048
+"""Text longer than this in ``output`` that is not an http(s) link is inline image data."""
 
 
 class Reader:
