@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -682,14 +683,7 @@ class InpaintJob:
         These are what a provider must honour natively, emulate, or reject; fields left at their
         defaults are never counted as used.
         """
-        used: list[str] = []
-        for a in attrs.fields(InpaintJob):
-            if a.name in ("image", "mask", "prompt", "mask_options", "extras"):
-                continue
-            value = getattr(self, a.name)
-            default = default_of(a)
-            if value != default:
-                used.append(a.name)
+        used = [name for name, default in _optional_fields() if getattr(self, name) != default]
         mo = self.mask_options
         if mo.blur is not None:
             used.append("mask_options.blur")
@@ -728,6 +722,14 @@ NEUTRAL_UNSET: Mapping[str, Any] = {
 """What an unset field means on EVERY provider, for the fields whose provider defaults differ
 (issue 10).  A capability row with ``unset=Unset.NEUTRAL`` sends this value, encoded like any
 other, so a provider's own default never decides; the value is written here once."""
+
+
+@functools.cache
+def _optional_fields() -> tuple[tuple[str, Any], ...]:
+    """(name, default) of every job field :meth:`InpaintJob.used_fields` compares with its
+    default, worked out once (every job of every provider asks, several times)."""
+    skipped = ("image", "mask", "prompt", "mask_options", "extras")
+    return tuple((a.name, default_of(a)) for a in attrs.fields(InpaintJob) if a.name not in skipped)
 
 
 APPLIES_CONDITIONALLY: Final = frozenset({"mask_options.padding", "safety.mode"})

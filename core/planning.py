@@ -24,7 +24,7 @@ from .limits import Limits
 from .options import options_for
 from .provider import Capability, CapabilityTable, PreparedRequest, ProviderSpec, Support
 from .schema import default_of
-from .wiremap import Fixed
+from .wiremap import Fixed, per_table
 
 __all__ = [
     "Disposition",
@@ -229,15 +229,18 @@ def _values(job: InpaintJob, field: str) -> list[tuple[str, Any]]:
 def _required_errors(job: InpaintJob, spec: ProviderSpec) -> list[FieldError]:
     """Required rows without a default that the job leaves unset."""
     errors: list[FieldError] = []
-    for row in spec.capabilities:
-        if not row.required or row.default is not None:
-            continue
+    for row in _required_rows(spec.capabilities):
         unset = get_path(job, row.field.split("[]")[0]) in (None, ())
         if unset:
             paths = " + ".join(row.wire.paths) if row.wire is not None else ""
             wire = f" ({paths})" if paths else ""
             errors.append(FieldError.missing(f"$.{row.field}", f"is required by {spec.id}{wire}"))
     return errors
+
+
+@per_table
+def _required_rows(rows: Iterable[Capability]) -> tuple[Capability, ...]:
+    return tuple(row for row in rows if row.required and row.default is None)
 
 
 def _always_sent(field: str, job: InpaintJob) -> bool:

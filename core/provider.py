@@ -132,8 +132,20 @@ class Capability:
     image's own size breaks this row's limits, the core resizes the input (aspect ratio kept,
     :func:`inpaintkit.prepare.fit_to_limits`) and records the field as emulated on the result,
     instead of rejecting the job.  Without it such a job is an error naming the size."""
+    _limits: Limits = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
+        # Built once: every job checks its values against the row's limits.
+        limits = Limits(
+            minimum=self.minimum,
+            maximum=self.maximum,
+            choices=self.choices,
+            multiple_of=self.multiple_of,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            max_items=self.max_items,
+        )
+        object.__setattr__(self, "_limits", limits)
         if self.fit_when_unset and (
             self.field not in ("width", "height") or self.support is not Support.NATIVE
         ):
@@ -151,15 +163,7 @@ class Capability:
     @property
     def limits(self) -> Limits:
         """The row's bounds as the one :class:`~inpaintkit.limits.Limits` type."""
-        return Limits(
-            minimum=self.minimum,
-            maximum=self.maximum,
-            choices=self.choices,
-            multiple_of=self.multiple_of,
-            min_length=self.min_length,
-            max_length=self.max_length,
-            max_items=self.max_items,
-        )
+        return self._limits
 
     def describe_range(self) -> str:
         """The limits as text, for error messages and the capability matrix."""
