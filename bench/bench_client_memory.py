@@ -17,7 +17,7 @@ measured is this process's client, not a server.  Three figures:
   returns, and for the whole batch.  The baseline holds one slot per job from submit to
   download (the least waiting any client can achieve for its first result).
 
-Run: .venv/bin/python bench/bench_client_memory.py [--quick]
+Run: .venv/bin/python bench/bench_client_memory.py [--quick] [--only-big]
 """
 
 from __future__ import annotations
@@ -327,15 +327,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     parser.add_argument("--quick", action="store_true", help="smaller batches (200 and 1,000)")
+    parser.add_argument(
+        "--only-big", action="store_true", help="only the 16 MP job (the quick loop while tuning)"
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     with tempfile.TemporaryDirectory(prefix="inpaintkit-bench-") as name:
-        measure(Path(name), quick=args.quick)
+        measure(Path(name), quick=args.quick, only_big=args.only_big)
 
 
-def measure(folder: Path, *, quick: bool) -> None:
+def measure(folder: Path, *, quick: bool, only_big: bool = False) -> None:
     big_image, big_mask = write_inputs(folder, 4000, 0.15)
     small_image, small_mask = write_inputs(folder, 64, 0.5)
     mb = Path(big_image).stat().st_size / 1e6
@@ -352,6 +355,8 @@ def measure(folder: Path, *, quick: bool) -> None:
             f" {growth / 1e6:>11.1f} MB {growth / size:>7.2f}x",
             flush=True,
         )
+    if only_big:
+        return
     counts = (200, 1000) if quick else (1000, 5000)
     print("concurrent jobs (64x64, concurrency 4), tracemalloc peak, fresh interpreter each:")
     peaks: dict[tuple[str, int], float] = {}
