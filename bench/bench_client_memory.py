@@ -79,12 +79,17 @@ def novita_handler(result: bytes) -> Any:
 
 class Answering:
     """A transport answering from ``handler`` that, unlike ``MemoryTransport``, keeps no
-    record of the requests (a record would grow with the number of jobs on both sides)."""
+    record of the requests (a record would grow with the number of jobs on both sides).  It
+    produces every byte of each body, a chunk at a time, as ``AiohttpTransport`` writes it to
+    its socket (a body never produced would cost nothing)."""
 
     def __init__(self, handler: Any) -> None:
         self._handler = handler
 
     async def send(self, request: Any, *, timeout: float) -> Any:
+        if request.body is not None:
+            for _chunk in request.body.chunks():  # every byte goes out, as to a socket
+                await asyncio.sleep(0)
         return await self._handler(request)
 
 
