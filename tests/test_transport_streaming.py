@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from imagegen import png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob, VirtualClock
+from inpaintkit.images import to_base64, to_data_url
 from inpaintkit.mockserver import MockConfig, run_mock
 from inpaintkit.provider import HttpRequest
 from inpaintkit.providers.modelslab import ModelsLabUploadHost
@@ -73,6 +74,33 @@ def test_the_content_of_a_streamed_body_is_the_bytes_json_dumps_gives() -> None:
     assert wire.headers["Content-Type"] == "application/json"
     assert wire == OutgoingRequest(wire.method, wire.url, wire.headers, expected_bytes(request))
     assert wire != OutgoingRequest(wire.method, wire.url, wire.headers, b"{}")
+
+
+def test_base64_text_is_held_once_while_it_is_made() -> None:
+    text_size = len(base64.b64encode(IMAGE))
+    tracemalloc.start()
+    try:
+        text = to_base64(IMAGE)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert text == base64.b64encode(IMAGE).decode()
+    assert peak < text_size + text_size // 2, peak  # b64encode().decode(): twice the text
+    tracemalloc.start()
+    try:
+        url = to_data_url(IMAGE, "png")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert url == "data:image/png;base64," + text
+    assert peak < text_size + text_size // 2, peak
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 3 * 64 * 1024 - 1, 3 * 64 * 1024 + 1, 600_001])
+def test_base64_made_a_slice_at_a_time_is_the_same_text(size: int) -> None:
+    data = random.Random(size).randbytes(size)
+    assert to_base64(data) == base64.b64encode(data).decode()
+    assert to_base64(data, prefix="data:x;base64,") == "data:x;base64," + to_base64(data)
 
 
 def digest(data: bytes) -> str:
