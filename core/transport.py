@@ -2,8 +2,8 @@
 
 The runtime turns an adapter's :class:`~inpaintkit.provider.HttpRequest` (with the key applied)
 into one :class:`OutgoingRequest` value: method, absolute URL, headers and the encoded
-:class:`Body` (its exact length, its bytes produced a chunk at a time, so that a big image's
-base64 is not held twice on its way to the socket).  A :class:`Transport` sends that value
+:class:`RequestBody` (its exact length, its bytes produced a chunk at a time, so that a big
+image's base64 is not held twice on its way to the socket).  A :class:`Transport` sends that value
 and returns an :class:`~inpaintkit.provider.HttpResponse`; :class:`AiohttpTransport` is the
 real one and :class:`MemoryTransport` answers from a function, for tests (httpx's
 ``MockTransport`` is the model).  Bodies are encoded here, whatever their shape (JSON,
@@ -33,9 +33,9 @@ from .provider import Form, FormFile, HttpRequest, HttpResponse
 
 __all__ = [
     "AiohttpTransport",
-    "Body",
     "MemoryTransport",
     "OutgoingRequest",
+    "RequestBody",
     "Transport",
     "TransportError",
     "encode_body",
@@ -54,7 +54,7 @@ class TransportError(Exception):
         self.reached = reached
 
 
-class Body:
+class RequestBody:
     """An encoded request body: its exact length known up front, its bytes produced a chunk at
     a time, as often as asked.
 
@@ -88,7 +88,7 @@ class Body:
         self._length = sum(len(piece) for piece in self._pieces)  # str pieces are ASCII
 
     @classmethod
-    def of(cls, content: bytes) -> Body:
+    def of(cls, content: bytes) -> RequestBody:
         """A body of ``content`` (kept, not copied)."""
         return cls((content,))
 
@@ -121,7 +121,7 @@ class Body:
         return buffer.getvalue()  # the buffer's own bytes object: no copy at full size
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Body):
+        if not isinstance(other, RequestBody):
             return NotImplemented
         return self._length == other._length and bytes(self) == bytes(other)
 
@@ -129,19 +129,19 @@ class Body:
         return hash(bytes(self))
 
     def __repr__(self) -> str:
-        return f"Body(<{self._length} bytes>)"
+        return f"RequestBody(<{self._length} bytes>)"
 
 
-def _as_body(content: bytes | Body | None) -> Body | None:
-    return Body.of(content) if isinstance(content, bytes) else content
+def _as_body(content: bytes | RequestBody | None) -> RequestBody | None:
+    return RequestBody.of(content) if isinstance(content, bytes) else content
 
 
 @attrs.frozen(repr=False)
 class OutgoingRequest:
     """One request as it goes on the wire: what a :class:`Transport` sends.
 
-    It is built with ``content`` bytes or a :class:`Body`; :attr:`body` is the body either
-    way, and :attr:`content` its whole bytes (built on each access for a body in pieces, so a
+    It is built with ``content`` bytes or a :class:`RequestBody`; :attr:`body` is the body
+    either way, and :attr:`content` its whole bytes (built on each access for a body in pieces, so a
     transport that streams should iterate ``body.chunks()`` instead).
 
     ``description`` is the adapter's request the bytes were encoded from (with the key
@@ -152,7 +152,7 @@ class OutgoingRequest:
     method: str
     url: str
     headers: Mapping[str, str]
-    body: Body | None = attrs.field(default=None, alias="content", converter=_as_body)
+    body: RequestBody | None = attrs.field(default=None, alias="content", converter=_as_body)
     description: HttpRequest | None = attrs.field(default=None, eq=False)
 
     @property
@@ -173,7 +173,7 @@ class Transport(Protocol):
         ...
 
 
-def _multipart(form: Form) -> tuple[Body, str]:
+def _multipart(form: Form) -> tuple[RequestBody, str]:
     """RFC 7578 encoding of ``form``: (body, content type with boundary).  The files' bytes
     are pieces of the body, not copied into it."""
     boundary = "inpaintkit-" + secrets.token_hex(12)
@@ -186,7 +186,7 @@ def _multipart(form: Form) -> tuple[Body, str]:
         else:
             chunks += [header.encode() + b"\r\n\r\n", value.encode(), b"\r\n"]
     chunks.append(f"--{boundary}--\r\n".encode())
-    return Body(chunks), f"multipart/form-data; boundary={boundary}"
+    return RequestBody(chunks), f"multipart/form-data; boundary={boundary}"
 
 
 def _quote(text: str) -> str:
@@ -199,14 +199,15 @@ def encode_body(request: HttpRequest) -> tuple[bytes | None, str | None]:
     return (None if body is None else bytes(body)), content_type
 
 
-def request_body(request: HttpRequest) -> tuple[Body | None, str | None]:
-    """The :class:`Body` of ``request`` and its Content-Type (``None``, ``None`` for no body)."""
+def request_body(request: HttpRequest) -> tuple[RequestBody | None, str | None]:
+    """The :class:`RequestBody` of ``request`` and its Content-Type (``None``, ``None``: no
+    body)."""
     if request.json is not None:
         return json_body(request.json), "application/json"
     if request.form is not None:
         return _multipart(request.form)
     if request.content is not None:
-        return Body.of(request.content), request.content_type or "application/octet-stream"
+        return RequestBody.of(request.content), request.content_type or "application/octet-stream"
     return None, None
 
 
@@ -231,9 +232,9 @@ def encode_json(value: Any) -> bytes:
     return bytes(json_body(value))
 
 
-def json_body(value: Any) -> Body:
+def json_body(value: Any) -> RequestBody:
     """``value`` as compact UTF-8 JSON (the bytes of ``json.dumps(value, separators=(",",
-    ":"), ensure_ascii=False).encode()``) in a :class:`Body` that refers to its big strings.
+    ":"), ensure_ascii=False).encode()``) in a :class:`RequestBody` that refers to its big strings.
 
     That one-liner holds a 16-megapixel image's base64 up to four times at once (the string,
     its quoted copy, the joined text, the encoded bytes).  Here the document is encoded with
@@ -245,10 +246,10 @@ def json_body(value: Any) -> Body:
     token = "inpaintkit-big-" + secrets.token_hex(8) + "-"
     skeleton = _swap_big_strings(value, big, token)
     if not big:
-        return Body.of(_dumps(value).encode("utf-8"))
+        return RequestBody.of(_dumps(value).encode("utf-8"))
     pieces = _dumps(skeleton).split(f'"{token}')
     if len(pieces) != len(big) + 1:  # pragma: no cover - the token is random
-        return Body.of(_dumps(value).encode("utf-8"))
+        return RequestBody.of(_dumps(value).encode("utf-8"))
     body: list[bytes | str] = [pieces[0].encode("utf-8")]
     for piece in pieces[1:]:
         index, _, rest = piece.partition('"')
@@ -258,7 +259,7 @@ def json_body(value: Any) -> Body:
         else:
             body.append(_dumps(string).encode("utf-8"))
         body.append(rest.encode("utf-8"))
-    return Body(body)
+    return RequestBody(body)
 
 
 def _dumps(value: Any) -> str:
@@ -337,13 +338,13 @@ class AiohttpTransport:
 
 
 class _BodyPayload(aiohttp.payload.Payload):
-    """A :class:`Body` as aiohttp sends it: its size up front (so aiohttp sends Content-Length)
-    and its chunks written one at a time, each awaiting the socket's drain, so neither this
-    process nor the event loop's write buffer ever holds the whole body."""
+    """A :class:`RequestBody` as aiohttp sends it: its size up front (so aiohttp sends
+    Content-Length) and its chunks written one at a time, each awaiting the socket's drain, so
+    neither this process nor the event loop's write buffer ever holds the whole body."""
 
     _autoclose = True  # nothing to close: the body is in memory
 
-    def __init__(self, body: Body) -> None:
+    def __init__(self, body: RequestBody) -> None:
         # The request's own Content-Type header is the one sent (aiohttp keeps it).
         super().__init__(body, content_type=None)
         self._body = body
