@@ -17,7 +17,7 @@ measured is this process's client, not a server.  Three figures:
   returns, and for the whole batch.  The baseline holds one slot per job from submit to
   download (the least waiting any client can achieve for its first result).
 
-Run: .venv/bin/python bench/bench_client_memory.py [--quick]
+Run: .venv/bin/python bench/bench_client_memory.py [--quick] [--only-big]
 """
 
 from __future__ import annotations
@@ -79,12 +79,18 @@ def novita_handler(result: bytes) -> Any:
 
 class Answering:
     """A transport answering from ``handler`` that, unlike ``MemoryTransport``, keeps no
-    record of the requests (a record would grow with the number of jobs on both sides)."""
+    record of the requests (a record would grow with the number of jobs on both sides).  It
+    produces every byte of each body, a chunk at a time, as ``AiohttpTransport`` writes it to
+    its socket (a body never produced would cost nothing)."""
 
     def __init__(self, handler: Any) -> None:
         self._handler = handler
 
     async def send(self, request: Any, *, timeout: float) -> Any:
+        body = getattr(request, "body", None)  # (none before bodies were streamed)
+        if body is not None:
+            for _chunk in body.chunks():  # every byte goes out, as to a socket
+                await asyncio.sleep(0)
         return await self._handler(request)
 
 
@@ -183,22 +189,26 @@ def _maxrss() -> int:
 def child_big(side: str, image_path: str, mask_path: str, traced: bool) -> dict[str, Any]:
     image = Path(image_path).read_bytes()
     mask = Path(mask_path).read_bytes()
-    job = make_job(image, mask)
 
-    async def client_side() -> None:
-        async with make_client(image) as client:
-            result = await client.inpaint(job, "novita")
-        assert result.images[0].data is image or len(result.images[0].data) == len(image)
+    def run(image: bytes, mask: bytes) -> None:
+        async def client_side() -> None:
+            async with make_client(image) as client:
+                result = await client.inpaint(make_job(image, mask), "novita")
+            assert result.images[0].data is image or len(result.images[0].data) == len(image)
 
-    async def baseline_side() -> None:
-        assert len(await Baseline(image).run(image, mask)) == len(image)
+        async def baseline_side() -> None:
+            assert len(await Baseline(image).run(image, mask)) == len(image)
 
-    run = client_side if side == "client" else baseline_side
+        asyncio.run(client_side() if side == "client" else baseline_side())
+
+    # One warm-up on a tiny job so that imports and first-use caches are not counted.
+    from imagegen import gradient_image, png_bytes, rect_mask
+
+    run(png_bytes(gradient_image(64, 64)), png_bytes(rect_mask(64, 64, (16, 16, 32, 32))))
     if not traced:
-        # One warm-up on a tiny job so that imports and first-use caches are not counted.
         rss_before = _maxrss()
         started = time.process_time()
-        asyncio.run(run())
+        run(image, mask)
         return {
             "rss_growth": _maxrss() - rss_before,
             "cpu": time.process_time() - started,
@@ -207,7 +217,7 @@ def child_big(side: str, image_path: str, mask_path: str, traced: bool) -> dict[
     tracemalloc.start()
     tracemalloc.reset_peak()
     before, _ = tracemalloc.get_traced_memory()
-    asyncio.run(run())
+    run(image, mask)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"peak": peak - before, "input": len(image)}
@@ -327,15 +337,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     parser.add_argument("--quick", action="store_true", help="smaller batches (200 and 1,000)")
+    parser.add_argument(
+        "--only-big", action="store_true", help="only the 16 MP job (the quick loop while tuning)"
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     with tempfile.TemporaryDirectory(prefix="inpaintkit-bench-") as name:
-        measure(Path(name), quick=args.quick)
+        measure(Path(name), quick=args.quick, only_big=args.only_big)
 
 
-def measure(folder: Path, *, quick: bool) -> None:
+def measure(folder: Path, *, quick: bool, only_big: bool = False) -> None:
     big_image, big_mask = write_inputs(folder, 4000, 0.15)
     small_image, small_mask = write_inputs(folder, 64, 0.5)
     mb = Path(big_image).stat().st_size / 1e6
@@ -352,6 +365,8 @@ def measure(folder: Path, *, quick: bool) -> None:
             f" {growth / 1e6:>11.1f} MB {growth / size:>7.2f}x",
             flush=True,
         )
+    if only_big:
+        return
     counts = (200, 1000) if quick else (1000, 5000)
     print("concurrent jobs (64x64, concurrency 4), tracemalloc peak, fresh interpreter each:")
     peaks: dict[tuple[str, int], float] = {}

@@ -144,6 +144,7 @@ if TYPE_CHECKING:
         AiohttpTransport,
         MemoryTransport,
         OutgoingRequest,
+        RequestBody,
         Transport,
         TransportError,
     )
@@ -178,6 +179,7 @@ _LAZY: dict[str, str] = {
     "Unset": ".wiremap",
     "FormFile": ".provider",
     "OutgoingRequest": ".transport",
+    "RequestBody": ".transport",
     "ImageLimits": ".limits",
     "DryRun": ".dryrun",
     "Wire": ".wiremap",
@@ -332,6 +334,7 @@ __all__ = [
     "RateLimit",
     "RateLimitedError",
     "RemoteImage",
+    "RequestBody",
     "ResultImage",
     "RunEcho",
     "S3Storage",

@@ -1,12 +1,13 @@
 """Sending requests, and classifying what went wrong.
 
 The runtime turns an adapter's :class:`~inpaintkit.provider.HttpRequest` (with the key applied)
-into one :class:`OutgoingRequest` value: method, absolute URL, headers and the encoded body
-bytes.  A :class:`Transport` sends that value and returns an
-:class:`~inpaintkit.provider.HttpResponse`; :class:`AiohttpTransport` is the real one and
-:class:`MemoryTransport` answers from a function, for tests (httpx's ``MockTransport`` is the
-model).  Bodies are encoded once here, whatever their shape (JSON, multipart form, raw bytes), so
-every transport sees the same bytes.
+into one :class:`OutgoingRequest` value: method, absolute URL, headers and the encoded
+:class:`RequestBody` (its exact length, its bytes produced a chunk at a time, so that a big
+image's base64 is not held twice on its way to the socket).  A :class:`Transport` sends that value
+and returns an :class:`~inpaintkit.provider.HttpResponse`; :class:`AiohttpTransport` is the
+real one and :class:`MemoryTransport` answers from a function, for tests (httpx's
+``MockTransport`` is the model).  Bodies are encoded here, whatever their shape (JSON,
+multipart form, raw bytes), so every transport sees the same bytes.
 
 The distinction that matters for safety is whether a failed request *may have reached* the
 provider.  A refused connection provably did not, so a submit may be retried; a timeout or a
@@ -20,11 +21,13 @@ import inspect
 import io
 import json
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import aiohttp
+import aiohttp.payload
 import attrs
+from aiohttp.abc import AbstractStreamWriter
 
 from .provider import Form, FormFile, HttpRequest, HttpResponse
 
@@ -32,11 +35,14 @@ __all__ = [
     "AiohttpTransport",
     "MemoryTransport",
     "OutgoingRequest",
+    "RequestBody",
     "Transport",
     "TransportError",
     "encode_body",
     "encode_json",
+    "json_body",
     "outgoing",
+    "request_body",
 ]
 
 
@@ -48,9 +54,95 @@ class TransportError(Exception):
         self.reached = reached
 
 
+class RequestBody:
+    """An encoded request body: its exact length known up front, its bytes produced a chunk at
+    a time, as often as asked.
+
+    A JSON body holding a 16-megapixel image's base64 would be a second copy of that text
+    (1.33x the image) if it were encoded whole while the request description still holds the
+    text.  Instead the body keeps *pieces*: bytes, and ASCII strings that JSON writes as they
+    are (the big base64 values, still owned by the request), which :meth:`chunks` encodes a
+    megabyte at a time on the way to the socket.  The length is exact, so a transport sends
+    Content-Length (never chunked transfer encoding, which some providers refuse), and a
+    retried submit iterates again.  ``bytes(body)`` gives the whole body when someone asks
+    (test transports, the exchange hook), built on each call, never kept.
+    """
+
+    __slots__ = ("_length", "_pieces")
+
+    def __init__(self, pieces: Iterable[bytes | str]) -> None:
+        merged: list[bytes | str] = []
+        for piece in pieces:
+            if not piece:
+                continue
+            last = merged[-1] if merged else None
+            if (
+                isinstance(piece, bytes)
+                and isinstance(last, bytes)
+                and len(last) + len(piece) <= _SMALL
+            ):
+                merged[-1] = last + piece  # small neighbours go out in one write
+            else:
+                merged.append(piece)
+        self._pieces = tuple(merged)
+        self._length = sum(len(piece) for piece in self._pieces)  # str pieces are ASCII
+
+    @classmethod
+    def of(cls, content: bytes) -> RequestBody:
+        """A body of ``content`` (kept, not copied)."""
+        return cls((content,))
+
+    def __len__(self) -> int:
+        return self._length
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body's bytes in order, in chunks of at most ``_CHUNK`` bytes (a small body: one)."""
+        for piece in self._pieces:
+            if len(piece) <= _CHUNK and isinstance(piece, bytes):
+                yield piece
+            elif isinstance(piece, bytes):
+                for start in range(0, len(piece), _CHUNK):
+                    yield piece[start : start + _CHUNK]
+            else:
+                for start in range(0, len(piece), _CHUNK):
+                    yield piece[start : start + _CHUNK].encode("ascii")
+
+    def __bytes__(self) -> bytes:
+        if len(self._pieces) == 1 and isinstance(self._pieces[0], bytes):
+            return self._pieces[0]  # as given: raw content is not copied
+        if not self._pieces:
+            return b""
+        buffer = io.BytesIO()
+        buffer.seek(self._length - 1)
+        buffer.write(b"\0")  # one allocation of the final size; the writes below fill it
+        buffer.seek(0)
+        for chunk in self.chunks():
+            buffer.write(chunk)
+        return buffer.getvalue()  # the buffer's own bytes object: no copy at full size
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RequestBody):
+            return NotImplemented
+        return self._length == other._length and bytes(self) == bytes(other)
+
+    def __hash__(self) -> int:
+        return hash(bytes(self))
+
+    def __repr__(self) -> str:
+        return f"RequestBody(<{self._length} bytes>)"
+
+
+def _as_body(content: bytes | RequestBody | None) -> RequestBody | None:
+    return RequestBody.of(content) if isinstance(content, bytes) else content
+
+
 @attrs.frozen(repr=False)
 class OutgoingRequest:
     """One request as it goes on the wire: what a :class:`Transport` sends.
+
+    It is built with ``content`` bytes or a :class:`RequestBody`; :attr:`body` is the body
+    either way, and :attr:`content` its whole bytes (built on each access for a body in pieces, so a
+    transport that streams should iterate ``body.chunks()`` instead).
 
     ``description`` is the adapter's request the bytes were encoded from (with the key
     applied), so that recording transports can read JSON or form fields without parsing bytes
@@ -60,11 +152,16 @@ class OutgoingRequest:
     method: str
     url: str
     headers: Mapping[str, str]
-    content: bytes | None = None
+    body: RequestBody | None = attrs.field(default=None, alias="content", converter=_as_body)
     description: HttpRequest | None = attrs.field(default=None, eq=False)
 
+    @property
+    def content(self) -> bytes | None:
+        """The whole body (``None`` for none)."""
+        return None if self.body is None else bytes(self.body)
+
     def __repr__(self) -> str:
-        size = f"<{len(self.content)} bytes>" if self.content is not None else "no body"
+        size = f"<{len(self.body)} bytes>" if self.body is not None else "no body"
         return f"OutgoingRequest({self.method} {self.url.split('?', 1)[0]}, {size})"
 
 
@@ -76,8 +173,9 @@ class Transport(Protocol):
         ...
 
 
-def _multipart(form: Form) -> tuple[bytes, str]:
-    """RFC 7578 encoding of ``form``: (body, content type with boundary)."""
+def _multipart(form: Form) -> tuple[RequestBody, str]:
+    """RFC 7578 encoding of ``form``: (body, content type with boundary).  The files' bytes
+    are pieces of the body, not copied into it."""
     boundary = "inpaintkit-" + secrets.token_hex(12)
     chunks: list[bytes] = []
     for name, value in form.parts():
@@ -88,7 +186,7 @@ def _multipart(form: Form) -> tuple[bytes, str]:
         else:
             chunks += [header.encode() + b"\r\n\r\n", value.encode(), b"\r\n"]
     chunks.append(f"--{boundary}--\r\n".encode())
-    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+    return RequestBody(chunks), f"multipart/form-data; boundary={boundary}"
 
 
 def _quote(text: str) -> str:
@@ -97,12 +195,19 @@ def _quote(text: str) -> str:
 
 def encode_body(request: HttpRequest) -> tuple[bytes | None, str | None]:
     """The body bytes of ``request`` and their Content-Type (``None``, ``None`` for no body)."""
+    body, content_type = request_body(request)
+    return (None if body is None else bytes(body)), content_type
+
+
+def request_body(request: HttpRequest) -> tuple[RequestBody | None, str | None]:
+    """The :class:`RequestBody` of ``request`` and its Content-Type (``None``, ``None``: no
+    body)."""
     if request.json is not None:
-        return encode_json(request.json), "application/json"
+        return json_body(request.json), "application/json"
     if request.form is not None:
         return _multipart(request.form)
     if request.content is not None:
-        return request.content, request.content_type or "application/octet-stream"
+        return RequestBody.of(request.content), request.content_type or "application/octet-stream"
     return None, None
 
 
@@ -111,7 +216,12 @@ BIG_STRING = 1024
 them one ``bytes.translate`` check costs a fraction of ``json.dumps``' escaping loop (a 10 KB
 base64 image: about 4 us against 20 us), so even a small image's body is cheaper this way."""
 
-_CHUNK = 1024 * 1024
+_CHUNK = 256 * 1024
+"""Bodies go to the socket in chunks of this size at most (a quarter megabyte: big enough
+that the per-chunk cost is noise, small enough that a chunk in flight weighs nothing)."""
+
+_SMALL = 64 * 1024
+"""Neighbouring bytes pieces up to this size together are joined into one write."""
 
 _JSON_SAFE = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\')
 """ASCII that JSON writes as it is: a string of only these needs no escaping."""
@@ -119,45 +229,52 @@ _JSON_SAFE = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\')
 
 def encode_json(value: Any) -> bytes:
     """``value`` as compact UTF-8 JSON, byte for byte what ``json.dumps(value,
-    separators=(",", ":"), ensure_ascii=False).encode()`` gives, with fewer copies.
+    separators=(",", ":"), ensure_ascii=False).encode()`` gives, with fewer copies
+    (:func:`json_body`, materialised)."""
+    return bytes(json_body(value))
+
+
+def json_body(value: Any) -> RequestBody:
+    """``value`` as compact UTF-8 JSON (the bytes of ``json.dumps(value, separators=(",",
+    ":"), ensure_ascii=False).encode()``) in a :class:`RequestBody` that refers to its big strings.
 
     That one-liner holds a 16-megapixel image's base64 up to four times at once (the string,
     its quoted copy, the joined text, the encoded bytes).  Here the document is encoded with
-    placeholders for its big strings, and each big string is copied once, a megabyte at a
-    time, into a buffer of the final size: the body costs one copy of the base64, not three.
-    A big string that would need escaping falls back to the one-liner.
+    placeholders for its big strings, and each big string that JSON writes as it is becomes a
+    piece of the body, encoded a chunk at a time only when the body is sent; one that needs
+    escaping (rare: base64 never does) is encoded on its own, with its quotes.
     """
     big: list[str] = []
     token = "inpaintkit-big-" + secrets.token_hex(8) + "-"
     skeleton = _swap_big_strings(value, big, token)
     if not big:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    text = json.dumps(skeleton, separators=(",", ":"), ensure_ascii=False)
-    pieces = text.split(f'"{token}')
+        return RequestBody.of(_dumps(value).encode("utf-8"))
+    pieces = _dumps(skeleton).split(f'"{token}')
     if len(pieces) != len(big) + 1:  # pragma: no cover - the token is random
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    heads = [pieces[0].encode("utf-8")]
+        return RequestBody.of(_dumps(value).encode("utf-8"))
+    body: list[bytes | str] = [pieces[0].encode("utf-8")]
     for piece in pieces[1:]:
-        _index, _, rest = piece.partition('"')
-        heads.append(rest.encode("utf-8"))
-    order = [int(piece.partition('"')[0]) for piece in pieces[1:]]
-    total = sum(len(h) for h in heads) + sum(len(big[i]) + 2 for i in order)
-    buffer = io.BytesIO()
-    buffer.seek(total - 1)
-    buffer.write(b"\0")  # one allocation of the final size; the writes below fill it
-    buffer.seek(0)
-    buffer.write(heads[0])
-    for index, head in zip(order, heads[1:], strict=True):
-        string = big[index]
-        buffer.write(b'"')
-        for start in range(0, len(string), _CHUNK):
-            chunk = string[start : start + _CHUNK].encode("ascii")
-            if chunk.translate(None, _JSON_SAFE):  # something to escape: not a plain copy
-                return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-            buffer.write(chunk)
-        buffer.write(b'"')
-        buffer.write(head)
-    return buffer.getvalue()  # the buffer's own bytes object: no copy at full size
+        index, _, rest = piece.partition('"')
+        string = big[int(index)]
+        if _writes_as_it_is(string):
+            body += [b'"', string, b'"']
+        else:
+            body.append(_dumps(string).encode("utf-8"))
+        body.append(rest.encode("utf-8"))
+    return RequestBody(body)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _writes_as_it_is(string: str) -> bool:
+    """Whether JSON writes the ASCII ``string`` without escapes (checked a chunk at a time:
+    a regex over 30 MB takes ten times as long)."""
+    for start in range(0, len(string), _CHUNK):
+        if string[start : start + _CHUNK].encode("ascii").translate(None, _JSON_SAFE):
+            return False
+    return True
 
 
 def _swap_big_strings(node: Any, big: list[str], token: str) -> Any:
@@ -177,7 +294,7 @@ def _swap_big_strings(node: Any, big: list[str], token: str) -> Any:
 
 def outgoing(request: HttpRequest, base_url: str) -> OutgoingRequest:
     """The wire form of ``request`` against ``base_url`` (the key must already be applied)."""
-    content, content_type = encode_body(request)
+    body, content_type = request_body(request)
     headers = dict(request.headers)
     if content_type is not None and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = content_type
@@ -185,9 +302,8 @@ def outgoing(request: HttpRequest, base_url: str) -> OutgoingRequest:
         # A multipart body's boundary lives in its Content-Type: ours must win.
         headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
         headers["Content-Type"] = content_type or ""
-    return OutgoingRequest(
-        request.method, request.url(base_url), headers, content, description=request
-    )
+    url = request.url(base_url)
+    return OutgoingRequest(request.method, url, headers, body, description=request)
 
 
 class AiohttpTransport:
@@ -202,7 +318,7 @@ class AiohttpTransport:
                 request.method,
                 request.url,
                 headers=dict(request.headers),
-                data=request.content,
+                data=None if request.body is None else _BodyPayload(request.body),
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 body = await response.read()
@@ -221,6 +337,41 @@ class AiohttpTransport:
         except aiohttp.ClientError as exc:
             # Disconnects, resets, truncated bodies: the request may have been received.
             raise TransportError(f"{type(exc).__name__}: {exc}", reached=True) from None
+
+
+class _BodyPayload(aiohttp.payload.Payload):
+    """A :class:`RequestBody` as aiohttp sends it: its size up front (so aiohttp sends
+    Content-Length) and its chunks written one at a time, each awaiting the socket's drain, so
+    neither this process nor the event loop's write buffer ever holds the whole body."""
+
+    _autoclose = True  # nothing to close: the body is in memory
+
+    def __init__(self, body: RequestBody) -> None:
+        # The request's own Content-Type header is the one sent (aiohttp keeps it).
+        super().__init__(body, content_type=None)
+        self._body = body
+        self._size = len(body)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        left = content_length
+        for chunk in self._body.chunks():
+            if left is not None:
+                chunk = chunk[:left]
+                left -= len(chunk)
+            await writer.write(chunk)
+            if left == 0:
+                return
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return bytes(self._body).decode(encoding, errors)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return bytes(self._body)
 
 
 Handler = Callable[[OutgoingRequest], HttpResponse | Awaitable[HttpResponse]]
