@@ -78,7 +78,7 @@ if TYPE_CHECKING:
         Webhook,
     )
     from .jobstate import FinishRecipe, StoredImage, StoredJob, StoredJobError, StoredTask
-    from .limits import ImageLimits
+    from .limits import ImageLimits, Limits
     from .mapping import JobMap, MapOutcome, MapSubmitted
     from .planning import (
         Disposition,
@@ -181,6 +181,7 @@ _LAZY: dict[str, str] = {
     "OutgoingRequest": ".transport",
     "RequestBody": ".transport",
     "ImageLimits": ".limits",
+    "Limits": ".limits",
     "DryRun": ".dryrun",
     "Wire": ".wiremap",
     "Custom": ".wiremap",
@@ -306,6 +307,7 @@ __all__ = [
     "JobCancelledError",
     "JobHandle",
     "JobMap",
+    "Limits",
     "Lora",
     "MapOutcome",
     "MapSubmitted",
