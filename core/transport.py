@@ -313,12 +313,18 @@ class AiohttpTransport:
         self._session = session
 
     async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
+        body = request.body
+        data: bytes | _BodyPayload | None = None
+        if body is not None:
+            # A body of one chunk or less goes as bytes, which aiohttp writes together with the
+            # headers in one system call; only a bigger one is streamed a chunk at a time.
+            data = bytes(body) if len(body) <= _CHUNK else _BodyPayload(body)
         try:
             async with self._session.request(
                 request.method,
                 request.url,
                 headers=dict(request.headers),
-                data=None if request.body is None else _BodyPayload(request.body),
+                data=data,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 body = await response.read()

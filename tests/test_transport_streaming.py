@@ -146,6 +146,40 @@ async def test_the_aiohttp_transport_streams_the_body_with_its_content_length() 
         assert headers["Content-Type"] == "application/json"
 
 
+async def test_a_small_body_in_pieces_goes_out_with_its_headers_in_one_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streaming pays a system call per piece: a body of one chunk or less (every 512x512
+    job's) is sent as bytes, which aiohttp writes together with the headers."""
+    import asyncio.selector_events
+
+    small = HttpRequest(
+        "POST",
+        "/v3/async/inpainting",
+        json={"request": {"image_base64": "A" * 12_000, "mask_image_base64": "B" * 3_000}},
+    )
+    received = Received()
+    async with serve(received) as server, aiohttp.ClientSession() as session:
+        wire = outgoing(small, str(server.make_url("/")))
+        assert wire.body is not None
+        assert len(wire.body._pieces) > 1  # the body is in pieces: image, mask, the rest
+        writes: list[int] = []
+        socket_transport: Any = getattr(asyncio.selector_events, "_SelectorSocketTransport")
+        original = socket_transport.write
+
+        def counting(self: Any, data: Any) -> None:
+            writes.append(len(data))
+            original(self, data)
+
+        monkeypatch.setattr(socket_transport, "write", counting)
+        answer = await AiohttpTransport(session).send(wire, timeout=30)
+        monkeypatch.undo()
+    assert answer.status == 200
+    assert received.bodies == [digest(expected_bytes(small))]
+    client_writes = [n for n in writes if n > len(expected_bytes(small))]
+    assert len(client_writes) == 1, writes
+
+
 async def test_sending_a_big_json_body_never_holds_it_whole_beside_its_base64() -> None:
     received = Received()
     request = big_request()
