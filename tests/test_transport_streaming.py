@@ -164,7 +164,7 @@ async def test_a_small_body_in_pieces_goes_out_with_its_headers_in_one_write(
         assert wire.body is not None
         assert len(wire.body._pieces) > 1  # the body is in pieces: image, mask, the rest
         writes: list[int] = []
-        socket_transport: Any = getattr(asyncio.selector_events, "_SelectorSocketTransport")
+        socket_transport: Any = vars(asyncio.selector_events)["_SelectorSocketTransport"]
         original = socket_transport.write
 
         def counting(self: Any, data: Any) -> None:
