@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import math
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import attrs
 from PIL import Image
@@ -52,10 +53,28 @@ class PreparedInputs:
     outcomes: tuple[FieldOutcome, ...] = ()
     """What preparing the images decided beyond the plan (an unset size fitted to the
     provider's limits), recorded on the result with the plan's outcomes."""
-    image_sha256: str | None = None
-    """Digest of the image bytes as the job gave them (``None`` when the provider fetched
-    the job's URL itself): a stored job names its original by it (:mod:`inpaintkit.jobstate`)."""
-    mask_sha256: str | None = None
+    _image_sha256: str | None = attrs.field(default=None, alias="image_sha256")
+    _mask_sha256: str | None = attrs.field(default=None, alias="mask_sha256")
+    _image_source: bytes | None = attrs.field(default=None, alias="image_source", repr=False)
+    """The job's own image bytes, digested only if someone asks (:attr:`image_sha256`)."""
+    _mask_source: bytes | None = attrs.field(default=None, alias="mask_source", repr=False)
+
+    @property
+    def image_sha256(self) -> str | None:
+        """Digest of the image bytes as the job gave them (``None`` when the provider fetched
+        the job's URL itself): a stored job names its original by it
+        (:mod:`inpaintkit.jobstate`).  Worked out on first use when the job holds the bytes
+        itself: only a stored job needs it, and hashing a large photo costs milliseconds."""
+        if self._image_sha256 is None and self._image_source is not None:
+            object.__setattr__(self, "_image_sha256", sha256_hex(self._image_source))
+        return self._image_sha256
+
+    @property
+    def mask_sha256(self) -> str | None:
+        """Digest of the mask bytes as the job gave them (see :attr:`image_sha256`)."""
+        if self._mask_sha256 is None and self._mask_source is not None:
+            object.__setattr__(self, "_mask_sha256", sha256_hex(self._mask_source))
+        return self._mask_sha256
 
 
 def sha256_hex(data: bytes) -> str:
@@ -166,9 +185,21 @@ async def prepare_inputs(
         crop=local.crop,
         paste_mask=local.crop.mask if local.crop is not None else None,
         outcomes=local.outcomes,
-        image_sha256=sha256_hex(image_bytes),
-        mask_sha256=sha256_hex(mask_bytes),
+        **_digests(job, image_bytes, mask_bytes),
     )
+
+
+def _digests(job: InpaintJob, image_bytes: bytes, mask_bytes: bytes) -> dict[str, Any]:
+    """The inputs' digests, or the bytes to digest later where they are the job's own (held by
+    the job anyway, so keeping them costs nothing); bytes read from a file or a URL are
+    digested now, so that they need not be kept."""
+    out: dict[str, Any] = {}
+    for name, given, read in (("image", job.image, image_bytes), ("mask", job.mask, mask_bytes)):
+        if given.data is read:
+            out[f"{name}_source"] = read
+        else:
+            out[f"{name}_sha256"] = sha256_hex(read)
+    return out
 
 
 def paste_back_inputs(

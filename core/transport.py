@@ -313,12 +313,12 @@ class AiohttpTransport:
         self._session = session
 
     async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
-        body = request.body
+        sent = request.body
         data: bytes | _BodyPayload | None = None
-        if body is not None:
+        if sent is not None:
             # A body of one chunk or less goes as bytes, which aiohttp writes together with the
             # headers in one system call; only a bigger one is streamed a chunk at a time.
-            data = bytes(body) if len(body) <= _CHUNK else _BodyPayload(body)
+            data = bytes(sent) if len(sent) <= _CHUNK else _BodyPayload(sent)
         try:
             async with self._session.request(
                 request.method,

@@ -16,6 +16,7 @@ import attrs
 import pytest
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import (
+    ImageInput,
     InpaintClient,
     InpaintError,
     InpaintJob,
@@ -356,3 +357,40 @@ async def test_a_failed_task_reported_by_webhook_raises_with_its_task_id(
         with pytest.raises(InpaintError, match="out of memory") as caught:
             await client.finish_from_webhook(handle.to_json(), payload)
     assert caught.value.task_ids == (task_id,)
+
+
+async def test_a_jobs_own_bytes_are_digested_only_when_the_job_is_stored(
+    mock_and_clock: tuple[AsyncMock, VirtualClock],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    """Hashing a large photo costs milliseconds, and only a stored job needs the digest: the
+    bytes a job holds itself are digested on first use; bytes read from a file are digested
+    at once (keeping them for later would hold the file in memory)."""
+    import hashlib
+
+    from inpaintkit import prepare
+
+    digested: list[int] = []
+
+    def counting(data: bytes) -> str:
+        digested.append(len(data))
+        return hashlib.sha256(data).hexdigest()
+
+    monkeypatch.setattr(prepare, "sha256_hex", counting)
+    mock, clock = mock_and_clock
+    async with client_for(mock, clock) as client:
+        handle = await client.submit(make_job("novita"), "novita")
+        assert digested == []
+        stored = StoredJob.from_json(handle.to_json_text())
+        assert stored.image.sha256 == hashlib.sha256(IMAGE).hexdigest()
+        assert stored.mask.sha256 == hashlib.sha256(MASK).hexdigest()
+        assert sorted(digested) == sorted([len(IMAGE), len(MASK)])
+        handle.to_json_text()
+        assert len(digested) == 2  # worked out once
+
+        digested.clear()
+        on_disk = tmp_path / "photo.png"
+        on_disk.write_bytes(IMAGE)
+        await client.submit(make_job("novita", image=ImageInput(path=on_disk)), "novita")
+        assert digested == [len(IMAGE)]  # read from a file: digested as read
