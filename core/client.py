@@ -50,7 +50,7 @@ import attrs
 from . import events, images, waiting
 from .checking import CheckedRequest, check_built, check_request
 from .clock import Clock, SystemClock
-from .credentials import Secret, apply_auth, redact, resolve_key
+from .credentials import Secret, apply_auth, may_hold, redact, resolve_key
 from .dryrun import (
     DryRun,
     check_job,
@@ -529,6 +529,7 @@ class InpaintClient:
             adapter = _poller(self.registry[handle.provider])
             key = self._key(adapter.spec)
             response = await self._send(adapter.spec, key, adapter.build_poll(handle))
+            # The caller's handle may hold anything: the state is scrubbed whatever the body.
             return self._scrub(parsed(adapter.parse_poll, handle, response), key)
 
         return await self._run(call, known=(handle.task_id,))
@@ -768,7 +769,7 @@ class InpaintClient:
             failure: InpaintError | waiting.TransportFailed
 
             def answer(response: HttpResponse) -> TaskState:
-                state = self._scrub(parsed(adapter.parse_submit, request, response), key)
+                state = self._scrub(parsed(adapter.parse_submit, request, response), key, response)
                 record_task(_task_id(state))
                 return state
 
@@ -877,7 +878,9 @@ class InpaintClient:
             except TransportError as exc:
                 observation = waiting.TransportFailed(str(exc))
                 continue
-            observation = self._scrub(parsed(adapter.parse_poll, state.handle, response), key)
+            observation = self._scrub(
+                parsed(adapter.parse_poll, state.handle, response), key, response
+            )
 
     # --- I/O helpers ----------------------------------------------------------------------
 
@@ -921,12 +924,26 @@ class InpaintClient:
             return await _finish_if_cancelled(sending(), on_cancelled, what)
 
     @staticmethod
-    def _scrub(state: TaskState, key: Secret) -> TaskState:
-        """Remove the key from any raw body a state or its error carries."""
+    def _scrub(state: TaskState, key: Secret, response: HttpResponse | None = None) -> TaskState:
+        """Remove the key from any raw body a state or its error carries (and make a plugin's
+        plain 5xx error the transient :class:`ServerError`).
+
+        With the ``response`` the state was parsed from, a body that cannot hold the key
+        (:func:`~inpaintkit.credentials.may_hold`) settles it: an adapter never sees the key,
+        so its state holds nothing the body (or the handle, scrubbed when it was made) did
+        not.
+        """
         secrets = (key.reveal(),)
+        clean = response is not None and not may_hold(response.body, secrets)
         if isinstance(state, Failed):
-            error = as_server_error(state.error).redacted(secrets)
-            return attrs.evolve(state, error=error, raw=redact(state.raw, secrets))
+            error = as_server_error(state.error)  # a plugin's plain 5xx becomes transient
+            if clean:
+                return state if error is state.error else attrs.evolve(state, error=error)
+            return attrs.evolve(
+                state, error=error.redacted(secrets), raw=redact(state.raw, secrets)
+            )
+        if clean:
+            return state
         raw = redact(state.raw, secrets)
         if isinstance(state, Pending):
             # A handle is stored as it is (jobstate): it must not carry the key either.

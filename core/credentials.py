@@ -155,6 +155,21 @@ def redact(value: Any, secrets: tuple[str, ...], *, marker: str = REDACTED) -> A
     return _redact_value(value, rules, marker)
 
 
+def may_hold(data: bytes, secrets: tuple[str, ...]) -> bool:
+    """Whether anything parsed from ``data`` (a response body) may hold one of ``secrets``:
+    the bytes hold one of their spellings as UTF-8, or a backslash, through which JSON could
+    spell one in escapes.  ``False`` settles it for every value an adapter reads from the body
+    (adapters never see the key), so the runtime skips redacting what it parsed: one memchr
+    pass over the bytes instead of a walk over the parsed answer.
+    """
+    secrets = tuple(s for s in secrets if s)
+    if not secrets:
+        return False
+    if b"\\" in data:
+        return True
+    return any(spelling in data for spelling in _rules(secrets).encoded)
+
+
 def _mentions(value: Any, spellings: tuple[str, ...]) -> bool:
     """Whether any text in JSON-like ``value`` contains one of ``spellings`` (``bytes``, and
     any other leaf the redaction would look into, count as a mention: the full pass decides).
@@ -197,6 +212,7 @@ class _Rules:
     secrets: tuple[str, ...]
     spellings: tuple[str, ...]  # every secret as written and percent-encoded
     patterns: tuple[re.Pattern[str], ...]
+    encoded: tuple[bytes, ...]  # the spellings as UTF-8, to search bytes with
 
 
 @functools.lru_cache(maxsize=16)
@@ -204,7 +220,8 @@ def _rules(secrets: tuple[str, ...]) -> _Rules:
     """Built once per set of secrets: every response of every job is redacted with the same
     key, and compiling the patterns costs more than the redaction itself."""
     spellings = tuple(spelling for secret in secrets for spelling in _spellings(secret))
-    return _Rules(secrets, spellings, _patterns(secrets))
+    encoded = tuple(spelling.encode("utf-8", "surrogatepass") for spelling in spellings)
+    return _Rules(secrets, spellings, _patterns(secrets), encoded)
 
 
 def _patterns(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:

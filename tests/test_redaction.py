@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from inpaintkit.credentials import REDACTED, redact
+from hypothesis import given
+from hypothesis import strategies as st
+from inpaintkit.credentials import REDACTED, may_hold, redact
 from inpaintkit.mockserver import MockConfig, run_mock
 from inpaintkit.mockserver.journal import REDACTED as JOURNAL_REDACTED
 from test_mock_lifecycle import modelslab_body, novita_body, plugin_manager
@@ -91,6 +93,41 @@ def test_a_key_deep_in_a_body_is_still_found(body: object) -> None:
     cleaned = redact(body, ("secret-key",))
     assert "secret-key" not in repr(cleaned)
     assert "secret-key" in repr(body)  # the caller's value is not changed
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='ab/=+%&?k:Bearer "\\é\n'),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(alphabet="abk", max_size=3), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    body=_json_values,
+    key=st.sampled_from(["k", "a/b+c", "Bearer", "kk=", "é", 'q"']),
+    ascii=st.booleans(),
+)
+def test_a_body_that_cannot_hold_the_key_needs_no_redaction(
+    body: object, key: str, ascii: bool
+) -> None:
+    """The runtime skips redacting what it parsed from a response whose bytes cannot hold the
+    key (may_hold): that must never skip a key the full redaction would have found, however
+    the JSON spells it (escapes included)."""
+    data = json.dumps(body, ensure_ascii=ascii).encode()
+    if not may_hold(data, (key,)):
+        assert redact(json.loads(data), (key,)) == json.loads(data)
+
+
+def test_a_key_spelled_in_json_escapes_may_be_held() -> None:
+    key = "secret-key"
+    escaped = json.dumps({"token": key}).replace("s", "\\u0073").encode()
+    assert key.encode() not in escaped
+    assert may_hold(escaped, (key,))
+    assert not may_hold(b'{"task": {"status": "ok"}}', (key,))
+    assert may_hold(b'{"url": "https://h/p?key=a%2Fb%2Bc"}', ("a/b+c",))  # percent-encoded
 
 
 @pytest.fixture
