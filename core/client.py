@@ -625,9 +625,12 @@ class InpaintClient:
             plan = plan_job(job, spec, unsupported=self._unsupported)
             self._check_request_count(plan, spec)
             check_emulated_size(plan, spec)
-            self._observer.emit(
-                events.Planned(spec.id, self.clock.time(), len(plan.batches), plan.job.num_images)
-            )
+            if self._observer.watched():
+                self._observer.emit(
+                    events.Planned(
+                        spec.id, self.clock.time(), len(plan.batches), plan.job.num_images
+                    )
+                )
             return await self._prepare_and_submit(adapter, plan, job, key)
 
     async def _prepare_and_submit(
@@ -652,9 +655,10 @@ class InpaintClient:
         )
         now = self.clock.time()
         finished = sum(isinstance(s, Done) for s in states)
-        self._observer.emit(
-            events.Submitted(spec.id, now, _task_ids(states), finished, now - started)
-        )
+        if self._observer.watched():
+            self._observer.emit(
+                events.Submitted(spec.id, now, _task_ids(states), finished, now - started)
+            )
         return JobHandle(
             provider=spec.id,
             plan=plan,
@@ -712,17 +716,18 @@ class InpaintClient:
         for done, _polls in finals:
             for remote in done.images:
                 image = await self._download(remote, how.inputs, how.output_format, adapter.spec)
-                self._observer.emit(
-                    events.Downloaded(
-                        adapter.spec.id,
-                        self.clock.time(),
-                        len(result_images),
-                        len(image.data),
-                        image.width,
-                        image.height,
-                        done.task_id,
+                if self._observer.watched():
+                    self._observer.emit(
+                        events.Downloaded(
+                            adapter.spec.id,
+                            self.clock.time(),
+                            len(result_images),
+                            len(image.data),
+                            image.width,
+                            image.height,
+                            done.task_id,
+                        )
                     )
-                )
                 result_images.append(image)
         finished = self.clock.time()
         result = InpaintResult(
@@ -741,16 +746,17 @@ class InpaintClient:
             raw=tuple(redact(d.raw, (key.reveal(),)) for d, _ in finals),
             echoes=tuple(d.echo for d, _ in finals),
         )
-        self._observer.emit(
-            events.Finished(
-                adapter.spec.id,
-                finished,
-                result.task_ids,
-                len(result.images),
-                result.timings.total,
-                result,
+        if self._observer.watched():
+            self._observer.emit(
+                events.Finished(
+                    adapter.spec.id,
+                    finished,
+                    result.task_ids,
+                    len(result.images),
+                    result.timings.total,
+                    result,
+                )
             )
-        )
         return result
 
     @staticmethod
@@ -849,11 +855,12 @@ class InpaintClient:
         observation: waiting.Observation = pending
         while True:
             state, action = waiting.step(state, observation, self.clock.time(), self._rng)
-            answer = events.polled(
-                spec.id, self.clock.time(), state.task_id, state.polls, observation
-            )
-            if answer is not None and observation is not pending:
-                self._observer.emit(answer)
+            if observation is not pending and self._observer.watched():
+                answer = events.polled(
+                    spec.id, self.clock.time(), state.task_id, state.polls, observation
+                )
+                if answer is not None:
+                    self._observer.emit(answer)
             if isinstance(action, waiting.Finish):
                 return action.done, state.polls
             if isinstance(action, waiting.Raise):

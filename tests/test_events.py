@@ -86,6 +86,40 @@ async def test_async_job_reports_each_poll_with_progress_and_eta() -> None:
     ]
 
 
+async def test_events_nobody_watches_are_not_built(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a callback, a stream or a logger at INFO or below, a job builds none of the
+    events of its common steps; once anyone watches, every one is there again."""
+    from inpaintkit import events
+
+    built: list[str] = []
+    for name in ("Planned", "Submitted", "Polled", "Downloaded", "Finished"):
+        original = getattr(events, name)
+
+        def counting(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            built.append(_original.__name__)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(events, name, counting)
+
+    def script() -> ScriptedToy:
+        toy = ScriptedToy()
+        toy.submits.append({"state": "pending", "id": "t9", "eta": 1.0})
+        toy.polls.append({"state": "done", "id": "t9", "images": [{"b64": result_png()}]})
+        return toy
+
+    caplog.set_level(logging.WARNING, logger="inpaintkit")
+    async with make_client(script(), VirtualClock()) as c:
+        await c.inpaint(make_job(), "toy")
+    assert built == []
+    seen: list[Event] = []
+    async with make_client(script(), VirtualClock(), on_event=seen.append) as c:
+        await c.inpaint(make_job(), "toy")
+    assert built == ["Planned", "Submitted", "Polled", "Downloaded", "Finished"]
+    assert [type(e).__name__ for e in seen] == built
+
+
 async def test_a_429_on_submit_and_on_poll_is_reported_as_retried_with_reason_and_delay() -> None:
     toy = ScriptedToy()
     toy.submits += [
