@@ -11,7 +11,7 @@ whose sleeps are zero), so the CPU, not the mock's timings, is what differs.
 Also measured: ``import inpaintkit`` against ``import aiohttp`` in fresh interpreters, and
 whether importing inpaintkit loads the mock server.
 
-Run: .venv/bin/python bench/bench_client_cost.py [--rounds N] [--jobs N]
+Run: .venv/bin/python bench/bench_client_cost.py [--rounds N] [--jobs N] [--content C]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from imagegen import gradient_image, png_bytes, rect_mask
+from imagegen import gradient_image, photo_like_image, png_bytes, rect_mask
 from inpaintkit import InpaintClient, InpaintJob
 from inpaintkit.checking import check_request
 from inpaintkit.credentials import Secret, apply_auth
@@ -93,8 +93,15 @@ def mock_process() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def make_job(provider: str, size: int) -> InpaintJob:
-    image = png_bytes(gradient_image(size, size))
+CONTENTS = ("gradient", "photo")
+"""``gradient``: the smooth test gradient, whose PNG is tiny (8 KB at 512): the worst case for
+the client's fixed cost per job.  ``photo``: the gradient with grain, whose PNG is as large as a
+photo's (600 KB at 512), as users' files are."""
+
+
+def make_job(provider: str, size: int, content: str = "gradient") -> InpaintJob:
+    picture = photo_like_image(size, size) if content == "photo" else gradient_image(size, size)
+    image = png_bytes(picture)
     mask = png_bytes(rect_mask(size, size, (size // 4, size // 4, size // 2, size // 2)))
     # ModelsLab uploads local images to its base64_to_url host by default; inline base64 keeps
     # the job to submit + result, the same calls the baseline makes.
@@ -206,11 +213,11 @@ def cpu(rounds: Any) -> tuple[float, float]:
 
 
 def measure(
-    url: str, provider: str, size: int, rounds: int, jobs: int
+    url: str, provider: str, size: int, rounds: int, jobs: int, content: str = "gradient"
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Median (CPU, wall) seconds per job: (baseline, candidate)."""
     registry = ProviderRegistry.default()
-    job = make_job(provider, size)
+    job = make_job(provider, size, content)
     path, template, slots = asyncio.run(wire_template(job, provider, registry))
 
     async def baseline() -> None:
@@ -269,24 +276,28 @@ def loads_mock() -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=10)
+    parser.add_argument("--content", choices=(*CONTENTS, "both"), default="both")
     args = parser.parse_args()
+    contents = CONTENTS if args.content == "both" else (args.content,)
     print("per job in this process (the mock runs in another), median of rounds:")
     print(
-        f"{'provider':<10} {'size':>5} {'aiohttp CPU':>12} {'inpaintkit CPU':>15} {'ratio':>6}"
-        f" {'aiohttp wall':>13} {'inpaintkit wall':>16} {'ratio':>6}"
+        f"{'provider':<10} {'size':>5} {'content':>8} {'aiohttp CPU':>12} {'inpaintkit CPU':>15}"
+        f" {'ratio':>6} {'aiohttp wall':>13} {'inpaintkit wall':>16} {'ratio':>6}"
     )
     with mock_process() as url:
-        for provider, sizes in SIZES.items():
-            for size in sizes:
-                base, cand = measure(url, provider, size, args.rounds, args.jobs)
-                print(
-                    f"{provider:<10} {size:>5} {base[0] * 1000:>9.1f} ms {cand[0] * 1000:>12.1f} ms"
-                    f" {cand[0] / base[0]:>5.2f}x {base[1] * 1000:>10.1f} ms"
-                    f" {cand[1] * 1000:>13.1f} ms {cand[1] / base[1]:>5.2f}x",
-                    flush=True,
-                )
+        for content in contents:
+            for provider, sizes in SIZES.items():
+                for size in sizes:
+                    base, cand = measure(url, provider, size, args.rounds, args.jobs, content)
+                    print(
+                        f"{provider:<10} {size:>5} {content:>8} {base[0] * 1000:>9.1f} ms"
+                        f" {cand[0] * 1000:>12.1f} ms {cand[0] / base[0]:>5.2f}x"
+                        f" {base[1] * 1000:>10.1f} ms {cand[1] * 1000:>13.1f} ms"
+                        f" {cand[1] / base[1]:>5.2f}x",
+                        flush=True,
+                    )
     registry = "import inpaintkit; from inpaintkit.plugins import ProviderRegistry; "
     registry += "ProviderRegistry.default()"
     print("a fresh interpreter (median of 7), CPU and wall:")
