@@ -82,7 +82,9 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def uses_host(job: InpaintJob, spec: ProviderSpec, *, host_installed: bool) -> bool:
+def uses_host(
+    job: InpaintJob, spec: ProviderSpec, *, host_installed: bool, plan: Plan | None = None
+) -> bool:
     """Whether local images go through an image host: always for a URL-only provider; for one
     taking URLs or inline data, when a host is installed and the job does not ask for inline
     images through the provider's ``inline_images_option``."""
@@ -91,8 +93,14 @@ def uses_host(job: InpaintJob, spec: ProviderSpec, *, host_installed: bool) -> b
     if spec.image_transport is not ImageTransport.URL_OR_BASE64 or not host_installed:
         return False
     name = spec.inline_images_option
-    options = options_for(job, spec)[0] if name is not None else None
-    return getattr(options, name or "", None) is not True
+    if name is None:
+        return True
+    # The job's options as its plan structured them, if it has one for this table.
+    if plan is not None and plan.vouches_for(plan.job, spec) and plan.job.extras is job.extras:
+        options = plan.planned_options(plan.job, spec)
+    else:
+        options = options_for(job, spec)[0]
+    return getattr(options, name, None) is not True
 
 
 def no_host_error(job: InpaintJob, spec: ProviderSpec) -> ValidationError:
@@ -164,7 +172,7 @@ async def prepare_inputs(
     mask_data = local.mask_data
 
     image_url = mask_url = None
-    if uses_host(job, spec, host_installed=host is not None):
+    if uses_host(job, spec, host_installed=host is not None, plan=plan):
         if host is None:
             raise no_host_error(job, spec)
         image_url = await host(data, images.MIME_TYPES.get(fmt, "image/png"))

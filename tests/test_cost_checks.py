@@ -253,3 +253,34 @@ def test_a_plain_png_sent_as_it_is_is_never_opened_by_pillow(
     mask = png_bytes(rect_mask(64, 48, (8, 8, 30, 30)).convert("L"))
     loaded, _ = images.load_pair(image, mask, decode_image=False, decode_mask=False)
     assert (loaded.width, loaded.height, loaded.format, loaded.mode) == (64, 48, "png", "RGB")
+
+
+async def test_a_jobs_provider_options_are_structured_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Planning structures the job's ``extras`` for its provider; the request check, the
+    image-host decision and the build reuse that (they ran it three more times)."""
+    from imagegen import gradient_image, png_bytes, rect_mask
+    from inpaintkit import InpaintClient, convert
+    from inpaintkit.mockserver import MockConfig, run_mock
+
+    structured: list[object] = []
+    original = convert.structure_options
+
+    def counting(data: Any, cls: Any) -> Any:
+        structured.append(cls)
+        return original(data, cls)
+
+    monkeypatch.setattr(convert, "structure_options", counting)
+    job = InpaintJob(
+        image=png_bytes(gradient_image(64, 64)),
+        mask=png_bytes(rect_mask(64, 64, (8, 8, 40, 40))),
+        prompt="p",
+        model="pony_realism",
+        extras={"modelslab": {"base64": True, "temp": False}},
+    )
+    async with run_mock(MockConfig(seed=3)) as mock:
+        async with InpaintClient(api_keys={"modelslab": "k"}, base_url=mock.url) as client:
+            result = await client.inpaint(job, "modelslab")
+    assert result.images
+    assert len(structured) == 1
