@@ -279,8 +279,10 @@ async def test_a_jobs_provider_options_are_structured_once(
         model="pony_realism",
         extras={"modelslab": {"base64": True, "temp": False}},
     )
-    async with run_mock(MockConfig(seed=3)) as mock:
-        async with InpaintClient(api_keys={"modelslab": "k"}, base_url=mock.url) as client:
-            result = await client.inpaint(job, "modelslab")
+    async with (
+        run_mock(MockConfig(seed=3)) as mock,
+        InpaintClient(api_keys={"modelslab": "k"}, base_url=mock.url) as client,
+    ):
+        result = await client.inpaint(job, "modelslab")
     assert result.images
     assert len(structured) == 1
