@@ -261,7 +261,7 @@ async def test_a_jobs_provider_options_are_structured_once(
     """Planning structures the job's ``extras`` for its provider; the request check, the
     image-host decision and the build reuse that (they ran it three more times)."""
     from imagegen import gradient_image, png_bytes, rect_mask
-    from inpaintkit import InpaintClient, convert
+    from inpaintkit import InpaintClient, VirtualClock, convert
     from inpaintkit.mockserver import MockConfig, run_mock
 
     structured: list[object] = []
@@ -279,9 +279,10 @@ async def test_a_jobs_provider_options_are_structured_once(
         model="pony_realism",
         extras={"modelslab": {"base64": True, "temp": False}},
     )
+    clock = VirtualClock()
     async with (
-        run_mock(MockConfig(seed=3)) as mock,
-        InpaintClient(api_keys={"modelslab": "k"}, base_url=mock.url) as client,
+        run_mock(MockConfig(seed=3, sync_mode="instant"), clock=clock) as mock,
+        InpaintClient(api_keys={"modelslab": "k"}, base_url=mock.url, clock=clock) as client,
     ):
         result = await client.inpaint(job, "modelslab")
     assert result.images
