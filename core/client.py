@@ -253,6 +253,7 @@ class InpaintClient:
         self._base_url = base_url
         self._base_urls = dict(base_urls or {})
         self._image_hosts = dict(image_hosts or {})
+        self._plugin_hosts: dict[str, ImageHost | None] = {}
         self._registry = registry
         self.clock: Clock = clock or SystemClock()
         self._slots = PrioritySlots(concurrency)
@@ -440,9 +441,15 @@ class InpaintClient:
         return await check_job(job, adapter, unsupported=self._unsupported, image_host=host)
 
     def host_for(self, provider_id: str) -> ImageHost | None:
-        """The image host for ``provider_id``: the client's own, else an ``image_host`` plugin's."""
+        """The image host for ``provider_id``: the client's own, else an ``image_host`` plugin's
+        (asked once per provider: the plugins are those of the client's registry, fixed when
+        it was made, and every job would otherwise call the hook again)."""
         own = self._image_hosts.get(provider_id)
-        return own if own is not None else self.registry.image_host(provider_id)
+        if own is not None:
+            return own
+        if provider_id not in self._plugin_hosts:
+            self._plugin_hosts[provider_id] = self.registry.image_host(provider_id)
+        return self._plugin_hosts[provider_id]
 
     async def submit(self, job: InpaintJob, provider: str) -> JobHandle:
         """Validate, prepare and submit ``job``; returns once every request was accepted.

@@ -287,3 +287,37 @@ async def test_a_jobs_provider_options_are_structured_once(
         result = await client.inpaint(job, "modelslab")
     assert result.images
     assert len(structured) == 1
+
+
+async def test_the_image_host_hook_is_asked_once_per_provider() -> None:
+    from imagegen import gradient_image, png_bytes, rect_mask
+    from inpaintkit import InpaintClient, VirtualClock
+    from inpaintkit.mockserver import MockConfig, run_mock
+
+    registry = ProviderRegistry.default()
+    asked: list[str] = []
+    original = registry.image_host
+
+    def counting(provider_id: str) -> Any:
+        asked.append(provider_id)
+        return original(provider_id)
+
+    registry.image_host = counting  # type: ignore[method-assign]
+    job = InpaintJob(
+        image=png_bytes(gradient_image(64, 64)),
+        mask=png_bytes(rect_mask(64, 64, (8, 8, 40, 40))),
+        prompt="p",
+        model="pony_realism",
+    )
+    clock = VirtualClock()
+    async with (
+        run_mock(MockConfig(seed=3, sync_mode="instant"), clock=clock) as mock,
+        InpaintClient(
+            api_keys={"modelslab": "k"}, base_url=mock.url, clock=clock, registry=registry
+        ) as client,
+    ):
+        for _ in range(3):
+            result = await client.inpaint(job, "modelslab")  # uploads through the hook's host
+            assert result.images
+        assert asked == ["modelslab"]
+        assert [e["path"] for e in mock.journal() if "base64_to_url" in e["path"]][:1]
