@@ -43,6 +43,12 @@ def record_task(task_id: str | None) -> None:
         ids.append(task_id)
 
 
+def in_public_call() -> bool:
+    """Whether a public call is running in this context: a call made inside it (``inpaint``
+    runs ``submit`` and ``wait``) is part of it, wrapped by its :meth:`InFlight.run`."""
+    return _SUBMITTED.get() is not None
+
+
 def submitted_task_ids() -> tuple[str, ...]:
     """The task ids the running public call has submitted or is waiting for, so far."""
     return tuple(_SUBMITTED.get() or ())

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any, Final
 
 import attrs
 
@@ -164,14 +163,14 @@ class ProviderLimiter:
         self.pauses += 1
         self.paused_until = max(self.paused_until, self._clock.time() + max(0.0, seconds))
 
-    @asynccontextmanager
-    async def job(self) -> AsyncIterator[None]:
-        """Hold one of the provider's job slots (if it limits jobs in flight)."""
-        if self._jobs is None:
-            yield
-            return
-        async with self._jobs:
-            yield
+    def job(self) -> AbstractAsyncContextManager[Any]:
+        """Hold one of the provider's job slots (if it limits jobs in flight): the semaphore
+        itself, or a shared no-op, so that each of thousands of waiting jobs holds no
+        context-manager object or generator frame of its own."""
+        return self._jobs if self._jobs is not None else _NO_JOB_LIMIT
+
+
+_NO_JOB_LIMIT: Final = nullcontext()
 
 
 def _bucket(per_minute: float | None, burst: float, clock: Clock) -> TokenBucket | None:
