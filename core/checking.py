@@ -77,7 +77,10 @@ class CheckedRequest:
 def _copy_json(node: Any) -> Any:
     """A copy of a JSON-shaped value's containers (dicts, lists); leaves are shared (they are
     immutable: strings, numbers), which is several times cheaper than ``copy.deepcopy``."""
-    if isinstance(node, Mapping):
+    kind = type(node)
+    if kind is str or kind is int or kind is float or kind is bool or node is None:
+        return node  # the common leaves first: no ABC check for them
+    if kind is dict or isinstance(node, Mapping):
         return {k: _copy_json(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_copy_json(v) for v in node]
