@@ -280,6 +280,9 @@ def _writes_as_it_is(string: str) -> bool:
 def _swap_big_strings(node: Any, big: list[str], token: str) -> Any:
     """``node`` with every long ASCII string replaced by ``token`` + its index in ``big``
     (containers on the way are copied, the rest shared)."""
+    kind = type(node)
+    if kind is int or kind is float or kind is bool or node is None:
+        return node  # most leaves: decided without an isinstance chain
     if isinstance(node, str):
         if len(node) >= BIG_STRING and node.isascii():
             big.append(node)
