@@ -14,8 +14,9 @@ measured is this process's client, not a server.  Three figures:
   Bounded by the concurrency means the peak grows only by a small per-job bookkeeping cost
   (a task and its coroutine), not by a body per job.  Printed per extra job waiting.
 * **Time to first result in a batch of 1,000**: wall and CPU seconds until the first job
-  returns, and for the whole batch, after one warm-up job (imports are not waiting).  The baseline holds one slot per job from submit to
-  download (the least waiting any client can achieve for its first result).
+  returns, and for the whole batch, after one warm-up job on each side (so that imports are
+  not counted as waiting).  The baseline holds one slot per job from submit to download (the
+  least waiting any client can achieve for its first result).
 
 Run: .venv/bin/python bench/bench_client_memory.py [--quick] [--only-big]
 """
