@@ -798,7 +798,8 @@ def to_base64(data: bytes, *, prefix: str = "") -> str:
     ``b64encode(data).decode()`` holds the base64 twice (bytes, then the text): 2.7x a
     16-megapixel image.  Encoded a slice at a time and appended to a local, the text grows in
     place (CPython resizes a string nothing else refers to once the loop is specialised, a few
-    slices in), so it is held about once, and it is no slower; the slices are multiples of 3
+    slices in; not under a trace function such as coverage's), so it is held about once, and it
+    is no slower; the slices are multiples of 3
     bytes, so no padding falls inside.
     """
     view = memoryview(data)

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import random
+import sys
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -76,6 +77,11 @@ def test_the_content_of_a_streamed_body_is_the_bytes_json_dumps_gives() -> None:
     assert wire != OutgoingRequest(wire.method, wire.url, wire.headers, b"{}")
 
 
+@pytest.mark.skipif(
+    sys.gettrace() is not None,
+    reason="a trace function (coverage, a debugger) holds the frame's locals, which stops "
+    "CPython from growing the text in place; the text is still right (tested below)",
+)
 def test_base64_text_is_held_once_while_it_is_made() -> None:
     text_size = len(base64.b64encode(IMAGE))
     tracemalloc.start()
