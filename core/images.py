@@ -799,8 +799,7 @@ def to_base64(data: bytes, *, prefix: str = "") -> str:
     16-megapixel image.  Encoded a slice at a time and appended to a local, the text grows in
     place (CPython resizes a string nothing else refers to once the loop is specialised, a few
     slices in; not under a trace function such as coverage's), so it is held about once, and it
-    is no slower; the slices are multiples of 3
-    bytes, so no padding falls inside.
+    is no slower; the slices are multiples of 3 bytes, so no padding falls inside.
     """
     view = memoryview(data)
     text = prefix
