@@ -115,6 +115,7 @@ def make_client(result: bytes, concurrency: int = 4) -> Any:
         transport=Answering(novita_handler(result)),
         clock=NoWaitClock(),
         concurrency=concurrency,
+        rate_limits={"novita": None},  # a limit is a wait, not memory; the baseline has none
     )
 
 
