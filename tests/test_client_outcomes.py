@@ -299,7 +299,7 @@ async def test_close_waiting_lets_an_inpaint_between_submit_and_wait_finish(
 
     c.submit = slow_submit  # type: ignore[method-assign]
     job = asyncio.create_task(c.inpaint(make_job(), "toy"))
-    await submitted.wait()
+    await until(submitted.is_set)  # bounded: a client that never calls submit fails, not hangs
     closing = asyncio.create_task(c.close(wait=True))
     await until(lambda: clock.pending_sleepers == 1)
     clock.advance(5.0)
