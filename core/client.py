@@ -870,6 +870,11 @@ class InpaintClient:
         there; this loop only sleeps, sends and parses)."""
         adapter = _poller(submitter)
         spec = adapter.spec
+        # The handle may come from a stored job or a caller: scrubbed here once, so that each
+        # poll's state need only be checked against its own answer (see _scrub).
+        scrubbed = self._scrub(pending, key)
+        assert isinstance(scrubbed, Pending)
+        pending = scrubbed
         state = waiting.start(
             pending,
             provider=spec.id,
