@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Final
 
 __all__ = ["FINISH", "START", "PrioritySlots"]
@@ -35,14 +33,9 @@ class PrioritySlots:
         self.in_use = 0
         self.peak = 0
 
-    @asynccontextmanager
-    async def take(self, priority: int) -> AsyncIterator[None]:
+    def take(self, priority: int) -> _Slot:
         """Hold one slot for the body of the ``async with``."""
-        await self._acquire(priority)
-        try:
-            yield
-        finally:
-            self._release()
+        return _Slot(self, priority)
 
     async def _acquire(self, priority: int) -> None:
         if self._free > 0 and not self._waiters:
@@ -68,3 +61,20 @@ class PrioritySlots:
                 future.set_result(None)  # the slot passes straight to this waiter
                 return
         self._free += 1
+
+
+class _Slot:
+    """One :meth:`PrioritySlots.take`: a plain object rather than a generator-based context
+    manager, since every request of every job takes one."""
+
+    __slots__ = ("_priority", "_slots")
+
+    def __init__(self, slots: PrioritySlots, priority: int) -> None:
+        self._slots = slots
+        self._priority = priority
+
+    async def __aenter__(self) -> None:
+        await self._slots._acquire(self._priority)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._slots._release()
