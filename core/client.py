@@ -939,7 +939,9 @@ class InpaintClient:
         the cancellation goes on.  Cancelled while still waiting for a slot, nothing is sent.
         """
         self._check_open()
-        await self.limiter(spec.id).wait_pause()
+        limiter = self.limiter(spec.id)
+        if limiter.paused():
+            await limiter.wait_pause()
         wire = outgoing(apply_auth(request, spec, key), self.base_url_for(spec))
         log.debug("%s: %s %s", spec.id, request.method, request.path)
         async with self._slots.take(priority):

@@ -147,11 +147,17 @@ class ProviderLimiter:
 
     async def before_submit(self, images: int) -> None:
         """Wait for the shared pause, then for the request and image budgets of one submit."""
-        await self.wait_pause()
+        if self.paused():
+            await self.wait_pause()
         if self._requests is not None:
             await self._requests.take(1.0)
         if self._images is not None:
             await self._images.take(float(images))
+
+    def paused(self) -> bool:
+        """Whether a 429 answer's pause is still running (then :meth:`wait_pause` waits): a
+        check every request makes, cheaper than starting a coroutine that returns at once."""
+        return self.paused_until > self._clock.time()
 
     async def wait_pause(self) -> None:
         """Wait while a 429 answer has paused this provider (the pause may grow meanwhile)."""

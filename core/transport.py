@@ -17,6 +17,7 @@ already be running and billed).  :class:`TransportError` records which case it w
 
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import json
@@ -328,7 +329,7 @@ class AiohttpTransport:
                 request.url,
                 headers=dict(request.headers),
                 data=data,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=_timeout(timeout),
             ) as response:
                 body = await response.read()
                 return HttpResponse(
@@ -346,6 +347,13 @@ class AiohttpTransport:
         except aiohttp.ClientError as exc:
             # Disconnects, resets, truncated bodies: the request may have been received.
             raise TransportError(f"{type(exc).__name__}: {exc}", reached=True) from None
+
+
+@functools.lru_cache(maxsize=32)
+def _timeout(total: float) -> aiohttp.ClientTimeout:
+    """The aiohttp timeout for ``total`` seconds: one immutable object per value, not one per
+    request (a client sends every request with the same one or two values)."""
+    return aiohttp.ClientTimeout(total=total)
 
 
 class _BodyPayload(aiohttp.payload.Payload):
