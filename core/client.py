@@ -113,7 +113,13 @@ from .provider import (
 )
 from .ratelimit import ProviderLimiter, RateLimit
 from .result import InpaintResult, ResultImage, Timings
-from .settings import DEFAULT_MAX_REQUESTS_PER_JOB, ClientSettings, SettingsError
+from .settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_REQUESTS_PER_JOB,
+    DEFAULT_RETRY_JITTER,
+    ClientSettings,
+    SettingsError,
+)
 from .slots import FINISH, START, PrioritySlots
 from .transport import AiohttpTransport, OutgoingRequest, Transport, TransportError, outgoing
 
@@ -235,13 +241,13 @@ class InpaintClient:
         base_urls: Mapping[str, str] | None = None,
         registry: ProviderRegistry | None = None,
         clock: Clock | None = None,
-        concurrency: int = 4,
+        concurrency: int = DEFAULT_CONCURRENCY,
         unsupported: UnsupportedPolicy | str = UnsupportedPolicy.STRICT,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         deadline: float | None = None,
         transport: Transport | None = None,
         max_requests_per_job: int = DEFAULT_MAX_REQUESTS_PER_JOB,
-        retry_jitter: float = 0.1,
+        retry_jitter: float = DEFAULT_RETRY_JITTER,
         random_seed: int | None = None,
         on_event: EventCallback | None = None,
         image_hosts: Mapping[str, ImageHost] | None = None,

@@ -214,9 +214,9 @@ def _decode(
             if size.width < 1 or size.height < 1:
                 return None, size, FieldError(path, "must have a non-zero width and height", size)
             # Header first: the pixel data is never decoded for an image over the limit.
-            if limits.max_pixels is not None and size.pixels > limits.max_pixels:
-                rule = f"must have at most {limits.max_pixels} pixels ({size.pixels} given)"
-                return None, size, FieldError(path, rule, size)
+            too_many = _too_many_pixels(size, limits, path)
+            if too_many is not None:
+                return None, size, too_many
             intact = None if load else _structure_error(data, (opened.format or "").lower())
             if intact is not None:
                 return None, size, FieldError(path, intact, data)
@@ -233,6 +233,14 @@ def _decode(
                 return None, size, FieldError(path, rule, data)
         # Leaving ``with opened`` drops the file pointer only; the loaded pixels stay usable.
         return opened, size, None
+
+
+def _too_many_pixels(size: Resolution, limits: ImageLimits, path: str) -> FieldError | None:
+    """The error of an image whose header says it has more pixels than ``limits`` allow."""
+    if limits.max_pixels is None or size.pixels <= limits.max_pixels:
+        return None
+    rule = f"must have at most {limits.max_pixels} pixels ({size.pixels} given)"
+    return FieldError(path, rule, size)
 
 
 _WALKABLE: Final = ("png", "jpeg", "mpo")
@@ -316,9 +324,9 @@ def _described_png(
     bomb = Image.MAX_IMAGE_PIXELS
     if bomb is not None and size.pixels > bomb:
         return None
-    if limits.max_pixels is not None and size.pixels > limits.max_pixels:
-        rule = f"must have at most {limits.max_pixels} pixels ({size.pixels} given)"
-        return None, size, FieldError(path, rule, size)
+    too_many = _too_many_pixels(size, limits, path)
+    if too_many is not None:
+        return None, size, too_many
     intact = _structure_error(raw, "png")
     if intact is not None:
         return None, size, FieldError(path, intact, raw)
@@ -544,9 +552,9 @@ def _known_mask(
     resolution = Resolution(*size)
     if limits.max_bytes is not None and len(data) > limits.max_bytes:
         return None, None, FieldError(path, f"must be at most {limits.max_bytes} bytes", data)
-    if limits.max_pixels is not None and resolution.pixels > limits.max_pixels:
-        rule = f"must have at most {limits.max_pixels} pixels ({resolution.pixels} given)"
-        return None, resolution, FieldError(path, rule, resolution)
+    too_many = _too_many_pixels(resolution, limits, path)
+    if too_many is not None:
+        return None, resolution, too_many
     loaded = LoadedImage(data=data, format="png", width=size[0], height=size[1], mode="L")
     return loaded, resolution, None
 

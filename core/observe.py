@@ -70,15 +70,10 @@ class Observer:
         """The keys in use: redacted from log text (a provider may echo a key in a message)."""
 
     def watched(self) -> bool:
-        """Whether an event would reach anyone now (a callback, a listener of this call, or
-        the logger at DEBUG, where every kind is logged): when not, the client does not build
-        the events of the common steps at all."""
-        return (
-            self.on_event is not None
-            or bool(_LISTENERS.get())
-            or log.isEnabledFor(logging.DEBUG)
-            or log.isEnabledFor(logging.INFO)
-        )
+        """Whether an event may reach anyone now (a callback, a listener of this call, or the
+        logger at INFO or below): when not, the client does not build the events of the
+        common steps at all."""
+        return self.on_event is not None or bool(_LISTENERS.get()) or log.isEnabledFor(logging.INFO)
 
     def emit(self, event: Event) -> None:
         """Log ``event`` and hand it to the callback and the call's listeners."""

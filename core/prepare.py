@@ -65,16 +65,20 @@ class PreparedInputs:
         the job's URL itself): a stored job names its original by it
         (:mod:`inpaintkit.jobstate`).  Worked out on first use when the job holds the bytes
         itself: only a stored job needs it, and hashing a large photo costs milliseconds."""
-        if self._image_sha256 is None and self._image_source is not None:
-            object.__setattr__(self, "_image_sha256", sha256_hex(self._image_source))
-        return self._image_sha256
+        return self._digest("image")
 
     @property
     def mask_sha256(self) -> str | None:
         """Digest of the mask bytes as the job gave them (see :attr:`image_sha256`)."""
-        if self._mask_sha256 is None and self._mask_source is not None:
-            object.__setattr__(self, "_mask_sha256", sha256_hex(self._mask_source))
-        return self._mask_sha256
+        return self._digest("mask")
+
+    def _digest(self, which: str) -> str | None:
+        digest: str | None = getattr(self, f"_{which}_sha256")
+        source: bytes | None = getattr(self, f"_{which}_source")
+        if digest is None and source is not None:
+            digest = sha256_hex(source)
+            object.__setattr__(self, f"_{which}_sha256", digest)
+        return digest
 
 
 def sha256_hex(data: bytes) -> str:

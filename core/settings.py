@@ -16,7 +16,20 @@ import attrs
 
 from .errors import FieldError, ValidationError
 
-__all__ = ["DEFAULT_MAX_REQUESTS_PER_JOB", "ClientSettings", "SettingsError"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_REQUESTS_PER_JOB",
+    "DEFAULT_RETRY_JITTER",
+    "ClientSettings",
+    "SettingsError",
+]
+
+DEFAULT_CONCURRENCY: Final = 4
+"""Requests in flight at once per client, unless the client is given another number."""
+
+DEFAULT_RETRY_JITTER: Final = 0.1
+"""The fraction by which a retry delay may be stretched (up to 10 % longer), so that many
+clients retrying together spread out."""
 
 DEFAULT_MAX_REQUESTS_PER_JOB: Final = 16
 """A job split into more requests than this is rejected: ``num_images=100000`` on a provider

@@ -14,7 +14,11 @@ from .plugins import ProviderRegistry
 from .provider import ImageHost
 from .ratelimit import RateLimit
 from .result import InpaintResult
-from .settings import DEFAULT_MAX_REQUESTS_PER_JOB
+from .settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_REQUESTS_PER_JOB,
+    DEFAULT_RETRY_JITTER,
+)
 from .syncclient import SyncInpaintClient
 from .transport import Transport
 
@@ -30,13 +34,13 @@ def inpaint(
     base_urls: Mapping[str, str] | None = None,
     registry: ProviderRegistry | None = None,
     clock: Clock | None = None,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     unsupported: UnsupportedPolicy | str = UnsupportedPolicy.STRICT,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     deadline: float | None = None,
     transport: Transport | None = None,
     max_requests_per_job: int = DEFAULT_MAX_REQUESTS_PER_JOB,
-    retry_jitter: float = 0.1,
+    retry_jitter: float = DEFAULT_RETRY_JITTER,
     random_seed: int | None = None,
     on_event: EventCallback | None = None,
     image_hosts: Mapping[str, ImageHost] | None = None,

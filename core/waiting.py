@@ -36,6 +36,7 @@ from .errors import (
     SubmitOutcomeUnknownError,
 )
 from .provider import Done, Failed, Pending, PollPolicy, TaskHandle
+from .settings import DEFAULT_RETRY_JITTER
 
 __all__ = [
     "Action",
@@ -108,12 +109,12 @@ class Budgets:
     server: int = 5
     rate_limited: int = 5
     jitter: float = attrs.field(
-        default=0.1,
+        default=DEFAULT_RETRY_JITTER,
         validator=attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0)),
     )
 
     @classmethod
-    def from_policy(cls, policy: PollPolicy, *, jitter: float = 0.1) -> Budgets:
+    def from_policy(cls, policy: PollPolicy, *, jitter: float = DEFAULT_RETRY_JITTER) -> Budgets:
         """The provider's ``max_poll_errors`` for every kind of failure."""
         n = policy.max_poll_errors
         return cls(transport=n, server=n, rate_limited=n, jitter=jitter)

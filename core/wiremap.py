@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -212,6 +212,11 @@ def set_path(body: dict[str, Any], path: str, value: Any) -> None:
         body[path] = value
         return
     *parents, leaf = path.split(".")
+    _put(body, parents, leaf, value, path)
+
+
+def _put(body: dict[str, Any], parents: Sequence[str], leaf: str, value: Any, path: str) -> None:
+    """:func:`set_path` with the path already split (``path`` only names it in the error)."""
     node = body
     for part in parents:
         child = node.setdefault(part, {})
@@ -352,22 +357,13 @@ def _emitter(row: Capability) -> Callable[[dict[str, Any], Any], None]:
     mapping = row.wire
     if not isinstance(mapping, Wire) or "[]" in mapping.path:
         return lambda body, value: _emit(body, row, value)
-    encode = mapping.encode
-    *parents, leaf = mapping.path.split(".")
+    encode, path = mapping.encode, mapping.path
+    *parents, leaf = path.split(".")
 
     def emit(body: dict[str, Any], value: Any) -> None:
         encoded = None if value is None else encode(value)
-        if encoded is OMIT:
-            return
-        node = body
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ValueError(
-                    f"wire path {mapping.path!r} runs through a value that is not an object"
-                )
-            node = child
-        node[leaf] = encoded
+        if encoded is not OMIT:
+            _put(body, parents, leaf, encoded, path)
 
     return emit
 

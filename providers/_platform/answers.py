@@ -173,17 +173,18 @@ def _without_inline_images(body: Mapping[str, Any]) -> Mapping[str, Any]:
     """
     output = body.get("output")
     items = output if isinstance(output, list) else [output]
-    if not any(_is_inline(item) for item in items):
+    noted = [_noted(item) for item in items]
+    if all(n is i for n, i in zip(noted, items, strict=True)):
         return body
-    noted = [
-        f"<base64 image: {len(i)} characters>" if isinstance(i, str) and _is_inline(i) else i
-        for i in items
-    ]
     return {**body, "output": noted if isinstance(output, list) else noted[0]}
 
 
-def _is_inline(item: object) -> bool:
-    return isinstance(item, str) and len(item) > _LONGEST_LINK and not item.startswith("http")
+def _noted(item: object) -> object:
+    """An inline image's note (text longer than any link that is not an http(s) link), else
+    ``item`` itself."""
+    if isinstance(item, str) and len(item) > _LONGEST_LINK and not item.startswith("http"):
+        return f"<base64 image: {len(item)} characters>"
+    return item
 
 
 _LONGEST_LINK: Final = 2048
