@@ -977,10 +977,16 @@ class InpaintClient:
         With the ``response`` the state was parsed from, a body that cannot hold the key
         (:func:`~inpaintkit.credentials.may_hold`) settles it: an adapter never sees the key,
         so its state holds nothing the body (or the handle, scrubbed when it was made) did
-        not.
+        not.  A big body (a sync answer with its images inline) is not scanned: the state
+        parsed from it keeps no inline image text (adapters note its length), so walking the
+        state costs less than searching the body's every byte for the key.
         """
         secrets = (key.reveal(),)
-        clean = response is not None and not may_hold(response.body, secrets)
+        clean = (
+            response is not None
+            and len(response.body) <= _SCAN_BODY_UP_TO
+            and not may_hold(response.body, secrets)
+        )
         if isinstance(state, Failed):
             error = as_server_error(state.error)  # a plugin's plain 5xx becomes transient
             if clean:
@@ -1295,6 +1301,12 @@ async def _finish_if_cancelled(
             elif isinstance(error, TransportError) and error.reached:
                 record_lost_submit(f"{what} may have reached the provider but got no answer")
         raise
+
+
+_SCAN_BODY_UP_TO = 16 * 1024
+"""Response bodies up to this size are searched for the key (:func:`may_hold`, a few
+microseconds); a bigger one is an answer with inline images, whose parsed state is walked
+instead (searching 35 KB of base64 for the key costs 13 us, 5 MB costs 2 ms)."""
 
 
 def _task_id(state: TaskState) -> str | None:

@@ -321,3 +321,89 @@ async def test_the_image_host_hook_is_asked_once_per_provider() -> None:
             assert result.images
         assert asked == ["modelslab"]
         assert [e["path"] for e in mock.journal() if "base64_to_url" in e["path"]][:1]
+
+
+# --- the built request's check: one walk over the core's fields ------------------------------
+
+
+def _real(picture: Any) -> PreparedImage:
+    from imagegen import png_bytes
+
+    return PreparedImage(data=png_bytes(picture), format="png", width=64, height=64)
+
+
+def _real_pair() -> tuple[PreparedImage, PreparedImage]:
+    from imagegen import gradient_image, rect_mask
+
+    return _real(gradient_image(64, 64)), _real(rect_mask(64, 64, (16, 16, 32, 32)))
+
+
+_REAL_IMAGE, _REAL_MASK = _real_pair()
+
+
+def _leaf_paths(node: Any, trail: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    if isinstance(node, dict) and node:
+        return [p for k, v in node.items() for p in _leaf_paths(v, (*trail, k))]
+    return [trail] if trail else []
+
+
+def _mutated(body: dict[str, Any], path: tuple[str, ...], how: str) -> dict[str, Any]:
+    import copy
+
+    out = copy.deepcopy(body)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    if how == "drop":
+        del node[path[-1]]
+    elif how == "change":
+        node[path[-1]] = ["changed", node[path[-1]]]
+    else:  # an equal value that is not the same object: still kept
+        node[path[-1]] = copy.deepcopy(node[path[-1]])
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    job=_few_fields | _jobs,
+    extras=_extras,
+    provider=st.sampled_from(sorted(SPECS)),
+    model=st.sampled_from([None, "sd_xl_base_1.0.safetensors", "pony_realism"]),
+    pick=st.integers(0, 10_000),
+    how=st.sampled_from(["none", "drop", "change", "equal copy"]),
+)
+def test_the_quick_walk_of_check_built_never_passes_what_the_full_check_refuses(
+    job: InpaintJob, extras: dict[str, Any], provider: str, model: Any, pick: int, how: str
+) -> None:
+    """``check_built`` first walks the fields the core built (a few) instead of every path of
+    the table (most of them unset).  Over random jobs and random damage to the adapter's body,
+    whatever that walk passes, the full path-by-path check passes too; and an undamaged body
+    is always passed by the walk (so the full check runs only to describe a problem)."""
+    job = attrs.evolve(job, extras=extras, model=model)
+    spec = SPECS[provider]
+    adapter = REGISTRY[provider]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plan = plan_job(job, spec, unsupported=UnsupportedPolicy.DROP)
+        request = PreparedRequest(job=plan.job, image=_REAL_IMAGE, mask=_REAL_MASK)
+        checked = check_request(request, spec, plan=plan)
+        built = adapter.build_submit(checked)
+    except InpaintError:
+        return
+    if built.json is None:
+        return
+    checks = checking_module._built_checks(spec.capabilities)
+    if how == "none":
+        assert checking_module._kept_everything(checked, built, checks)
+        return
+    leaves = _leaf_paths(built.json)
+    if not leaves:
+        return
+    damaged = attrs.evolve(built, json=_mutated(built.json, leaves[pick % len(leaves)], how))
+    quick = checking_module._kept_everything(checked, damaged, checks)
+    full = checking_module._built_problems(damaged, checked, checks)
+    if quick:
+        assert full == []
+    if how == "equal copy":
+        assert quick
