@@ -46,8 +46,12 @@ from inpaintkit.prepare import prepare_inputs
 from inpaintkit.provider import PreparedRequest
 
 KEY = "bench-key"
-SIZES = {"novita": (512, 2048), "modelslab": (512, 1024)}
-"""ModelsLab takes at most 1024x1024 natively; a 2048 input would measure the resize emulation."""
+SIZES = {"novita": (512, 2048), "modelslab": (512, 1024, 2048)}
+"""Input sizes.  ModelsLab makes at most 1024x1024: its 2048 input asks for a 1024x1024 output
+(``NATIVE_OUTPUT``), which ModelsLab makes from the image as sent, as a raw client would ask;
+left unset, the client would fit the size by resizing the input itself (an emulation that
+needs the pixels, which raw aiohttp does not do)."""
+NATIVE_OUTPUT = {"modelslab": 1024}
 MODELS = {"novita": "sd_xl_base_1.0.safetensors", "modelslab": "pony_realism"}
 
 
@@ -106,8 +110,17 @@ def make_job(provider: str, size: int, content: str = "gradient") -> InpaintJob:
     # ModelsLab uploads local images to its base64_to_url host by default; inline base64 keeps
     # the job to submit + result, the same calls the baseline makes.
     extras = {"modelslab": {"base64": True}} if provider == "modelslab" else {}
+    largest = NATIVE_OUTPUT.get(provider)
+    side = largest if largest is not None and size > largest else None
     return InpaintJob(
-        image=image, mask=mask, prompt="a bench", model=MODELS[provider], seed=1, extras=extras
+        image=image,
+        mask=mask,
+        prompt="a bench",
+        model=MODELS[provider],
+        seed=1,
+        extras=extras,
+        width=side,
+        height=side,
     )
 
 
