@@ -279,6 +279,7 @@ class InpaintClient:
         self._deadline = deadline
         self._max_requests_per_job = max_requests_per_job
         self._retry_jitter = float(retry_jitter)
+        self._task_budgets: dict[str, tuple[PollPolicy, waiting.Budgets]] = {}
         self._rng = random.Random(random_seed)
         self._transport = transport
         self._session: aiohttp.ClientSession | None = None
@@ -866,6 +867,18 @@ class InpaintClient:
             raise state.error
         return await self._poll_until_done(adapter, key, state, started)
 
+    def _budgets(self, spec: ProviderSpec) -> waiting.Budgets:
+        """The retry budgets of a task of ``spec``: the same for each of its tasks, so made
+        (and validated) once per provider and client rather than once per task."""
+        budgets = self._task_budgets.get(spec.id)
+        if budgets is None or budgets[0] is not spec.polling:
+            budgets = (
+                spec.polling,
+                waiting.Budgets.from_policy(spec.polling, jitter=self._retry_jitter),
+            )
+            self._task_budgets[spec.id] = budgets
+        return budgets[1]
+
     def _deadline_for(self, spec: ProviderSpec) -> float:
         return self._deadline if self._deadline is not None else spec.polling.deadline
 
@@ -885,7 +898,7 @@ class InpaintClient:
             pending,
             provider=spec.id,
             policy=spec.polling,
-            budgets=waiting.Budgets.from_policy(spec.polling, jitter=self._retry_jitter),
+            budgets=self._budgets(spec),
             started=started,
             deadline=self._deadline_for(spec),
         )
