@@ -117,8 +117,8 @@ from .settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_REQUESTS_PER_JOB,
     DEFAULT_RETRY_JITTER,
-    ClientSettings,
     SettingsError,
+    checked_settings,
 )
 from .slots import FINISH, START, PrioritySlots
 from .transport import AiohttpTransport, OutgoingRequest, Transport, TransportError, outgoing
@@ -253,12 +253,16 @@ class InpaintClient:
         image_hosts: Mapping[str, ImageHost] | None = None,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
     ) -> None:
-        self.settings = ClientSettings(
+        self.settings = checked_settings(
             concurrency=concurrency,
             request_timeout=request_timeout,
             deadline=deadline,
             max_requests_per_job=max_requests_per_job,
             retry_jitter=retry_jitter,
+            unsupported=unsupported,
+            api_keys=api_keys,
+            base_url=base_url,
+            base_urls=base_urls,
         )
         self._api_keys = {
             k: v if isinstance(v, Secret) else Secret(v) for k, v in (api_keys or {}).items()
