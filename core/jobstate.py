@@ -213,12 +213,16 @@ class StoredJob:
     def apply(self, state: TaskState) -> StoredJob:
         """This job after a report about one of its tasks (a webhook call, a poll).
 
-        A :class:`Pending` changes nothing, nor does a :class:`Done` for a task already done
-        (the first answer wins, so duplicate and out-of-order deliveries are harmless); a
-        :class:`Failed` raises its error.  A report about a task that is not this job's is a
-        :class:`StoredJobError`.
+        A :class:`Pending` changes nothing, nor does a :class:`Done` or :class:`Failed` for a
+        task already done (the first answer wins, so duplicate and out-of-order deliveries are
+        harmless); a :class:`Failed` otherwise raises its error.  A report about a task that is
+        not this job's is a :class:`StoredJobError` (a failure too, when its error names its
+        task).
         """
         if isinstance(state, Failed):
+            task_id = state.error.task_id
+            if task_id is not None and self.tasks[self._index_of(task_id)].done is not None:
+                return self
             raise state.error.evolve(task_ids=self.task_ids)
         if isinstance(state, Pending):
             self._index_of(state.handle.task_id)
