@@ -343,6 +343,7 @@ async def finishing_inputs(
     nothing = PreparedInputs(image=empty, mask=empty)
     if not record.finish.pastes_back and job is None:
         return nothing
+    _check_resize(record.finish, spec)
     originals: list[bytes] = []
     for name, stored, given in (
         ("image", record.image, job.image if job is not None else None),
@@ -383,6 +384,22 @@ async def finishing_inputs(
         )
         raise StoredJobError([FieldError("$.mask", rule, None)], provider=spec.id)
     return inputs
+
+
+def _check_resize(finish: FinishRecipe, spec: ProviderSpec) -> None:
+    """Refuse a stored resize over the provider's pixel limit before any image is read or
+    allocated, as a submit does (a stored job may come from anywhere: 100000x100000 is 40 GB)."""
+    limit = spec.max_image_pixels
+    if finish.resize_to is None or not finish.pastes_back or limit is None:
+        return
+    width, height = finish.resize_to
+    if width * height > limit:
+        rule = (
+            f"makes {width * height} pixels, more than {spec.id} accepts ({limit}); no job "
+            "for it can have been submitted"
+        )
+        error = FieldError("$.finish.resize_to", rule, [width, height])
+        raise StoredJobError([error], provider=spec.id)
 
 
 def _stored_image(image: ImageInput, digest: str | None, include: bool) -> StoredImage:
