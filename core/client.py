@@ -555,13 +555,13 @@ class InpaintClient:
         """Ask the provider once for the state of a task."""
 
         async def call() -> TaskState:
-            adapter = _poller(self.registry[handle.provider])
+            adapter = _poller(self.registry[_checked_handle(handle).provider])
             key = self._key(adapter.spec)
             response = await self._send(adapter.spec, key, adapter.build_poll(handle))
             # The caller's handle may hold anything: the state is scrubbed whatever the body.
             return self._scrub(parsed(adapter.parse_poll, handle, response), key)
 
-        return await self._run(call, known=(handle.task_id,))
+        return await self._run(call, known=_handle_ids(handle))
 
     async def models(
         self, provider: str, *, inpainting: bool = True, max_pages: int = MAX_MODEL_PAGES
@@ -621,13 +621,13 @@ class InpaintClient:
         """
 
         async def call() -> Done:
-            adapter = self.registry[handle.provider]
+            adapter = self.registry[_checked_handle(handle).provider]
             key = self._key(adapter.spec)
             start = started_at if started_at is not None else self.clock.time()
             done, _ = await self._poll_until_done(adapter, key, Pending(handle), start)
             return done
 
-        return await self._run(call, known=(handle.task_id,))
+        return await self._run(call, known=_handle_ids(handle))
 
     async def _run(self, call: Callable[[], Awaitable[T]], *, known: Iterable[str] = ()) -> T:
         if in_public_call():
@@ -1308,6 +1308,19 @@ def _task_id(state: TaskState) -> str | None:
     if isinstance(state, Done):
         return state.task_id
     return state.error.task_id
+
+
+def _handle_ids(handle: TaskHandle) -> tuple[str, ...]:
+    """``handle``'s task id, for the run of a call about it (nothing for a value that is not a
+    handle: the call then fails inside its run, typed, at :func:`_checked_handle`)."""
+    return (handle.task_id,) if isinstance(handle, TaskHandle) else ()
+
+
+def _checked_handle(handle: TaskHandle) -> TaskHandle:
+    if not isinstance(handle, TaskHandle):
+        rule = "must be a TaskHandle (as in JobHandle.task_handles)"
+        raise ValidationError([FieldError("handle", rule, handle)])
+    return handle
 
 
 def _task_ids(states: Iterable[TaskState]) -> tuple[str, ...]:
