@@ -117,8 +117,8 @@ from .settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_REQUESTS_PER_JOB,
     DEFAULT_RETRY_JITTER,
-    ClientSettings,
     SettingsError,
+    checked_settings,
 )
 from .slots import FINISH, START, PrioritySlots
 from .transport import AiohttpTransport, OutgoingRequest, Transport, TransportError, outgoing
@@ -253,12 +253,16 @@ class InpaintClient:
         image_hosts: Mapping[str, ImageHost] | None = None,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
     ) -> None:
-        self.settings = ClientSettings(
+        self.settings = checked_settings(
             concurrency=concurrency,
             request_timeout=request_timeout,
             deadline=deadline,
             max_requests_per_job=max_requests_per_job,
             retry_jitter=retry_jitter,
+            unsupported=unsupported,
+            api_keys=api_keys,
+            base_url=base_url,
+            base_urls=base_urls,
         )
         self._api_keys = {
             k: v if isinstance(v, Secret) else Secret(v) for k, v in (api_keys or {}).items()
@@ -552,13 +556,13 @@ class InpaintClient:
         """Ask the provider once for the state of a task."""
 
         async def call() -> TaskState:
-            adapter = _poller(self.registry[handle.provider])
+            adapter = _poller(self.registry[_checked_handle(handle).provider])
             key = self._key(adapter.spec)
             response = await self._send(adapter.spec, key, adapter.build_poll(handle))
             # The caller's handle may hold anything: the state is scrubbed whatever the body.
             return self._scrub(parsed(adapter.parse_poll, handle, response), key)
 
-        return await self._run(call, known=(handle.task_id,))
+        return await self._run(call, known=_handle_ids(handle))
 
     async def models(
         self, provider: str, *, inpainting: bool = True, max_pages: int = MAX_MODEL_PAGES
@@ -618,13 +622,13 @@ class InpaintClient:
         """
 
         async def call() -> Done:
-            adapter = self.registry[handle.provider]
+            adapter = self.registry[_checked_handle(handle).provider]
             key = self._key(adapter.spec)
             start = started_at if started_at is not None else self.clock.time()
             done, _ = await self._poll_until_done(adapter, key, Pending(handle), start)
             return done
 
-        return await self._run(call, known=(handle.task_id,))
+        return await self._run(call, known=_handle_ids(handle))
 
     async def _run(self, call: Callable[[], Awaitable[T]], *, known: Iterable[str] = ()) -> T:
         if in_public_call():
@@ -1329,6 +1333,19 @@ def _task_id(state: TaskState) -> str | None:
     if isinstance(state, Done):
         return state.task_id
     return state.error.task_id
+
+
+def _handle_ids(handle: TaskHandle) -> tuple[str, ...]:
+    """``handle``'s task id, for the run of a call about it (nothing for a value that is not a
+    handle: the call then fails inside its run, typed, at :func:`_checked_handle`)."""
+    return (handle.task_id,) if isinstance(handle, TaskHandle) else ()
+
+
+def _checked_handle(handle: TaskHandle) -> TaskHandle:
+    if not isinstance(handle, TaskHandle):
+        rule = "must be a TaskHandle (as in JobHandle.task_handles)"
+        raise ValidationError([FieldError("handle", rule, handle)])
+    return handle
 
 
 def _task_ids(states: Iterable[TaskState]) -> tuple[str, ...]:

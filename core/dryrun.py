@@ -120,7 +120,7 @@ async def read_local_image(image: ImageInput, path: str) -> bytes | None:
                 [FieldError(f"{path}.path", f"cannot be read ({exc.strerror})", str(file_path))]
             ) from None
     assert image.url is not None
-    if image.url.startswith("data:"):
+    if image.url[:5].lower() == "data:":  # a scheme is case-insensitive, as url_error has it
         return images.from_base64(image.url, path=path)
     return None
 

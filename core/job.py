@@ -18,6 +18,7 @@ import binascii
 import enum
 import functools
 import io
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -155,8 +156,8 @@ class ImageInput:
         if isinstance(value, Path):
             return cls(path=value)
         if isinstance(value, str):
-            if value.startswith(("http://", "https://", "data:")):
-                return cls(url=value)
+            if value[:8].lower().startswith(URL_SCHEMES) or _OTHER_URL.match(value):
+                return cls(url=value)  # another scheme (ftp://, file://) raises: not a path
             return cls(path=Path(value))
         if _is_pil_image(value):
             buffer = io.BytesIO()
@@ -168,6 +169,9 @@ class ImageInput:
     def from_json(cls, value: Any, path: str) -> ImageInput:
         """Build from a JSON job file's value (see class docstring)."""
         if isinstance(value, str) and value:
+            error = url_error(value, path) if _OTHER_URL.match(value) else None
+            if error is not None:
+                raise ValidationError([error])
             result = cls.of(value)
             assert isinstance(result, ImageInput)
             return result
@@ -241,6 +245,12 @@ URL_SCHEMES = ("http://", "https://", "data:")
 caller's behalf would let a job file read local files or reach other services."""
 
 
+_OTHER_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+"""A string that starts like a URL of any scheme (two letters at least: ``C://`` is a Windows
+drive), which is never taken for a path: ``ftp://x/y.png`` as a path would be ``ftp:/x/y.png``
+and fail as a missing file, hiding that only http(s) and data: URLs are fetched."""
+
+
 def url_error(url: object, path: str) -> FieldError | None:
     """Why ``url`` is not an acceptable image URL, or ``None`` when it is."""
     if not isinstance(url, str):
@@ -290,6 +300,19 @@ def to_image_input(value: bytes | str | Path | PILImage.Image | ImageInput) -> I
     Values of other types are passed through unchanged so that validation can report them with
     their path instead of failing inside the converter.
     """
+    return _image_input(value, "$.image")
+
+
+def to_mask_input(value: bytes | str | Path | PILImage.Image | ImageInput) -> ImageInput:
+    """attrs converter for the mask field (:func:`to_image_input`, reported at ``$.mask``)."""
+    return _image_input(value, "$.mask")
+
+
+def _image_input(value: Any, path: str) -> ImageInput:
+    if isinstance(value, str) and _OTHER_URL.match(value):
+        error = url_error(value, path)
+        if error is not None:
+            raise ValidationError([error])
     converted: ImageInput = ImageInput.of(value)
     return converted
 
@@ -499,7 +522,7 @@ class InpaintJob:
         ),
     )
     mask: ImageInput = attrs.field(
-        converter=to_image_input,
+        converter=to_mask_input,
         metadata=rule_metadata(
             _image_rule("The mask, same resolution as the image. WHITE = repaint, black = keep.")
         ),

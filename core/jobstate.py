@@ -213,12 +213,16 @@ class StoredJob:
     def apply(self, state: TaskState) -> StoredJob:
         """This job after a report about one of its tasks (a webhook call, a poll).
 
-        A :class:`Pending` changes nothing, nor does a :class:`Done` for a task already done
-        (the first answer wins, so duplicate and out-of-order deliveries are harmless); a
-        :class:`Failed` raises its error.  A report about a task that is not this job's is a
-        :class:`StoredJobError`.
+        A :class:`Pending` changes nothing, nor does a :class:`Done` or :class:`Failed` for a
+        task already done (the first answer wins, so duplicate and out-of-order deliveries are
+        harmless); a :class:`Failed` otherwise raises its error.  A report about a task that is
+        not this job's is a :class:`StoredJobError` (a failure too, when its error names its
+        task).
         """
         if isinstance(state, Failed):
+            task_id = state.error.task_id
+            if task_id is not None and self.tasks[self._index_of(task_id)].done is not None:
+                return self
             raise state.error.evolve(task_ids=self.task_ids)
         if isinstance(state, Pending):
             self._index_of(state.handle.task_id)
@@ -339,6 +343,7 @@ async def finishing_inputs(
     nothing = PreparedInputs(image=empty, mask=empty)
     if not record.finish.pastes_back and job is None:
         return nothing
+    _check_resize(record.finish, spec)
     originals: list[bytes] = []
     for name, stored, given in (
         ("image", record.image, job.image if job is not None else None),
@@ -379,6 +384,22 @@ async def finishing_inputs(
         )
         raise StoredJobError([FieldError("$.mask", rule, None)], provider=spec.id)
     return inputs
+
+
+def _check_resize(finish: FinishRecipe, spec: ProviderSpec) -> None:
+    """Refuse a stored resize over the provider's pixel limit before any image is read or
+    allocated, as a submit does (a stored job may come from anywhere: 100000x100000 is 40 GB)."""
+    limit = spec.max_image_pixels
+    if finish.resize_to is None or not finish.pastes_back or limit is None:
+        return
+    width, height = finish.resize_to
+    if width * height > limit:
+        rule = (
+            f"makes {width * height} pixels, more than {spec.id} accepts ({limit}); no job "
+            "for it can have been submitted"
+        )
+        error = FieldError("$.finish.resize_to", rule, [width, height])
+        raise StoredJobError([error], provider=spec.id)
 
 
 def _stored_image(image: ImageInput, digest: str | None, include: bool) -> StoredImage:

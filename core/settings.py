@@ -10,7 +10,9 @@ its value and the rule, before anything is sent.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -22,6 +24,7 @@ __all__ = [
     "DEFAULT_RETRY_JITTER",
     "ClientSettings",
     "SettingsError",
+    "checked_settings",
 ]
 
 DEFAULT_CONCURRENCY: Final = 4
@@ -72,18 +75,115 @@ class ClientSettings:
     retry_jitter: float
 
     def __attrs_post_init__(self) -> None:
-        errors = [
-            *_count("concurrency", self.concurrency, 1),
-            *_positive_finite("request_timeout", self.request_timeout),
-            *_positive_finite("deadline", self.deadline, optional=True),
-            *_count("max_requests_per_job", self.max_requests_per_job, 1),
-        ]
-        jitter = self.retry_jitter
-        if (
-            isinstance(jitter, bool)
-            or not isinstance(jitter, int | float)
-            or not 0 <= jitter <= 1  # false for nan too
-        ):
-            errors.append(FieldError("retry_jitter", "must be a fraction from 0 to 1", jitter))
+        errors = _numeric_errors(self)
         if errors:
             raise SettingsError(errors)
+
+
+def _numeric_errors(settings: ClientSettings) -> list[FieldError]:
+    errors = [
+        *_count("concurrency", settings.concurrency, 1),
+        *_positive_finite("request_timeout", settings.request_timeout),
+        *_positive_finite("deadline", settings.deadline, optional=True),
+        *_count("max_requests_per_job", settings.max_requests_per_job, 1),
+    ]
+    jitter = settings.retry_jitter
+    if (
+        isinstance(jitter, bool)
+        or not isinstance(jitter, int | float)
+        or not 0 <= jitter <= 1  # false for nan too
+    ):
+        errors.append(FieldError("retry_jitter", "must be a fraction from 0 to 1", jitter))
+    return errors
+
+
+def checked_settings(
+    *,
+    concurrency: Any,
+    request_timeout: Any,
+    deadline: Any,
+    max_requests_per_job: Any,
+    retry_jitter: Any,
+    unsupported: Any = "strict",
+    api_keys: Any = None,
+    base_url: Any = None,
+    base_urls: Any = None,
+) -> ClientSettings:
+    """The client's settings, every one checked and every violation reported together.
+
+    Besides the numbers (:class:`ClientSettings`), the options that would otherwise fail
+    later and less clearly: ``unsupported`` (one of the policies), ``api_keys`` (a mapping of
+    provider ids to string keys: a number would break the redaction of errors), ``base_url``
+    and ``base_urls`` (``http(s)://host`` URLs: any other scheme is never a provider).
+    """
+    errors = _option_errors(unsupported, api_keys, base_url, base_urls)
+    try:
+        settings = ClientSettings(
+            concurrency=concurrency,
+            request_timeout=request_timeout,
+            deadline=deadline,
+            max_requests_per_job=max_requests_per_job,
+            retry_jitter=retry_jitter,
+        )
+    except SettingsError as exc:
+        raise SettingsError([*exc.errors, *errors]) from None
+    if errors:
+        raise SettingsError(errors)
+    return settings
+
+
+def _option_errors(
+    unsupported: Any, api_keys: Any, base_url: Any, base_urls: Any
+) -> list[FieldError]:
+    from .credentials import Secret
+    from .planning import UnsupportedPolicy
+
+    errors: list[FieldError] = []
+    policies = [p.value for p in UnsupportedPolicy]
+    if not isinstance(unsupported, str) or unsupported not in policies:
+        errors.append(FieldError("unsupported", f"must be one of {policies}", unsupported))
+    if api_keys is not None:
+        if not isinstance(api_keys, Mapping):
+            errors.append(
+                FieldError("api_keys", "must be a mapping of provider ids to keys", api_keys)
+            )
+        else:
+            for provider, key in api_keys.items():
+                value = key.reveal() if isinstance(key, Secret) else key
+                if not isinstance(provider, str):
+                    errors.append(
+                        FieldError("api_keys", "must have provider ids (str) as keys", provider)
+                    )
+                elif not isinstance(value, str):
+                    # Never the value itself: it may be a key of the wrong type.
+                    errors.append(
+                        FieldError(
+                            f"api_keys[{provider!r}]",
+                            "must be a string or Secret",
+                            type(value).__name__,
+                        )
+                    )
+    if base_url is not None:
+        errors.extend(_url_errors("base_url", base_url))
+    if base_urls is not None:
+        if not isinstance(base_urls, Mapping):
+            errors.append(
+                FieldError("base_urls", "must be a mapping of provider ids to URLs", base_urls)
+            )
+        else:
+            for provider, url in base_urls.items():
+                errors.extend(_url_errors(f"base_urls[{provider!r}]", url))
+    return errors
+
+
+def _url_errors(name: str, url: Any) -> list[FieldError]:
+    rule = "must be an http:// or https:// URL with a host"
+    if not isinstance(url, str):
+        return [FieldError(name, rule, url)]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [FieldError(name, rule, url)]
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return [FieldError(name, rule, url)]
+    return []

@@ -19,19 +19,20 @@ import concurrent.futures
 import contextvars
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from .client import InpaintClient, JobHandle
+from .client import MAX_MODEL_PAGES, InpaintClient, JobHandle, WebhookUpdate
 from .dryrun import DryRun
 from .errors import ClientClosedError
 from .events import Event
 from .job import InpaintJob
+from .jobstate import StoredJob
 from .mapping import JobMap, MapItem, MapOutcome, MapSubmitted
 from .planning import Plan
 from .plugins import ProviderRegistry
-from .provider import Done, TaskHandle, TaskState
+from .provider import Done, ModelInfo, TaskHandle, TaskState
 from .result import InpaintResult
 
 __all__ = ["SyncInpaintClient", "SyncJobMap"]
@@ -157,6 +158,31 @@ class SyncInpaintClient:
     def wait(self, handle: JobHandle) -> InpaintResult:
         """:meth:`InpaintClient.wait`, blocking."""
         return self._call(self._client.wait(handle))
+
+    def resume(
+        self,
+        stored: StoredJob | JobHandle | Mapping[str, Any] | str | bytes,
+        *,
+        job: InpaintJob | None = None,
+    ) -> InpaintResult:
+        """:meth:`InpaintClient.resume`, blocking: finish a stored job."""
+        return self._call(self._client.resume(stored, job=job))
+
+    def finish_from_webhook(
+        self,
+        stored: StoredJob | Mapping[str, Any] | str | bytes,
+        payload: Any,
+        *,
+        job: InpaintJob | None = None,
+    ) -> WebhookUpdate:
+        """:meth:`InpaintClient.finish_from_webhook`, blocking."""
+        return self._call(self._client.finish_from_webhook(stored, payload, job=job))
+
+    def models(
+        self, provider: str, *, inpainting: bool = True, max_pages: int = MAX_MODEL_PAGES
+    ) -> tuple[ModelInfo, ...]:
+        """:meth:`InpaintClient.models`, blocking."""
+        return self._call(self._client.models(provider, inpainting=inpainting, max_pages=max_pages))
 
     def status(self, handle: TaskHandle) -> TaskState:
         """:meth:`InpaintClient.status`, blocking."""

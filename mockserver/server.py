@@ -58,9 +58,20 @@ class RunningMock:
         provider: str | None = None,
         path: str | None = None,
     ) -> None:
-        """Add a fault rule; ``fault`` may be a whole spec (``"server_error:503:first=2"``)."""
+        """Add a fault rule; ``fault`` may be a whole spec (``"server_error:503:first=2"``),
+        whose ``first`` and ``p`` the keyword arguments, when given, replace."""
         if ":" in fault and arg is None:
-            rule = rule_from_spec(fault, provider=provider, path=path)
+            spec = rule_from_spec(fault, provider=provider, path=path)
+            rule = FaultRule.from_dict(
+                {
+                    "fault": spec.fault,
+                    "arg": spec.arg,
+                    "probability": probability if probability != 1.0 else spec.probability,
+                    "first": first if first is not None else spec.first,
+                    "provider": provider,
+                    "path": path,
+                }
+            )
         else:
             rule = FaultRule.from_dict(
                 {
