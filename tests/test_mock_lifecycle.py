@@ -398,6 +398,8 @@ async def test_finish_after_n_polls_makes_base64_links_downloadable(
         assert got.status == 200
         assert base64.b64decode(await got.read())[:4] == b"\x89PNG"
         assert clock.time() == 0.0
+
+
 async def test_base64_to_url_is_served_on_the_modelslab_host_only(
     clock: VirtualClock, session: aiohttp.ClientSession
 ) -> None:
@@ -444,3 +446,19 @@ async def test_modelslab_malformed_json_is_a_400(
         assert body["status"] == "error"
         assert isinstance(body["message"], str)
         assert "Api Key" not in body["message"]
+
+
+async def test_sdapi_system_load_counts_only_its_own_queue(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    """System load (SD-LOAD) is StableDiffusionAPI's queue: a Novita task, another company's
+    backend, is not in it."""
+    async with await start(clock, sync_mode="processing") as mock:
+        r = await session.post(f"{mock.url}/v3/async/inpainting", json=novita_body(), headers=AUTH)
+        assert r.status == 200
+        r = await session.post(f"{mock.url}/api/v3/system_load", json={"key": "test-key"})
+        assert await r.json() == {"queue_num": 0, "queue_time": 0, "status": "ok"}
+        r = await session.post(f"{mock.url}/api/v3/inpaint", json=sdapi_body())
+        assert (await r.json())["status"] == "processing"
+        r = await session.post(f"{mock.url}/api/v3/system_load", json={"key": "test-key"})
+        assert await r.json() == {"queue_num": 1, "queue_time": 10, "status": "ok"}
