@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from inpaintkit.images import normalize_mask
 from inpaintkit.job import InpaintJob
+from inpaintkit.mockserver.context import IGNORED_FIELD_NOTE
 from inpaintkit.planning import Disposition, Plan, get_path, seeds_for_batches
 from inpaintkit.provider import Done, FormFile
 from PIL import Image, ImageChops
@@ -81,7 +82,7 @@ def repaint_area(mask: Image.Image, encoding: MaskEncoding) -> Image.Image:
     return normalize_mask(mask)
 
 
-_IGNORED = "ignored unknown field "
+_IGNORED = IGNORED_FIELD_NOTE
 _REDACTED = "<redacted>"
 
 

@@ -96,7 +96,7 @@ class PlatformMock:
         if isinstance(req, Rejection):
             return _reply(req)
         for name in req.ignored:
-            ctx.note(request, f"ignored unknown field {name}")
+            ctx.note_ignored(request, name)
         owner = ctx.owner_of(key)
         now = ctx.now()
         will_queue = self._will_queue(now)
