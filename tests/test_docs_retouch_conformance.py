@@ -99,3 +99,44 @@ def test_the_suite_catches_a_field_sent_where_the_guide_mock_never_reads_it(
     assert not result.ok
     text = result.describe("retouch")
     assert "wire field params.guidance: the mock ignored it as unknown" in text
+
+
+@attrs.frozen
+class FirstImageRetouch:
+    """The guide's adapter with the mistake of keeping only the first image of an answer."""
+
+    inner: Any = attrs.field(factory=lambda: GUIDE["RetouchAdapter"]())
+    spec: Any = attrs.field(factory=lambda: GUIDE["SPEC"])
+
+    def build_submit(self, request: Any) -> Any:
+        return self.inner.build_submit(request)
+
+    def parse_submit(self, request: Any, response: Any) -> Any:
+        state = self.inner.parse_submit(request, response)
+        return attrs.evolve(state, images=state.images[:1]) if hasattr(state, "images") else state
+
+
+def test_the_suite_catches_a_result_with_images_missing() -> None:
+    """Retouch answers every image at once: a probe asking for three must parse to three."""
+
+    @hookimpl
+    def register_providers(register: Callable[[Any], None]) -> None:
+        register(FirstImageRetouch())
+
+    plugin = types.SimpleNamespace(
+        register_providers=register_providers, register_mocks=GUIDE["register_mocks"]
+    )
+    pm = make_plugin_manager(entry_points=False, builtins=False, plugins=[plugin])
+    clock = VirtualClock()
+    image, mask = make_test_images((64, 64))
+    base = InpaintJob(image=image, mask=mask, prompt="a red park bench")
+    with (
+        MockServer(conformance_mock_config(), plugin_manager=pm, clock=clock) as mock,
+        Harness("retouch", plugin_manager=pm, mock=mock, clock=clock) as h,
+    ):
+        result = Differential(h, base, image_size=(64, 64)).check({"num_images": 3}, "max-1")
+    assert result.agree
+    assert not result.ok
+    assert "num_images = 3: the answer to request 1 parsed to 1 image(s)" in result.describe(
+        "retouch"
+    )
