@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from inpaintkit.images import normalize_mask
 from inpaintkit.job import InpaintJob
+from inpaintkit.mockserver.context import IGNORED_FIELD_NOTE
 from inpaintkit.planning import Disposition, Plan, get_path, seeds_for_batches
 from inpaintkit.provider import Done, FormFile
 from PIL import Image, ImageChops
@@ -81,7 +82,7 @@ def repaint_area(mask: Image.Image, encoding: MaskEncoding) -> Image.Image:
     return normalize_mask(mask)
 
 
-_IGNORED = "ignored unknown field "
+_IGNORED = IGNORED_FIELD_NOTE
 _REDACTED = "<redacted>"
 
 
@@ -122,8 +123,24 @@ def meaning_problems(h: Harness, job: InpaintJob, plan: Plan, sub: Submission) -
         problems.extend(_field_values(h, plan, sent.json_body, expected))
         if index == 0:
             problems.extend(_images(h, job, plan, sent.json_body))
+    problems.extend(_count_problems(plan, sub))
     problems.extend(_answer_problems(job, plan, sub))
     return problems
+
+
+def _count_problems(plan: Plan, sub: Submission) -> list[str]:
+    """Every answer that is already a result carries the images its request asked for: a
+    plugin that parses fewer (or more) hands the user another job than the one they ran."""
+    if sub.handle is None:
+        return []
+    out = []
+    for index, (state, wanted) in enumerate(zip(sub.handle.tasks, plan.batches, strict=False)):
+        if isinstance(state, Done) and len(state.images) != wanted:
+            out.append(
+                f"num_images = {wanted}: the answer to request {index + 1} parsed to "
+                f"{len(state.images)} image(s)"
+            )
+    return out
 
 
 def _journal_matches(sent: Any, journaled: Any) -> list[str]:

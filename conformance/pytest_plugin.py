@@ -18,7 +18,6 @@ sleeps through a poll interval moves the mock's tasks forward by exactly that mu
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -49,14 +48,17 @@ _SUITE_MODULE = "inpaintkit.conformance.suite"
 def _suite_class(cls: type | None) -> type[ProviderConformance] | None:
     """``cls`` if it is a ProviderConformance subclass with a provider id, else ``None``.
 
-    Without the suite module imported no class can derive from it, so a foreign session never
-    imports the suite (nor hypothesis) through these hooks.
+    Read from the class's own bases, so a foreign session never imports the suite (nor
+    hypothesis) through these hooks, and a class stays recognised when the suite module was
+    imported again (pytest's in-process runs restore ``sys.modules`` between sessions, while
+    ``inpaintkit.conformance`` keeps the class it handed out first).
     """
-    module = sys.modules.get(_SUITE_MODULE)
-    if cls is None or module is None:
+    if cls is None or not isinstance(cls, type):
         return None
-    base: type[ProviderConformance] = module.ProviderConformance
-    if issubclass(cls, base) and cls.provider_id:
+    if any(
+        base.__name__ == "ProviderConformance" and base.__module__ == _SUITE_MODULE
+        for base in cls.__mro__
+    ) and getattr(cls, "provider_id", None):
         return cls
     return None
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import attrs
 import pluggy
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -176,14 +177,18 @@ class ProviderConformance:
         if not isinstance(h.adapter, PollingAdapter):
             pytest.skip(f"{h.provider_id} implements no polling: every answer is final")
         h.set_sync_mode("processing")  # the SDAPI platform's slow path; task APIs ignore it
-        sub = h.submit(conformance_base_job)
+        job = _with_two_images(h, conformance_base_job)
+        sub = h.submit(job)
         assert sub.error is None, sub.error
         assert sub.handle is not None
         assert any(isinstance(s, Pending) for s in sub.handle.tasks), (
             f"[{h.provider_id}] expected a task to poll, got {sub.handle.tasks}"
         )
         result = h.run(h.client.wait(sub.handle))
-        assert result.images
+        assert len(result.images) == job.num_images, (
+            f"[{h.provider_id}] the job asked for {job.num_images} images, the result has "
+            f"{len(result.images)}"
+        )
         assert result.timings.polls >= 1
         for task_id in result.task_ids:
             assert h.mock_task_state(task_id) == "succeeded"
@@ -192,7 +197,8 @@ class ProviderConformance:
         """A sync provider's immediate ``success`` is a result without any poll."""
         h = conformance_harness
         h.set_sync_mode("instant")
-        sub = h.submit(conformance_base_job)
+        job = _with_two_images(h, conformance_base_job)
+        sub = h.submit(job)
         assert sub.handle is not None, sub.error
         if isinstance(h.adapter, PollingAdapter) and all(
             isinstance(s, Pending) for s in sub.handle.tasks
@@ -200,7 +206,10 @@ class ProviderConformance:
             pytest.skip(f"{h.provider_id} answers every submit with a task (a task-first API)")
         assert all(isinstance(s, Done) for s in sub.handle.tasks)
         result = h.run(h.client.wait(sub.handle))
-        assert result.images
+        assert len(result.images) == job.num_images, (
+            f"[{h.provider_id}] the job asked for {job.num_images} images, the result has "
+            f"{len(result.images)}"
+        )
         assert result.timings.polls == 0
 
     def test_submit_not_resent_after_reset(
@@ -261,3 +270,17 @@ class ProviderConformance:
             conformance_harness, conformance_base_job, conformance_error_case
         )
         assert not problems, "\n".join(problems)
+
+
+def _with_two_images(h: Harness, job: Any) -> Any:
+    """``job`` asking for two images when the plugin accepts that (so a result that drops or
+    duplicates images shows), else ``job`` itself."""
+    from inpaintkit.errors import ValidationError
+    from inpaintkit.planning import plan_job
+
+    two = attrs.evolve(job, num_images=2)
+    try:
+        plan_job(two, h.spec)
+    except ValidationError:
+        return job
+    return two

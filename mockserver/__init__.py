@@ -21,7 +21,7 @@ from __future__ import annotations
 from .app import CONTEXT, create_app
 from .bodies import FormFile, ParsedForm, read_form, read_json
 from .config import ConfigError, FaultRule, MockConfig
-from .context import GeneratedImage, MockContext, MockProvider, ResolvedImage
+from .context import IGNORED_FIELD_NOTE, GeneratedImage, MockContext, MockProvider, ResolvedImage
 from .faults import FAULT_HEADER, FAULTS, MAGIC_KEY_PREFIX, ActiveFault
 from .journal import REDACTED, Journal
 from .server import AsyncMock, MockServer, RunningMock, run_mock
@@ -32,6 +32,7 @@ __all__ = [
     "CONTEXT",
     "FAULTS",
     "FAULT_HEADER",
+    "IGNORED_FIELD_NOTE",
     "MAGIC_KEY_PREFIX",
     "REDACTED",
     "ActiveFault",

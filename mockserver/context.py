@@ -36,6 +36,7 @@ from .timesource import MockClock
 from .webhooks import WebhookDispatcher
 
 __all__ = [
+    "IGNORED_FIELD_NOTE",
     "PROVIDER_HOSTS_PREFIX",
     "ErrorSource",
     "GeneratedImage",
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+IGNORED_FIELD_NOTE = "ignored unknown field "
+"""The journal note (followed by the wire path) of a request field the provider ignores as
+unknown; written by :meth:`MockContext.note_ignored`, read by the conformance suite."""
 
 REQUEST_NOTES: web.RequestKey[list[str]] = web.RequestKey("inpaintkit_mock_notes", list[str])
 REQUEST_FAULTS: web.RequestKey[list[ActiveFault]] = web.RequestKey(
@@ -247,6 +252,14 @@ class MockContext:
     def note(request: web.Request, text: str) -> None:
         """Add a line to this request's journal entry."""
         request.setdefault(REQUEST_NOTES, []).append(text)
+
+    @classmethod
+    def note_ignored(cls, request: web.Request, name: str) -> None:
+        """Journal that the provider ignores the request's field ``name`` (a dotted wire path)
+        as unknown.  The conformance suite reads this note: a plugin that sends a field the
+        provider does not know fails its meaning check, which a mock without the note cannot
+        tell from a field that was used."""
+        cls.note(request, IGNORED_FIELD_NOTE + name)
 
     @staticmethod
     def request_faults(request: web.Request) -> list[ActiveFault]:

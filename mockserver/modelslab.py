@@ -7,6 +7,7 @@ beyond that the documented 429 with ``retry_after``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -21,6 +22,11 @@ from .platform import PlatformMock
 from .tasks import Task
 
 __all__ = ["ModelsLabMock"]
+
+_ADMITTED = "modelslab.admitted"
+_ADMITTED_AS: web.RequestKey[tuple[Counter[str], str]] = web.RequestKey(
+    "inpaintkit_modelslab_admitted", tuple[Counter[str], str]
+)
 
 
 class ModelsLabMock(PlatformMock):
@@ -49,13 +55,27 @@ class ModelsLabMock(PlatformMock):
         cap = self.ctx.config.modelslab_max_queued
         if cap is None or not will_queue:
             return None
+        # Submits admitted but still being handled (their images are fetched or decoded before
+        # the task exists) count as queued, or a burst of concurrent submits passes the cap.
+        admitted: Counter[str] = self.ctx.state.setdefault(_ADMITTED, Counter())
         queued = self.ctx.tasks.unfinished(self.ctx.now(), provider=self.id, owner=owner)
+        queued += admitted[owner]
         if queued >= cap:
             self.ctx.note(request, f"rate limit: {queued} queued requests, cap {cap}")
             return self.contract.error(
                 ErrorKind.RATE_LIMITED, retry_after=self.ctx.config.modelslab_retry_after
             )
+        admitted[owner] += 1
+        request[_ADMITTED_AS] = (admitted, owner)
         return None
+
+    def release_limits(self, request: web.Request) -> None:
+        held = request.get(_ADMITTED_AS)
+        if held is not None:
+            admitted, owner = held
+            admitted[owner] -= 1
+            if admitted[owner] <= 0:
+                del admitted[owner]
 
     def meta(
         self, req: SubmitRequest, numeric_id: int, seed: int, prefix: str, width: int, height: int

@@ -126,7 +126,7 @@ class NovitaMock:
         if isinstance(req, Rejection):
             return _reply(req)
         for name in req.ignored:
-            ctx.note(request, f"ignored unknown field {name}")
+            ctx.note_ignored(request, name)
         image = await ctx.resolve_image(
             request, req.image, role="image", size=(512, 512), errors=self.contract
         )

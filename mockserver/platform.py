@@ -77,7 +77,12 @@ class PlatformMock:
     def check_limits(
         self, request: web.Request, body: Mapping[str, Any], owner: str, will_queue: bool
     ) -> Rejection | None:
+        """A rejection, or ``None`` to admit the submit (any slot it takes is held until
+        :meth:`release_limits`, when the submit's task exists or the submit failed)."""
         return None
+
+    def release_limits(self, request: web.Request) -> None:
+        """Give back what :meth:`check_limits` reserved for ``request`` (called once)."""
 
     # -- submit --------------------------------------------------------------------------
 
@@ -96,14 +101,23 @@ class PlatformMock:
         if isinstance(req, Rejection):
             return _reply(req)
         for name in req.ignored:
-            ctx.note(request, f"ignored unknown field {name}")
+            ctx.note_ignored(request, name)
         owner = ctx.owner_of(key)
         now = ctx.now()
         will_queue = self._will_queue(now)
         limited = self.check_limits(request, body, owner, will_queue)
         if limited is not None:
             return _reply(limited)
+        try:
+            return await self._admitted(request, req, owner, will_queue)
+        finally:
+            self.release_limits(request)
 
+    async def _admitted(
+        self, request: web.Request, req: SubmitRequest, owner: str, will_queue: bool
+    ) -> web.Response:
+        """The rest of a submit that passed the limits: resolve the images, make the task."""
+        ctx = self.ctx
         size = (req.width or 512, req.height or 512)
         image = await ctx.resolve_image(
             request, req.image, role="init_image", size=size, errors=self.contract

@@ -84,7 +84,8 @@ class StableDiffusionApiMock(PlatformMock):
         if isinstance(key, Rejection):
             return web.json_response(key.body, status=key.status)
         now = ctx.now()
-        pending = ctx.tasks.pending(now)
+        # This provider's own queue: the other mocked providers' tasks are not its load.
+        pending = [t for t in ctx.tasks.pending(now) if t.provider == self.id]
         return web.json_response(
             {
                 "queue_num": len(pending),

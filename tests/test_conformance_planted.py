@@ -34,6 +34,7 @@ from inpaintkit.mockserver import MockServer
 from inpaintkit.plugins import make_plugin_manager
 from inpaintkit.provider import (
     CapabilityTable,
+    Done,
     HostContext,
     HttpRequest,
     HttpResponse,
@@ -145,6 +146,30 @@ class InvertedMaskNovita:
         return self.inner.parse_poll(handle, response)
 
 
+def _first_image_only(state: TaskState) -> TaskState:
+    return attrs.evolve(state, images=state.images[:1]) if isinstance(state, Done) else state
+
+
+@attrs.frozen
+class FirstImageOnly:
+    """Another adapter with the mistake of parsing only the first image of every result."""
+
+    inner: ProviderAdapter
+    spec: ProviderSpec
+
+    def build_submit(self, request: CheckedRequest) -> HttpRequest:
+        return self.inner.build_submit(request)
+
+    def parse_submit(self, request: CheckedRequest, response: HttpResponse) -> TaskState:
+        return _first_image_only(self.inner.parse_submit(request, response))
+
+    def build_poll(self, handle: TaskHandle) -> HttpRequest:
+        return self.inner.build_poll(handle)
+
+    def parse_poll(self, handle: TaskHandle, response: HttpResponse) -> TaskState:
+        return _first_image_only(self.inner.parse_poll(handle, response))
+
+
 class InvertingHost:
     """The StableDiffusionAPI image host with the mistake: single-channel images (the mask)
     are uploaded inverted, so the URL in mask_image serves black = repaint."""
@@ -165,6 +190,11 @@ class PlantedPlugin:
         register(narrow_seed_adapter())
         register(planted_mapping_adapter())
         register(InvertedMaskNovita())
+        for inner, short_id in (
+            (novita.NovitaAdapter(), "novita-first-image"),
+            (stablediffusionapi.StableDiffusionApiAdapter(), "sdapi-first-image"),
+        ):
+            register(FirstImageOnly(inner, attrs.evolve(inner.spec, id=short_id)))
         inner = stablediffusionapi.StableDiffusionApiAdapter()
         register(RenamingAdapter(inner, attrs.evolve(inner.spec, id="sdapi-inverted"), "", ""))
 
@@ -172,7 +202,9 @@ class PlantedPlugin:
     def image_host(self, provider_id: str) -> ImageHost | None:
         if provider_id == "sdapi-inverted":
             return InvertingHost()
-        host = ModelsLabUploadHost(key=API_KEY, for_providers=("sdapi-planted",))
+        host = ModelsLabUploadHost(
+            key=API_KEY, for_providers=("sdapi-planted", "sdapi-first-image")
+        )
         return host.image_host(provider_id)
 
 
@@ -361,3 +393,41 @@ def test_suite_run_by_pytest_fails_on_the_inverted_mask(pytester: pytest.Pyteste
     result = pytester.runpytest_inprocess("-q", "-p", "no:randomly", node)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the answer changed pixels the mask keeps*"])
+
+
+@pytest.mark.parametrize(
+    ("provider", "defaults", "node"),
+    [
+        ("novita-first-image", {"model": NOVITA_MODEL}, "test_poll_path"),
+        ("sdapi-first-image", {}, "test_sync_answer"),
+    ],
+)
+def test_suite_run_by_pytest_fails_on_a_result_with_images_missing(
+    pytester: pytest.Pytester, provider: str, defaults: dict[str, Any], node: str
+) -> None:
+    """The poll path and the sync answer run a two-image job to its result: a plugin that
+    parses the first image only FAILS them (the range probes hold their tasks in processing,
+    so they never see a result), whether it drops the images in parse_poll (Novita) or in
+    parse_submit (StableDiffusionAPI)."""
+    pytester.makepyfile(
+        short_suite=f"""
+        import sys
+        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
+        from test_conformance_planted import planted_plugin_manager
+        from inpaintkit.conformance import ProviderConformance
+
+        class TestShort(ProviderConformance):
+            provider_id = {provider!r}
+            job_defaults = {defaults!r}
+
+            @classmethod
+            def plugin_manager(cls):
+                return planted_plugin_manager()
+        """
+    )
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    result = pytester.runpytest_inprocess(
+        "-q", "-p", "no:randomly", f"short_suite.py::TestShort::{node}"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the job asked for 2 images, the result has 1*"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import Any
 import aiohttp
 import pluggy
 import pytest
+from aiohttp import web
 from imagegen import gradient_image, png_bytes, rect_mask
 from inpaintkit import hookspecs
 from inpaintkit.clock import VirtualClock
@@ -398,6 +400,8 @@ async def test_finish_after_n_polls_makes_base64_links_downloadable(
         assert got.status == 200
         assert base64.b64decode(await got.read())[:4] == b"\x89PNG"
         assert clock.time() == 0.0
+
+
 async def test_base64_to_url_is_served_on_the_modelslab_host_only(
     clock: VirtualClock, session: aiohttp.ClientSession
 ) -> None:
@@ -444,3 +448,70 @@ async def test_modelslab_malformed_json_is_a_400(
         assert body["status"] == "error"
         assert isinstance(body["message"], str)
         assert "Api Key" not in body["message"]
+
+
+async def test_sdapi_system_load_counts_only_its_own_queue(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    """System load (SD-LOAD) is StableDiffusionAPI's queue: a Novita task, another company's
+    backend, is not in it."""
+    async with await start(clock, sync_mode="processing") as mock:
+        r = await session.post(f"{mock.url}/v3/async/inpainting", json=novita_body(), headers=AUTH)
+        assert r.status == 200
+        r = await session.post(f"{mock.url}/api/v3/system_load", json={"key": "test-key"})
+        assert await r.json() == {"queue_num": 0, "queue_time": 0, "status": "ok"}
+        r = await session.post(f"{mock.url}/api/v3/inpaint", json=sdapi_body())
+        assert (await r.json())["status"] == "processing"
+        r = await session.post(f"{mock.url}/api/v3/system_load", json={"key": "test-key"})
+        assert await r.json() == {"queue_num": 1, "queue_time": 10, "status": "ok"}
+
+
+async def test_modelslab_queue_cap_holds_for_concurrent_submits(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    """ "Maximum 5 queued requests" (reference 3.4) holds when the submits arrive together: the
+    cap is checked before the mock fetches the images, so a check that does not count the
+    submits still being handled let every one of a burst through."""
+    arrived = 0
+    release = asyncio.Event()
+    image = png_bytes(gradient_image(64, 64))
+
+    async def slow_image(request: web.Request) -> web.Response:
+        nonlocal arrived
+        arrived += 1
+        if arrived == 2:  # both admitted submits are fetching: let the others catch up
+            release.set()
+        await release.wait()
+        return web.Response(body=image, content_type="image/png")
+
+    images = web.Application()
+    images.router.add_get("/{name}", slow_image)
+    runner = web.AppRunner(images)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with await start(
+            clock,
+            sync_mode="processing",
+            modelslab_max_queued=2,
+            fetch_allowed_hosts=(f"127.0.0.1:{port}",),
+        ) as mock:
+
+            async def submit(index: int) -> int:
+                body = modelslab_body(
+                    prompt=f"a bench {index}",
+                    init_image=f"http://127.0.0.1:{port}/image-{index}.png",
+                    mask_image=f"http://127.0.0.1:{port}/mask-{index}.png",
+                )
+                r = await session.post(f"{mock.url}/api/v6/images/inpaint", json=body)
+                assert r.status in (200, 429), await r.text()
+                return r.status
+
+            statuses = await asyncio.wait_for(
+                asyncio.gather(*(submit(i) for i in range(4))), timeout=30
+            )
+        assert sorted(statuses) == [200, 200, 429, 429]
+    finally:
+        await runner.cleanup()

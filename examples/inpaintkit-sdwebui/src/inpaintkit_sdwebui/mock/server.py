@@ -118,7 +118,7 @@ class SdWebUiMock:
         if isinstance(checked, list):
             return _reply(422, {"detail": checked})
         for name in checked.ignored:
-            self.ctx.note(request, f"ignored unknown field {name}")
+            self.ctx.note_ignored(request, name)
         return await self._run(request, checked)
 
     # -- the request's life --------------------------------------------------------------------
