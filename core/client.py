@@ -263,6 +263,11 @@ class InpaintClient:
             api_keys=api_keys,
             base_url=base_url,
             base_urls=base_urls,
+            clock=clock,
+            on_event=on_event,
+            transport=transport,
+            random_seed=random_seed,
+            image_hosts=image_hosts,
         )
         self._api_keys = {
             k: v if isinstance(v, Secret) else Secret(v) for k, v in (api_keys or {}).items()

@@ -261,6 +261,9 @@ def plan_job(
     :class:`~inpaintkit.errors.UnsupportedFieldError` (a subclass) when, under the strict policy,
     the job also uses fields the provider cannot honour.
     """
+    if not isinstance(job, InpaintJob):
+        rule = "must be an InpaintJob (from a dict: inpaintkit.job_from_dict; a file: load_job)"
+        raise ValidationError([FieldError("$", rule, type(job).__name__)], provider=spec.id)
     policy = UnsupportedPolicy(unsupported)
     table = spec.capabilities
     errors: list[FieldError] = []

@@ -108,15 +108,23 @@ def checked_settings(
     api_keys: Any = None,
     base_url: Any = None,
     base_urls: Any = None,
+    clock: Any = None,
+    on_event: Any = None,
+    transport: Any = None,
+    random_seed: Any = None,
+    image_hosts: Any = None,
 ) -> ClientSettings:
     """The client's settings, every one checked and every violation reported together.
 
     Besides the numbers (:class:`ClientSettings`), the options that would otherwise fail
     later and less clearly: ``unsupported`` (one of the policies), ``api_keys`` (a mapping of
     provider ids to string keys: a number would break the redaction of errors), ``base_url``
-    and ``base_urls`` (``http(s)://host`` URLs: any other scheme is never a provider).
+    and ``base_urls`` (``http(s)://host`` URLs: any other scheme is never a provider), and
+    the objects the client calls (``clock``, ``on_event``, ``transport``, ``image_hosts``),
+    which would otherwise fail inside every call as a bare ``AttributeError``.
     """
     errors = _option_errors(unsupported, api_keys, base_url, base_urls)
+    errors += _object_errors(clock, on_event, transport, random_seed, image_hosts)
     try:
         settings = ClientSettings(
             concurrency=concurrency,
@@ -173,6 +181,39 @@ def _option_errors(
         else:
             for provider, url in base_urls.items():
                 errors.extend(_url_errors(f"base_urls[{provider!r}]", url))
+    return errors
+
+
+def _object_errors(
+    clock: Any, on_event: Any, transport: Any, random_seed: Any, image_hosts: Any
+) -> list[FieldError]:
+    """Why the objects given to the client cannot play their part (duck-typed, as the
+    protocols they follow: a test clock or transport need not inherit anything)."""
+    errors: list[FieldError] = []
+    if clock is not None and not (
+        callable(getattr(clock, "time", None)) and callable(getattr(clock, "sleep", None))
+    ):
+        rule = "must have time() and an async sleep() (a Clock, e.g. VirtualClock)"
+        errors.append(FieldError("clock", rule, type(clock).__name__))
+    if on_event is not None and not callable(on_event):
+        errors.append(FieldError("on_event", "must be callable (event) -> None", on_event))
+    if transport is not None and not callable(getattr(transport, "send", None)):
+        rule = "must have an async send(request, *, timeout) (a Transport)"
+        errors.append(FieldError("transport", rule, type(transport).__name__))
+    if random_seed is not None and (
+        isinstance(random_seed, bool) or not isinstance(random_seed, int | str | bytes)
+    ):
+        rule = "must be an int (or str/bytes) or None"
+        errors.append(FieldError("random_seed", rule, random_seed))
+    if image_hosts is not None:
+        if not isinstance(image_hosts, Mapping):
+            rule = "must be a mapping of provider ids to image hosts"
+            errors.append(FieldError("image_hosts", rule, type(image_hosts).__name__))
+        else:
+            for provider, host in image_hosts.items():
+                if not callable(getattr(host, "upload", None)):
+                    rule = "must have an async upload(data, media_type, context) (an ImageHost)"
+                    errors.append(FieldError(f"image_hosts[{provider!r}]", rule, host))
     return errors
 
 

@@ -32,6 +32,14 @@ from inpaintkit.settings import SettingsError
         ({"base_url": "http://[::1"}, "base_url", "http:// or https://"),
         ({"base_urls": {"novita": "file:///tmp"}}, "base_urls['novita']", "http:// or https://"),
         ({"base_urls": ["http://x"]}, "base_urls", "must be a mapping"),
+        ({"clock": 5}, "clock", "time() and an async sleep()"),
+        ({"clock": object()}, "clock", "time() and an async sleep()"),
+        ({"on_event": 5}, "on_event", "must be callable"),
+        ({"transport": "aiohttp"}, "transport", "async send("),
+        ({"random_seed": [1]}, "random_seed", "must be an int"),
+        ({"random_seed": 1.5}, "random_seed", "must be an int"),
+        ({"image_hosts": {"novita": 5}}, "image_hosts['novita']", "async upload("),
+        ({"image_hosts": [print]}, "image_hosts", "must be a mapping"),
     ],
 )
 def test_bad_options_are_settings_errors(options: dict[str, Any], path: str, rule: str) -> None:
@@ -61,3 +69,51 @@ def test_good_options_are_accepted() -> None:
         base_url="HTTPS://api.example.com/",
         base_urls={"novita": "http://127.0.0.1:8000", "modelslab": "https://[::1]:9/x"},
     )
+
+
+def test_a_bad_clock_is_refused_before_any_call() -> None:
+    """A clock without ``time()`` failed inside every call as a bare ``AttributeError``."""
+    with pytest.raises(SettingsError) as info:
+        InpaintClient(clock=5)  # type: ignore[arg-type]
+    assert "int" in str(info.value)
+
+
+def test_objects_with_the_right_methods_are_accepted() -> None:
+    from inpaintkit.clock import VirtualClock
+    from inpaintkit.providers.modelslab import ModelsLabUploadHost
+    from inpaintkit.transport import MemoryTransport
+
+    InpaintClient(
+        clock=VirtualClock(),
+        on_event=lambda event: None,
+        transport=MemoryTransport(lambda request: None),  # type: ignore[arg-type,return-value]
+        random_seed=3,
+        image_hosts={"stablediffusionapi": ModelsLabUploadHost()},
+    )
+
+
+@pytest.mark.parametrize("job", ["a job", {"prompt": "x"}, None])
+def test_a_job_that_is_not_an_inpaintjob_is_a_validation_error(job: Any) -> None:
+    """It was an "unexpected error ... bug" from inpaint() and a bare AttributeError from
+    plan(); nothing is sent either way."""
+    import asyncio
+
+    from inpaintkit.errors import ValidationError
+    from inpaintkit.transport import MemoryTransport
+
+    sent: list[object] = []
+    client = InpaintClient(
+        api_keys={"novita": "k"},
+        transport=MemoryTransport(lambda request: sent.append(request)),  # type: ignore[arg-type,func-returns-value]
+    )
+    with pytest.raises(ValidationError, match="must be an InpaintJob"):
+        client.plan(job, "novita")
+
+    async def run() -> None:
+        async with client:
+            await client.inpaint(job, "novita")
+
+    with pytest.raises(ValidationError, match="must be an InpaintJob") as info:
+        asyncio.run(run())
+    assert info.value.paths == ("$",)
+    assert sent == []
