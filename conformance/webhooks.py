@@ -1,7 +1,7 @@
 """Webhooks: what the mock really delivers must parse to the state polling reached.
 
 The job asks for a webhook to a loopback receiver that records each body and answers 500, so
-every delivery attempt "fails" and providers that retry (Novita: five attempts) deliver the
+every delivery attempt "fails" and providers that retry (Novita: five retries) deliver the
 same payload several times.  (The mock's journal summarises long strings such as base64
 outputs, so the receiver, not the journal, is the source of the payloads.)  Each payload, in any
 order and repeated, must parse (``adapter.parse_webhook``) to a state consistent with the one

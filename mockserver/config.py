@@ -170,8 +170,9 @@ class MockConfig:
     """Hosts webhooks may be delivered to besides loopback addresses."""
     webhook_timeout: float = attrs.field(default=5.0, validator=_positive)
     """Real seconds to wait for a webhook receiver (Novita documents 5 s)."""
-    novita_webhook_attempts: int = attrs.field(default=5, validator=_positive)
-    """Novita tries a webhook up to five times."""
+    novita_webhook_attempts: int = attrs.field(default=6, validator=_positive)
+    """Deliveries of one Novita webhook: the first and up to five retries ("Novita AI will retry
+    up to five times", reference 1.5)."""
     sd_webhook_attempts: int = attrs.field(default=1, validator=_positive)
     """StableDiffusionAPI/ModelsLab generation webhooks are best-effort: one try by default."""
     webhook_retry_delays: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0)

@@ -4,8 +4,9 @@ A delivery is scheduled for the moment its task finishes.  Each attempt POSTs th
 with a real timeout (Novita documents 5 s) and is journaled with its outcome; a failed attempt
 (timeout, connection error or non-2xx) is retried after the next delay of
 ``MockConfig.webhook_retry_delays`` *on the mock clock*, up to the provider's attempt budget
-(Novita 5, StableDiffusionAPI/ModelsLab best-effort 1).  Only loopback and configured hosts are
-ever contacted, and never the mock's own admin paths; other targets are journaled as blocked.
+(Novita 6: the first and five retries; StableDiffusionAPI/ModelsLab best-effort 1).  Only
+loopback and configured hosts are ever contacted, and never the mock's own admin paths; other
+targets are journaled as blocked.
 """
 
 from __future__ import annotations

@@ -96,7 +96,9 @@ async def test_novita_webhook_retried_until_delivered(session: aiohttp.ClientSes
         assert outcomes == [(1, "failed", 500), (2, "failed", 500), (3, "delivered", 200)]
 
 
-async def test_novita_webhook_gives_up_after_five_tries(session: aiohttp.ClientSession) -> None:
+async def test_novita_webhook_gives_up_after_five_retries(session: aiohttp.ClientSession) -> None:
+    """Reference 1.5 (NV-WH): 'Novita AI will retry up to five times' when a delivery times out
+    or is not 2xx: the first delivery and five retries."""
     clock = VirtualClock(auto_advance=False)
     receiver = Receiver(fail_first=100)
     async with serve(receiver) as hook, start(clock) as mock:
@@ -106,8 +108,8 @@ async def test_novita_webhook_gives_up_after_five_tries(session: aiohttp.ClientS
         for _ in range(10):
             clock.advance(60)
             await mock.run_due()
-        assert len(receiver.calls) == 5
-        assert [e["attempt"] for e in mock.journal("webhook")] == [1, 2, 3, 4, 5]
+        assert len(receiver.calls) == 6
+        assert [e["attempt"] for e in mock.journal("webhook")] == [1, 2, 3, 4, 5, 6]
 
 
 @pytest.mark.parametrize("status", ["TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED"])

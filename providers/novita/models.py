@@ -59,10 +59,14 @@ def parse_models_response(response: HttpResponse) -> ModelPage:
 
 
 def _model(entry: Any) -> ModelInfo | None:
-    """One ``models[]`` entry; entries without an ``sd_name`` cannot be used and are skipped."""
+    """One ``models[]`` entry; entries without an ``sd_name`` cannot be used and are skipped.
+
+    A checkpoint's ``model_name`` is its ``sd_name`` (seed 001: "Retrieve the corresponding
+    sd_name value"); ``sd_name_in_api`` is what LoRAs and embeddings take, used here only when
+    an entry has no ``sd_name``."""
     if not isinstance(entry, Mapping):
         return None
-    sd_name = entry.get("sd_name_in_api") or entry.get("sd_name")
+    sd_name = entry.get("sd_name") or entry.get("sd_name_in_api")
     if not isinstance(sd_name, str) or not sd_name.strip():
         return None
     name = entry.get("name")
