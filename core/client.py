@@ -689,7 +689,7 @@ class InpaintClient:
             raise ValidationError(size_errors, provider=spec.id)
         # Every request is checked and built before the first is sent, so a split job never
         # submits (and bills) its first part only to find its second one invalid.
-        requests = prepared_requests(plan, inputs, spec)
+        requests = prepared_requests(plan, inputs, spec, rng=self._rng)
         checked = [check_request(r, spec, plan=plan) for r in requests]
         built = [self._build_submit(adapter, c) for c in checked]
         states = await _all_or_cancel(

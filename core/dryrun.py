@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -42,7 +43,7 @@ from .planning import (
     seeds_for_batches,
 )
 from .prepare import PreparedInputs, prepare_inputs
-from .provider import CapabilityTable, PreparedRequest, ProviderAdapter, ProviderSpec
+from .provider import CapabilityTable, PreparedRequest, ProviderAdapter, ProviderSpec, Support
 
 __all__ = [
     "DryRun",
@@ -156,13 +157,22 @@ def effective_size_errors(
 
 
 def prepared_requests(
-    plan: Plan, inputs: PreparedInputs, spec: ProviderSpec
+    plan: Plan,
+    inputs: PreparedInputs,
+    spec: ProviderSpec,
+    *,
+    rng: random.Random | None = None,
 ) -> list[PreparedRequest]:
     """The requests a plan sends: one per batch, with consecutive seeds in the provider's
-    seed range."""
+    seed range (from one drawn from ``rng`` when a split job has none: see
+    :func:`~inpaintkit.planning.seeds_for_batches`)."""
     seed_row = spec.capabilities.get("seed")
+    takes_seed = seed_row is not None and seed_row.support is Support.NATIVE
     seeds = seeds_for_batches(
-        plan.job.seed, plan.batches, seed_row.limits if seed_row is not None else None
+        plan.job.seed,
+        plan.batches,
+        seed_row.limits if seed_row is not None else None,
+        rng=rng if takes_seed else None,  # a provider without seeds gets none drawn for it
     )
     job = plan.job
     return [

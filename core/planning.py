@@ -11,6 +11,7 @@ default strict policy; dropped and recorded under ``warn`` or ``drop``).  The ou
 from __future__ import annotations
 
 import enum
+import random
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -503,17 +504,30 @@ def _already_applied(field: str, value: Any, request: PreparedRequest) -> bool:
 
 
 def seeds_for_batches(
-    seed: int | None, batches: Sequence[int], limits: Limits | None = None
+    seed: int | None,
+    batches: Sequence[int],
+    limits: Limits | None = None,
+    *,
+    rng: random.Random | None = None,
 ) -> list[int | None]:
     """Seeds for split requests: consecutive offsets so images differ yet stay reproducible.
 
     Offsets wrap within the provider's own seed range (``limits``, from its ``seed`` row), so a
     seed near the top of the range never becomes one the provider rejects; without a range they
     wrap at 2**32 (the neutral schema's seed range).
+
+    A split job without a seed starts from one drawn from ``rng`` in that range: its parts
+    would otherwise be identical requests, which a provider's duplicate filter refuses
+    (StableDiffusionAPI: "you are sending same request multiple times").  Without ``rng``, or
+    with one request, the seed stays unset (the provider draws its own).
     """
+    bounds = limits if limits is not None and limits.maximum is not None else _NEUTRAL_SEEDS
+    if seed is None and rng is not None and len(batches) > 1:
+        assert bounds.maximum is not None
+        low = int(bounds.minimum) if bounds.minimum is not None else 0
+        seed = rng.randint(low, int(bounds.maximum))
     if seed is None:
         return [None] * len(batches)
-    bounds = limits if limits is not None and limits.maximum is not None else _NEUTRAL_SEEDS
     out: list[int | None] = []
     offset = 0
     for count in batches:
