@@ -73,3 +73,19 @@ def test_check_job_file_reports_the_problem_at_the_root(which: str, tmp_path: Pa
     assert error.path == "$"
     assert error.rule.startswith(rule)
     assert dry.job is None
+
+
+def test_batch_reports_a_bad_line_with_its_hint_as_a_sentence_of_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "image.png").write_bytes(png_bytes(gradient_image(64, 64)))
+    (tmp_path / "mask.png").write_bytes(png_bytes(rect_mask(64, 64, (16, 16, 48, 48))))
+    line = {"image": "image.png", "mask": "mask.png", "prompt": "p", "model": NOVITA_MODEL}
+    manifest = tmp_path / "jobs.jsonl"
+    manifest.write_text(json.dumps({**line, "steps": 500}) + "\n", encoding="utf-8")
+    argv = ["batch", str(manifest), "-p", "novita", "--out", str(tmp_path / "out"), "--mock"]
+    assert cli([*argv, "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"{manifest} line 1 (id 1): ValidationError: " in err
+    # As `run` and `validate` say it: the message, a full stop, then the hint.
+    assert "$.steps: must be in [1, 100] for novita, got 500. Fix the fields" in err
