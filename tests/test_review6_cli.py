@@ -89,3 +89,21 @@ def test_batch_reports_a_bad_line_with_its_hint_as_a_sentence_of_its_own(
     assert f"{manifest} line 1 (id 1): ValidationError: " in err
     # As `run` and `validate` say it: the message, a full stop, then the hint.
     assert "$.steps: must be in [1, 100] for novita, got 500. Fix the fields" in err
+
+
+def test_the_scaling_guide_names_every_exit_code_a_shard_can_end_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/scaling.md tells schedulers what a shard's exit code means: a shard with an
+    invalid manifest line (the others still run) ends with 2, which it must name."""
+    (tmp_path / "image.png").write_bytes(png_bytes(gradient_image(64, 64)))
+    (tmp_path / "mask.png").write_bytes(png_bytes(rect_mask(64, 64, (16, 16, 48, 48))))
+    manifest = tmp_path / "jobs.jsonl"
+    manifest.write_text("{not json\n", encoding="utf-8")
+    argv = ["batch", str(manifest), "-p", "novita", "--out", str(tmp_path / "out"), "--mock"]
+    assert cli([*argv, "-q"]) == 2
+    capsys.readouterr()
+    guide = (Path(__file__).parents[1] / "docs" / "scaling.md").read_text(encoding="utf-8")
+    section = " ".join(guide.split("## Shards on an existing engine", 1)[1].split())
+    assert "2 a manifest line is invalid" in section
+    assert "2 that some manifest lines are invalid" in section
