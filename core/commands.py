@@ -445,9 +445,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for row in report.with_outcome("invalid", "failed"):
         code = max(code, EXIT_USAGE if row.outcome == "invalid" else EXIT_FAILED)
         error = (row.row or {}).get("error", {})
-        print(
+        status = f" (HTTP {error['status']})" if error.get("status") is not None else ""
+        print(  # worded as say() words an error: message, status, a full stop, the hint
             f"inpaintkit: error: {args.manifest} line {row.line} (id {row.id}): "
-            f"{error.get('type')}: {error.get('message')} {error.get('hint')}",
+            f"{error.get('type')}: {error.get('message')}{status}. {error.get('hint')}",
             file=sys.stderr,
         )
     unknown = report.with_outcome("unknown", "pending")

@@ -424,18 +424,27 @@ async def check_job_file(
     """The dry run of a JSON job file (image paths relative to it).
 
     ``overrides`` replace top-level keys of the file (``compare --model`` sets each provider's
-    model).  A file that cannot be read raises :class:`OSError`, as
-    :func:`~inpaintkit.load_job` does; a file that is not JSON is a schema error at ``$``.
+    model).  A file that cannot be read, is not UTF-8, is not JSON or is nested too deeply is
+    a schema error at ``$``, worded as :func:`~inpaintkit.load_job` words it.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+
+    def unreadable(rule: str) -> DryRun:
+        error = FieldError("$", rule, None, has_value=False)
+        return DryRun(provider=adapter.spec.id, errors=(error,))
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        return unreadable(f"cannot be read: {exc.strerror or type(exc).__name__}")
+    except UnicodeDecodeError as exc:
+        return unreadable(f"is not UTF-8 text (invalid byte at offset {exc.start})")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        error = FieldError(
-            "$", f"is not valid JSON ({exc.msg} at line {exc.lineno})", None, has_value=False
-        )
-        return DryRun(provider=adapter.spec.id, errors=(error,))
+        return unreadable(f"is not valid JSON ({exc.msg} at line {exc.lineno})")
+    except RecursionError:
+        return unreadable("is nested too deeply to be a job")
     if overrides and isinstance(data, dict):
         data = {**data, **overrides}
     return await check_job_data(

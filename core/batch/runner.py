@@ -3,9 +3,11 @@
 Fresh jobs go through :meth:`InpaintClient.map <inpaintkit.client.InpaintClient.map>`, one map
 per provider, so the provider's job limit and rate limits apply to the batch exactly as to
 single calls.  Per job: the dry run (:func:`inpaintkit.dryrun.check_job_data`, the checks
-``validate`` makes) as the map reads the job, then ``submitting`` in the ledger, the submit,
-the stored job in the ledger from map's ``on_submitted`` hook (before any wait), the wait,
-``downloaded``, the images written atomically, ``finished``.  On a later run the ledger
+``validate`` makes) as the map reads the job, then ``submitting`` in the ledger just before the
+job's first request goes out (an ``http_exchange`` wrapper: not while the job waits for the
+provider's rate limit or a job place, when nothing has been sent), the submit, the stored job
+in the ledger from map's ``on_submitted`` hook (before any wait), the wait, ``downloaded``, the
+images written atomically, ``finished``.  On a later run the ledger
 decides: finished jobs are skipped, submitted ones finished with ``client.resume`` (no second
 submit, holding one of the provider's job places), and jobs whose submit outcome is unknown are
 listed, not resent, unless ``resubmit_unknown`` is set.
@@ -16,8 +18,18 @@ Memory follows the concurrency, not the manifest's length: map reads its jobs la
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +43,14 @@ from ..errors import (
     SubmitOutcomeUnknownError,
     ValidationError,
 )
+from ..hookspecs import hookimpl
 from ..job import InpaintJob
 from ..mapping import MapOutcome, MapSubmitted
 from ..plugins import ProviderRegistry, UnknownProviderError
 from ..progress import Progress
+from ..provider import HttpResponse
 from ..result import InpaintResult
+from ..transport import OutgoingRequest
 from .ledger import Ledger, LedgerRow, PlannedJob
 from .manifest import ManifestLine, Shard, read_manifest
 from .outputs import (
@@ -151,6 +166,32 @@ class _Flight:
     line: int
     seeds: tuple[int | None, ...] | None = None
     """``None`` until ``on_submitted``: an error before that is the submit's."""
+    id: str = ""
+    ledger: Ledger | None = None
+    """Set while nothing of the job was sent: its first request marks it "submitting" here."""
+
+
+_FLIGHT: contextvars.ContextVar[_Flight | None] = contextvars.ContextVar(
+    "inpaintkit_batch_flight", default=None
+)
+"""The fresh job whose call runs in this context.  Set as the map reads the job, so the task
+the map starts for it (a copy of the context at that moment) carries it into every request."""
+
+
+class _SubmitWatch:
+    """An ``http_exchange`` wrapper that marks a job "submitting" just before its first request
+    (an image upload or the submit itself) is sent, and before nothing else: a job waiting for
+    the rate limit or a job place has sent nothing, and a run stopped then sends it again."""
+
+    @hookimpl(wrapper=True)
+    def http_exchange(
+        self, request: OutgoingRequest, provider: str
+    ) -> Generator[None, HttpResponse, HttpResponse]:
+        flight = _FLIGHT.get()
+        if flight is not None and flight.ledger is not None:
+            ledger, flight.ledger = flight.ledger, None
+            ledger.submitting(flight.id)  # if this fails, the request is not sent
+        return (yield)
 
 
 class _Batch:
@@ -174,6 +215,8 @@ class _Batch:
         self.total = 0
         self.done = 0
         self.failed = 0
+        self.watch: _SubmitWatch | None = None
+        """Registered with the client's plugins while fresh jobs run (see :meth:`watching`)."""
 
     async def run(self, lines: dict[str, tuple[ManifestLine, str | None]]) -> None:
         resumes: list[Work] = []
@@ -191,10 +234,28 @@ class _Batch:
                 resumes.append(work)
         self._report()
         resume_places = self.options.concurrency or self.client.settings.concurrency
-        await asyncio.gather(
-            _pool(resumes, resume_places),
-            *(self.fresh(provider, jobs) for provider, jobs in fresh.items()),
-        )
+        with self.watching():
+            await asyncio.gather(
+                _pool(resumes, resume_places),
+                *(self.fresh(provider, jobs) for provider, jobs in fresh.items()),
+            )
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """The :class:`_SubmitWatch` among the client's plugins for the run, if it has a plugin
+        manager (else each job is marked "submitting" as the map reads it, as a fallback)."""
+        pm = self.client.registry.plugin_manager
+        if pm is None:
+            yield
+            return
+        watch = _SubmitWatch()
+        pm.register(watch, name=f"inpaintkit-batch-{id(watch)}")
+        self.watch = watch
+        try:
+            yield
+        finally:
+            self.watch = None
+            pm.unregister(watch)
 
     def concurrency_for(self, provider: str) -> int | None:
         """``--concurrency`` for ``provider``: capped at the job limit the client enforces
@@ -277,9 +338,14 @@ class _Batch:
                 self._fail(line.id, line.line, provider, error)
                 continue
             assert dry.job is not None
-            self.ledger.submitting(line.id)
-            flight[line.id] = _Flight(line.line)
+            job = flight[line.id] = _Flight(line.line, id=line.id)
+            if self.watch is None:
+                self.ledger.submitting(line.id)
+            else:
+                job.ledger = self.ledger  # "submitting" at its first request (_SubmitWatch)
+            _FLIGHT.set(job)
             yield (line.id, dry.job)
+        _FLIGHT.set(None)
 
     async def _finish(self, provider: str, outcome: MapOutcome, flight: dict[str, _Flight]) -> None:
         assert outcome.id is not None
