@@ -21,6 +21,7 @@ import logging
 import math
 import sys
 import warnings
+from argparse import SUPPRESS
 from collections.abc import Iterator, Sequence
 
 from . import __version__, commands
@@ -138,9 +139,16 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(
-        prog="inpaintkit", description=__doc__.splitlines()[0], epilog=EPILOG
+        prog="inpaintkit",
+        description="Provider-agnostic image inpainting: one neutral job, any provider.",
+        epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"inpaintkit {__version__}")
+    # -q and -v before the command too (`inpaintkit -v batch ...`); merged in main().
+    parser.add_argument("-q", "--quiet", dest="quiet_before", action="store_true", help=SUPPRESS)
+    parser.add_argument(
+        "-v", "--verbose", dest="verbose_before", action="count", default=0, help=SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common()
 
@@ -310,6 +318,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     tests pass a :class:`~inpaintkit.clock.VirtualClock`, so that polling takes no real time.
     """
     args = build_parser().parse_args(argv)
+    args.quiet = args.quiet or args.quiet_before
+    args.verbose += args.verbose_before
     args.time_source = clock  # not ``clock``: that is the mock command's --clock option
     with _logging(args.verbose), warnings.catch_warnings():
         # Dropped fields are reported by the commands in CLI terms, not as Python warnings.

@@ -66,6 +66,8 @@ def resolve_key(spec: ProviderSpec, given: Mapping[str, str | Secret] | None) ->
     Providers with :class:`~inpaintkit.provider.NoAuth` need none and get an empty secret.
     """
     value = (given or {}).get(spec.id)
+    if isinstance(value, Secret) and not value.reveal():
+        value = None  # an empty key is no key: the environment, else a typed error
     if isinstance(spec.auth, NoAuth) and not value:
         return Secret("")
     if isinstance(value, Secret):

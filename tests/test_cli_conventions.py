@@ -60,6 +60,42 @@ def test_python_dash_m_inpaintkit() -> None:
     assert done.stdout.strip() == f"inpaintkit {__version__}"
 
 
+@pytest.mark.parametrize(
+    ("argv", "quiet", "verbose"),
+    [
+        (["-v", "providers"], False, 1),
+        (["providers", "-v"], False, 1),
+        (["-v", "providers", "-v"], False, 2),
+        (["-q", "providers"], True, 0),
+        (["--quiet", "providers", "--verbose"], True, 1),
+        (["providers"], False, 0),
+    ],
+)
+def test_quiet_and_verbose_are_taken_before_the_command_too(
+    argv: list[str], quiet: bool, verbose: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``inpaintkit -v batch ...`` was "unrecognized arguments: -v"."""
+    from inpaintkit import commands
+
+    seen: list[argparse.Namespace] = []
+
+    def record(args: argparse.Namespace) -> int:
+        seen.append(args)
+        return 0
+
+    monkeypatch.setattr(commands, "cmd_providers", record)
+    assert cli(argv) == 0
+    assert (seen[0].quiet, seen[0].verbose) == (quiet, verbose)
+
+
+def test_the_top_help_reads_as_prose(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out
+    assert "inpainting" in out
+
+
 def test_every_option_has_help() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -28,6 +28,7 @@ from inpaintkit import (
     UnsupportedFieldError,
     VirtualClock,
 )
+from inpaintkit.credentials import Secret
 from inpaintkit.plugins import ProviderRegistry
 from inpaintkit.provider import HttpResponse, PollPolicy
 from inpaintkit.transport import OutgoingRequest, TransportError
@@ -418,6 +419,29 @@ async def test_key_from_environment(
     monkeypatch.setenv("TOY_API_KEY", "from-env")
     server.submit_script.append({"state": "done", "id": "e", "images": [{"b64": result_png()}]})
     async with InpaintClient(base_url=base, registry=registry(), clock=VirtualClock()) as c:
+        await c.inpaint(make_job(), "toy")
+    assert server.auth_headers == ["Bearer from-env"]
+
+
+@pytest.mark.parametrize("empty", ["", Secret("")])
+async def test_an_empty_key_is_no_key(
+    toy: tuple[ToyServer, str], monkeypatch: pytest.MonkeyPatch, empty: str | Secret
+) -> None:
+    """An empty key (``Secret("")``, or ``""`` from an unset variable) is never sent: the
+    environment variable is used, else the error says no key was given."""
+    server, base = toy
+    monkeypatch.delenv("TOY_API_KEY", raising=False)
+    async with InpaintClient(
+        api_keys={"toy": empty}, base_url=base, registry=registry(), clock=VirtualClock()
+    ) as c:
+        with pytest.raises(AuthenticationError, match="no API key for toy"):
+            await c.inpaint(make_job(), "toy")
+    assert server.auth_headers == []
+    monkeypatch.setenv("TOY_API_KEY", "from-env")
+    server.submit_script.append({"state": "done", "id": "e", "images": [{"b64": result_png()}]})
+    async with InpaintClient(
+        api_keys={"toy": empty}, base_url=base, registry=registry(), clock=VirtualClock()
+    ) as c:
         await c.inpaint(make_job(), "toy")
     assert server.auth_headers == ["Bearer from-env"]
 
