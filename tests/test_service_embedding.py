@@ -1,0 +1,78 @@
+"""What a service embedding the client relies on: callbacks that run, typed outcomes for every
+job however it ends (a caller's timeout included), honest errors when the service's own hook
+fails.
+
+The toy provider answers from an in-memory script (tests/toytransport.py) and time is a
+VirtualClock: nothing waits for real and nothing leaves the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+import pytest
+from inpaintkit import InpaintClient, VirtualClock
+from inpaintkit.events import Event
+from inpaintkit.settings import SettingsError
+from test_client import KEY, make_job, registry, result_png
+from toytransport import ScriptedToy
+
+
+def make_client(toy: ScriptedToy, clock: VirtualClock, **kwargs: Any) -> InpaintClient:
+    return InpaintClient(
+        api_keys={"toy": KEY},
+        base_url="http://toy.invalid",
+        registry=registry(),
+        clock=clock,
+        transport=toy.transport,
+        retry_jitter=0.0,
+        **kwargs,
+    )
+
+
+# --- on_event ------------------------------------------------------------------------------------
+
+
+async def _async_callback(event: Event) -> None:  # pragma: no cover - never awaited
+    pass
+
+
+class _AsyncCallable:
+    async def __call__(self, event: Event) -> None:  # pragma: no cover - never awaited
+        pass
+
+
+@pytest.mark.parametrize("callback", [_async_callback, _AsyncCallable()])
+def test_an_async_on_event_callback_is_refused_rather_than_silently_never_run(
+    callback: Any,
+) -> None:
+    # Before, the client called it, dropped the coroutine ("never awaited") and the service
+    # saw no event at all.
+    with pytest.raises(SettingsError) as caught:
+        InpaintClient(on_event=callback)
+    assert caught.value.paths == ("on_event",)
+    assert "never be awaited" in str(caught.value)
+
+
+async def test_a_callback_returning_an_awaitable_is_reported_and_the_job_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    toy = ScriptedToy()
+    toy.submits.append({"state": "done", "id": "s1", "images": [{"b64": result_png()}]})
+    made: list[Any] = []
+
+    def schedules_nothing(event: Event) -> Any:
+        made.append(_async_callback(event))
+        return made[-1]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "coroutine was never awaited" left behind
+        with caplog.at_level(logging.ERROR, logger="inpaintkit"):
+            async with make_client(toy, VirtualClock(), on_event=schedules_nothing) as c:
+                result = await c.inpaint(make_job(), "toy")
+    assert result.task_ids == ("s1",)
+    assert made
+    assert all(coro.cr_frame is None for coro in made)  # closed, not left pending
+    assert any("returned an awaitable" in r.getMessage() for r in caplog.records)
