@@ -644,8 +644,15 @@ class InpaintClient:
                 record_task(task_id)
             return await call()
         return await self._observer.outermost(
-            lambda: self._inflight.run(call, known=known, secrets=self._secrets), self.clock.time
+            lambda: self._inflight.run(
+                call, known=known, secrets=self._secrets, on_cancelled=self._cancelled
+            ),
+            self.clock.time,
         )
+
+    def _cancelled(self, error: InpaintError) -> None:
+        """A call was cancelled by its caller: its end, and its tasks, still get reported."""
+        self._observer.emit(events.Failed(None, self.clock.time(), error, error.task_ids))
 
     def _secrets(self) -> tuple[str, ...]:
         return tuple(k.reveal() for k in (*self._api_keys.values(), *self._used_keys))

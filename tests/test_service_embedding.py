@@ -8,13 +8,15 @@ VirtualClock: nothing waits for real and nothing leaves the process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from typing import Any
 
 import pytest
 from inpaintkit import InpaintClient, VirtualClock
-from inpaintkit.events import Event
+from inpaintkit.errors import JobCancelledError
+from inpaintkit.events import Event, Failed, Submitted
 from inpaintkit.settings import SettingsError
 from test_client import KEY, make_job, registry, result_png
 from toytransport import ScriptedToy
@@ -76,3 +78,58 @@ async def test_a_callback_returning_an_awaitable_is_reported_and_the_job_goes_on
     assert made
     assert all(coro.cr_frame is None for coro in made)  # closed, not left pending
     assert any("returned an awaitable" in r.getMessage() for r in caplog.records)
+
+
+# --- a caller's cancellation ------------------------------------------------------------------
+
+
+async def test_a_call_cancelled_by_its_callers_timeout_still_reports_its_billed_tasks() -> None:
+    # A service bounds each request with asyncio.timeout: the caller gets TimeoutError, as
+    # asyncio promises, and the job's end is still an event naming the task that may be
+    # billed (before, the last event was Submitted and the task id went nowhere).
+    toy = ScriptedToy()  # the task stays pending
+    seen: list[Event] = []
+    limits: list[asyncio.Timeout] = []
+
+    def expire_on_submit(event: Event) -> None:
+        seen.append(event)
+        if isinstance(event, Submitted):  # the caller's time is up just after the submit
+            limits[0].reschedule(asyncio.get_running_loop().time())
+
+    async def bounded(client: InpaintClient) -> None:
+        async with asyncio.timeout(None) as limit:
+            limits.append(limit)
+            await client.inpaint(make_job(), "toy")
+
+    async with make_client(toy, VirtualClock(auto_advance=False), on_event=expire_on_submit) as c:
+        with pytest.raises(TimeoutError):
+            await bounded(c)
+    assert [type(e).__name__ for e in seen][-2:] == ["Submitted", "Failed"]
+    failed = seen[-1]
+    assert isinstance(failed, Failed)
+    assert isinstance(failed.error, JobCancelledError)
+    assert failed.task_ids == ("t1",)
+    assert "t1" in str(failed.error)
+    assert len(toy.requests) == 1  # submitted once, never again
+
+
+async def test_a_cancelled_task_ends_with_one_failed_event_and_the_cancellation() -> None:
+    toy = ScriptedToy()
+    seen: list[Event] = []
+    submitted = asyncio.Event()
+
+    def note(event: Event) -> None:
+        seen.append(event)
+        if isinstance(event, Submitted):
+            submitted.set()
+
+    async with make_client(toy, VirtualClock(auto_advance=False), on_event=note) as c:
+        call = asyncio.ensure_future(c.inpaint(make_job(), "toy"))
+        await submitted.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+    failures = [e for e in seen if isinstance(e, Failed)]
+    assert len(failures) == 1
+    assert isinstance(failures[0].error, JobCancelledError)
+    assert failures[0].task_ids == ("t1",)
