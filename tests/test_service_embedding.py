@@ -17,6 +17,7 @@ import pytest
 from inpaintkit import InpaintClient, VirtualClock
 from inpaintkit.errors import JobCancelledError
 from inpaintkit.events import Event, Failed, Submitted
+from inpaintkit.mapping import MapSubmitted
 from inpaintkit.settings import SettingsError
 from test_client import KEY, make_job, registry, result_png
 from toytransport import ScriptedToy
@@ -133,3 +134,36 @@ async def test_a_cancelled_task_ends_with_one_failed_event_and_the_cancellation(
     assert len(failures) == 1
     assert isinstance(failures[0].error, JobCancelledError)
     assert failures[0].task_ids == ("t1",)
+
+
+# --- map's on_submitted ---------------------------------------------------------------------
+
+
+def _store_down(submitted: MapSubmitted) -> None:
+    raise OSError("disk full")
+
+
+async def _async_store_down(submitted: MapSubmitted) -> None:
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize("hook", [_store_down, _async_store_down])
+async def test_a_failing_on_submitted_is_named_as_the_callers_error_with_its_cause(
+    hook: Any,
+) -> None:
+    # The service's store failing is not "a bug in inpaintkit or a plugin; please report it"
+    # (what the outcome said before, with the OSError dropped).
+    toy = ScriptedToy()
+    toy.default_submit = {"state": "pending", "id": "t7"}
+    async with (
+        make_client(toy, VirtualClock()) as c,
+        c.map([make_job()], "toy", on_submitted=hook) as outcomes,
+    ):
+        (outcome,) = [o async for o in outcomes]
+    error = outcome.error
+    assert error is not None
+    assert "on_submitted raised OSError: disk full" in str(error)
+    assert "bug in inpaintkit" not in str(error)
+    assert isinstance(error.__cause__, OSError)
+    assert error.task_ids == ("t7",)
+    assert error.provider == "toy"
