@@ -18,8 +18,13 @@ from inpaintkit import InpaintClient, VirtualClock
 from inpaintkit.errors import JobCancelledError
 from inpaintkit.events import Event, Failed, Submitted
 from inpaintkit.mapping import MapSubmitted
+from inpaintkit.plugins import ProviderRegistry
+from inpaintkit.ratelimit import RateLimit
 from inpaintkit.settings import SettingsError
 from test_client import KEY, make_job, registry, result_png
+from test_ratelimit import Recorder
+from test_ratelimit import make_client as make_ratelimit_client
+from toyprovider import ToyAdapter
 from toytransport import ScriptedToy
 
 
@@ -167,3 +172,33 @@ async def test_a_failing_on_submitted_is_named_as_the_callers_error_with_its_cau
     assert isinstance(error.__cause__, OSError)
     assert error.task_ids == ("t7",)
     assert error.provider == "toy"
+
+
+# --- one client, several providers -----------------------------------------------------------
+
+
+async def test_jobs_for_a_free_provider_are_not_queued_behind_another_providers_rate_limit() -> (
+    None
+):
+    # One client serves every provider.  Jobs waiting for a provider's rate limit (Novita:
+    # 10 images a minute) held the client's job places while they waited, so a job for a
+    # provider with room to spare waited for all of them: minutes, for no reason of its own.
+    toy = Recorder(VirtualClock(), sync=True)
+    two = ProviderRegistry([ToyAdapter(provider_id="slow"), ToyAdapter(provider_id="fast")])
+    client = make_ratelimit_client(
+        toy,
+        registry=two,
+        api_keys={"slow": KEY, "fast": KEY},
+        concurrency=2,
+        rate_limits={"slow": RateLimit(requests_per_minute=1), "fast": None},
+    )
+    finished: dict[str, list[float]] = {"slow": [], "fast": []}
+
+    async def one(provider: str) -> None:
+        await client.inpaint(make_job(), provider)
+        finished[provider].append(toy.clock.time())
+
+    async with client:
+        await asyncio.gather(*(one("slow") for _ in range(6)), *(one("fast") for _ in range(2)))
+    assert finished["fast"] == [0.0, 0.0]
+    assert finished["slow"] == [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]  # its own limit holds
