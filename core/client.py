@@ -280,9 +280,11 @@ class InpaintClient:
         self.clock: Clock = clock or SystemClock()
         self._slots = PrioritySlots(concurrency)
         """Requests in flight, polls and downloads first (see :mod:`inpaintkit.slots`)."""
-        self._job_slots = asyncio.Semaphore(concurrency)
-        """Jobs being prepared and submitted: taken before a job's images are read and its
-        body built, so memory follows the concurrency, not the number of jobs."""
+        self._job_slots: dict[str, asyncio.Semaphore] = {}
+        """Jobs being prepared and submitted, per provider: taken before a job's images are
+        read and its body built, so memory follows the concurrency, not the number of jobs.
+        Per provider, since a submit holds its slot while waiting for its provider's rate
+        limit: jobs for a provider that is free are not queued behind them."""
         self._unsupported = UnsupportedPolicy(unsupported)
         self._request_timeout = float(request_timeout)
         self._deadline = deadline
@@ -644,8 +646,15 @@ class InpaintClient:
                 record_task(task_id)
             return await call()
         return await self._observer.outermost(
-            lambda: self._inflight.run(call, known=known, secrets=self._secrets), self.clock.time
+            lambda: self._inflight.run(
+                call, known=known, secrets=self._secrets, on_cancelled=self._cancelled
+            ),
+            self.clock.time,
         )
+
+    def _cancelled(self, error: InpaintError) -> None:
+        """A call was cancelled by its caller: its end, and its tasks, still get reported."""
+        self._observer.emit(events.Failed(None, self.clock.time(), error, error.task_ids))
 
     def _secrets(self) -> tuple[str, ...]:
         return tuple(k.reveal() for k in (*self._api_keys.values(), *self._used_keys))
@@ -661,7 +670,10 @@ class InpaintClient:
         adapter = self.registry[provider]
         spec = adapter.spec
         key = self._key(spec)
-        async with self._job_slots:
+        slots = self._job_slots.get(spec.id)
+        if slots is None:
+            slots = self._job_slots[spec.id] = asyncio.Semaphore(self.settings.concurrency)
+        async with slots:
             # Planned inside the slot: a batch of 1,000 jobs plans one at a time as slots free
             # up, so the first result does not wait for every job's checks.
             plan = plan_job(job, spec, unsupported=self._unsupported)

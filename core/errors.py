@@ -394,6 +394,10 @@ class ClientClosedError(InpaintError, RuntimeError):
 class JobCancelledError(InpaintError):
     """The job was cancelled by its caller (``client.map`` left early) before it finished.
 
+    A single call cancelled by its caller (``asyncio.timeout``, ``wait_for``, ``task.cancel()``)
+    ends with the cancellation itself, as asyncio requires; this error, with the same task ids,
+    is then in the call's :class:`~inpaintkit.events.Failed` event (``on_event``, the log).
+
     :attr:`task_ids` lists the tasks it had submitted, which may still run and be billed (a
     submit on its way when the job was cancelled is let answer first, so its task is listed);
     :attr:`submit_in_flight` says such a submit got no answer, so a task the provider created

@@ -88,8 +88,14 @@ class InFlight:
         *,
         known: Iterable[str] = (),
         secrets: Callable[[], tuple[str, ...]] = tuple,
+        on_cancelled: Callable[[JobCancelledError], object] | None = None,
     ) -> T:
-        """Run one public call; whatever escapes it is an :class:`InpaintError`."""
+        """Run one public call; whatever escapes it is an :class:`InpaintError`.
+
+        A call its caller cancels (``asyncio.timeout``, ``wait_for``, ``task.cancel()``) ends
+        with the cancellation, as asyncio requires; ``on_cancelled`` then receives the
+        :class:`JobCancelledError` it would have raised (the tasks that may be billed), so that
+        the call's end is still reported."""
         outer = _SUBMITTED.get()
         nested = outer is not None  # inpaint() calling submit() and wait(): one call, not three
         if not self.accepting and not nested:
@@ -112,6 +118,8 @@ class InFlight:
                 self._cancelling.discard(task)
                 task.uncancel()
                 raise self._cancelled_error() from None
+            if not nested and on_cancelled is not None:
+                on_cancelled(self._cancelled_error())
             raise
         except InpaintError as exc:
             if task is not None and task in self._closing:

@@ -18,6 +18,7 @@ so the provider's rate limits, priorities and retries apply to each exactly as t
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from types import TracebackType
@@ -175,7 +176,24 @@ class JobMap:
         hook = self._on_submitted
         if hook is None:
             return None
-        return lambda handle: hook(MapSubmitted(index, job_id, handle))
+
+        async def submitted(handle: JobHandle) -> None:
+            try:
+                stored = hook(MapSubmitted(index, job_id, handle))
+                if inspect.isawaitable(stored):
+                    await stored
+            except Exception as exc:
+                # The caller's own code failed (its store is down): say so, with its exception
+                # as the cause, rather than let it pass for a bug in inpaintkit.
+                raise InpaintError(
+                    f"on_submitted raised {type(exc).__name__}: {exc}; the job was submitted "
+                    "and is not waited for",
+                    provider=handle.provider,
+                    hint="Its tasks may run and be billed: store them (the error's task_ids) "
+                    "or check them at the provider before running the job again.",
+                ) from exc
+
+        return submitted
 
     def _outcome(
         self, task: asyncio.Task[InpaintResult], index: int, job_id: str | None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +34,8 @@ __all__ = ["EventCallback", "Observer", "listening", "stream"]
 T = TypeVar("T")
 
 EventCallback = Callable[[Event], object]
-"""Receives each event, on the thread of the client's event loop; keep it quick."""
+"""Receives each event, on the thread of the client's event loop; keep it quick.  A plain
+function: it is called, never awaited (an ``async def`` callback is refused by the client)."""
 
 log = logging.getLogger("inpaintkit")
 
@@ -87,9 +89,19 @@ class Observer:
             listeners = (self.on_event, *listeners)
         for listener in listeners:
             try:
-                listener(event)
+                answer = listener(event)
             except Exception:
                 log.exception("an inpaintkit event callback raised; the job goes on")
+                continue
+            if inspect.isawaitable(answer):
+                # Not awaited (events are delivered synchronously): said once per event, and a
+                # coroutine closed rather than left to a "never awaited" warning at collection.
+                if inspect.iscoroutine(answer):
+                    answer.close()
+                log.error(
+                    "an inpaintkit event callback returned an awaitable, which is not awaited: "
+                    "on_event must be a plain function (start your own task from it)"
+                )
 
     async def outermost(self, call: Callable[[], Awaitable[T]], now: Callable[[], float]) -> T:
         """Run a public call; if it is not nested in another one (``inpaint`` runs ``submit``

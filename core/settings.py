@@ -9,6 +9,7 @@ its value and the rule, before anything is sent.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from typing import Any, Final
@@ -197,6 +198,12 @@ def _object_errors(
         errors.append(FieldError("clock", rule, type(clock).__name__))
     if on_event is not None and not callable(on_event):
         errors.append(FieldError("on_event", "must be callable (event) -> None", on_event))
+    elif on_event is not None and _is_async_callable(on_event):
+        rule = (
+            "must be a plain function: an async one would never be awaited (events are "
+            "delivered synchronously); start your own task from it, or use client.stream()"
+        )
+        errors.append(FieldError("on_event", rule, on_event))
     if transport is not None and not callable(getattr(transport, "send", None)):
         rule = "must have an async send(request, *, timeout) (a Transport)"
         errors.append(FieldError("transport", rule, type(transport).__name__))
@@ -215,6 +222,14 @@ def _object_errors(
                     rule = "must have an async upload(data, media_type, context) (an ImageHost)"
                     errors.append(FieldError(f"image_hosts[{provider!r}]", rule, host))
     return errors
+
+
+def _is_async_callable(value: Any) -> bool:
+    """Whether calling ``value`` makes a coroutine (an ``async def`` function or method, or an
+    object whose ``__call__`` is one)."""
+    return inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(
+        getattr(value, "__call__", None)  # noqa: B004 - the method, not callable()
+    )
 
 
 def _url_errors(name: str, url: Any) -> list[FieldError]:
