@@ -833,9 +833,15 @@ class InpaintClient:
                 record_task(_task_id(state))
                 return state
 
-            await self.limiter(spec.id).before_submit(request.job.num_images)
             try:
-                response = await self._send(spec, key, wire, priority=START, on_cancelled=answer)
+                response = await self._send(
+                    spec,
+                    key,
+                    wire,
+                    priority=START,
+                    on_cancelled=answer,
+                    images=request.job.num_images,
+                )
             except TransportError as exc:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             else:
@@ -970,6 +976,7 @@ class InpaintClient:
         *,
         priority: int = FINISH,
         on_cancelled: Callable[[HttpResponse], object] | None = None,
+        images: int | None = None,
     ) -> HttpResponse:
         """Send ``request`` once a slot is free.
 
@@ -977,31 +984,44 @@ class InpaintClient:
         is on its way does not abandon it: the answer is awaited (within ``request_timeout``)
         and handed to ``on_cancelled``, so the task it created is known and reported, and then
         the cancellation goes on.  Cancelled while still waiting for a slot, nothing is sent.
+
+        With ``images`` (a submit of that many), the provider's rate budgets are spent once the
+        slot is held, just before sending, and waited for without one: spent before a wait for
+        a slot, submits spread over a minute would leave together when slots free up.
         """
         self._check_open()
         limiter = self.limiter(spec.id)
-        if limiter.paused():
-            await limiter.wait_pause()
         wire = outgoing(apply_auth(request, spec, key), self.base_url_for(spec))
         log.debug("%s: %s %s", spec.id, request.method, request.path)
-        async with self._slots.take(priority):
-            self._check_open()
-            transport = self._transport
-            assert transport is not None
+        while True:
+            moving = True
+            if images is not None:
+                moving = await limiter.ready_for(images)
+            elif limiter.paused():
+                await limiter.wait_pause()
+            async with self._slots.take(priority):
+                self._check_open()
+                if images is not None and not limiter.try_submit(images, force=not moving):
+                    continue  # another submit spent the budget first: wait again, slot freed
+                transport = self._transport
+                assert transport is not None
+                if on_cancelled is None:
+                    return await self._exchange(transport, wire, spec.id)
+                what = f"a submit to {spec.id}"
+                sending = self._exchange(transport, wire, spec.id)
+                return await _finish_if_cancelled(sending, on_cancelled, what)
 
-            async def sending() -> HttpResponse:
-                self._check_open()  # run as a task, this starts a loop turn later
-                return await exchange(
-                    self.registry.plugin_manager,
-                    wire,
-                    spec.id,
-                    lambda: transport.send(wire, timeout=self._request_timeout),
-                )
-
-            if on_cancelled is None:
-                return await sending()
-            what = f"a submit to {spec.id}"
-            return await _finish_if_cancelled(sending(), on_cancelled, what)
+    async def _exchange(
+        self, transport: Transport, wire: OutgoingRequest, provider: str
+    ) -> HttpResponse:
+        """One request through the plugins' ``http_exchange`` wrappers and the transport."""
+        self._check_open()  # run as a task (a submit), this starts a loop turn later
+        return await exchange(
+            self.registry.plugin_manager,
+            wire,
+            provider,
+            lambda: transport.send(wire, timeout=self._request_timeout),
+        )
 
     @staticmethod
     def _scrub(state: TaskState, key: Secret, response: HttpResponse | None = None) -> TaskState:

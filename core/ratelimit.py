@@ -9,8 +9,11 @@ plan with higher limits.
 
 :class:`ProviderLimiter` is what the client holds per provider:
 
-* token buckets (:class:`TokenBucket`) for requests and images per minute, taken before each
-  submit is sent, on the client's injectable clock (so tests run on a ``VirtualClock``);
+* token buckets (:class:`TokenBucket`) for requests and images per minute, spent at the moment
+  a submit is sent (:meth:`ProviderLimiter.try_submit`, once the request holds one of the
+  client's places) and waited for before that, without a place (:meth:`ProviderLimiter.
+  ready_for`), on the client's injectable clock (so tests run on a ``VirtualClock``): a budget
+  spent earlier, then a wait for a place, would let submits spread over a minute leave together;
 * a shared pause: when one request to the provider is answered 429, every request to that
   provider (submits and polls, from every job) waits until the delay that request waits for
   (its Retry-After, else the policy's backoff), instead of each worker finding out alone;
@@ -112,6 +115,24 @@ class TokenBucket:
         self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
 
+    def wait_time(self, amount: float = 1.0) -> float:
+        """Seconds until ``amount`` may be spent (0: now)."""
+        self._refill()
+        need = min(amount, self.capacity)
+        # A hair of slack: a refill that lands a rounding error short must not ask for a wait
+        # too small to move the clock.
+        return 0.0 if self._tokens >= need - 1e-6 else (need - self._tokens) / self.rate
+
+    def try_take(self, amount: float = 1.0, *, force: bool = False) -> bool:
+        """Spend ``amount`` if it may be spent now (a take larger than the capacity needs a full
+        bucket and leaves it in debt, as :meth:`take`); ``False`` spends nothing.  With
+        ``force``, spend it anyway (into debt, which later takers wait off)."""
+        if not force and self.wait_time(amount) > 0:
+            return False
+        self._refill()
+        self._tokens -= amount
+        return True
+
     async def take(self, amount: float = 1.0) -> float:
         """Wait until ``amount`` may be spent, spend it, and return the seconds waited."""
         async with self._lock:
@@ -146,13 +167,52 @@ class ProviderLimiter:
         """How many 429 answers paused this provider (for tests and benches)."""
 
     async def before_submit(self, images: int) -> None:
-        """Wait for the shared pause, then for the request and image budgets of one submit."""
+        """Wait for the shared pause, then for the request and image budgets of one submit, and
+        spend them.  (The client spends them with :meth:`try_submit` at sending time instead.)"""
         if self.paused():
             await self.wait_pause()
         if self._requests is not None:
             await self._requests.take(1.0)
         if self._images is not None:
             await self._images.take(float(images))
+
+    def submit_wait(self, images: int) -> float:
+        """Seconds until a submit of ``images`` may be sent: the shared pause, then both
+        budgets (0: now)."""
+        wait = max(0.0, self.paused_until - self._clock.time())
+        if self._requests is not None:
+            wait = max(wait, self._requests.wait_time(1.0))
+        if self._images is not None:
+            wait = max(wait, self._images.wait_time(float(images)))
+        return wait
+
+    async def ready_for(self, images: int) -> bool:
+        """Wait until a submit of ``images`` may be sent, spending nothing (a place is not held
+        meanwhile; :meth:`try_submit` spends the budgets once it is).
+
+        ``False`` when the clock did not pass the time waited for (a test clock whose sleeps
+        do not wait): the caller then spends the budgets anyway, as :meth:`TokenBucket.take`
+        does, instead of waiting for a time that never comes.
+        """
+        while (wait := self.submit_wait(images)) > 0:
+            started = self._clock.time()
+            await self._clock.sleep(wait)
+            if self._clock.time() - started < wait / 2:
+                return False
+        return True
+
+    def try_submit(self, images: int, *, force: bool = False) -> bool:
+        """Spend the budgets of a submit of ``images`` being sent now, if both allow it and no
+        pause runs; ``False`` spends nothing (another submit was quicker: wait again).  With
+        ``force`` (after :meth:`ready_for` found a clock that does not move), spend them
+        anyway."""
+        if not force and self.submit_wait(images) > 0:
+            return False
+        if self._requests is not None:
+            self._requests.try_take(1.0, force=True)
+        if self._images is not None:
+            self._images.try_take(float(images), force=True)
+        return True
 
     def paused(self) -> bool:
         """Whether a 429 answer's pause is still running (then :meth:`wait_pause` waits): a

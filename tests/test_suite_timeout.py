@@ -13,6 +13,7 @@ def test_every_test_has_a_timeout(pytestconfig: pytest.Config) -> None:
     assert pytestconfig.pluginmanager.hasplugin("timeout")
     seconds = float(pytestconfig.getini("timeout"))
     assert 0 < seconds <= 600
+    assert pytestconfig.getini("timeout_method") == "thread"  # survives caught exceptions
 
 
 @pytest.mark.timeout(5)
