@@ -1,0 +1,100 @@
+"""Hostile or broken peers through the whole client (review 8): a scripted in-memory
+transport plays the provider and the file host; nothing leaves the process, and the client's
+virtual clock makes every wait instant."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from imagegen import gradient_image, png_bytes
+from inpaintkit import InpaintClient, InpaintJob, VirtualClock
+from inpaintkit.errors import InpaintError, ProviderError
+from inpaintkit.provider import HttpResponse
+from inpaintkit.transport import MemoryTransport, OutgoingRequest, TransportError
+
+KEY = "sk-hostile-peer-key-0123456789"
+PROVIDERS = ["stablediffusionapi", "modelslab"]
+PNG = png_bytes(gradient_image(64, 64))
+
+
+def job(provider: str) -> InpaintJob:
+    extra: dict[str, Any] = {"model": "m"} if provider == "modelslab" else {}
+    return InpaintJob(
+        image="https://img.test/a.png",
+        mask="https://img.test/m.png",
+        width=512,
+        height=512,
+        prompt="a cat",
+        **extra,
+    )
+
+
+def answer(status: int, body: Any, **headers: str) -> HttpResponse:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return HttpResponse(status, raw, {"content-type": "application/json", **headers})
+
+
+Answer = HttpResponse | BaseException | Callable[[OutgoingRequest], HttpResponse]
+
+
+class Peer:
+    """The provider's submit and fetch endpoints and the file host, each scripted."""
+
+    def __init__(self, submit: Answer, fetch: Answer, files: Answer) -> None:
+        self.routes = {"submit": submit, "fetch": fetch, "files": files}
+        self.transport = MemoryTransport(self.handle)
+
+    def handle(self, request: OutgoingRequest) -> HttpResponse:
+        url = request.url
+        kind = "fetch" if "/fetch/" in url else "submit" if "/inpaint" in url else "files"
+        item = self.routes[kind]
+        if isinstance(item, BaseException):
+            raise item
+        return item if isinstance(item, HttpResponse) else item(request)
+
+    def sent(self, kind: str) -> list[OutgoingRequest]:
+        return [r for r in self.transport.requests if (kind == "files") == ("/api/" not in r.url)]
+
+
+async def run(peer: Peer, provider: str, clock: VirtualClock | None = None) -> Any:
+    async with InpaintClient(
+        api_keys={provider: KEY}, transport=peer.transport, clock=clock or VirtualClock()
+    ) as client:
+        try:
+            return await client.inpaint(job(provider), provider)
+        except InpaintError as error:
+            return error
+
+
+def assert_no_key(error: InpaintError) -> None:
+    for text in (str(error), repr(error), repr(error.raw_body), repr(error.args)):
+        assert KEY not in text, text
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_result_host_echoing_the_key_from_its_url_does_not_leak_it(provider: str) -> None:
+    url = f"https://cdn.test/r.png?key={KEY}"
+    done = answer(200, {"status": "success", "id": 5, "output": [url]})
+    peer = Peer(done, done, HttpResponse(404, f"no such file: {url}".encode()))
+    error = await run(peer, provider)
+    assert isinstance(error, ProviderError)
+    assert error.status == 404
+    assert "no such file" in error.raw_body
+    assert_no_key(error)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_lost_download_naming_the_url_with_the_key_does_not_leak_it(provider: str) -> None:
+    url = f"https://cdn.test/r.png?key={KEY}"
+    done = answer(200, {"status": "success", "id": 5, "output": [url]})
+    peer = Peer(done, done, TransportError(f"InvalidURL: {url}", reached=True))
+    error = await run(peer, provider)
+    assert isinstance(error, InpaintError)
+    assert "InvalidURL" in str(error)
+    assert_no_key(error)
