@@ -1104,9 +1104,14 @@ class InpaintClient:
                 raise exc.evolve(provider=spec.id) from None
         else:
             raise ProviderError("a result image has neither a URL nor data", provider=spec.id)
-        data = _decode_text_image(data)
-        data = await finish_image_off_loop(data, inputs, output_format)
-        loaded = images.probe_header(data, path="$.result")  # the header is enough to describe it
+        try:
+            data = _decode_text_image(data)
+            data = await finish_image_off_loop(data, inputs, output_format)
+            loaded = images.probe_header(data, path="$.result")  # the header describes it
+        except ValidationError as exc:  # the provider's file, not the job, is at fault
+            rule = exc.errors[0].rule if exc.errors else str(exc)
+            message = f"{spec.id} returned a result image that is unusable: it {rule}"
+            raise ProviderError(message, provider=spec.id) from None
         expires = self.clock.time() + remote.ttl if remote.ttl is not None else None
         return ResultImage(
             data=data,

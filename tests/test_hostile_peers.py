@@ -98,3 +98,46 @@ async def test_a_lost_download_naming_the_url_with_the_key_does_not_leak_it(prov
     assert isinstance(error, InpaintError)
     assert "InvalidURL" in str(error)
     assert_no_key(error)
+
+
+# --- result files that are not what they claim ---------------------------------------------
+
+
+def _jpeg() -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    gradient_image(64, 64).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(
+    ("name", "body", "why"),
+    [
+        ("html", b"<html>gateway timeout</html>", "must be an image file"),
+        ("cut-png", PNG[: len(PNG) // 2], "PNG is truncated"),
+        ("cut-jpeg", _jpeg()[:-300], "JPEG is truncated"),
+        ("bad-crc", PNG[:-5] + bytes([PNG[-5] ^ 1]) + PNG[-4:], "CRC mismatch"),
+    ],
+)
+async def test_a_broken_result_file_is_the_providers_error_not_the_jobs(
+    provider: str, name: str, body: bytes, why: str
+) -> None:
+    done = answer(200, {"status": "success", "id": 5, "output": ["https://cdn.test/r.png"]})
+    peer = Peer(done, done, HttpResponse(200, body, {"content-type": "image/png"}))
+    error = await run(peer, provider)
+    assert type(error) is ProviderError, error
+    assert error.provider == provider
+    assert why in str(error)
+    assert "invalid job" not in str(error)
+    assert error.task_ids == ("5",)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_an_intact_result_file_still_finishes(provider: str) -> None:
+    done = answer(200, {"status": "success", "id": 5, "output": ["https://cdn.test/r.png"]})
+    peer = Peer(done, done, HttpResponse(200, PNG, {"content-type": "image/png"}))
+    result = await run(peer, provider)
+    assert not isinstance(result, InpaintError), result
+    assert result.images[0].data == PNG
