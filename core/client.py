@@ -840,6 +840,7 @@ class InpaintClient:
                 idempotent=False,
                 jitter=self._retry_jitter,
                 rng=self._rng,
+                deadline=self._deadline_for(spec),
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None

@@ -55,8 +55,9 @@ class Peer:
             raise item
         return item if isinstance(item, HttpResponse) else item(request)
 
-    def sent(self, kind: str) -> list[OutgoingRequest]:
-        return [r for r in self.transport.requests if (kind == "files") == ("/api/" not in r.url)]
+    def api_requests(self) -> list[OutgoingRequest]:
+        """The requests sent to the provider's API (submits and fetches), in order."""
+        return [r for r in self.transport.requests if "/api/" in r.url]
 
 
 async def run(peer: Peer, provider: str, clock: VirtualClock | None = None) -> Any:
@@ -141,3 +142,42 @@ async def test_an_intact_result_file_still_finishes(provider: str) -> None:
     result = await run(peer, provider)
     assert not isinstance(result, InpaintError), result
     assert result.images[0].data == PNG
+
+
+# --- Retry-After -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(
+    "retry_after", ["86400000", "99999999999999999999", "1e308", "Wed, 21 Oct 2099 07:28:30 GMT"]
+)
+async def test_a_submit_retry_after_longer_than_the_job_may_take_is_raised_not_slept(
+    provider: str, retry_after: str
+) -> None:
+    from inpaintkit.errors import RateLimitedError
+
+    body = {"status": "error", "message": "slow down"}
+    limited = answer(429, body, **{"retry-after": retry_after})
+    peer = Peer(limited, limited, HttpResponse(404))
+    clock = VirtualClock()
+    start = clock.time()
+    error = await run(peer, provider, clock)
+    assert isinstance(error, RateLimitedError), error
+    assert error.retry_after is not None
+    assert error.retry_after > 600
+    assert clock.time() - start < 600  # no sleep of days on the client's clock
+    assert len(peer.api_requests()) == 1
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_short_submit_retry_after_is_still_honoured(provider: str) -> None:
+    limited = answer(429, {"status": "error", "message": "slow down"}, **{"retry-after": "30"})
+    done = answer(200, {"status": "success", "id": 5, "output": ["https://cdn.test/r.png"]})
+    script = [limited, done]
+    peer = Peer(lambda request: script.pop(0), done, HttpResponse(200, PNG))
+    clock = VirtualClock()
+    start = clock.time()
+    result = await run(peer, provider, clock)
+    assert not isinstance(result, InpaintError), result
+    assert clock.time() - start >= 30
+    assert len(peer.api_requests()) == 2
