@@ -858,6 +858,7 @@ class InpaintClient:
                 idempotent=False,
                 jitter=self._retry_jitter,
                 rng=self._rng,
+                deadline=self._deadline_for(spec),
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
@@ -1136,9 +1137,14 @@ class InpaintClient:
                 raise exc.evolve(provider=spec.id) from None
         else:
             raise ProviderError("a result image has neither a URL nor data", provider=spec.id)
-        data = _decode_text_image(data)
-        data = await finish_image_off_loop(data, inputs, output_format)
-        loaded = images.probe_header(data, path="$.result")  # the header is enough to describe it
+        try:
+            data = _decode_text_image(data)
+            data = await finish_image_off_loop(data, inputs, output_format)
+            loaded = images.probe_header(data, path="$.result")  # the header describes it
+        except ValidationError as exc:  # the provider's file, not the job, is at fault
+            rule = exc.errors[0].rule if exc.errors else str(exc)
+            message = f"{spec.id} returned a result image that is unusable: it {rule}"
+            raise ProviderError(message, provider=spec.id) from None
         expires = self.clock.time() + remote.ttl if remote.ttl is not None else None
         return ResultImage(
             data=data,

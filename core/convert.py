@@ -27,6 +27,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .errors import FieldError, ValidationError
+from .files import read_file
 from .job import ImageInput, InpaintJob, iter_schema_classes
 from .schema import Rule, check_value, rule_of
 
@@ -234,7 +235,7 @@ def load_job(path: str | Path) -> InpaintJob:
         return ValidationError([FieldError.missing("$", f"{rule} (job file {str(path)!r})")])
 
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_file(path).decode("utf-8")
     except OSError as exc:
         raise fail(f"cannot be read: {exc.strerror or type(exc).__name__}") from None
     except UnicodeDecodeError as exc:

@@ -33,6 +33,7 @@ import attrs
 from . import images
 from .checking import check_built, check_request
 from .errors import FieldError, UnsupportedFieldError, ValidationError
+from .files import read_file
 from .job import ImageInput, InpaintJob
 from .planning import (
     Plan,
@@ -115,7 +116,7 @@ async def read_local_image(image: ImageInput, path: str) -> bytes | None:
     if image.path is not None:
         file_path: Path = image.path
         try:
-            return await asyncio.to_thread(file_path.read_bytes)
+            return await asyncio.to_thread(read_file, file_path)
         except OSError as exc:
             raise ValidationError(
                 [FieldError(f"{path}.path", f"cannot be read ({exc.strerror})", str(file_path))]
@@ -434,7 +435,7 @@ async def check_job_file(
         return DryRun(provider=adapter.spec.id, errors=(error,))
 
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_file(path).decode("utf-8")
     except OSError as exc:
         return unreadable(f"cannot be read: {exc.strerror or type(exc).__name__}")
     except UnicodeDecodeError as exc:

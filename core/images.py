@@ -367,21 +367,28 @@ def probe_header(data: bytes, *, path: str = "$.result") -> LoadedImage:
     header = _png_header(data)
     if header is not None:
         width, height, mode = header
-        return LoadedImage(data=data, format="png", width=width, height=height, mode=mode)
-    try:
-        with Image.open(io.BytesIO(data), formats=_available_formats()) as opened:
-            pil_format = (opened.format or "").lower()
-            return LoadedImage(
-                data=data,
-                format=_FORMAT_ALIASES.get(pil_format, pil_format),
-                width=opened.width,
-                height=opened.height,
-                mode=opened.mode,
-            )
-    except Exception as exc:  # Pillow's plugins raise a wide variety while parsing headers.
-        supported = ", ".join(DECODABLE_FORMATS)
-        rule = f"must be an image file ({supported}): {_detail(exc)}"
-        raise ValidationError([FieldError(path, rule, data)]) from None
+        loaded = LoadedImage(data=data, format="png", width=width, height=height, mode=mode)
+    else:
+        try:
+            with Image.open(io.BytesIO(data), formats=_available_formats()) as opened:
+                pil_format = (opened.format or "").lower()
+                loaded = LoadedImage(
+                    data=data,
+                    format=_FORMAT_ALIASES.get(pil_format, pil_format),
+                    width=opened.width,
+                    height=opened.height,
+                    mode=opened.mode,
+                )
+        except Exception as exc:  # Pillow's plugins raise a wide variety while parsing headers.
+            supported = ", ".join(DECODABLE_FORMATS)
+            rule = f"must be an image file ({supported}): {_detail(exc)}"
+            raise ValidationError([FieldError(path, rule, data)]) from None
+    # A cut-off download has an intact header: the cheap structural check (chunk CRCs, the
+    # end marker) still catches it without decoding a pixel.
+    broken = _structure_error(data, loaded.format)
+    if broken is not None:
+        raise ValidationError([FieldError(path, broken, data)])
+    return loaded
 
 
 _PNG_MODES: Final[dict[tuple[int, int], str]] = {

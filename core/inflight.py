@@ -67,6 +67,15 @@ def lost_submits() -> tuple[str, ...]:
     return tuple(_LOST.get() or ())
 
 
+def _redacted(error: InpaintError, secrets: tuple[str, ...]) -> InpaintError:
+    """``error`` without ``secrets`` in any text it carries; the very error when it held none."""
+    clean = error.redacted(secrets)
+    parts = ("message", "hint", "raw_body", "args", "errors")
+    if all(getattr(clean, p, None) == getattr(error, p, None) for p in parts):
+        return error
+    return clean
+
+
 class InFlight:
     """The public calls running on one client, so that ``close()`` can end them."""
 
@@ -127,9 +136,15 @@ class InFlight:
             if task is not None and not nested and task in self._cancelling:
                 raise self._cancelled_error() from exc
             ids = submitted_task_ids()
-            if not nested and ids and not exc.task_ids:
+            # The last line of defence for the key: a provider may echo it from anywhere (a
+            # result URL it built, a download's error page), not only from the answers the
+            # runtime scrubs as it parses them.
+            clean = _redacted(exc, secrets())
+            if not nested and ids and not clean.task_ids:
                 # Every error of a call that submitted work names the tasks that may be billed.
-                raise exc.evolve(task_ids=ids).with_traceback(exc.__traceback__) from exc.__cause__
+                clean = clean.evolve(task_ids=ids)
+            if clean is not exc:
+                raise clean.with_traceback(exc.__traceback__) from exc.__cause__
             raise
         except TransportError as exc:
             if self.closed:

@@ -479,6 +479,23 @@ def _joined(base_url: str, path: str) -> str:
     return urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
 
 
+MAX_JSON_DEPTH: Final = 64
+"""How deeply a provider's JSON answer may nest; a deeper one is read as not JSON."""
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests at most ``limit`` containers deep (walked without
+    recursion, so a hostile document cannot exhaust the stack here either)."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
+
+
 @attrs.frozen(repr=False)
 class HttpResponse:
     """A response as the runtime received it (status, lower-cased headers, body bytes)."""
@@ -502,11 +519,14 @@ class HttpResponse:
         )
 
     def json(self) -> Any:
-        """The body parsed as JSON, or ``None`` if it is not JSON."""
+        """The body parsed as JSON, or ``None`` if it is not JSON (or is nested more than
+        :data:`MAX_JSON_DEPTH` deep: no provider answer is, and the readers that walk it
+        recurse)."""
         try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+            parsed = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
+        return parsed if _depth_within(parsed, MAX_JSON_DEPTH) else None
 
     def text(self) -> str:
         """The body as text (undecodable bytes replaced)."""

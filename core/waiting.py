@@ -264,6 +264,7 @@ def retry_request(
     idempotent: bool,
     jitter: float,
     rng: random.Random,
+    deadline: float | None = None,
 ) -> Poll | Raise:
     """Whether to resend a submit or an upload that failed for the ``attempt``-th time (0-based).
 
@@ -271,7 +272,9 @@ def retry_request(
     provider (refused connection) or the provider refused it with a 429; one that may have
     reached it raises :class:`SubmitOutcomeUnknownError`.  An upload (``idempotent=True``) is
     also resent after a lost connection or a 5xx: uploading twice costs nothing.  Retries are
-    bounded by ``policy.submit_retries``; a Retry-After is honoured exactly.
+    bounded by ``policy.submit_retries``; a Retry-After is honoured exactly, unless it is
+    longer than the whole job may take (``deadline``, else ``policy.deadline``): then the
+    :class:`RateLimitedError` is raised at once, its ``retry_after`` saying how long.
     """
     exhausted = attempt >= policy.submit_retries
     if isinstance(failure, TransportFailed):
@@ -298,6 +301,9 @@ def retry_request(
         return Raise(failure)
     if isinstance(failure, RateLimitedError):
         if failure.retry_after is not None and failure.retry_after >= 0:
+            limit = policy.deadline if deadline is None else deadline
+            if failure.retry_after > limit:
+                return Raise(failure)  # a wait of days (or 1e308 s) is a refusal, not a delay
             return Poll(failure.retry_after, "rate limited")
         delay = policy.retry_delay(attempt, rate_limited=True)
         return Poll(_spread(delay, jitter, rng), "rate limited")

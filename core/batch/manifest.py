@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from ..errors import FieldError, ValidationError
+from ..files import read_file
 
 __all__ = ["MAX_ID_LENGTH", "ManifestLine", "ManifestUnreadable", "Shard", "read_manifest"]
 
@@ -96,7 +97,7 @@ class Shard:
 def read_manifest(path: Path) -> list[ManifestLine]:
     """Every job line of the manifest at ``path``, bad ones included (with their error)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_file(path).decode("utf-8")
     except OSError as exc:
         reason = "is a folder" if path.is_dir() else (exc.strerror or type(exc).__name__)
         raise ManifestUnreadable(f"cannot read manifest {path} ({reason})") from None

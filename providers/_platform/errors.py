@@ -167,10 +167,12 @@ class _Classifier:
     def field_errors(self, message: Any) -> list[FieldError]:
         """Field errors of a message object (``{"prompt": ["... required."]}``) or of a list
         of such objects and strings (a string is about the whole request, ``$``)."""
-        if isinstance(message, str):
-            return [FieldError.missing("$", message)]
-        if not isinstance(message, Mapping):
+        if isinstance(message, list | tuple):
             return [e for item in message for e in self.field_errors(item)]
+        if not isinstance(message, Mapping):
+            # A string, or any other JSON scalar a list may hold (null, a number): about
+            # the whole request.
+            return [FieldError.missing("$", _text(message) or "rejected by the provider")]
         errors: list[FieldError] = []
         for wire_field, problems in message.items():
             for problem in problems if isinstance(problems, list | tuple) else [problems]:
