@@ -383,12 +383,19 @@ def probe_header(data: bytes, *, path: str = "$.result") -> LoadedImage:
             supported = ", ".join(DECODABLE_FORMATS)
             rule = f"must be an image file ({supported}): {_detail(exc)}"
             raise ValidationError([FieldError(path, rule, data)]) from None
-    # A cut-off download has an intact header: the cheap structural check (chunk CRCs, the
-    # end marker) still catches it without decoding a pixel.
+    # A cut-off download has an intact header: its end gives it away without decoding a pixel
+    # (a PNG's end chunk, a JPEG's end marker); a PNG that does not end with its end chunk gets
+    # the full structural check, which also reads anything after it.
+    if loaded.format == "png" and data.endswith(_PNG_END):
+        return loaded
     broken = _structure_error(data, loaded.format)
     if broken is not None:
         raise ValidationError([FieldError(path, broken, data)])
     return loaded
+
+
+_PNG_END: Final = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+"""A PNG's last chunk, ``IEND``: empty, with its fixed CRC."""
 
 
 _PNG_MODES: Final[dict[tuple[int, int], str]] = {

@@ -526,6 +526,8 @@ class HttpResponse:
             parsed = json.loads(self.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return None
+        if self.body.count(b"[") + self.body.count(b"{") <= MAX_JSON_DEPTH:
+            return parsed  # too few brackets to nest that deep: no walk (every answer's case)
         return parsed if _depth_within(parsed, MAX_JSON_DEPTH) else None
 
     def text(self) -> str:
