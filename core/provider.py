@@ -526,8 +526,11 @@ class HttpResponse:
             parsed = json.loads(self.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return None
-        if self.body.count(b"[") + self.body.count(b"{") <= MAX_JSON_DEPTH:
-            return parsed  # too few brackets to nest that deep: no walk (every answer's case)
+        body = self.body
+        if len(body) <= 8192 and body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+            # Too few brackets to nest that deep: no walk.  (Counting is the cheaper check on
+            # a small answer; on a big one, whose bulk is a few long strings, the walk is.)
+            return parsed
         return parsed if _depth_within(parsed, MAX_JSON_DEPTH) else None
 
     def text(self) -> str:
