@@ -33,6 +33,7 @@ from aiohttp.abc import AbstractStreamWriter
 from .provider import Form, FormFile, HttpRequest, HttpResponse
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "AiohttpTransport",
     "MemoryTransport",
     "OutgoingRequest",
@@ -310,11 +311,32 @@ def outgoing(request: HttpRequest, base_url: str) -> OutgoingRequest:
     return OutgoingRequest(request.method, url, headers, body, description=request)
 
 
-class AiohttpTransport:
-    """The default transport: one shared :class:`aiohttp.ClientSession`."""
+DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+"""The most :class:`AiohttpTransport` reads of one answer by default (decoded bytes): room for
+several 16-megapixel images inline as base64 (four are about 130 MB), and a bound on what a
+broken or hostile peer can make the process hold."""
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+
+class AiohttpTransport:
+    """The default transport: one shared :class:`aiohttp.ClientSession`.
+
+    An answer larger than ``max_response_bytes`` (after any content decoding) is a
+    :class:`TransportError`, refused from its Content-Length before it is read, or as soon as
+    the bytes read pass the cap.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        if isinstance(max_response_bytes, bool) or not (
+            isinstance(max_response_bytes, int) and max_response_bytes > 0
+        ):
+            raise ValueError(f"max_response_bytes: must be an int > 0, got {max_response_bytes!r}")
         self._session = session
+        self._max = max_response_bytes
 
     async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
         sent = request.body
@@ -331,7 +353,7 @@ class AiohttpTransport:
                 data=data,
                 timeout=_timeout(timeout),
             ) as response:
-                body = await response.read()
+                body = await self._read(response)
                 return HttpResponse(
                     status=response.status,
                     body=body,
@@ -347,6 +369,30 @@ class AiohttpTransport:
         except aiohttp.ClientError as exc:
             # Disconnects, resets, truncated bodies: the request may have been received.
             raise TransportError(f"{type(exc).__name__}: {exc}", reached=True) from None
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        """The whole answer, or a :class:`TransportError` once it is known to pass the cap."""
+        length = response.content_length
+        if length is not None and length > self._max:
+            raise self._too_big(f"{length} bytes")
+        if length is not None and "Content-Encoding" not in response.headers:
+            return await response.read()  # framed by its length: at most that many bytes
+        # Chunked, or compressed (a few KB on the wire may decode to gigabytes): count as read.
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.content.iter_any():
+            total += len(chunk)
+            if total > self._max:
+                raise self._too_big(f"at least {total} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_big(self, size: str) -> TransportError:
+        return TransportError(
+            f"the answer is {size}, more than the {self._max} bytes this transport reads "
+            "(AiohttpTransport(max_response_bytes=...))",
+            reached=True,
+        )
 
 
 @functools.lru_cache(maxsize=32)
