@@ -120,6 +120,17 @@ def test_a_platform_error_message_list_of_odd_items_is_a_typed_error(
         assert isinstance(state.error, ValidationError)
 
 
+@pytest.mark.parametrize("message", [[[]], [], {"prompt": []}, [[], {}]], ids=repr)
+@pytest.mark.parametrize("status", [100, 200, 400, 500])
+def test_a_platform_error_message_naming_no_field_is_still_a_typed_error(
+    message: Any, status: int
+) -> None:
+    """Found by the fuzz above: ``{"message": [[]]}`` flattened to no field error, and
+    ``ValidationError([])`` raised a bare ``ValueError``."""
+    body = {"message": message}
+    _check_every_parse(body, json.dumps(body).encode(), status, {})
+
+
 DEEP = {
     "array": b"[" * 100_000 + b"]" * 100_000,
     "object": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,

@@ -247,8 +247,9 @@ def _classify(
     ok = status is None or 200 <= status < 300
     if ok and isinstance(body, Mapping) and body.get("status") == "failed":
         return TaskFailedError(c.text or "the task failed", task_id=task_id, **c.common)
-    if isinstance(c.message, Mapping | list) and c.message:
-        return ValidationError(c.field_errors(c.message), **c.common)
+    fields = c.field_errors(c.message) if isinstance(c.message, Mapping | list) else []
+    if fields:  # (a message of empty lists names no field: classified as any other below)
+        return ValidationError(fields, **c.common)
     if status == 401:
         return AuthenticationError(c.text or "invalid or missing API key", **c.common)
     if status == 402:
