@@ -143,8 +143,13 @@ async def test_dall_e_2_takes_an_image_in_rgba_la_or_l(mock: AsyncMock, mode: st
     assert status == 200, answer
 
 
-async def test_a_gpt_image_model_takes_a_longer_prompt_and_any_shape(mock: AsyncMock) -> None:
-    fields = {"model": "gpt-image-1", "prompt": "x" * 1001, "size": "1024x1024"}
+@pytest.mark.parametrize(
+    "model", ["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest"]
+)
+async def test_a_gpt_image_model_takes_a_longer_prompt_and_any_shape(
+    mock: AsyncMock, model: str
+) -> None:
+    fields = {"model": model, "prompt": "x" * 1001, "size": "1024x1024"}
     wide = {"image": image_png((64, 32)), "mask": alpha_mask(mask_png((64, 32), (0, 0, 8, 8)))}
     status, answer = await post(mock, {**fields, "response_format": None}, wide)
     assert status == 200, answer

@@ -84,6 +84,11 @@ MODELS: Final[Mapping[str, ModelRules]] = {
     "gpt-image-1": _GPT,
     "gpt-image-1-mini": _GPT,
     "gpt-image-1.5": _GPT,
+    # "chatgpt-image-latest follows the same input constraints as GPT image models" (the
+    # image field's description).  gpt-image-2 (and its dated name) takes arbitrary sizes under
+    # limits the description leaves open ("the model's current pixel and edge limits"), so the
+    # mock does not claim to know its rules and refuses it as an unknown model.
+    "chatgpt-image-latest": _GPT,
 }
 DEFAULT_MODEL: Final = "gpt-image-1.5"
 N_RANGE: Final = (1, 10)
