@@ -19,8 +19,9 @@ HOLE = (64, 96, 160, 192)
 KEY = "sk-test-openai-7d1c9e"
 
 
-def image_png(size: tuple[int, int] = SIZE) -> bytes:
-    """A gradient whose every pixel differs from its neighbours, so any change shows."""
+def image_png(size: tuple[int, int] = SIZE, mode: str = "RGB") -> bytes:
+    """A gradient whose every pixel differs from its neighbours, so any change shows: an RGB
+    PNG, as most inputs are (``mode="RGBA"`` adds an opaque alpha channel, as dall-e-2 wants)."""
     w, h = size
     image = Image.new("RGB", size)
     image.putdata(
@@ -30,7 +31,7 @@ def image_png(size: tuple[int, int] = SIZE) -> bytes:
             for x in range(w)
         ]
     )
-    return png(image)
+    return png(image.convert(mode))
 
 
 def mask_png(size: tuple[int, int] = SIZE, hole: tuple[int, int, int, int] = HOLE) -> bytes:

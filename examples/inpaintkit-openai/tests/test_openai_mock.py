@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 from inpaintkit.mockserver import AsyncMock
 from inpaintkit_openai import alpha_mask
-from openai_testdata import HOLE, KEY, SIZE, image_png, mask_png
+from openai_testdata import HOLE, KEY, SIZE, image_png, mask_png, png
 from PIL import Image, ImageChops
 
-IMAGE = image_png()
+IMAGE = image_png(mode="RGBA")
 ALPHA = alpha_mask(mask_png())
 DEFAULTS: dict[str, str | None] = {
     "prompt": "moss",
@@ -100,7 +100,10 @@ async def test_url_answers_are_served_by_the_mock(mock: AsyncMock) -> None:
         ({}, {"mask": ALPHA}, ("image", "missing_required_parameter")),
         (
             {},
-            {"image": image_png((512, 256)), "mask": alpha_mask(mask_png((512, 256)))},
+            {
+                "image": image_png((512, 256), "RGBA"),
+                "mask": alpha_mask(mask_png((512, 256))),
+            },
             ("image", "invalid_image"),
         ),
         ({}, {"image": IMAGE, "mask": mask_png()}, ("mask", "invalid_image")),
@@ -120,8 +123,33 @@ async def test_invalid_forms_get_openai_errors(
     assert answer["error"]["type"] == "invalid_request_error"
 
 
-async def test_a_gpt_image_model_takes_a_longer_prompt_and_any_shape(mock: AsyncMock) -> None:
-    fields = {"model": "gpt-image-1", "prompt": "x" * 1001, "size": "1024x1024"}
+@pytest.mark.parametrize("mode", ["RGB", "P", "I;16"])
+async def test_dall_e_2_refuses_an_image_without_alpha_or_grey(mock: AsyncMock, mode: str) -> None:
+    """The live endpoint's 400 (not in the OpenAPI description): "Invalid input image - format
+    must be in ['RGBA', 'LA', 'L'], got RGB."  RGB is what most photos are."""
+    image = Image.open(io.BytesIO(IMAGE)).convert("RGB")
+    image = image.convert("L").convert(mode) if mode == "I;16" else image.convert(mode)
+    status, answer = await post(mock, files={"image": png(image), "mask": ALPHA})
+    assert status == 400
+    assert answer["error"]["message"] == (
+        f"Invalid input image - format must be in ['RGBA', 'LA', 'L'], got {mode}."
+    )
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "L"])
+async def test_dall_e_2_takes_an_image_in_rgba_la_or_l(mock: AsyncMock, mode: str) -> None:
+    image = Image.open(io.BytesIO(IMAGE)).convert(mode)
+    status, answer = await post(mock, files={"image": png(image), "mask": ALPHA})
+    assert status == 200, answer
+
+
+@pytest.mark.parametrize(
+    "model", ["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest"]
+)
+async def test_a_gpt_image_model_takes_a_longer_prompt_and_any_shape(
+    mock: AsyncMock, model: str
+) -> None:
+    fields = {"model": model, "prompt": "x" * 1001, "size": "1024x1024"}
     wide = {"image": image_png((64, 32)), "mask": alpha_mask(mask_png((64, 32), (0, 0, 8, 8)))}
     status, answer = await post(mock, {**fields, "response_format": None}, wide)
     assert status == 200, answer

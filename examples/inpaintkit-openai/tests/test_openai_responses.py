@@ -110,6 +110,13 @@ def test_a_spent_quota_is_insufficient_credits_not_a_rate_limit() -> None:
     assert not isinstance(exc, RateLimitedError)
 
 
+def test_a_billing_hard_limit_is_insufficient_credits_not_a_field_error() -> None:
+    # The image endpoints answer a reached billing limit with a 400 of this code.
+    exc = error(400, "Billing hard limit has been reached", None, "billing_hard_limit_reached")
+    assert isinstance(exc, InsufficientCreditsError)
+    assert not isinstance(exc, ValidationError)
+
+
 def test_a_rate_limit_carries_the_retry_after_header() -> None:
     exc = error(429, "Rate limit reached.", None, "rate_limit_exceeded", **{"retry-after": "7"})
     assert isinstance(exc, RateLimitedError)

@@ -13,8 +13,9 @@ from inpaintkit.job import InpaintJob
 from inpaintkit.provider import PreparedImage, PreparedRequest
 from inpaintkit.transport import outgoing
 from inpaintkit_openai import SPEC, OpenAIAdapter, alpha_mask
+from inpaintkit_openai.alpha import edit_image
 from openai_testdata import HOLE, SIZE, image_png, mask_png, png
-from PIL import Image
+from PIL import Image, ImageChops
 
 IMAGE = image_png()
 MASK = mask_png()
@@ -60,7 +61,7 @@ def test_golden_multipart_body() -> None:
     ]
     files = {name: (filename, kind, data) for name, filename, kind, data in parts if filename}
     assert list(files) == ["image", "mask"]
-    assert files["image"] == ("image.png", "image/png", IMAGE)
+    assert files["image"] == ("image.png", "image/png", edit_image(IMAGE))
     assert files["mask"] == ("mask.png", "image/png", alpha_mask(MASK))
     check_built(built, request, SPEC)  # the core's own check agrees with the table
 
@@ -94,3 +95,22 @@ def test_alpha_mask_threshold(gray: int, alpha: int) -> None:
     neutral = png(Image.new("L", (4, 4), gray))
     converted = Image.open(io.BytesIO(alpha_mask(neutral)))
     assert converted.getchannel("A").getextrema() == (alpha, alpha)
+
+
+def test_an_rgb_image_is_sent_as_rgba_with_the_same_pixels() -> None:
+    """dall-e-2 answers 400 "Invalid input image - format must be in ['RGBA', 'LA', 'L'], got
+    RGB." to an RGB PNG, which is what most inputs are (the test image is one)."""
+    assert Image.open(io.BytesIO(IMAGE)).mode == "RGB"
+    built = OpenAIAdapter().build_submit(checked())
+    assert built.form is not None
+    sent = Image.open(io.BytesIO(built.form.files["image"].data))
+    assert (sent.format, sent.mode, sent.size) == ("PNG", "RGBA", SIZE)
+    assert sent.getchannel("A").getextrema() == (255, 255)
+    original = Image.open(io.BytesIO(IMAGE))
+    assert ImageChops.difference(sent.convert("RGB"), original).getbbox() is None
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "L"])
+def test_an_image_dall_e_2_reads_is_sent_unchanged(mode: str) -> None:
+    image = png(Image.open(io.BytesIO(IMAGE)).convert(mode))
+    assert edit_image(image) == image

@@ -139,3 +139,34 @@ async def test_basic_auth_against_a_server_with_api_auth(
                 await c.inpaint(job(), "sdwebui")
     assert "Invalid authentication credentials" in str(caught.value)
     assert "--api-auth" in caught.value.hint
+
+
+async def test_an_image_off_the_latent_grid_is_fitted_to_multiples_of_8_before_sending(
+    mock: AsyncMock, registry: ProviderRegistry, clock: VirtualClock
+) -> None:
+    """The server fails a masked whole-picture inpainting whose sides are not multiples of 8
+    ("images do not match"), so the image's own 100x60 is resized to the nearest multiples
+    of 8 on the client and that size is sent."""
+    odd = InpaintJob(image=image_png((100, 60)), mask=mask_png((100, 60)), prompt="moss")
+    async with client(mock, registry, clock) as c:
+        result = await c.inpaint(odd, "sdwebui")
+    sent = mock.journal("request", provider="sdwebui")
+    assert [e["status"] for e in sent] == [200]
+    size = (sent[0]["body"]["width"], sent[0]["body"]["height"])
+    assert size[0] % 8 == 0
+    assert size[1] % 8 == 0
+    assert abs(size[0] - 100) <= 4
+    assert abs(size[1] - 60) <= 4
+    assert Image.open(io.BytesIO(result.images[0].data)).size == size
+    emulated = {o.field for o in result.outcomes if o.disposition == "emulated"}
+    assert {"width", "height"} <= emulated
+
+
+async def test_a_size_off_the_latent_grid_is_refused_before_sending(
+    mock: AsyncMock, registry: ProviderRegistry, clock: VirtualClock
+) -> None:
+    async with client(mock, registry, clock) as c:
+        with pytest.raises(ValidationError) as caught:
+            await c.inpaint(job(width=100, height=64), "sdwebui")
+    assert caught.value.paths == ("$.width",)
+    assert mock.journal("request", provider="sdwebui") == []

@@ -266,3 +266,19 @@ def test_bad_mock_options_are_refused_with_the_rule() -> None:
         SdWebUiMock(api_auth="nocolon")
     with pytest.raises(ValueError, match="'reject' or 'fallback'"):
         SdWebUiMock(unknown_sampler="ignore")  # type: ignore[arg-type]
+
+
+async def test_a_masked_whole_picture_side_off_the_latent_grid_fails_as_the_server(
+    mock: AsyncMock,
+) -> None:
+    # processing.py: the result is (side // 8) * 8 wide, the overlay width x height, and
+    # apply_overlay's alpha_composite raises "images do not match".
+    status, answer = await post(mock, body(width=100, height=64))
+    assert (status, answer["error"], answer["errors"]) == (500, "ValueError", "images do not match")
+    # Only-masked resizes the result to the crop box, and no mask means no overlay: both run.
+    status, _ = await post(mock, body(width=100, height=64, inpaint_full_res=True))
+    assert status == 200
+    status, _ = await post(mock, body(width=100, height=64, mask=_ABSENT))
+    assert status == 200
+    status, _ = await post(mock, body(width=104, height=64))
+    assert status == 200

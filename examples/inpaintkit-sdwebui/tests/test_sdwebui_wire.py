@@ -212,7 +212,7 @@ def test_the_planner_reads_the_same_table() -> None:
     with pytest.raises(ValidationError) as caught:
         plan_job(job, SPEC)
     assert caught.value.paths == ("$.width",)
-    plan = plan_job(attrs.evolve(job, width=100), SPEC)
+    plan = plan_job(attrs.evolve(job, width=104), SPEC)
     assert plan.batches == (8, 3)
     assert plan.emulated == ("num_images",)
 

@@ -4,7 +4,8 @@ The endpoint answers with the images, so the adapter implements only
 :class:`~inpaintkit.provider.SubmitAdapter` and the core derives the mode "sync"; there is
 nothing to poll and no webhook.  The core has already checked the request against the table and
 built the plain fields (``prompt``, ``n``, ``model``); the adapter adds only what needs more
-than a field's value: the two files, the size of the prepared image and the answer format.
+than a field's value: the two files (the image in a PNG mode dall-e-2 reads, the mask as an
+alpha mask: :mod:`.alpha`), the size of the prepared image and the answer format.
 It never sees the key (the runtime adds ``Authorization: Bearer``).
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from inpaintkit.provider import Form, FormFile, HttpRequest, HttpResponse, ProviderSpec
 
-from .alpha import alpha_mask
+from .alpha import alpha_mask, edit_image
 from .capabilities import SPEC, SUBMIT_PATH
 from .responses import parse_edit
 
@@ -51,7 +52,7 @@ class OpenAIAdapter:
         fields["size"] = f"{image.width}x{image.height}"
         fields["response_format"] = RESPONSE_FORMAT
         files = {
-            "image": FormFile(image.data, "image.png", _PNG),
+            "image": FormFile(edit_image(image.data), "image.png", _PNG),
             "mask": FormFile(alpha_mask(mask.data), "mask.png", _PNG),
         }
         return HttpRequest(

@@ -10,7 +10,9 @@ neutral field through the capability table (``CAPABILITIES.field_for_wire``), ne
 its own:
 
 - 401, 403 -> :class:`AuthenticationError` (missing, wrong or unauthorised key);
-- 429 with ``insufficient_quota`` -> :class:`InsufficientCreditsError` (retrying cannot help);
+- ``insufficient_quota`` (a 429) or ``billing_hard_limit_reached`` (a 400 from the image
+  endpoints: "Billing hard limit has been reached") -> :class:`InsufficientCreditsError`
+  (retrying cannot help, and no field of the job is at fault);
   any other 429 -> :class:`RateLimitedError` with the Retry-After header;
 - other 4xx -> :class:`ValidationError` at the neutral field of ``param`` (``$`` without one);
   ``model_not_found`` blames ``model`` even when ``param`` is null;
@@ -29,7 +31,10 @@ from inpaintkit.responses import error_for_response
 
 from .capabilities import CAPABILITIES, PROVIDER_ID
 
-__all__ = ["URL_TTL", "error_from_response", "parse_edit"]
+__all__ = ["CREDIT_CODES", "URL_TTL", "error_from_response", "parse_edit"]
+
+CREDIT_CODES: Final = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
+"""``code`` (or ``type``) values that mean the account cannot pay, whatever the status."""
 
 URL_TTL: Final = 3600.0
 """``url`` answers are valid for 60 minutes (``response_format`` in the request schema)."""
@@ -106,8 +111,9 @@ def error_from_response(response: HttpResponse) -> Exception:
         response,
         provider=PROVIDER_ID,
         message=message + (f" [{code}]" if code else ""),
-        # A 429 for an exhausted quota is no rate limit: waiting cannot help.
-        kind="credits" if "insufficient_quota" in (code, kind) else None,
+        # A 429 for an exhausted quota is no rate limit, and a 400 for a billing limit no
+        # invalid field: waiting or changing the job cannot help.
+        kind="credits" if CREDIT_CODES & {code, kind} else None,
         wire_field=param,
         table=CAPABILITIES,
     )

@@ -9,7 +9,8 @@ are :class:`Custom`: the adapter writes them.
 
 A decision worth knowing: the API enforces no ranges at all (its pydantic model checks types
 only), so the table declares only the limits the server really has: where its pipeline cannot
-run a value (an image side under 8 pixels, a CLIP skip beyond the text encoder's 12 layers).
+run a value (an image side under 8 pixels or not a multiple of 8, a CLIP skip beyond the text
+encoder's 12 layers).
 The web UI's slider ranges (steps up to 150, CFG up to 30...) are a UI convenience, not a limit
 of the API; they are quoted in the notes.  ``num_images`` is the one place a UI limit is kept:
 more than 8 are split over several requests by the client, which the server accepts anyway.
@@ -197,17 +198,25 @@ _ROWS: Final = (
         NATIVE,
         wire=Custom(("width",), "the image's own width when the job sets none"),
         minimum=8,
-        source=f"{PROCESSING} API default 512; {UI}",
+        multiple_of=8,
+        fit_when_unset=True,
+        source=f"{PROCESSING} API default 512; {PROCESSING} opt_f 8 (latent = side // 8); {UI}",
         note="the server resizes the input to width x height; when unset the plugin sends "
-        "the image's own size (the API would otherwise use 512). Under 8 pixels there is no "
-        "latent to sample; the web UI's slider offers 64-2048 in steps of 8",
+        "the image's own size (the API would otherwise use 512), and an image whose sides "
+        "are not multiples of 8 is resized on the client to the nearest that are (aspect "
+        "kept). The VAE works in blocks of 8 pixels: with a mask and the whole picture, any "
+        "other side ends in the server's 500 'images do not match' when the result (the "
+        "latent's size x 8) is composited with the overlay (width x height). Under 8 pixels "
+        "there is no latent to sample; the web UI's slider offers 64-2048 in steps of 8",
     ),
     Capability(
         "height",
         NATIVE,
         wire=Custom(("height",), "the image's own height when the job sets none"),
         minimum=8,
-        source=f"{PROCESSING} API default 512; {UI}",
+        multiple_of=8,
+        fit_when_unset=True,
+        source=f"{PROCESSING} API default 512; {PROCESSING} opt_f 8; {UI}",
         note="as width",
     ),
     Capability(

@@ -10,7 +10,9 @@ suite compares two readings of the API.  What the endpoint checks, and so what t
 - ``model`` defaults to ``gpt-image-1.5``; each model has its own prompt length, sizes, input
   formats, byte limit and ``response_format`` support (:data:`MODELS`);
 - ``n`` is an integer in [1, 10]; ``size`` one of the model's sizes;
-- dall-e-2 takes exactly one square PNG under 4 MB; the ``mask`` is a PNG under 4 MB with the
+- dall-e-2 takes exactly one square PNG under 4 MB, in mode RGBA, LA or L (an RGB PNG is
+  refused: not in the OpenAPI description, but the live endpoint's 400 "Invalid input image -
+  format must be in ['RGBA', 'LA', 'L'], got RGB."); the ``mask`` is a PNG under 4 MB with the
   image's dimensions and an alpha channel: its fully transparent pixels are the area to edit.
 
 Errors are ``{"error": {"message", "type", "param", "code"}}`` (:func:`error_body`).
@@ -52,6 +54,8 @@ class ModelRules:
     response_formats: tuple[str, ...]
     """Empty: the model refuses ``response_format`` (GPT image models always answer base64)."""
     default_response_format: str
+    modes: tuple[str, ...] = ()
+    """The PIL modes an input image may have; empty: any."""
 
 
 _MB = 1024 * 1024
@@ -75,10 +79,16 @@ MODELS: Final[Mapping[str, ModelRules]] = {
         square=True,
         response_formats=("url", "b64_json"),
         default_response_format="url",
+        modes=("RGBA", "LA", "L"),
     ),
     "gpt-image-1": _GPT,
     "gpt-image-1-mini": _GPT,
     "gpt-image-1.5": _GPT,
+    # "chatgpt-image-latest follows the same input constraints as GPT image models" (the
+    # image field's description).  gpt-image-2 (and its dated name) takes arbitrary sizes under
+    # limits the description leaves open ("the model's current pixel and edge limits"), so the
+    # mock does not claim to know its rules and refuses it as an unknown model.
+    "chatgpt-image-latest": _GPT,
 }
 DEFAULT_MODEL: Final = "gpt-image-1.5"
 N_RANGE: Final = (1, 10)
@@ -289,6 +299,12 @@ def _image(upload: Upload, rules: ModelRules, param: str) -> Image.Image | ApiEr
             f"Invalid image format: {fmt}; must be one of {shown}.",
             param,
             "invalid_image_format",
+        )
+    if rules.modes and image.mode not in rules.modes:
+        # The live endpoint's words (the OpenAPI description does not state the rule); its
+        # param and code are not known, so none is claimed.
+        return ApiError(
+            400, f"Invalid input image - format must be in {list(rules.modes)}, got {image.mode}."
         )
     if rules.square and image.width != image.height:
         return ApiError(400, "Uploaded image must be square.", param, "invalid_image")

@@ -13,7 +13,8 @@ catch a plugin that disagrees with the server.  What the server does, and so wha
 - It checks NO ranges.  ``steps: 1000`` runs.  Values the pipeline cannot run fail later with
   the web UI's 500 body ``{error, detail, body, errors}``; the mock reproduces the failures it
   can name (``null`` for a number the pipeline computes with, an empty ``init_images``, an image
-  side under one latent pixel, a CLIP skip beyond the text encoder's 12 layers) and stands in
+  side under one latent pixel, a masked whole-picture inpainting at a side that is not a
+  multiple of 8, a CLIP skip beyond the text encoder's 12 layers) and stands in
   for the GPU running out of memory on absurd sizes.
 - ``init_images: null`` (or absent) -> 404 "Init image not found"; an undecodable image or mask
   -> 500 "Invalid encoded image".

@@ -33,6 +33,9 @@ MAX_PIXELS: Final = 4096 * 4096
 """Larger outputs stand for the same out-of-memory failure."""
 MIN_SIDE: Final = 8
 """Below one latent pixel (1/8 of the image) the pipeline cannot run."""
+LATENT_FACTOR: Final = 8
+"""``opt_f``: one latent pixel is 8x8 image pixels, so a decoded result's sides are multiples
+of 8."""
 CLIP_LAYERS: Final = 12
 """The SD 1.x text encoder's layers: the most ``CLIP_stop_at_last_layers`` can skip."""
 
@@ -201,6 +204,8 @@ class SdWebUiMock:
         width, height = int(body.get("width")), int(body.get("height"))
         count = int(body.get("batch_size")) * int(body.get("n_iter"))
         failure = _pipeline_failure(width, height, count, int(body.get("steps")))
+        if failure is None and mask is not None and not body.get("inpaint_full_res"):
+            failure = _overlay_failure(width, height)
         if failure is None:
             failure = _clip_skip_failure(body.get("override_settings") or {})
         if failure is not None:
@@ -306,6 +311,20 @@ def _pipeline_failure(width: int, height: int, count: int, steps: int) -> web.Re
             ),
         )
     return None
+
+
+def _overlay_failure(width: int, height: int) -> web.Response | None:
+    """An inpainting of the whole picture at a side that is not a multiple of 8 fails.
+
+    The result is decoded from a latent of ``side // 8`` pixels, so it is ``(side // 8) * 8``
+    wide, while the overlay that puts the unmasked pixels back is ``width`` x ``height``:
+    ``apply_overlay``'s ``alpha_composite`` raises PIL's "images do not match" (processing.py,
+    ``opt_f = 8``).  Only-masked inpainting resizes the result to the crop box first, and
+    without a mask there is no overlay, so both run.
+    """
+    if width % LATENT_FACTOR == 0 and height % LATENT_FACTOR == 0:
+        return None
+    return _reply(500, rules.error_body("ValueError", "images do not match"))
 
 
 def _clip_skip_failure(settings: dict[str, Any]) -> web.Response | None:
