@@ -693,8 +693,13 @@ class InpaintClient:
         spec = adapter.spec
         started = self.clock.time()
         submitted_unix = time.time()
+        until = started + self._deadline_for(spec)  # no retry of this job waits past it
+
+        async def read(image: ImageInput, path: str) -> bytes:
+            return await self._read_image(image, path, until=until)
+
         inputs = await prepare_inputs(
-            job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
+            job, plan, spec, read=read, host=self._image_host(adapter, key, until)
         )
         size_errors = effective_size_errors(plan, inputs, spec)
         if size_errors:
@@ -705,7 +710,10 @@ class InpaintClient:
         checked = [check_request(r, spec, plan=plan) for r in requests]
         built = [self._build_submit(adapter, c) for c in checked]
         states = await _all_or_cancel(
-            [self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True)]
+            [
+                self._submit_one(adapter, key, c, b, until)
+                for c, b in zip(checked, built, strict=True)
+            ]
         )
         now = self.clock.time()
         finished = sum(isinstance(s, Done) for s in states)
@@ -766,10 +774,13 @@ class InpaintClient:
         )
         waited = self.clock.time() - waiting_started
         download_started = self.clock.time()
+        until = how.submitted_at + self._deadline_for(adapter.spec)
         result_images: list[ResultImage] = []
         for done, _polls in finals:
             for remote in done.images:
-                image = await self._download(remote, how.inputs, how.output_format, adapter.spec)
+                image = await self._download(
+                    remote, how.inputs, how.output_format, adapter.spec, until
+                )
                 if self._observer.watched():
                     self._observer.emit(
                         events.Downloaded(
@@ -821,7 +832,12 @@ class InpaintClient:
         return built
 
     async def _submit_one(
-        self, adapter: ProviderAdapter, key: Secret, request: CheckedRequest, wire: HttpRequest
+        self,
+        adapter: ProviderAdapter,
+        key: Secret,
+        request: CheckedRequest,
+        wire: HttpRequest,
+        until: float,
     ) -> TaskState:
         spec = adapter.spec
         attempt = 0
@@ -858,7 +874,7 @@ class InpaintClient:
                 idempotent=False,
                 jitter=self._retry_jitter,
                 rng=self._rng,
-                deadline=self._deadline_for(spec),
+                deadline=until - self.clock.time(),
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
@@ -1061,7 +1077,9 @@ class InpaintClient:
         # redact() returns the very value when it holds no key: then there is nothing to copy
         return state if raw is state.raw else attrs.evolve(state, raw=raw)
 
-    async def _read_image(self, image: ImageInput, path: str) -> bytes:
+    async def _read_image(
+        self, image: ImageInput, path: str, *, until: float | None = None
+    ) -> bytes:
         data = await read_local_image(image, path)
         if data is not None:
             return data
@@ -1071,7 +1089,10 @@ class InpaintClient:
         url = image.url
         try:
             return await self._retrying(
-                None, f"download of {path}", lambda: self._download_url(url, path, priority=START)
+                None,
+                f"download of {path}",
+                lambda: self._download_url(url, path, priority=START),
+                until=until,
             )
         except ProviderError as exc:
             if exc.status is None or not 400 <= exc.status < 500:
@@ -1122,6 +1143,7 @@ class InpaintClient:
         inputs: PreparedInputs,
         output_format: str | None,
         spec: ProviderSpec,
+        until: float | None = None,
     ) -> ResultImage:
         if remote.data is not None:
             data = remote.data
@@ -1132,6 +1154,7 @@ class InpaintClient:
                     spec,
                     "result download",
                     lambda: self._download_url(url, "result image", provider=spec.id),
+                    until=until,
                 )
             except InpaintError as exc:
                 raise exc.evolve(provider=spec.id) from None
@@ -1158,10 +1181,16 @@ class InpaintClient:
         )
 
     async def _retrying(
-        self, spec: ProviderSpec | None, what: str, attempt: Callable[[], Awaitable[T]]
+        self,
+        spec: ProviderSpec | None,
+        what: str,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        until: float | None = None,
     ) -> T:
         """Run an idempotent request (an upload, a download), resending it after transient
-        failures as :func:`inpaintkit.waiting.retry_request` decides."""
+        failures as :func:`inpaintkit.waiting.retry_request` decides; no wait ends after
+        ``until`` (the job's deadline on the client's clock), when given."""
         policy = spec.polling if spec is not None else PollPolicy()
         provider = spec.id if spec is not None else "the image host"
         tries = 0
@@ -1182,6 +1211,7 @@ class InpaintClient:
                 idempotent=True,
                 jitter=self._retry_jitter,
                 rng=self._rng,
+                deadline=None if until is None else until - self.clock.time(),
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
@@ -1195,7 +1225,7 @@ class InpaintClient:
             await self.clock.sleep(action.delay)
             tries += 1
 
-    def _image_host(self, adapter: ProviderAdapter, key: Secret) -> Any:
+    def _image_host(self, adapter: ProviderAdapter, key: Secret, until: float | None = None) -> Any:
         spec = adapter.spec
         host = self.host_for(spec.id)
         if host is None:
@@ -1224,7 +1254,7 @@ class InpaintClient:
                     secrets = self._secrets()
                     raise exc.evolve(raw_body=redact(exc.raw_body, secrets)) from None
 
-            return await self._retrying(spec, "image upload", attempt)
+            return await self._retrying(spec, "image upload", attempt, until=until)
 
         return upload
 
