@@ -64,6 +64,7 @@ from .errors import (
     InpaintError,
     ProviderError,
     ProviderUnavailableError,
+    RateLimitedError,
     SubmitOutcomeUnknownError,
     ValidationError,
     as_server_error,
@@ -82,6 +83,7 @@ from .job import ImageInput, InpaintJob
 from .jobstate import StoredJob, finishing_inputs, store_job
 from .mapping import JobMap, MapItem, MapSubmitted
 from .observe import EventCallback, Observer, stream
+from .parsing import retry_after_header
 from .planning import FieldOutcome, Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
 from .prepare import (
@@ -1128,6 +1130,13 @@ class InpaintClient:
                 )
         except TransportError as exc:
             raise ProviderUnavailableError(f"cannot download {path} ({exc})") from None
+        if response.status == 429:  # rate limited: transient, asked again after Retry-After
+            raise RateLimitedError(
+                f"downloading {path} answered HTTP 429",
+                status=429,
+                retry_after=retry_after_header(response.headers, now=time.time()),
+                raw_body=response.text()[:500],
+            )
         if response.status != 200:
             error_class = server_error_class(ProviderError, response.status)
             raise error_class(

@@ -1,8 +1,9 @@
-"""Retries around submits and uploads against the mock on a VirtualClock: every wait stays
-within the job's deadline.
+"""Retries around submits, uploads and downloads against the mock on a VirtualClock: every wait
+stays within the job's deadline, and a 429 on a download is waited out, not final.
 
 The mock runs in this event loop on 127.0.0.1 and shares the clock, so Retry-After costs no
-real time.
+real time.  Downloads are not a provider route (the mock faults none), so a 429 on a download
+is played by a transport that answers the first request for a marked URL itself.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import aiohttp
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,9 +23,12 @@ from inpaintkit.errors import (
     RateLimitedError,
     ServerError,
 )
+from inpaintkit.job import ImageInput
 from inpaintkit.mockserver import FaultRule, MockConfig, run_mock
-from inpaintkit.provider import PollPolicy
+from inpaintkit.provider import HttpResponse, PollPolicy
 from inpaintkit.providers.modelslab import ModelsLabUploadHost
+from inpaintkit.transport import AiohttpTransport, OutgoingRequest
+from toytransport import answer
 
 IMAGE = png_bytes(gradient_image(64, 64))
 MASK = png_bytes(rect_mask(64, 64, (16, 16, 48, 48)))
@@ -73,6 +78,33 @@ def make_client(url: str, clock: VirtualClock, **kwargs: Any) -> InpaintClient:
         rate_limits=dict.fromkeys(SUBMIT_PATHS),
         **kwargs,
     )
+
+
+class Scripted:
+    """aiohttp to the mock, except that the first requests whose URL holds a marker get a
+    scripted answer instead (the mock faults provider routes only, not its files)."""
+
+    def __init__(self, script: list[tuple[str, HttpResponse]]) -> None:
+        self.script = list(script)
+        self.urls: list[str] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, request: OutgoingRequest, *, timeout: float) -> HttpResponse:
+        self.urls.append(request.url)
+        for index, (marker, response) in enumerate(self.script):
+            if marker in request.url:
+                del self.script[index]
+                return response
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return await AiohttpTransport(self._session).send(request, timeout=timeout)
+
+    async def __aenter__(self) -> Scripted:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
 
 
 # --- a billed submit, and the uploads before it, wait no longer than the deadline -------------
@@ -132,6 +164,61 @@ async def test_submit_retries_within_the_deadline_still_happen() -> None:
     assert len(result.images) == 1
     assert len(submits) == 3
     assert clock.sleeps[:2] == [20.0, 20.0]
+
+
+# --- a 429 on a download is waited out -------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["novita", "modelslab"])
+async def test_a_429_on_the_result_download_is_retried_after_its_retry_after(
+    provider: str,
+) -> None:
+    clock = VirtualClock()
+    slow = answer({"error": "slow down"}, 429, Retry_After="7")
+    async with (
+        Scripted([("/__mock/files/", slow)]) as transport,
+        run_mock(mock_config(), clock=clock) as mock,
+        make_client(mock.url, clock, transport=transport) as client,
+    ):
+        result = await client.inpaint(make_job(provider), provider)
+    downloads = [u for u in transport.urls if "/__mock/files/" in u]
+    assert len(result.images) == 1
+    assert len(downloads) == 2
+    assert downloads[0] == downloads[1]
+    assert 7.0 in clock.sleeps
+
+
+async def test_a_429_on_the_jobs_input_url_is_retried_not_a_validation_error() -> None:
+    clock = VirtualClock()
+    url = "http://127.0.0.1:9/input.png"
+    script = [
+        ("/input.png", answer({"error": "slow down"}, 429, Retry_After="4")),
+        ("/input.png", HttpResponse(200, IMAGE, {"content-type": "image/png"})),
+    ]
+    async with (
+        Scripted(script) as transport,
+        run_mock(mock_config(), clock=clock) as mock,
+        make_client(mock.url, clock, transport=transport) as client,
+    ):
+        result = await client.inpaint(make_job("novita", image=ImageInput(url=url)), "novita")
+    assert len(result.images) == 1
+    assert transport.urls.count(url) == 2
+    assert clock.sleeps[0] == 4.0
+
+
+async def test_a_download_rate_limited_past_the_deadline_raises_naming_the_task() -> None:
+    clock = VirtualClock()
+    slow = answer({"error": "slow down"}, 429, Retry_After="5000")
+    async with (
+        Scripted([("/__mock/files/", slow)]) as transport,
+        run_mock(mock_config(), clock=clock) as mock,
+        make_client(mock.url, clock, transport=transport) as client,
+    ):
+        with pytest.raises(RateLimitedError) as caught:
+            await client.inpaint(make_job("novita"), "novita")
+    assert caught.value.retry_after == 5000.0
+    assert len(caught.value.task_ids) == 1  # the task ran and may be billed
+    assert clock.time() <= DEADLINE
 
 
 # --- retry_request never waits past the time left ---------------------------------------------
