@@ -842,7 +842,7 @@ class InpaintClient:
         until: float,
     ) -> TaskState:
         spec = adapter.spec
-        attempt = 0
+        attempts: dict[str, int] = {}  # failures so far of each kind (waiting.failure_kind)
         while True:
             failure: InpaintError | waiting.TransportFailed
 
@@ -867,6 +867,8 @@ class InpaintClient:
                 if not isinstance(state, Failed):
                     return state
                 failure = state.error
+            kind = waiting.failure_kind(failure)
+            attempt = attempts.get(kind, 0)
             action = waiting.retry_request(
                 attempt,
                 failure,
@@ -881,13 +883,14 @@ class InpaintClient:
             if isinstance(action, waiting.Raise):
                 raise action.error from None
             self._throttle(spec, action)
+            attempts[kind] = attempt + 1
+            retries = sum(attempts.values())
             self._observer.emit(
                 events.Retried(
-                    spec.id, self.clock.time(), "submit", action.reason, action.delay, attempt + 1
+                    spec.id, self.clock.time(), "submit", action.reason, action.delay, retries
                 )
             )
             await self.clock.sleep(action.delay)
-            attempt += 1
 
     def _check_request_count(self, plan: Plan, spec: ProviderSpec) -> None:
         """Refuse a job that would be split into more requests than the client allows."""
@@ -1202,7 +1205,7 @@ class InpaintClient:
         ``until`` (the job's deadline on the client's clock), when given."""
         policy = spec.polling if spec is not None else PollPolicy()
         provider = spec.id if spec is not None else "the image host"
-        tries = 0
+        tries: dict[str, int] = {}  # failures so far of each kind (waiting.failure_kind)
         while True:
             failure: InpaintError | waiting.TransportFailed
             try:
@@ -1211,8 +1214,9 @@ class InpaintClient:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             except InpaintError as exc:
                 failure = exc
+            kind = waiting.failure_kind(failure)
             action = waiting.retry_request(
-                tries,
+                tries.get(kind, 0),
                 failure,
                 provider=provider,
                 what=what,
@@ -1226,13 +1230,18 @@ class InpaintClient:
                 raise action.error from None
             if spec is not None:
                 self._throttle(spec, action)
+            tries[kind] = tries.get(kind, 0) + 1
             self._observer.emit(
                 events.Retried(
-                    provider, self.clock.time(), what, action.reason, action.delay, tries + 1
+                    provider,
+                    self.clock.time(),
+                    what,
+                    action.reason,
+                    action.delay,
+                    sum(tries.values()),
                 )
             )
             await self.clock.sleep(action.delay)
-            tries += 1
 
     def _image_host(self, adapter: ProviderAdapter, key: Secret, until: float | None = None) -> Any:
         spec = adapter.spec

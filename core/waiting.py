@@ -47,6 +47,7 @@ __all__ = [
     "Raise",
     "TransportFailed",
     "Waiting",
+    "failure_kind",
     "retry_request",
     "start",
     "step",
@@ -254,6 +255,14 @@ def _timeout(state: Waiting, detail: str, *, cause: InpaintError | None = None) 
     return error
 
 
+def failure_kind(failure: InpaintError | TransportFailed) -> str:
+    """The retry budget ``failure`` spends: ``"transport"``, ``"rate_limited"`` or ``"server"``
+    (each kind counted on its own, as :class:`Budgets` does for polls)."""
+    if isinstance(failure, TransportFailed):
+        return "transport"
+    return "rate_limited" if isinstance(failure, RateLimitedError) else "server"
+
+
 def retry_request(
     attempt: int,
     failure: InpaintError | TransportFailed,
@@ -266,7 +275,10 @@ def retry_request(
     rng: random.Random,
     deadline: float | None = None,
 ) -> Poll | Raise:
-    """Whether to resend a submit or an upload that failed for the ``attempt``-th time (0-based).
+    """Whether to resend a submit or an upload that failed for the ``attempt``-th time (0-based)
+    with a failure of this kind (:func:`failure_kind`: lost connections, 429s and other errors
+    each have their own count, so a 429 after two refused connections waits the first
+    rate-limit delay and has its own ``policy.submit_retries``).
 
     A billed submit (``idempotent=False``) is resent only when it provably never reached the
     provider (refused connection) or the provider refused it with a 429; one that may have

@@ -27,8 +27,11 @@ from inpaintkit.job import ImageInput
 from inpaintkit.mockserver import FaultRule, MockConfig, run_mock
 from inpaintkit.provider import HttpResponse, PollPolicy
 from inpaintkit.providers.modelslab import ModelsLabUploadHost
-from inpaintkit.transport import AiohttpTransport, OutgoingRequest
-from toytransport import answer
+from inpaintkit.transport import AiohttpTransport, OutgoingRequest, TransportError
+from test_client import KEY, result_png
+from test_client import make_job as toy_job
+from test_client import registry as toy_registry
+from toytransport import ScriptedToy, answer
 
 IMAGE = png_bytes(gradient_image(64, 64))
 MASK = png_bytes(rect_mask(64, 64, (16, 16, 48, 48)))
@@ -266,3 +269,54 @@ def test_retry_request_never_waits_past_the_time_left(
             break
         assert 0.0 <= action.delay <= left
         left -= action.delay
+
+
+# --- lost connections, 5xx and 429s each have their own retry count ---------------------------
+
+
+async def test_a_submits_429s_after_refused_connections_get_their_own_budget_and_backoff() -> None:
+    # Two refused connections (the submit never left), then two 429s without Retry-After: the
+    # first 429 waits the first rate-limit delay, not the third, and the second is retried too.
+    clock = VirtualClock()
+    toy = ScriptedToy()
+    toy.submits = [
+        TransportError("connection refused", reached=False),
+        TransportError("connection refused", reached=False),
+        answer({"error": "slow down"}, 429),
+        answer({"error": "slow down"}, 429),
+    ]
+    toy.default_submit = {"state": "done", "id": "s1", "images": [{"b64": result_png()}]}
+    policy = toy_registry()["toy"].spec.polling
+    async with InpaintClient(
+        api_keys={"toy": KEY},
+        base_url="http://toy.invalid",
+        registry=toy_registry(),
+        clock=clock,
+        transport=toy.transport,
+        retry_jitter=0.0,
+    ) as client:
+        result = await client.inpaint(toy_job(), "toy")
+    assert result.task_ids == ("s1",)
+    assert len(toy.requests) == 5
+    assert clock.sleeps == [
+        policy.retry_delay(0),
+        policy.retry_delay(1),
+        policy.retry_delay(0, rate_limited=True),
+        policy.retry_delay(1, rate_limited=True),
+    ]
+
+
+async def test_a_downloads_429s_after_5xx_answers_get_their_own_budget() -> None:
+    clock = VirtualClock()
+    busy = answer({"error": "unavailable"}, 503)
+    slow = answer({"error": "slow down"}, 429, Retry_After="3")
+    files = "/__mock/files/"
+    async with (
+        Scripted([(files, busy), (files, busy), (files, slow), (files, slow)]) as transport,
+        run_mock(mock_config(), clock=clock) as mock,
+        make_client(mock.url, clock, transport=transport) as client,
+    ):
+        result = await client.inpaint(make_job("novita"), "novita")
+    assert len(result.images) == 1
+    assert len([u for u in transport.urls if files in u]) == 5
+    assert clock.sleeps.count(3.0) == 2
