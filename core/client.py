@@ -64,6 +64,7 @@ from .errors import (
     InpaintError,
     ProviderError,
     ProviderUnavailableError,
+    RateLimitedError,
     SubmitOutcomeUnknownError,
     ValidationError,
     as_server_error,
@@ -82,6 +83,7 @@ from .job import ImageInput, InpaintJob
 from .jobstate import StoredJob, finishing_inputs, store_job
 from .mapping import JobMap, MapItem, MapSubmitted
 from .observe import EventCallback, Observer, stream
+from .parsing import retry_after_header
 from .planning import FieldOutcome, Plan, UnsupportedPolicy, plan_job
 from .plugins import ProviderRegistry
 from .prepare import (
@@ -693,8 +695,13 @@ class InpaintClient:
         spec = adapter.spec
         started = self.clock.time()
         submitted_unix = time.time()
+        until = started + self._deadline_for(spec)  # no retry of this job waits past it
+
+        async def read(image: ImageInput, path: str) -> bytes:
+            return await self._read_image(image, path, until=until)
+
         inputs = await prepare_inputs(
-            job, plan, spec, read=self._read_image, host=self._image_host(adapter, key)
+            job, plan, spec, read=read, host=self._image_host(adapter, key, until)
         )
         size_errors = effective_size_errors(plan, inputs, spec)
         if size_errors:
@@ -705,7 +712,10 @@ class InpaintClient:
         checked = [check_request(r, spec, plan=plan) for r in requests]
         built = [self._build_submit(adapter, c) for c in checked]
         states = await _all_or_cancel(
-            [self._submit_one(adapter, key, c, b) for c, b in zip(checked, built, strict=True)]
+            [
+                self._submit_one(adapter, key, c, b, until)
+                for c, b in zip(checked, built, strict=True)
+            ]
         )
         now = self.clock.time()
         finished = sum(isinstance(s, Done) for s in states)
@@ -766,10 +776,13 @@ class InpaintClient:
         )
         waited = self.clock.time() - waiting_started
         download_started = self.clock.time()
+        until = how.submitted_at + self._deadline_for(adapter.spec)
         result_images: list[ResultImage] = []
         for done, _polls in finals:
             for remote in done.images:
-                image = await self._download(remote, how.inputs, how.output_format, adapter.spec)
+                image = await self._download(
+                    remote, how.inputs, how.output_format, adapter.spec, until
+                )
                 if self._observer.watched():
                     self._observer.emit(
                         events.Downloaded(
@@ -821,10 +834,15 @@ class InpaintClient:
         return built
 
     async def _submit_one(
-        self, adapter: ProviderAdapter, key: Secret, request: CheckedRequest, wire: HttpRequest
+        self,
+        adapter: ProviderAdapter,
+        key: Secret,
+        request: CheckedRequest,
+        wire: HttpRequest,
+        until: float,
     ) -> TaskState:
         spec = adapter.spec
-        attempt = 0
+        attempts: dict[str, int] = {}  # failures so far of each kind (waiting.failure_kind)
         while True:
             failure: InpaintError | waiting.TransportFailed
 
@@ -849,6 +867,8 @@ class InpaintClient:
                 if not isinstance(state, Failed):
                     return state
                 failure = state.error
+            kind = waiting.failure_kind(failure)
+            attempt = attempts.get(kind, 0)
             action = waiting.retry_request(
                 attempt,
                 failure,
@@ -858,18 +878,19 @@ class InpaintClient:
                 idempotent=False,
                 jitter=self._retry_jitter,
                 rng=self._rng,
-                deadline=self._deadline_for(spec),
+                deadline=until - self.clock.time(),
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
             self._throttle(spec, action)
+            attempts[kind] = attempt + 1
+            retries = sum(attempts.values())
             self._observer.emit(
                 events.Retried(
-                    spec.id, self.clock.time(), "submit", action.reason, action.delay, attempt + 1
+                    spec.id, self.clock.time(), "submit", action.reason, action.delay, retries
                 )
             )
             await self.clock.sleep(action.delay)
-            attempt += 1
 
     def _check_request_count(self, plan: Plan, spec: ProviderSpec) -> None:
         """Refuse a job that would be split into more requests than the client allows."""
@@ -1061,7 +1082,9 @@ class InpaintClient:
         # redact() returns the very value when it holds no key: then there is nothing to copy
         return state if raw is state.raw else attrs.evolve(state, raw=raw)
 
-    async def _read_image(self, image: ImageInput, path: str) -> bytes:
+    async def _read_image(
+        self, image: ImageInput, path: str, *, until: float | None = None
+    ) -> bytes:
         data = await read_local_image(image, path)
         if data is not None:
             return data
@@ -1071,7 +1094,10 @@ class InpaintClient:
         url = image.url
         try:
             return await self._retrying(
-                None, f"download of {path}", lambda: self._download_url(url, path, priority=START)
+                None,
+                f"download of {path}",
+                lambda: self._download_url(url, path, priority=START),
+                until=until,
             )
         except ProviderError as exc:
             if exc.status is None or not 400 <= exc.status < 500:
@@ -1107,6 +1133,13 @@ class InpaintClient:
                 )
         except TransportError as exc:
             raise ProviderUnavailableError(f"cannot download {path} ({exc})") from None
+        if response.status == 429:  # rate limited: transient, asked again after Retry-After
+            raise RateLimitedError(
+                f"downloading {path} answered HTTP 429",
+                status=429,
+                retry_after=retry_after_header(response.headers, now=time.time()),
+                raw_body=response.text()[:500],
+            )
         if response.status != 200:
             error_class = server_error_class(ProviderError, response.status)
             raise error_class(
@@ -1122,6 +1155,7 @@ class InpaintClient:
         inputs: PreparedInputs,
         output_format: str | None,
         spec: ProviderSpec,
+        until: float | None = None,
     ) -> ResultImage:
         if remote.data is not None:
             data = remote.data
@@ -1132,6 +1166,7 @@ class InpaintClient:
                     spec,
                     "result download",
                     lambda: self._download_url(url, "result image", provider=spec.id),
+                    until=until,
                 )
             except InpaintError as exc:
                 raise exc.evolve(provider=spec.id) from None
@@ -1158,13 +1193,19 @@ class InpaintClient:
         )
 
     async def _retrying(
-        self, spec: ProviderSpec | None, what: str, attempt: Callable[[], Awaitable[T]]
+        self,
+        spec: ProviderSpec | None,
+        what: str,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        until: float | None = None,
     ) -> T:
         """Run an idempotent request (an upload, a download), resending it after transient
-        failures as :func:`inpaintkit.waiting.retry_request` decides."""
+        failures as :func:`inpaintkit.waiting.retry_request` decides; no wait ends after
+        ``until`` (the job's deadline on the client's clock), when given."""
         policy = spec.polling if spec is not None else PollPolicy()
         provider = spec.id if spec is not None else "the image host"
-        tries = 0
+        tries: dict[str, int] = {}  # failures so far of each kind (waiting.failure_kind)
         while True:
             failure: InpaintError | waiting.TransportFailed
             try:
@@ -1173,8 +1214,9 @@ class InpaintClient:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
             except InpaintError as exc:
                 failure = exc
+            kind = waiting.failure_kind(failure)
             action = waiting.retry_request(
-                tries,
+                tries.get(kind, 0),
                 failure,
                 provider=provider,
                 what=what,
@@ -1182,20 +1224,26 @@ class InpaintClient:
                 idempotent=True,
                 jitter=self._retry_jitter,
                 rng=self._rng,
+                deadline=None if until is None else until - self.clock.time(),
             )
             if isinstance(action, waiting.Raise):
                 raise action.error from None
             if spec is not None:
                 self._throttle(spec, action)
+            tries[kind] = tries.get(kind, 0) + 1
             self._observer.emit(
                 events.Retried(
-                    provider, self.clock.time(), what, action.reason, action.delay, tries + 1
+                    provider,
+                    self.clock.time(),
+                    what,
+                    action.reason,
+                    action.delay,
+                    sum(tries.values()),
                 )
             )
             await self.clock.sleep(action.delay)
-            tries += 1
 
-    def _image_host(self, adapter: ProviderAdapter, key: Secret) -> Any:
+    def _image_host(self, adapter: ProviderAdapter, key: Secret, until: float | None = None) -> Any:
         spec = adapter.spec
         host = self.host_for(spec.id)
         if host is None:
@@ -1224,7 +1272,7 @@ class InpaintClient:
                     secrets = self._secrets()
                     raise exc.evolve(raw_body=redact(exc.raw_body, secrets)) from None
 
-            return await self._retrying(spec, "image upload", attempt)
+            return await self._retrying(spec, "image upload", attempt, until=until)
 
         return upload
 

@@ -287,7 +287,9 @@ class PollPolicy:
     ``max_interval``.  A Retry-After from the provider always wins.  ``deadline`` bounds the whole
     job from submit to result.  ``max_poll_errors`` consecutive transient poll failures are
     tolerated (polls are idempotent).  ``submit_retries`` bounds retries of a submit that provably
-    never reached the provider (connection refused, 429).
+    never reached the provider (connection refused, 429), and of an upload or a download, for
+    each kind of failure apart (lost connections, 5xx, 429; see
+    :func:`inpaintkit.waiting.failure_kind`).
     """
 
     initial_delay: float = 1.0

@@ -47,6 +47,7 @@ __all__ = [
     "Raise",
     "TransportFailed",
     "Waiting",
+    "failure_kind",
     "retry_request",
     "start",
     "step",
@@ -254,6 +255,14 @@ def _timeout(state: Waiting, detail: str, *, cause: InpaintError | None = None) 
     return error
 
 
+def failure_kind(failure: InpaintError | TransportFailed) -> str:
+    """The retry budget ``failure`` spends: ``"transport"``, ``"rate_limited"`` or ``"server"``
+    (each kind counted on its own, as :class:`Budgets` does for polls)."""
+    if isinstance(failure, TransportFailed):
+        return "transport"
+    return "rate_limited" if isinstance(failure, RateLimitedError) else "server"
+
+
 def retry_request(
     attempt: int,
     failure: InpaintError | TransportFailed,
@@ -266,16 +275,23 @@ def retry_request(
     rng: random.Random,
     deadline: float | None = None,
 ) -> Poll | Raise:
-    """Whether to resend a submit or an upload that failed for the ``attempt``-th time (0-based).
+    """Whether to resend a submit or an upload that failed for the ``attempt``-th time (0-based)
+    with a failure of this kind (:func:`failure_kind`: lost connections, 429s and other errors
+    each have their own count, so a 429 after two refused connections waits the first
+    rate-limit delay and has its own ``policy.submit_retries``).
 
     A billed submit (``idempotent=False``) is resent only when it provably never reached the
     provider (refused connection) or the provider refused it with a 429; one that may have
     reached it raises :class:`SubmitOutcomeUnknownError`.  An upload (``idempotent=True``) is
     also resent after a lost connection or a 5xx: uploading twice costs nothing.  Retries are
-    bounded by ``policy.submit_retries``; a Retry-After is honoured exactly, unless it is
-    longer than the whole job may take (``deadline``, else ``policy.deadline``): then the
-    :class:`RateLimitedError` is raised at once, its ``retry_after`` saying how long.
+    bounded by ``policy.submit_retries``; a Retry-After is honoured exactly.  ``deadline`` is
+    the time the job may still take (else ``policy.deadline``): no wait is longer, so a
+    failure whose retry would end after it is raised at once (a :class:`RateLimitedError`
+    with its ``retry_after`` saying how long, a lost connection as
+    :class:`ProviderUnavailableError`), and a billed submit is never sent after the deadline
+    only to time out unpolled.
     """
+    limit = policy.deadline if deadline is None else deadline
     exhausted = attempt >= policy.submit_retries
     if isinstance(failure, TransportFailed):
         if failure.reached and not idempotent:
@@ -294,20 +310,28 @@ def retry_request(
                     provider=provider,
                 )
             )
-        delay = policy.retry_delay(attempt)
-        return Poll(_spread(delay, jitter, rng), "transport failure")
+        delay = _spread(policy.retry_delay(attempt), jitter, rng)
+        if delay > limit:
+            return Raise(
+                ProviderUnavailableError(
+                    f"{what}: {provider} unreachable ({failure.message}), and no time is left "
+                    "before the deadline to try again",
+                    provider=provider,
+                )
+            )
+        return Poll(delay, "transport failure")
     retryable = isinstance(failure, RateLimitedError) or (idempotent and failure.transient)
     if exhausted or not retryable:
         return Raise(failure)
     if isinstance(failure, RateLimitedError):
         if failure.retry_after is not None and failure.retry_after >= 0:
-            limit = policy.deadline if deadline is None else deadline
             if failure.retry_after > limit:
                 return Raise(failure)  # a wait of days (or 1e308 s) is a refusal, not a delay
             return Poll(failure.retry_after, "rate limited")
-        delay = policy.retry_delay(attempt, rate_limited=True)
-        return Poll(_spread(delay, jitter, rng), "rate limited")
-    return Poll(_spread(policy.retry_delay(attempt), jitter, rng), "server error")
+        delay = _spread(policy.retry_delay(attempt, rate_limited=True), jitter, rng)
+        return Raise(failure) if delay > limit else Poll(delay, "rate limited")
+    delay = _spread(policy.retry_delay(attempt), jitter, rng)
+    return Raise(failure) if delay > limit else Poll(delay, "server error")
 
 
 def _spread(delay: float, jitter: float, rng: random.Random) -> float:

@@ -285,7 +285,7 @@ async def test_images_are_read_only_within_the_concurrency(
     reading = 0
     peak = 0
 
-    async def read(self: InpaintClient, image: ImageInput, path: str) -> bytes:
+    async def read(self: InpaintClient, image: ImageInput, path: str, **_: Any) -> bytes:
         nonlocal reading, peak
         reading += 1
         peak = max(peak, reading)
