@@ -108,3 +108,47 @@ async def test_a_virtual_clock_far_from_zero_never_waits_for_a_rounding_error() 
         assert await asyncio.wait_for(limiter.ready_for(1), 5)
         assert limiter.try_submit(1)
     assert clock.time() == pytest.approx(1e9 + 49 * 60 / 7)
+
+
+async def test_a_submit_the_rate_limit_would_hold_past_the_deadline_is_not_sent() -> None:
+    """Waiting for the budget, then sending, would create a billed task that times out at
+    once: the submit is refused instead (typed, with the wait), and nothing is sent."""
+    import aiohttp
+    from inpaintkit.errors import RateLimitedError
+    from inpaintkit.ratelimit import RateLimit
+
+    clock = VirtualClock()
+    async with (
+        run_mock(MockConfig(seed=1, novita_images_per_minute=None), clock=clock) as mock,
+        aiohttp.ClientSession() as session,
+    ):
+        transport = SendTimes(session, clock)
+        async with InpaintClient(
+            api_keys={"novita": "k"},
+            base_url=mock.url,
+            clock=clock,
+            transport=transport,
+            deadline=100.0,
+            concurrency=3,
+            rate_limits={"novita": RateLimit(images_per_minute=1)},
+        ) as client:
+            jobs = [
+                InpaintJob(
+                    image=IMAGE,
+                    mask=MASK,
+                    prompt=f"job {i}",
+                    seed=i + 1,
+                    model="sd_xl_base_1.0.safetensors",
+                )
+                for i in range(3)
+            ]
+            outcomes = await asyncio.gather(
+                *(client.inpaint(j, "novita") for j in jobs), return_exceptions=True
+            )
+    refused = [o for o in outcomes if isinstance(o, RateLimitedError)]
+    assert len(refused) == 1, (outcomes, transport.submits)  # the third: 120 s > 100 s
+    assert refused[0].retry_after is not None
+    assert refused[0].retry_after > 100 - 60
+    assert "nothing was sent" in str(refused[0])
+    assert len(transport.submits) == 2
+    assert all(sent <= 100.0 for sent, _ in transport.submits)
