@@ -859,7 +859,6 @@ class InpaintClient:
                     priority=START,
                     on_cancelled=answer,
                     images=request.job.num_images,
-                    until=until,
                 )
             except TransportError as exc:
                 failure = waiting.TransportFailed(str(exc), reached=exc.reached)
@@ -1000,7 +999,6 @@ class InpaintClient:
         priority: int = FINISH,
         on_cancelled: Callable[[HttpResponse], object] | None = None,
         images: int | None = None,
-        until: float | None = None,
     ) -> HttpResponse:
         """Send ``request`` once a slot is free.
 
@@ -1012,8 +1010,6 @@ class InpaintClient:
         With ``images`` (a submit of that many), the provider's rate budgets are spent once the
         slot is held, just before sending, and waited for without one: spent before a wait for
         a slot, submits spread over a minute would leave together when slots free up.
-        A submit the budgets would hold past ``until`` (the job's deadline) is
-        refused instead, with nothing sent: its task would time out as soon as it was made.
         """
         self._check_open()
         limiter = self.limiter(spec.id)
@@ -1022,7 +1018,6 @@ class InpaintClient:
         while True:
             moving = True
             if images is not None:
-                self._check_budget_deadline(limiter, spec, images, until)
                 moving = await limiter.ready_for(images)
             elif limiter.paused():
                 await limiter.wait_pause()
@@ -1037,20 +1032,6 @@ class InpaintClient:
                 what = f"a submit to {spec.id}"
                 sending = self._exchange(transport, wire, spec.id)
                 return await _finish_if_cancelled(sending, on_cancelled, what)
-
-    def _check_budget_deadline(
-        self, limiter: ProviderLimiter, spec: ProviderSpec, images: int, until: float | None
-    ) -> None:
-        """Refuse a submit the rate budgets would hold past ``until``, before anything is sent."""
-        wait = limiter.submit_wait(images)
-        if until is None or wait <= 0 or self.clock.time() + wait <= until:
-            return
-        raise RateLimitedError(
-            f"{spec.id}'s rate limit would hold this submit {wait:.0f} s, past the job's "
-            "deadline; nothing was sent",
-            provider=spec.id,
-            retry_after=wait,
-        )
 
     async def _exchange(
         self, transport: Transport, wire: OutgoingRequest, provider: str

@@ -187,20 +187,19 @@ class ProviderLimiter:
         return wait
 
     async def ready_for(self, images: int) -> bool:
-        """Wait as long as a submit of ``images`` must wait now, spending nothing (a place is
-        not held meanwhile; :meth:`try_submit` spends the budgets once it is, and says whether
-        another submit spent them first: then the caller waits again).
+        """Wait until a submit of ``images`` may be sent, spending nothing (a place is not held
+        meanwhile; :meth:`try_submit` spends the budgets once it is).
 
         ``False`` when the clock did not pass the time waited for (a test clock whose sleeps
         do not wait): the caller then spends the budgets anyway, as :meth:`TokenBucket.take`
         does, instead of waiting for a time that never comes.
         """
-        wait = self.submit_wait(images)
-        if wait <= 0:
-            return True
-        started = self._clock.time()
-        await self._clock.sleep(wait)
-        return self._clock.time() - started >= wait / 2
+        while (wait := self.submit_wait(images)) > 0:
+            started = self._clock.time()
+            await self._clock.sleep(wait)
+            if self._clock.time() - started < wait / 2:
+                return False
+        return True
 
     def try_submit(self, images: int, *, force: bool = False) -> bool:
         """Spend the budgets of a submit of ``images`` being sent now, if both allow it and no
