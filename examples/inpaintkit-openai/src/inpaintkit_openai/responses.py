@@ -102,9 +102,9 @@ def error_from_response(response: HttpResponse) -> Exception:
     detail = body.get("error") if isinstance(body, Mapping) else None
     error: Mapping[str, Any] = detail if isinstance(detail, Mapping) else {}
     message = str(error.get("message") or response.text()[:_MAX_TEXT] or "no details")
-    code = error.get("code") if isinstance(error.get("code"), str) else None
-    kind = error.get("type") if isinstance(error.get("type"), str) else None
-    param = error.get("param") if isinstance(error.get("param"), str) else None
+    code = _text(error.get("code"))
+    kind = _text(error.get("type"))
+    param = _text(error.get("param"))
     if param is None and code == "model_not_found":
         param = "model"
     return error_for_response(
@@ -113,7 +113,12 @@ def error_from_response(response: HttpResponse) -> Exception:
         message=message + (f" [{code}]" if code else ""),
         # A 429 for an exhausted quota is no rate limit, and a 400 for a billing limit no
         # invalid field: waiting or changing the job cannot help.
-        kind="credits" if CREDIT_CODES & {code, kind} else None,
+        kind="credits" if code in CREDIT_CODES or kind in CREDIT_CODES else None,
         wire_field=param,
         table=CAPABILITIES,
     )
+
+
+def _text(value: object) -> str | None:
+    """``value`` if it is a string (an error field a provider may leave out or mistype)."""
+    return value if isinstance(value, str) else None
