@@ -294,6 +294,10 @@ class InpaintClient:
         self._retry_jitter = float(retry_jitter)
         self._task_budgets: dict[str, tuple[PollPolicy, waiting.Budgets]] = {}
         self._rng = random.Random(random_seed)
+        """Retry jitter."""
+        self._seed_rng = random.Random(None if random_seed is None else f"seeds-{random_seed}")
+        """Seeds drawn for split jobs without one: a stream of its own, so that with
+        ``random_seed`` they do not shift with other jobs' retries."""
         self._transport = transport
         self._session: aiohttp.ClientSession | None = None
         self._inflight = InFlight()
@@ -708,7 +712,7 @@ class InpaintClient:
             raise ValidationError(size_errors, provider=spec.id)
         # Every request is checked and built before the first is sent, so a split job never
         # submits (and bills) its first part only to find its second one invalid.
-        requests = prepared_requests(plan, inputs, spec, rng=self._rng)
+        requests = prepared_requests(plan, inputs, spec, rng=self._seed_rng)
         checked = [check_request(r, spec, plan=plan) for r in requests]
         built = [self._build_submit(adapter, c) for c in checked]
         states = await _all_or_cancel(

@@ -88,3 +88,27 @@ def test_a_provider_without_seeds_gets_no_seed_drawn_for_its_parts() -> None:
     inputs = PreparedInputs(image=image, mask=image)
     requests = prepared_requests(plan, inputs, spec, rng=random.Random(1))
     assert [r.job.seed for r in requests] == [None] * len(requests)
+
+
+def test_drawn_seeds_do_not_depend_on_other_jobs_retries() -> None:
+    """With ``random_seed`` set, the seeds drawn for split jobs come from their own stream: a
+    retry's jitter in another job (drawn from the retry stream) does not shift them."""
+    from inpaintkit.dryrun import prepared_requests
+    from inpaintkit.planning import plan_job
+    from inpaintkit.prepare import PreparedInputs
+    from inpaintkit.provider import PreparedImage
+
+    spec = ProviderRegistry.default()["novita"].spec
+    plan = plan_job(_job(model="sd_xl_base_1.0.safetensors", num_images=12), spec)
+    image = PreparedImage(data=b"x", format="png", width=512, height=512)
+    inputs = PreparedInputs(image=image, mask=image)
+
+    def drawn(retries: int) -> list[int | None]:
+        client = InpaintClient(random_seed=11)
+        for _ in range(retries):
+            client._rng.random()  # what a retry's jitter draws
+        requests = prepared_requests(plan, inputs, spec, rng=client._seed_rng)
+        return [r.job.seed for r in requests]
+
+    assert drawn(0) == drawn(3)
+    assert None not in drawn(0)
