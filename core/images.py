@@ -293,18 +293,23 @@ def _probe(
     image, size, error = _decode(raw, path, limits, load=load or keep)
     if image is None:
         return None, size, error
+    loaded = _described(image, raw, keep=keep)
+    if not keep:
+        image.close()
+    return loaded, size, None
+
+
+def _described(image: Image.Image, data: bytes, *, keep: bool = False) -> LoadedImage:
+    """``data`` described from the Pillow image opened on it (its pixels kept with ``keep``)."""
     pil_format = (image.format or "").lower()
-    loaded = LoadedImage(
-        data=raw,
+    return LoadedImage(
+        data=data,
         format=_FORMAT_ALIASES.get(pil_format, pil_format),
         width=image.width,
         height=image.height,
         mode=image.mode,
         pixels=image if keep else None,
     )
-    if not keep:
-        image.close()
-    return loaded, size, None
 
 
 def _described_png(
@@ -371,14 +376,7 @@ def probe_header(data: bytes, *, path: str = "$.result") -> LoadedImage:
     else:
         try:
             with Image.open(io.BytesIO(data), formats=_available_formats()) as opened:
-                pil_format = (opened.format or "").lower()
-                loaded = LoadedImage(
-                    data=data,
-                    format=_FORMAT_ALIASES.get(pil_format, pil_format),
-                    width=opened.width,
-                    height=opened.height,
-                    mode=opened.mode,
-                )
+                loaded = _described(opened, data)
         except Exception as exc:  # Pillow's plugins raise a wide variety while parsing headers.
             supported = ", ".join(DECODABLE_FORMATS)
             rule = f"must be an image file ({supported}): {_detail(exc)}"

@@ -167,14 +167,13 @@ class ProviderLimiter:
         """How many 429 answers paused this provider (for tests and benches)."""
 
     async def before_submit(self, images: int) -> None:
-        """Wait for the shared pause, then for the request and image budgets of one submit, and
-        spend them.  (The client spends them with :meth:`try_submit` at sending time instead.)"""
-        if self.paused():
-            await self.wait_pause()
-        if self._requests is not None:
-            await self._requests.take(1.0)
-        if self._images is not None:
-            await self._images.take(float(images))
+        """Wait for the shared pause and the request and image budgets of one submit, and
+        spend them (:meth:`ready_for` then :meth:`try_submit`, which the client calls apart:
+        the first before it holds a request place, the second once it does)."""
+        while True:
+            moving = await self.ready_for(images)
+            if self.try_submit(images, force=not moving):
+                return
 
     def submit_wait(self, images: int) -> float:
         """Seconds until a submit of ``images`` may be sent: the shared pause, then both

@@ -9,6 +9,7 @@ cannot catch a plugin that writes a field where the provider never reads it.
 
 from __future__ import annotations
 
+import contextlib
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -71,11 +72,13 @@ class MisnamedRetouch:
         return self.inner.parse_submit(request, response)
 
 
-@pytest.fixture
-def misnamed() -> Iterator[Differential]:
+@contextlib.contextmanager
+def _differential(adapter: Any) -> Iterator[Differential]:
+    """The suite's differential check of ``adapter`` against the guide's Retouch mock."""
+
     @hookimpl
     def register_providers(register: Callable[[Any], None]) -> None:
-        register(MisnamedRetouch())
+        register(adapter)
 
     plugin = types.SimpleNamespace(
         register_providers=register_providers, register_mocks=GUIDE["register_mocks"]
@@ -89,6 +92,12 @@ def misnamed() -> Iterator[Differential]:
         Harness("retouch", plugin_manager=pm, mock=mock, clock=clock) as h,
     ):
         yield Differential(h, base, image_size=(64, 64))
+
+
+@pytest.fixture
+def misnamed() -> Iterator[Differential]:
+    with _differential(MisnamedRetouch()) as differential:
+        yield differential
 
 
 def test_the_suite_catches_a_field_sent_where_the_guide_mock_never_reads_it(
@@ -118,23 +127,8 @@ class FirstImageRetouch:
 
 def test_the_suite_catches_a_result_with_images_missing() -> None:
     """Retouch answers every image at once: a probe asking for three must parse to three."""
-
-    @hookimpl
-    def register_providers(register: Callable[[Any], None]) -> None:
-        register(FirstImageRetouch())
-
-    plugin = types.SimpleNamespace(
-        register_providers=register_providers, register_mocks=GUIDE["register_mocks"]
-    )
-    pm = make_plugin_manager(entry_points=False, builtins=False, plugins=[plugin])
-    clock = VirtualClock()
-    image, mask = make_test_images((64, 64))
-    base = InpaintJob(image=image, mask=mask, prompt="a red park bench")
-    with (
-        MockServer(conformance_mock_config(), plugin_manager=pm, clock=clock) as mock,
-        Harness("retouch", plugin_manager=pm, mock=mock, clock=clock) as h,
-    ):
-        result = Differential(h, base, image_size=(64, 64)).check({"num_images": 3}, "max-1")
+    with _differential(FirstImageRetouch()) as differential:
+        result = differential.check({"num_images": 3}, "max-1")
     assert result.agree
     assert not result.ok
     assert "num_images = 3: the answer to request 1 parsed to 1 image(s)" in result.describe(
